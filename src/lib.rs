@@ -1,0 +1,25 @@
+//! flowbot: a WeCom (企业微信) bot that turns a company's new-media policy into chat.
+//!
+//! A tour of the modules, following one callback through the pipeline:
+//!
+//! - [`wecom::crypto`] verifies the signature and decrypts the payload (pure);
+//! - [`wecom::message`] parses the decrypted XML into a typed [`wecom::message::Inbound`] (pure);
+//! - [`http`] serves `/wecom/callback` and dedupes + enqueues each message with one atomic
+//!   [`store::Store`] operation before answering 200;
+//! - [`worker`] claims the next event of one conversation and hands it to a [`worker::Handler`],
+//!   committing the outbound messages atomically with the event;
+//! - [`outbox`] delivers those messages through [`wecom::api`], pacing them under WeCom's limits,
+//!   retrying with back-off and dead-lettering what cannot be sent;
+//! - [`store`] holds all shared state, on Redis or on an embedded SQLite file;
+//! - [`config`] reads the settings, [`app`] wires everything together.
+
+pub mod app;
+pub mod clock;
+pub mod config;
+pub mod http;
+pub mod loadgen;
+pub mod outbox;
+pub mod scripts;
+pub mod store;
+pub mod wecom;
+pub mod worker;

@@ -1,0 +1,217 @@
+//! The application's shared state, as a trait of application operations (not of Redis commands).
+//!
+//! Two backends implement [`Store`]: [`redis::RedisStore`] for production and several replicas,
+//! and [`embedded::EmbeddedStore`] (SQLite) as the zero-setup default. Every operation that keeps
+//! an invariant over several records is one atomic step (a Lua script, an SQL transaction).
+//! Time is always an input (`now_ms`), so tests drive the clock.
+
+pub mod embedded;
+pub mod keys;
+pub mod redis;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+/// Errors of the store. Outcomes such as "duplicate" or "nothing to claim" are not errors.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The backend cannot be reached or timed out; idempotent operations may be retried.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// Stored data could not be decoded; a bug or a foreign writer.
+    #[error("store data corrupt: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// An inbound event (a chat message, a card tap, a timer...) to be queued for its conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEvent {
+    /// The conversation the event belongs to (the user id); events of one conversation are
+    /// handled one at a time, in arrival order.
+    pub conversation: String,
+    /// The event itself, serialized (JSON of [`crate::wecom::message::Inbound`]).
+    pub payload: String,
+}
+
+/// What [`Store::dedupe_and_enqueue`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enqueue {
+    /// First delivery: the event was queued under this id.
+    Accepted { event_id: u64 },
+    /// Already seen within the dedupe window: nothing was queued; the original id.
+    Duplicate { event_id: u64 },
+}
+
+/// An event claimed by a worker. The claim is a lease on the whole conversation: no other event
+/// of it is handed out until this one completes or the lease expires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedEvent {
+    pub event_id: u64,
+    pub conversation: String,
+    pub payload: String,
+    /// How many times this event has been claimed, this claim included (1 on first delivery).
+    pub attempt: u32,
+}
+
+/// A message waiting to be delivered to WeCom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxItem {
+    /// The pacing channel, e.g. `member:zhangsan` or `robot:<hash>`; also the rate-limit key.
+    pub channel: String,
+    /// The message, serialized (JSON of [`crate::wecom::api::Outbound`]).
+    pub payload: String,
+}
+
+/// An outbox item claimed for delivery, leased until it is completed, deferred or failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedOutbox {
+    pub id: u64,
+    pub channel: String,
+    pub payload: String,
+    /// Failed delivery attempts so far (deferrals for pacing do not count).
+    pub failures: u32,
+}
+
+/// Where a failed outbox item went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailOutcome {
+    Rescheduled,
+    DeadLettered,
+}
+
+/// An outbox item that will not be retried, kept for an operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    pub id: u64,
+    pub channel: String,
+    pub payload: String,
+    pub failures: u32,
+    pub last_error: String,
+    pub failed_at_ms: i64,
+}
+
+/// A cached WeCom access token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedToken {
+    pub token: String,
+    pub expires_at_ms: i64,
+}
+
+/// Proof of holding a named lock; unlock only removes the lock if it is still ours.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockToken {
+    pub name: String,
+    pub token: String,
+}
+
+/// The answer of the rate limiter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateDecision {
+    Allowed,
+    /// Denied; the earliest moment a new attempt can succeed.
+    RetryAfter(Duration),
+}
+
+/// Queue sizes, for health checks, tests and operators.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueStats {
+    /// Events queued or being handled.
+    pub events: u64,
+    /// Outbox items waiting or in flight.
+    pub outbox: u64,
+    pub dead_letters: u64,
+}
+
+/// The operations flowbot needs from its shared state.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Queues `event` unless `dedupe_key` was seen within `ttl`; both in one atomic step, so a
+    /// crash can never mark a delivery as seen without queueing it.
+    async fn dedupe_and_enqueue(
+        &self,
+        dedupe_key: &str,
+        ttl: Duration,
+        event: &NewEvent,
+        now_ms: i64,
+    ) -> StoreResult<Enqueue>;
+
+    /// Claims the oldest event of a conversation that is not leased, leasing that conversation
+    /// until `now_ms + lease`. Expired leases are released first, so a dead worker's event is
+    /// handed out again.
+    async fn claim_event(&self, now_ms: i64, lease: Duration) -> StoreResult<Option<ClaimedEvent>>;
+
+    /// Marks the event done, queues `outbox` items (due at `now_ms`) and releases the
+    /// conversation, atomically. Idempotent on the event id: returns `false` (and changes
+    /// nothing) when the event was already completed.
+    async fn complete_event(
+        &self,
+        event: &ClaimedEvent,
+        outbox: &[OutboxItem],
+        now_ms: i64,
+    ) -> StoreResult<bool>;
+
+    /// Claims up to `max` due outbox items in due order (ties in queueing order), leasing each
+    /// until `now_ms + lease`; expired leases are released first.
+    async fn claim_outbox(
+        &self,
+        now_ms: i64,
+        lease: Duration,
+        max: usize,
+    ) -> StoreResult<Vec<ClaimedOutbox>>;
+
+    /// Removes a delivered item.
+    async fn complete_outbox(&self, id: u64) -> StoreResult<()>;
+
+    /// Puts an item back, due at `due_ms`, without counting a failure (pacing).
+    async fn defer_outbox(&self, id: u64, due_ms: i64) -> StoreResult<()>;
+
+    /// Records a failed delivery: due again at `retry_at_ms`, or dead-lettered when `None`.
+    async fn fail_outbox(
+        &self,
+        id: u64,
+        error: &str,
+        retry_at_ms: Option<i64>,
+        now_ms: i64,
+    ) -> StoreResult<FailOutcome>;
+
+    /// The most recent dead letters, newest first.
+    async fn dead_letters(&self, limit: usize) -> StoreResult<Vec<DeadLetter>>;
+
+    async fn queue_stats(&self) -> StoreResult<QueueStats>;
+
+    /// The cached token of `app`, if any and not expired at `now_ms`.
+    async fn get_token(&self, app: &str, now_ms: i64) -> StoreResult<Option<CachedToken>>;
+
+    async fn put_token(&self, app: &str, token: &CachedToken) -> StoreResult<()>;
+
+    /// Drops the cached token of `app` only if it is still `failed` (compare-and-delete), so
+    /// that many replicas seeing one expired token cause one refresh.
+    async fn invalidate_token(&self, app: &str, failed: &str) -> StoreResult<()>;
+
+    /// Takes the named lock for `ttl` unless someone else holds it.
+    async fn try_lock(
+        &self,
+        name: &str,
+        ttl: Duration,
+        now_ms: i64,
+    ) -> StoreResult<Option<LockToken>>;
+
+    /// Releases the lock if it is still held by `lock` (a stale token is a no-op).
+    async fn unlock(&self, lock: &LockToken) -> StoreResult<()>;
+
+    /// Sliding-window log: allows at most `limit` calls per `window` for `key`, counting this one
+    /// when allowed.
+    async fn rate_limit(
+        &self,
+        key: &str,
+        limit: u32,
+        window: Duration,
+        now_ms: i64,
+    ) -> StoreResult<RateDecision>;
+
+    /// Checks the backend answers.
+    async fn ping(&self) -> StoreResult<()>;
+}

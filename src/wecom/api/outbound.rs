@@ -1,0 +1,63 @@
+//! What the bot sends: the outbox payload, independent of tokens and transport.
+
+use serde::{Deserialize, Serialize};
+
+/// The content of a message (app message, app group chat or group robot).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "msgtype", rename_all = "snake_case")]
+pub enum MessageBody {
+    Text {
+        content: String,
+    },
+    Markdown {
+        content: String,
+    },
+    /// A `template_card` object exactly as WeCom expects it.
+    TemplateCard {
+        card: serde_json::Value,
+    },
+}
+
+/// One delivery.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Outbound {
+    /// `message/send` to one member.
+    Send { to_user: String, body: MessageBody },
+    /// `message/update_template_card`: `replace_name` greys the buttons out with that text;
+    /// `card` replaces the whole card instead.
+    UpdateCard {
+        userids: Vec<String>,
+        response_code: String,
+        replace_name: Option<String>,
+        card: Option<serde_json::Value>,
+    },
+    /// `appchat/send` to a group chat the app created.
+    AppChat { chat_id: String, body: MessageBody },
+    /// Group robot `webhook/send`; `mentioned` are userids (or `@all`) to @-mention.
+    Robot {
+        webhook_key: String,
+        body: MessageBody,
+        mentioned: Vec<String>,
+    },
+}
+
+impl Outbound {
+    /// The pacing channel (and rate-limit key): per member for app messages, per robot for
+    /// webhooks (the key is a secret, so only its hash), per group chat.
+    pub fn channel(&self) -> String {
+        match self {
+            Outbound::Send { to_user, .. } => format!("member:{to_user}"),
+            Outbound::UpdateCard { response_code, .. } => {
+                format!("card:{}", short_hash(response_code))
+            }
+            Outbound::AppChat { chat_id, .. } => format!("appchat:{chat_id}"),
+            Outbound::Robot { webhook_key, .. } => format!("robot:{}", short_hash(webhook_key)),
+        }
+    }
+}
+
+fn short_hash(secret: &str) -> String {
+    use sha1::{Digest, Sha1};
+    hex::encode(&Sha1::digest(secret.as_bytes())[..6])
+}

@@ -1,0 +1,125 @@
+//! Inbound WeCom XML (pure, no I/O): the encrypted envelope and the decrypted messages and events,
+//! parsed with quick-xml into typed values. Anything unrecognised becomes `Unknown`, never an error.
+//! SKELETON: bodies to be written.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MessageError {
+    #[error("malformed XML: {0}")]
+    Malformed(String),
+    #[error("missing element {0}")]
+    Missing(&'static str),
+}
+
+/// The POST body: `<xml><ToUserName/><AgentID/><Encrypt/></xml>` (any order, CDATA or not).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    pub to_user: Option<String>,
+    pub agent_id: Option<String>,
+    pub encrypt: String,
+}
+
+pub fn parse_envelope(xml: &str) -> Result<Envelope, MessageError> {
+    let _ = xml;
+    unimplemented!()
+}
+
+/// A decrypted message or event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inbound {
+    /// The corp id.
+    pub to_user: String,
+    /// The member's userid, or `sys` for system events.
+    pub from_user: String,
+    pub create_time: i64,
+    pub agent_id: Option<String>,
+    pub kind: InboundKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum InboundKind {
+    Text {
+        msg_id: String,
+        content: String,
+    },
+    MenuClick {
+        key: String,
+    },
+    MenuView {
+        url: String,
+    },
+    EnterAgent,
+    TemplateCardEvent(CardEvent),
+    ChangeContact(ContactChange),
+    Unknown {
+        msg_type: String,
+        event: Option<String>,
+        msg_id: Option<String>,
+        event_key: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardEvent {
+    pub event_key: String,
+    pub task_id: String,
+    pub card_type: String,
+    pub response_code: String,
+    pub selected_items: Vec<SelectedItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SelectedItem {
+    pub question_key: String,
+    pub option_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "change_type", rename_all = "snake_case")]
+pub enum ContactChange {
+    CreateUser(UserFields),
+    UpdateUser(UserFields),
+    DeleteUser {
+        user_id: String,
+    },
+    /// Party and tag changes and anything newer: kept by name only.
+    Other {
+        change: String,
+    },
+}
+
+/// Member fields of `change_contact`; everything but `user_id` may be absent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserFields {
+    pub user_id: String,
+    pub new_user_id: Option<String>,
+    pub name: Option<String>,
+    pub departments: Vec<u64>,
+    pub main_department: Option<u64>,
+    pub is_leader_in_dept: Vec<bool>,
+    pub direct_leaders: Vec<String>,
+    pub position: Option<String>,
+    pub mobile: Option<String>,
+    pub email: Option<String>,
+    pub status: Option<u8>,
+}
+
+pub fn parse(xml: &str) -> Result<Inbound, MessageError> {
+    let _ = xml;
+    unimplemented!()
+}
+
+impl Inbound {
+    /// The deduplication key: `msg:<AgentID>:<MsgId>` for messages,
+    /// `evt:<AgentID>:<FromUserName>:<CreateTime>:<Event>:<EventKey>:<TaskId>:<ChangeType>` for events.
+    pub fn dedupe_key(&self) -> String {
+        unimplemented!()
+    }
+
+    /// The conversation this belongs to: the sender's userid (`sys` for contact changes).
+    pub fn conversation(&self) -> &str {
+        &self.from_user
+    }
+}

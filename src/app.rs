@@ -1,1 +1,181 @@
-//! SKELETON
+//! Wiring: settings → store, scripts, crypto, API client → HTTP server, workers, outbox sender;
+//! run until a shutdown signal, then stop accepting, finish in-flight work and exit.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+
+use crate::config::Settings;
+use crate::http::{self, AppState, CallbackSettings};
+use crate::outbox::OutboxSender;
+use crate::scripts::Scripts;
+use crate::store::Store;
+use crate::store::embedded::EmbeddedStore;
+use crate::store::redis::RedisStore;
+use crate::wecom::api::WeComClient;
+use crate::wecom::crypto::CallbackCrypto;
+use crate::worker::{HelpReplyHandler, Worker};
+
+/// How long one WeCom API call may take before it counts as failed.
+const API_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A built, not yet running bot.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    workers: Vec<Worker>,
+    sender: Option<OutboxSender>,
+}
+
+/// Opens the store the settings name: Redis when `REDIS_URL` is set, else the embedded file.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(match &settings.redis_url {
+        Some(url) => Arc::new(
+            RedisStore::connect(url, &settings.redis_prefix)
+                .await
+                .context("connecting to Redis (REDIS_URL)")?,
+        ),
+        None => Arc::new(EmbeddedStore::open(&settings.data_dir).with_context(|| {
+            format!(
+                "opening the embedded store in {}",
+                settings.data_dir.display()
+            )
+        })?),
+    })
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let scripts = Scripts::load(&settings.scripts_dir).context("bot-scripts are invalid")?;
+        let store = open_store(&settings).await?;
+        let new_events = Arc::new(Notify::new());
+        let new_outbox = Arc::new(Notify::new());
+
+        let (callback, sender) = match &settings.wecom {
+            Some(wecom) => {
+                let crypto = CallbackCrypto::new(&wecom.token, &wecom.aes_key, &wecom.corp_id)
+                    .context("WECOM_AES_KEY")?;
+                let callback = CallbackSettings {
+                    crypto,
+                    replay_window: settings.replay_window,
+                    dedupe_ttl: settings.dedupe_ttl,
+                };
+                let client = WeComClient::new(
+                    &settings.api_base,
+                    wecom.api_credentials(),
+                    store.clone(),
+                    API_TIMEOUT,
+                );
+                let sender = OutboxSender::new(store.clone(), client, settings.pacing.clone())
+                    .with_notify(new_outbox.clone());
+                (Some(Arc::new(callback)), Some(sender))
+            }
+            None => (None, None),
+        };
+        let handler = Arc::new(HelpReplyHandler::new(&scripts));
+        let workers = (0..settings.workers)
+            .map(|_| {
+                Worker::new(
+                    store.clone(),
+                    handler.clone(),
+                    settings.event_lease,
+                    new_events.clone(),
+                    new_outbox.clone(),
+                )
+            })
+            .collect();
+        let listener = TcpListener::bind(&settings.listen)
+            .await
+            .with_context(|| format!("cannot listen on {} (FLOWBOT_LISTEN)", settings.listen))?;
+        let store_name = match &settings.redis_url {
+            Some(_) => format!("redis (prefix {})", settings.redis_prefix),
+            None => format!("embedded ({})", settings.data_dir.display()),
+        };
+        let wecom = match &settings.wecom {
+            Some(w) => format!("corp {} agent {}", w.corp_id, w.agent_id),
+            None => "not configured: set WECOM_CORP_ID, WECOM_AGENT_ID, WECOM_SECRET, WECOM_TOKEN, WECOM_AES_KEY".into(),
+        };
+        tracing::info!(
+            "flowbot listening on http://{}; callback URL path /wecom/callback; store {store_name}; WeCom {wecom}",
+            listener.local_addr()?
+        );
+        let state = AppState {
+            store,
+            callback,
+            new_events,
+        };
+        Ok(Self {
+            listener,
+            state,
+            workers,
+            sender,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.state.store.clone()
+    }
+
+    /// Serves until `shutdown` completes, then stops the workers and the sender.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let stopped = move || {
+            let mut rx = stop_rx.clone();
+            async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            }
+        };
+        let mut tasks = tokio::task::JoinSet::new();
+        for worker in self.workers {
+            tasks.spawn(worker.run_until_stopped(stopped()));
+        }
+        if let Some(sender) = self.sender {
+            tasks.spawn(sender.run_until_stopped(stopped()));
+        }
+        let router = http::router(self.state);
+        let server = axum::serve(self.listener, router).with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: no new callbacks, finishing in-flight work");
+        });
+        let result = server.await.context("HTTP server failed");
+        let _ = stop_tx.send(true);
+        while tasks.join_next().await.is_some() {}
+        result
+    }
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

@@ -1,1 +1,308 @@
-//! SKELETON
+//! Settings, read from the environment (names as in DESIGN.md) and optionally from a
+//! `flowbot.toml` holding the same keys; the environment wins. Secrets are kept out of `Debug`.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::outbox::Pacing;
+use crate::wecom::api::ApiCredentials;
+
+/// The official API host; tests and the simulator point `WECOM_API_BASE` elsewhere.
+pub const DEFAULT_API_BASE: &str = "https://qyapi.weixin.qq.com";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{key}: {problem}")]
+    Invalid { key: &'static str, problem: String },
+    #[error(
+        "incomplete WeCom credentials: {missing} missing (set all of WECOM_CORP_ID, WECOM_AGENT_ID, WECOM_SECRET, WECOM_TOKEN, WECOM_AES_KEY, or none)"
+    )]
+    PartialCredentials { missing: String },
+    #[error("cannot read {path}: {problem}")]
+    File { path: String, problem: String },
+}
+
+/// The WeCom app's credentials. `Debug` shows only the corp and agent ids.
+#[derive(Clone)]
+pub struct WeComSettings {
+    pub corp_id: String,
+    pub agent_id: i64,
+    pub secret: String,
+    pub token: String,
+    pub aes_key: String,
+}
+
+impl std::fmt::Debug for WeComSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WeComSettings")
+            .field("corp_id", &self.corp_id)
+            .field("agent_id", &self.agent_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WeComSettings {
+    pub fn api_credentials(&self) -> ApiCredentials {
+        ApiCredentials {
+            corp_id: self.corp_id.clone(),
+            agent_id: self.agent_id,
+            secret: self.secret.clone(),
+        }
+    }
+}
+
+/// Everything the bot needs to start. A plain struct: tests build it literally.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `FLOWBOT_LISTEN`; port 0 picks a free port.
+    pub listen: String,
+    /// `FLOWBOT_SCRIPTS`: the bot-scripts folder.
+    pub scripts_dir: PathBuf,
+    /// `FLOWBOT_DATA`: the embedded store's folder.
+    pub data_dir: PathBuf,
+    /// `REDIS_URL`: use Redis instead of the embedded store.
+    pub redis_url: Option<String>,
+    /// `FLOWBOT_REDIS_PREFIX`.
+    pub redis_prefix: String,
+    /// `WECOM_*`; `None` when no credential is set.
+    pub wecom: Option<WeComSettings>,
+    /// `WECOM_API_BASE`: scheme, host and port only.
+    pub api_base: String,
+    /// `FLOWBOT_REPLAY_WINDOW` (seconds): callbacks whose timestamp is further than this from
+    /// now are refused.
+    pub replay_window: Duration,
+    /// How long a callback's dedupe key is kept (at least an hour: WeCom retries within seconds).
+    pub dedupe_ttl: Duration,
+    /// `FLOWBOT_WORKERS`: concurrent event workers in this replica (0: accept callbacks only).
+    pub workers: usize,
+    /// How long a worker may hold a conversation before another replica takes the event over.
+    pub event_lease: Duration,
+    /// Outbound pacing and retries.
+    pub pacing: Pacing,
+}
+
+impl Settings {
+    /// Defaults for everything; no credentials.
+    pub fn defaults() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            scripts_dir: "bot-scripts".into(),
+            data_dir: "data".into(),
+            redis_url: None,
+            redis_prefix: "flowbot".into(),
+            wecom: None,
+            api_base: DEFAULT_API_BASE.into(),
+            replay_window: Duration::from_secs(15 * 60),
+            dedupe_ttl: Duration::from_secs(2 * 3600),
+            workers: 4,
+            event_lease: Duration::from_secs(30),
+            pacing: Pacing::default(),
+        }
+    }
+
+    /// Reads `flowbot.toml` (if present, or the file named by `FLOWBOT_CONFIG`) and then the
+    /// process environment.
+    pub fn load() -> Result<Self, ConfigError> {
+        let path = std::env::var("FLOWBOT_CONFIG").ok();
+        let file = read_config_file(path.as_deref().unwrap_or("flowbot.toml"), path.is_some())?;
+        Self::from_lookup(|key| std::env::var(key).ok().or_else(|| file.get(key).cloned()))
+    }
+
+    /// Builds settings from a key lookup (the environment, a file, or a test's map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |key: &str| get(key).filter(|v| !v.trim().is_empty());
+        let mut s = Self::defaults();
+        if let Some(v) = get("FLOWBOT_LISTEN") {
+            s.listen = v;
+        }
+        if let Some(v) = get("FLOWBOT_SCRIPTS") {
+            s.scripts_dir = v.into();
+        }
+        if let Some(v) = get("FLOWBOT_DATA") {
+            s.data_dir = v.into();
+        }
+        s.redis_url = get("REDIS_URL");
+        if let Some(v) = get("FLOWBOT_REDIS_PREFIX") {
+            s.redis_prefix = v;
+        }
+        if let Some(v) = get("WECOM_API_BASE") {
+            s.api_base = parse_api_base(&v)?;
+        }
+        if let Some(v) = get("FLOWBOT_REPLAY_WINDOW") {
+            s.replay_window = Duration::from_secs(parse_number("FLOWBOT_REPLAY_WINDOW", &v)?);
+        }
+        if let Some(v) = get("FLOWBOT_WORKERS") {
+            s.workers = parse_number("FLOWBOT_WORKERS", &v)? as usize;
+        }
+        s.wecom = read_credentials(&get)?;
+        Ok(s)
+    }
+}
+
+fn read_credentials(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<WeComSettings>, ConfigError> {
+    const KEYS: [&str; 5] = [
+        "WECOM_CORP_ID",
+        "WECOM_AGENT_ID",
+        "WECOM_SECRET",
+        "WECOM_TOKEN",
+        "WECOM_AES_KEY",
+    ];
+    let values: Vec<Option<String>> = KEYS.iter().map(|k| get(k)).collect();
+    if values.iter().all(Option::is_none) {
+        return Ok(None);
+    }
+    let missing: Vec<&str> = KEYS
+        .iter()
+        .zip(&values)
+        .filter(|(_, v)| v.is_none())
+        .map(|(k, _)| *k)
+        .collect();
+    if !missing.is_empty() {
+        return Err(ConfigError::PartialCredentials {
+            missing: missing.join(", "),
+        });
+    }
+    let [corp_id, agent_id, secret, token, aes_key] = <[Option<String>; 5]>::try_from(values)
+        .expect("five values")
+        .map(Option::unwrap_or_default);
+    let agent_id = agent_id.trim().parse().map_err(|_| ConfigError::Invalid {
+        key: "WECOM_AGENT_ID",
+        problem: "must be the app's numeric AgentId".into(),
+    })?;
+    if let Err(e) = crate::wecom::crypto::AesKey::from_encoding_aes_key(&aes_key) {
+        return Err(ConfigError::Invalid {
+            key: "WECOM_AES_KEY",
+            problem: e.to_string(),
+        });
+    }
+    Ok(Some(WeComSettings {
+        corp_id,
+        agent_id,
+        secret,
+        token,
+        aes_key,
+    }))
+}
+
+/// `WECOM_API_BASE` is scheme, host and port only: the client appends `/cgi-bin/...`.
+fn parse_api_base(value: &str) -> Result<String, ConfigError> {
+    let v = value.trim().trim_end_matches('/');
+    let rest = v
+        .strip_prefix("http://")
+        .or_else(|| v.strip_prefix("https://"))
+        .ok_or_else(|| ConfigError::Invalid {
+            key: "WECOM_API_BASE",
+            problem: "must start with http:// or https://".into(),
+        })?;
+    if rest.is_empty() || rest.contains('/') {
+        return Err(ConfigError::Invalid {
+            key: "WECOM_API_BASE",
+            problem: "must be scheme, host and port only, e.g. https://qyapi.weixin.qq.com".into(),
+        });
+    }
+    Ok(v.to_owned())
+}
+
+fn parse_number(key: &'static str, value: &str) -> Result<u64, ConfigError> {
+    value.trim().parse().map_err(|_| ConfigError::Invalid {
+        key,
+        problem: format!("expected a whole number, got {value:?}"),
+    })
+}
+
+/// A flat TOML table of the same keys as the environment (`REDIS_URL = "redis://..."`).
+fn read_config_file(path: &str, required: bool) -> Result<HashMap<String, String>, ConfigError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+            return Ok(HashMap::new());
+        }
+        Err(e) => {
+            return Err(ConfigError::File {
+                path: path.into(),
+                problem: e.to_string(),
+            });
+        }
+    };
+    let table: toml::Table = toml::from_str(&text).map_err(|e| ConfigError::File {
+        path: path.into(),
+        problem: e.to_string(),
+    })?;
+    Ok(table
+        .into_iter()
+        .map(|(k, v)| {
+            let v = match v {
+                toml::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            (k, v)
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn defaults_without_credentials() {
+        let s = Settings::from_lookup(lookup(&[])).unwrap();
+        assert!(s.wecom.is_none());
+        assert_eq!(s.listen, "127.0.0.1:8080");
+        assert_eq!(s.api_base, DEFAULT_API_BASE);
+        assert_eq!(s.redis_prefix, "flowbot");
+    }
+
+    #[test]
+    fn partial_credentials_are_refused_naming_what_is_missing() {
+        let err = Settings::from_lookup(lookup(&[
+            ("WECOM_CORP_ID", "ww1"),
+            ("WECOM_SECRET", "s3cr3t"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("WECOM_TOKEN") && err.contains("WECOM_AES_KEY"),
+            "{err}"
+        );
+        assert!(!err.contains("s3cr3t"));
+    }
+
+    #[test]
+    fn api_base_with_a_path_is_refused() {
+        let err =
+            Settings::from_lookup(lookup(&[("WECOM_API_BASE", "http://127.0.0.1:9/cgi-bin")]));
+        assert!(err.is_err());
+        let ok =
+            Settings::from_lookup(lookup(&[("WECOM_API_BASE", "http://127.0.0.1:9/")])).unwrap();
+        assert_eq!(ok.api_base, "http://127.0.0.1:9");
+    }
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let w = WeComSettings {
+            corp_id: "ww1".into(),
+            agent_id: 1,
+            secret: "the-secret".into(),
+            token: "the-token".into(),
+            aes_key: "the-key".into(),
+        };
+        let shown = format!("{w:?}");
+        assert!(
+            !shown.contains("the-secret")
+                && !shown.contains("the-token")
+                && !shown.contains("the-key")
+        );
+    }
+}

@@ -1,1 +1,89 @@
-fn main() {}
+//! The `flowbot` command: `serve` (default), `bench` (load generator), `dead-letters`.
+
+use clap::{Parser, Subcommand};
+use flowbot::app::{self, Application};
+use flowbot::config::Settings;
+use flowbot::loadgen::{self, LoadConfig};
+
+#[derive(Parser)]
+#[command(
+    name = "flowbot",
+    version,
+    about = "A WeCom bot that runs the new-media policy in chat"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the bot (the default).
+    Serve,
+    /// Send signed, encrypted callbacks to a running bot and report throughput and latency.
+    /// Uses WECOM_CORP_ID, WECOM_TOKEN and WECOM_AES_KEY to sign like WeCom.
+    Bench(loadgen::BenchArgs),
+    /// Print the outbox items that could not be delivered (newest first), one JSON per line.
+    DeadLetters {
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let json = std::env::var("FLOWBOT_LOG_FORMAT").is_ok_and(|f| f == "json");
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_logging();
+    let settings = Settings::load()?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = Application::build(settings).await?;
+            app.run_until_stopped(app::shutdown_signal()).await
+        }
+        Command::Bench(args) => {
+            let config = LoadConfig::from_args(args, &settings)?;
+            let report = loadgen::run(config).await?;
+            println!("{report}");
+            Ok(())
+        }
+        Command::DeadLetters { limit } => {
+            let store = app::open_store(&settings).await?;
+            for dead in store.dead_letters(limit).await? {
+                let line = serde_json::json!({
+                    "id": dead.id,
+                    "channel": dead.channel,
+                    "failures": dead.failures,
+                    "last_error": dead.last_error,
+                    "failed_at_ms": dead.failed_at_ms,
+                    "payload": redacted_payload(&dead.payload),
+                });
+                println!("{line}");
+            }
+            Ok(())
+        }
+    }
+}
+
+/// A dead letter's payload for an operator's eyes: a robot's webhook key is a secret.
+fn redacted_payload(payload: &str) -> serde_json::Value {
+    let mut value: serde_json::Value = serde_json::from_str(payload)
+        .unwrap_or_else(|_| serde_json::Value::String(payload.to_owned()));
+    if let Some(key) = value.get_mut("webhook_key") {
+        *key = serde_json::Value::String("<redacted>".into());
+    }
+    value
+}

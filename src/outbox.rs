@@ -31,3 +31,22 @@ impl Default for Pacing {
         }
     }
 }
+
+/// TEMPORARY stand-in until the sender lands.
+pub struct OutboxSender;
+
+impl OutboxSender {
+    pub fn new(
+        _store: std::sync::Arc<dyn crate::store::Store>,
+        _client: crate::wecom::api::WeComClient,
+        _pacing: Pacing,
+    ) -> Self {
+        Self
+    }
+    pub fn with_notify(self, _n: std::sync::Arc<tokio::sync::Notify>) -> Self {
+        self
+    }
+    pub async fn run_until_stopped(self, shutdown: impl std::future::Future<Output = ()>) {
+        shutdown.await
+    }
+}

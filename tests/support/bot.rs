@@ -1,0 +1,223 @@
+//! `spawn_bot`: the real application on port 0, against the fake WeCom and a chosen store
+//! backend (embedded in a temp dir, or Redis under a unique prefix, cleaned up on drop).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use flowbot::app::Application;
+use flowbot::config::{Settings, WeComSettings};
+use flowbot::store::Store;
+use flowbot::store::redis::RedisStore;
+use flowbot::wecom::crypto::CallbackCrypto;
+
+use super::fake_wecom::FakeWeCom;
+
+pub const CORP_ID: &str = "wwf10wb0t0000test";
+pub const AGENT_ID: i64 = 1000002;
+pub const SECRET: &str = "test-corp-secret";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Embedded,
+    Redis,
+}
+
+/// A running bot and everything a test needs to talk to it.
+pub struct TestBot {
+    pub base_url: String,
+    pub crypto: CallbackCrypto,
+    pub fake: FakeWeCom,
+    pub store: Arc<dyn Store>,
+    pub settings: Settings,
+    http: reqwest::Client,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    redis_prefix: Option<String>,
+    _dir: tempfile::TempDir,
+}
+
+fn random_alnum(len: usize) -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::thread_rng();
+    (0..len)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+pub fn redis_url() -> String {
+    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// Starts the bot; `None` (with a loud message) when Redis is asked for but does not answer and
+/// `REDIS_REQUIRED` is unset.
+pub async fn spawn_bot(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> Option<TestBot> {
+    let fake = FakeWeCom::start(CORP_ID, SECRET).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let wecom = WeComSettings {
+        corp_id: CORP_ID.into(),
+        agent_id: AGENT_ID,
+        secret: SECRET.into(),
+        token: random_alnum(24),
+        aes_key: random_alnum(43),
+    };
+    let crypto = CallbackCrypto::new(&wecom.token, &wecom.aes_key, CORP_ID).expect("valid key");
+    let mut settings = Settings::defaults();
+    settings.listen = "127.0.0.1:0".into();
+    settings.scripts_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/bot-scripts").into();
+    settings.data_dir = dir.path().join("data");
+    settings.api_base = fake.base_url();
+    settings.wecom = Some(wecom);
+    settings.workers = 2;
+    let mut redis_prefix = None;
+    if backend == Backend::Redis {
+        let prefix = format!("flowbot-test-{}", random_alnum(12));
+        match RedisStore::connect(&redis_url(), &prefix).await {
+            Ok(store) if store.ping().await.is_ok() => redis_prefix = Some(prefix.clone()),
+            _ if std::env::var_os("REDIS_REQUIRED").is_some() => {
+                panic!(
+                    "REDIS_REQUIRED is set but Redis at {} does not answer",
+                    redis_url()
+                )
+            }
+            _ => {
+                eprintln!(
+                    "SKIPPED: Redis at {} does not answer; set REDIS_URL or start redis-server",
+                    redis_url()
+                );
+                return None;
+            }
+        }
+        settings.redis_url = Some(redis_url());
+        settings.redis_prefix = prefix;
+    }
+    tweak(&mut settings);
+    let app = Application::build(settings.clone())
+        .await
+        .expect("bot builds");
+    let base_url = format!("http://{}", app.local_addr());
+    let store = app.store();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(app.run_until_stopped(async move {
+        let _ = stopped.await;
+    }));
+    Some(TestBot {
+        base_url,
+        crypto,
+        fake,
+        store,
+        settings,
+        http: reqwest::Client::new(),
+        stop: Some(stop),
+        task: Some(task),
+        redis_prefix,
+        _dir: dir,
+    })
+}
+
+/// A callback as WeCom sends it: query string and body.
+pub struct Callback {
+    pub query: String,
+    pub body: String,
+}
+
+impl TestBot {
+    /// An encrypted, signed text message from `user`.
+    pub fn text(&self, user: &str, msg_id: u64, content: &str) -> Callback {
+        let now = flowbot::clock::now_ms() / 1000;
+        self.text_at(user, msg_id, content, now)
+    }
+
+    pub fn text_at(&self, user: &str, msg_id: u64, content: &str, timestamp: i64) -> Callback {
+        let (query, body) =
+            flowbot::loadgen::signed_callback(&self.crypto, user, msg_id, content, timestamp);
+        Callback { query, body }
+    }
+
+    pub async fn post(&self, callback: &Callback) -> (u16, String) {
+        self.post_raw(&callback.query, callback.body.clone()).await
+    }
+
+    pub async fn post_raw(&self, query: &str, body: String) -> (u16, String) {
+        let r = self
+            .http
+            .post(format!("{}/wecom/callback?{query}", self.base_url))
+            .body(body)
+            .send()
+            .await
+            .expect("bot answers");
+        (r.status().as_u16(), r.text().await.unwrap_or_default())
+    }
+
+    pub async fn get(&self, path_and_query: &str) -> (u16, String) {
+        let r = self
+            .http
+            .get(format!("{}{path_and_query}", self.base_url))
+            .send()
+            .await
+            .expect("bot answers");
+        (r.status().as_u16(), r.text().await.unwrap_or_default())
+    }
+
+    /// Waits until `user` has received `n` messages; returns them.
+    pub async fn wait_for_messages(
+        &self,
+        user: &str,
+        n: usize,
+        timeout: Duration,
+    ) -> Vec<serde_json::Value> {
+        let u = user.to_owned();
+        self.fake
+            .wait_until(move |f| f.sent_to(&u).len() >= n, timeout)
+            .await;
+        self.fake.sent_to(user)
+    }
+
+    /// Stops the bot gracefully and cleans up its Redis keys.
+    pub async fn stop(mut self) {
+        self.shutdown().await;
+    }
+
+    async fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+        }
+        self.clean_redis();
+    }
+
+    fn clean_redis(&mut self) {
+        if let Some(prefix) = self.redis_prefix.take() {
+            let _ = std::thread::spawn(move || delete_redis_keys(&prefix)).join();
+        }
+    }
+}
+
+/// Deletes every key under `prefix` with a plain blocking connection (works during a panic).
+pub fn delete_redis_keys(prefix: &str) {
+    let Ok(client) = redis::Client::open(redis_url()) else {
+        return;
+    };
+    let Ok(mut con) = client.get_connection() else {
+        return;
+    };
+    use redis::Commands;
+    let keys: Vec<String> = match con.scan_match::<_, String>(format!("{prefix}:*")) {
+        Ok(iter) => iter.collect(),
+        Err(_) => return,
+    };
+    for chunk in keys.chunks(500) {
+        let _: redis::RedisResult<()> = redis::cmd("DEL").arg(chunk).query(&mut con);
+    }
+}
+
+impl Drop for TestBot {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.clean_redis();
+    }
+}

@@ -1,8 +1,16 @@
 //! Inbound WeCom XML (pure, no I/O): the encrypted envelope and the decrypted messages and events,
 //! parsed with quick-xml into typed values. Anything unrecognised becomes `Unknown`, never an error.
-//! SKELETON: bodies to be written.
+//!
+//! Elements are looked up by name (any order, CDATA or plain text, whitespace between them).
+//! `MsgType`, `Event` and `ChangeType` compare case-insensitively. A DOCTYPE is refused and only
+//! the five predefined XML entities are resolved (see the `xml` submodule).
+
+mod parse;
+mod xml;
 
 use serde::{Deserialize, Serialize};
+
+pub use parse::{parse, parse_envelope};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MessageError {
@@ -18,11 +26,6 @@ pub struct Envelope {
     pub to_user: Option<String>,
     pub agent_id: Option<String>,
     pub encrypt: String,
-}
-
-pub fn parse_envelope(xml: &str) -> Result<Envelope, MessageError> {
-    let _ = xml;
-    unimplemented!()
 }
 
 /// A decrypted message or event.
@@ -90,6 +93,18 @@ pub enum ContactChange {
     },
 }
 
+impl ContactChange {
+    /// The `ChangeType` this change came with, e.g. `create_user`.
+    pub fn change_type(&self) -> &str {
+        match self {
+            ContactChange::CreateUser(_) => "create_user",
+            ContactChange::UpdateUser(_) => "update_user",
+            ContactChange::DeleteUser { .. } => "delete_user",
+            ContactChange::Other { change } => change,
+        }
+    }
+}
+
 /// Member fields of `change_contact`; everything but `user_id` may be absent.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserFields {
@@ -106,16 +121,39 @@ pub struct UserFields {
     pub status: Option<u8>,
 }
 
-pub fn parse(xml: &str) -> Result<Inbound, MessageError> {
-    let _ = xml;
-    unimplemented!()
-}
-
 impl Inbound {
     /// The deduplication key: `msg:<AgentID>:<MsgId>` for messages,
     /// `evt:<AgentID>:<FromUserName>:<CreateTime>:<Event>:<EventKey>:<TaskId>:<ChangeType>` for events.
+    ///
+    /// `Unknown` kinds that carry a `MsgId` use the message form; absent parts are empty strings.
     pub fn dedupe_key(&self) -> String {
-        unimplemented!()
+        let agent = self.agent_id.as_deref().unwrap_or("");
+        let (event, event_key, task_id, change_type): (&str, &str, &str, &str) = match &self.kind {
+            InboundKind::Text { msg_id, .. }
+            | InboundKind::Unknown {
+                msg_id: Some(msg_id),
+                ..
+            } => return format!("msg:{agent}:{msg_id}"),
+            InboundKind::MenuClick { key } => ("click", key, "", ""),
+            InboundKind::MenuView { url } => ("view", url, "", ""),
+            InboundKind::EnterAgent => ("enter_agent", "", "", ""),
+            InboundKind::TemplateCardEvent(card) => {
+                ("template_card_event", &card.event_key, &card.task_id, "")
+            }
+            InboundKind::ChangeContact(change) => ("change_contact", "", "", change.change_type()),
+            InboundKind::Unknown {
+                event, event_key, ..
+            } => (
+                event.as_deref().unwrap_or(""),
+                event_key.as_deref().unwrap_or(""),
+                "",
+                "",
+            ),
+        };
+        format!(
+            "evt:{agent}:{}:{}:{event}:{event_key}:{task_id}:{change_type}",
+            self.from_user, self.create_time
+        )
     }
 
     /// The conversation this belongs to: the sender's userid (`sys` for contact changes).

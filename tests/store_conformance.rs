@@ -704,3 +704,38 @@ async fn embedded_durable_and_exclusive() {
         .unwrap();
     assert!(matches!(dup, Enqueue::Duplicate { .. }));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Throughput check of the callback hot path (manual: `cargo test --release --test
+// store_conformance -- --ignored --nocapture`).
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "timing check, run by hand"]
+async fn redis_enqueue_throughput() {
+    let Some(h) = redis_harness().await else {
+        return;
+    };
+    let (tasks, per_task) = (32, 1000);
+    let start = std::time::Instant::now();
+    let handles: Vec<_> = (0..tasks)
+        .map(|t| {
+            let store = h.store.clone();
+            tokio::spawn(async move {
+                for i in 0..per_task {
+                    let e = ev(&format!("user{}", i % 50), "{\"text\":\"hello\"}");
+                    let key = format!("msg-{t}-{i}");
+                    store
+                        .dedupe_and_enqueue(&key, secs(86_400), &e, T0)
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.await.unwrap();
+    }
+    let rate = f64::from(tasks * per_task) / start.elapsed().as_secs_f64();
+    let _ = writeln!(std::io::stderr(), "dedupe_and_enqueue: {rate:.0}/s");
+    assert!(rate >= 5000.0, "{rate:.0}/s is under the 5,000/s target");
+}

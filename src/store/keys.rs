@@ -1,2 +1,165 @@
 //! Every Redis key flowbot uses, built in one place under the configured prefix.
-//! SKELETON: to be written with the Redis backend.
+//!
+//! Layout (`P` = the prefix; `{...}` is the Redis Cluster hash tag):
+//!
+//! | Key | Type | Content |
+//! |---|---|---|
+//! | `P:{pipe}:dd:<dedupe key>` | string | `<event id>:<expires_at_ms>`, PX ttl |
+//! | `P:{pipe}:seq:event` / `P:{pipe}:seq:outbox` | string | INCR id counters |
+//! | `P:{pipe}:ev:<id>` | hash | `c` conversation, `p` payload, `a` attempts |
+//! | `P:{pipe}:conv:<conversation>` | list | queued event ids, FIFO (head = oldest) |
+//! | `P:{pipe}:ready` | zset | conversations with queued events and no lease, score = head id |
+//! | `P:{pipe}:leased` | zset | leased conversations, score = lease expiry (ms) |
+//! | `P:{pipe}:count:events` | string | events queued or being handled |
+//! | `P:{pipe}:done:<id>` | string | completed-event marker, PX [`super::DONE_MARKER_TTL`] |
+//! | `P:{pipe}:ob:due` / `P:{pipe}:ob:inflight` | zset | outbox ids (20-digit zero-padded, so ties sort in queueing order), score = due / lease expiry |
+//! | `P:{pipe}:ob:item:<id>` | hash | `c` channel, `p` payload, `f` failures |
+//! | `P:{pipe}:dead` | list | dead letters as JSON, newest first, capped |
+//! | `P:{tok:<app>}` | string | `<expires_at_ms>:<token>` |
+//! | `P:{lock:<name>}` | string | `<expires_at_ms>:<random token>` |
+//! | `P:{rl:<key>}` | zset | sliding-window log, score = call time |
+//!
+//! Keys are passed to scripts in `KEYS[]`. The one exception: keys named by ids that only the
+//! script knows (an event id from INCR, the conversation popped from `ready`, outbox ids from
+//! INCR or from the due set). For those the script receives a key *prefix* such as
+//! `P:{pipe}:ev:` in `ARGV` and appends the id. Every such prefix contains the `{pipe}` tag, so
+//! the built key hashes to the same slot as the script's `KEYS[]` and the scripts stay
+//! cluster-safe. Only the first `{...}` of a key counts, so user text after the tag (a
+//! conversation id containing braces) cannot move a key to another slot; the prefix itself
+//! must not contain braces ([`Keys::new`] rejects it).
+
+/// The key builder for one prefix.
+#[derive(Debug, Clone)]
+pub struct Keys {
+    prefix: String,
+    pipe: String,
+}
+
+/// Width of zero-padded outbox ids (u64::MAX has 20 digits).
+pub const OUTBOX_ID_WIDTH: usize = 20;
+
+impl Keys {
+    /// Keys under `prefix`; `None` if the prefix contains a brace (it would break hash tags).
+    pub fn new(prefix: &str) -> Option<Self> {
+        if prefix.contains(['{', '}']) {
+            return None;
+        }
+        Some(Self {
+            prefix: prefix.to_owned(),
+            pipe: format!("{prefix}:{{pipe}}:"),
+        })
+    }
+
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// A `SCAN MATCH` pattern for every key of this prefix (glob characters escaped).
+    pub fn scan_pattern(&self) -> String {
+        let mut p = String::with_capacity(self.prefix.len() + 2);
+        for ch in self.prefix.chars() {
+            if matches!(ch, '*' | '?' | '[' | ']' | '\\') {
+                p.push('\\');
+            }
+            p.push(ch);
+        }
+        p.push_str(":*");
+        p
+    }
+
+    fn pipe(&self, rest: &str) -> String {
+        format!("{}{rest}", self.pipe)
+    }
+
+    pub fn dedupe(&self, dedupe_key: &str) -> String {
+        self.pipe(&format!("dd:{dedupe_key}"))
+    }
+    pub fn event_seq(&self) -> String {
+        self.pipe("seq:event")
+    }
+    pub fn outbox_seq(&self) -> String {
+        self.pipe("seq:outbox")
+    }
+    /// Prefix of event hashes (`…ev:<id>`), for scripts.
+    pub fn event_prefix(&self) -> String {
+        self.pipe("ev:")
+    }
+    pub fn event(&self, id: u64) -> String {
+        format!("{}{id}", self.event_prefix())
+    }
+    /// Prefix of per-conversation lists (`…conv:<conversation>`), for scripts.
+    pub fn conversation_prefix(&self) -> String {
+        self.pipe("conv:")
+    }
+    pub fn conversation(&self, conversation: &str) -> String {
+        format!("{}{conversation}", self.conversation_prefix())
+    }
+    pub fn ready(&self) -> String {
+        self.pipe("ready")
+    }
+    pub fn leased(&self) -> String {
+        self.pipe("leased")
+    }
+    pub fn event_count(&self) -> String {
+        self.pipe("count:events")
+    }
+    pub fn done(&self, id: u64) -> String {
+        self.pipe(&format!("done:{id}"))
+    }
+    pub fn outbox_due(&self) -> String {
+        self.pipe("ob:due")
+    }
+    pub fn outbox_inflight(&self) -> String {
+        self.pipe("ob:inflight")
+    }
+    /// Prefix of outbox item hashes (`…ob:item:<padded id>`), for scripts.
+    pub fn outbox_item_prefix(&self) -> String {
+        self.pipe("ob:item:")
+    }
+    pub fn outbox_item(&self, id: u64) -> String {
+        format!("{}{}", self.outbox_item_prefix(), outbox_member(id))
+    }
+    pub fn dead_letters(&self) -> String {
+        self.pipe("dead")
+    }
+
+    pub fn token(&self, app: &str) -> String {
+        format!("{}:{{tok:{app}}}", self.prefix)
+    }
+    pub fn lock(&self, name: &str) -> String {
+        format!("{}:{{lock:{name}}}", self.prefix)
+    }
+    pub fn rate_limit(&self, key: &str) -> String {
+        format!("{}:{{rl:{key}}}", self.prefix)
+    }
+}
+
+/// The ZSET member of an outbox id: zero-padded, so equal scores sort in id (queueing) order.
+pub fn outbox_member(id: u64) -> String {
+    format!("{id:0width$}", width = OUTBOX_ID_WIDTH)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pipeline_keys_share_one_tag() {
+        let k = Keys::new("fb").unwrap();
+        for key in [
+            k.dedupe("x}{y"),
+            k.event(7),
+            k.conversation("{u}"),
+            k.ready(),
+            k.done(1),
+        ] {
+            assert!(key.starts_with("fb:{pipe}:"), "{key}");
+        }
+        assert_eq!(k.outbox_item(42), "fb:{pipe}:ob:item:00000000000000000042");
+        assert_eq!(k.token("app"), "fb:{tok:app}");
+        assert_eq!(k.lock("refresh"), "fb:{lock:refresh}");
+        assert_eq!(k.rate_limit("robot:1"), "fb:{rl:robot:1}");
+        assert!(Keys::new("a{b").is_none());
+        assert_eq!(Keys::new("a*b").unwrap().scan_pattern(), "a\\*b:*");
+    }
+}

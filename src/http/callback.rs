@@ -55,9 +55,26 @@ impl IntoResponse for Refusal {
             Refusal::NotConfigured => {
                 tracing::warn!("callback refused: no WeCom credentials configured")
             }
-            other => tracing::warn!(reason = ?other, status = status.as_u16(), "callback refused"),
+            other => tracing::warn!(reason = %other.detail(), status = status.as_u16(), "callback refused"),
         }
         (status, body).into_response()
+    }
+}
+
+impl Refusal {
+    /// What the log says: more than the body, never a secret or the message text.
+    fn detail(&self) -> String {
+        match self {
+            Refusal::MissingParameter(name) => format!("missing query parameter {name}"),
+            Refusal::Malformed(why) => format!("malformed: {why}"),
+            Refusal::Undecryptable(e) => format!("undecryptable: {e}"),
+            Refusal::Stale => "timestamp outside the replay window".into(),
+            Refusal::TooLarge => "body over 64 KiB".into(),
+            Refusal::BadSignature => "signature mismatch (-40001)".into(),
+            Refusal::WrongCorp => "receiveid is not our corp id (-40005)".into(),
+            Refusal::NotConfigured => "no credentials".into(),
+            Refusal::StoreUnavailable(e) => format!("store unavailable: {e}"),
+        }
     }
 }
 

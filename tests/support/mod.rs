@@ -1,0 +1,6 @@
+//! Helpers shared by the integration tests. Each test binary uses a different part of them.
+#![allow(dead_code)]
+
+pub mod fake_wecom;
+
+pub use fake_wecom::{FakeWeCom, Recorded};

@@ -26,6 +26,17 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// How long a completed event id is remembered, so a stale worker's second completion is a no-op.
+pub const DONE_MARKER_TTL: Duration = Duration::from_secs(25 * 3600);
+
+/// How many dead letters are kept (the oldest are dropped beyond this).
+pub const DEAD_LETTER_CAP: usize = 10_000;
+
+/// A fresh random token for a lock (128 bits, hex).
+pub(crate) fn random_token() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}
+
 /// An inbound event (a chat message, a card tap, a timer...) to be queued for its conversation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewEvent {

@@ -1,0 +1,530 @@
+//! The embedded backend: one SQLite file (WAL, `synchronous=FULL`), one transaction per
+//! operation, for a single process.
+//!
+//! The connection sits behind a `std::sync::Mutex` and every operation runs on
+//! `tokio::task::spawn_blocking`. The file is opened in `locking_mode=EXCLUSIVE` and the lock is
+//! taken at open, so a second process (or a second `open` in this one) is refused.
+//! Expiring rows (dedupe keys, done markers, locks, tokens) carry an `expires_at` that is checked
+//! on read; expired dedupe and done rows are swept now and then.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rusqlite::{
+    Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior, params,
+};
+
+use super::{
+    CachedToken, ClaimedEvent, ClaimedOutbox, DEAD_LETTER_CAP, DONE_MARKER_TTL, DeadLetter,
+    Enqueue, FailOutcome, LockToken, NewEvent, OutboxItem, QueueStats, RateDecision, Store,
+    StoreError, StoreResult, random_token,
+};
+
+/// The file name inside the store directory.
+pub const FILE_NAME: &str = "flowbot.sqlite";
+const SCHEMA: &str = include_str!("schema.sql");
+/// Expired dedupe and done rows are swept once every this many enqueues.
+const SWEEP_EVERY: u64 = 1024;
+/// At most this many expired rows are deleted per table per sweep (keeps a sweep short).
+const SWEEP_BATCH: i64 = 5000;
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Store in `<dir>/flowbot.sqlite`, for one process.
+#[derive(Clone)]
+pub struct EmbeddedStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+    enqueues: AtomicU64,
+}
+
+fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn map_err(e: rusqlite::Error) -> StoreError {
+    match e {
+        rusqlite::Error::FromSqlConversionFailure(..)
+        | rusqlite::Error::InvalidColumnType(..)
+        | rusqlite::Error::IntegralValueOutOfRange(..) => StoreError::Corrupt(e.to_string()),
+        _ => StoreError::Unavailable(e.to_string()),
+    }
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+    )
+}
+
+impl EmbeddedStore {
+    /// Opens (creating if needed) `<dir>/flowbot.sqlite`. Fails with a clear error if another
+    /// process, or another `EmbeddedStore` in this one, has it open.
+    pub fn open(dir: &Path) -> StoreResult<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            StoreError::Unavailable(format!("cannot create store dir {}: {e}", dir.display()))
+        })?;
+        let path = dir.join(FILE_NAME);
+        let in_use = || {
+            StoreError::Unavailable(format!(
+                "embedded store {} is in use by another process (or another store in this one); \
+                 the embedded store serves a single replica: stop the other one or use Redis",
+                path.display()
+            ))
+        };
+        let conn = Connection::open(&path).map_err(map_err)?;
+        // No waiting while we take the exclusive lock: a holder means "refuse", not "queue".
+        conn.busy_timeout(Duration::ZERO).map_err(map_err)?;
+        let setup = (|| -> rusqlite::Result<()> {
+            conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "FULL")?;
+            // A write transaction takes the exclusive lock, held until the connection closes.
+            conn.execute_batch("BEGIN EXCLUSIVE;")?;
+            conn.execute_batch(SCHEMA)?;
+            conn.execute_batch("COMMIT;")
+        })();
+        match setup {
+            Ok(()) => {}
+            Err(e) if is_busy(&e) => return Err(in_use()),
+            Err(e) => return Err(map_err(e)),
+        }
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(map_err)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                conn: Mutex::new(conn),
+                path,
+                enqueues: AtomicU64::new(0),
+            }),
+        })
+    }
+
+    /// The SQLite file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs `f` in one immediate transaction on a blocking thread, committing if it succeeds.
+    async fn tx<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            // A panic in another operation rolled its transaction back; the connection is fine.
+            let mut conn = inner.conn.lock().unwrap_or_else(|p| p.into_inner());
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(map_err)?;
+            let out = f(&tx).map_err(map_err)?;
+            tx.commit().map_err(map_err)?;
+            Ok(out)
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("store task failed: {e}")))?
+    }
+}
+
+fn sweep(tx: &Transaction<'_>, now_ms: i64) -> rusqlite::Result<()> {
+    tx.execute(
+        "DELETE FROM dedupe WHERE key IN
+           (SELECT key FROM dedupe WHERE expires_at <= ?1 LIMIT ?2)",
+        params![now_ms, SWEEP_BATCH],
+    )?;
+    tx.execute(
+        "DELETE FROM done WHERE event_id IN
+           (SELECT event_id FROM done WHERE expires_at <= ?1 LIMIT ?2)",
+        params![now_ms, SWEEP_BATCH],
+    )?;
+    Ok(())
+}
+
+#[async_trait]
+impl Store for EmbeddedStore {
+    async fn dedupe_and_enqueue(
+        &self,
+        dedupe_key: &str,
+        ttl: Duration,
+        event: &NewEvent,
+        now_ms: i64,
+    ) -> StoreResult<Enqueue> {
+        let (key, event) = (dedupe_key.to_owned(), event.clone());
+        let sweep_now = self
+            .inner
+            .enqueues
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(SWEEP_EVERY);
+        self.tx(move |tx| {
+            if sweep_now {
+                sweep(tx, now_ms)?;
+            }
+            let seen: Option<i64> = tx
+                .query_row(
+                    "SELECT event_id FROM dedupe WHERE key = ?1 AND expires_at > ?2",
+                    params![key, now_ms],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(id) = seen {
+                return Ok(Enqueue::Duplicate {
+                    event_id: id as u64,
+                });
+            }
+            tx.execute(
+                "INSERT INTO events (conversation, payload) VALUES (?1, ?2)",
+                params![event.conversation, event.payload],
+            )?;
+            let id = tx.last_insert_rowid();
+            tx.execute(
+                "INSERT OR REPLACE INTO dedupe (key, event_id, expires_at) VALUES (?1, ?2, ?3)",
+                params![key, id, now_ms.saturating_add(ms(ttl))],
+            )?;
+            Ok(Enqueue::Accepted {
+                event_id: id as u64,
+            })
+        })
+        .await
+    }
+
+    async fn claim_event(&self, now_ms: i64, lease: Duration) -> StoreResult<Option<ClaimedEvent>> {
+        self.tx(move |tx| {
+            tx.execute("DELETE FROM leases WHERE lease_until <= ?1", [now_ms])?;
+            // The oldest event of an unleased conversation is necessarily that conversation's head.
+            let head = tx
+                .query_row(
+                    "SELECT id, conversation, payload, attempts FROM events
+                     WHERE conversation NOT IN (SELECT conversation FROM leases)
+                     ORDER BY id LIMIT 1",
+                    [],
+                    |r| {
+                        Ok((
+                            r.get::<_, i64>(0)?,
+                            r.get(1)?,
+                            r.get(2)?,
+                            r.get::<_, i64>(3)?,
+                        ))
+                    },
+                )
+                .optional()?;
+            let Some((id, conversation, payload, attempts)) = head else {
+                return Ok(None);
+            };
+            tx.execute(
+                "UPDATE events SET attempts = attempts + 1 WHERE id = ?1",
+                [id],
+            )?;
+            tx.execute(
+                "INSERT INTO leases (conversation, event_id, lease_until) VALUES (?1, ?2, ?3)",
+                params![conversation, id, now_ms.saturating_add(ms(lease))],
+            )?;
+            Ok(Some(ClaimedEvent {
+                event_id: id as u64,
+                conversation,
+                payload,
+                attempt: u32::try_from(attempts + 1).unwrap_or(u32::MAX),
+            }))
+        })
+        .await
+    }
+
+    async fn complete_event(
+        &self,
+        event: &ClaimedEvent,
+        outbox: &[OutboxItem],
+        now_ms: i64,
+    ) -> StoreResult<bool> {
+        let id = event.event_id as i64;
+        let outbox = outbox.to_vec();
+        self.tx(move |tx| {
+            let done: bool = tx
+                .query_row("SELECT 1 FROM done WHERE event_id = ?1", [id], |_| Ok(()))
+                .optional()?
+                .is_some();
+            let conversation: Option<String> = tx
+                .query_row("SELECT conversation FROM events WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            // Already completed (or never queued): change nothing.
+            let (false, Some(conversation)) = (done, conversation) else {
+                return Ok(false);
+            };
+            tx.execute("DELETE FROM events WHERE id = ?1", [id])?;
+            tx.execute(
+                "INSERT OR REPLACE INTO done (event_id, expires_at) VALUES (?1, ?2)",
+                params![id, now_ms.saturating_add(ms(DONE_MARKER_TTL))],
+            )?;
+            tx.execute("DELETE FROM leases WHERE conversation = ?1", [conversation])?;
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO outbox (channel, payload, failures, due_at) VALUES (?1, ?2, 0, ?3)",
+            )?;
+            for item in &outbox {
+                insert.execute(params![item.channel, item.payload, now_ms])?;
+            }
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn claim_outbox(
+        &self,
+        now_ms: i64,
+        lease: Duration,
+        max: usize,
+    ) -> StoreResult<Vec<ClaimedOutbox>> {
+        let max = i64::try_from(max).unwrap_or(i64::MAX);
+        self.tx(move |tx| {
+            // Expired leases go back to waiting, due when their lease ran out.
+            tx.execute(
+                "UPDATE outbox SET due_at = lease_until, lease_until = NULL
+                 WHERE lease_until IS NOT NULL AND lease_until <= ?1",
+                [now_ms],
+            )?;
+            let items = {
+                let mut q = tx.prepare_cached(
+                    "SELECT id, channel, payload, failures FROM outbox
+                     WHERE lease_until IS NULL AND due_at <= ?1
+                     ORDER BY due_at, id LIMIT ?2",
+                )?;
+                q.query_map(params![now_ms, max], |r| {
+                    Ok(ClaimedOutbox {
+                        id: r.get::<_, i64>(0)? as u64,
+                        channel: r.get(1)?,
+                        payload: r.get(2)?,
+                        failures: r.get(3)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?
+            };
+            let mut lease_it =
+                tx.prepare_cached("UPDATE outbox SET lease_until = ?2 WHERE id = ?1")?;
+            for item in &items {
+                lease_it.execute(params![item.id as i64, now_ms.saturating_add(ms(lease))])?;
+            }
+            Ok(items)
+        })
+        .await
+    }
+
+    async fn complete_outbox(&self, id: u64) -> StoreResult<()> {
+        self.tx(move |tx| {
+            tx.execute("DELETE FROM outbox WHERE id = ?1", [id as i64])
+                .map(drop)
+        })
+        .await
+    }
+
+    async fn defer_outbox(&self, id: u64, due_ms: i64) -> StoreResult<()> {
+        self.tx(move |tx| {
+            tx.execute(
+                "UPDATE outbox SET due_at = ?2, lease_until = NULL WHERE id = ?1",
+                params![id as i64, due_ms],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn fail_outbox(
+        &self,
+        id: u64,
+        error: &str,
+        retry_at_ms: Option<i64>,
+        now_ms: i64,
+    ) -> StoreResult<FailOutcome> {
+        let (id, error) = (id as i64, error.to_owned());
+        self.tx(move |tx| {
+            if let Some(at) = retry_at_ms {
+                tx.execute(
+                    "UPDATE outbox SET failures = failures + 1, due_at = ?2, lease_until = NULL
+                     WHERE id = ?1",
+                    params![id, at],
+                )?;
+                return Ok(FailOutcome::Rescheduled);
+            }
+            let moved = tx.execute(
+                "INSERT INTO dead_letters (id, channel, payload, failures, last_error, failed_at)
+                 SELECT id, channel, payload, failures + 1, ?2, ?3 FROM outbox WHERE id = ?1",
+                params![id, error, now_ms],
+            )?;
+            if moved > 0 {
+                tx.execute("DELETE FROM outbox WHERE id = ?1", [id])?;
+                tx.execute(
+                    "DELETE FROM dead_letters WHERE seq <= (SELECT MAX(seq) FROM dead_letters) - ?1",
+                    [DEAD_LETTER_CAP as i64],
+                )?;
+            }
+            Ok(FailOutcome::DeadLettered)
+        })
+        .await
+    }
+
+    async fn dead_letters(&self, limit: usize) -> StoreResult<Vec<DeadLetter>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.tx(move |tx| {
+            let mut q = tx.prepare_cached(
+                "SELECT id, channel, payload, failures, last_error, failed_at FROM dead_letters
+                 ORDER BY seq DESC LIMIT ?1",
+            )?;
+            q.query_map([limit], |r| {
+                Ok(DeadLetter {
+                    id: r.get::<_, i64>(0)? as u64,
+                    channel: r.get(1)?,
+                    payload: r.get(2)?,
+                    failures: r.get(3)?,
+                    last_error: r.get(4)?,
+                    failed_at_ms: r.get(5)?,
+                })
+            })?
+            .collect()
+        })
+        .await
+    }
+
+    async fn queue_stats(&self) -> StoreResult<QueueStats> {
+        self.tx(|tx| {
+            let count = |table: &str| -> rusqlite::Result<u64> {
+                tx.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| {
+                    r.get::<_, i64>(0)
+                })
+                .map(|n| n as u64)
+            };
+            Ok(QueueStats {
+                events: count("events")?,
+                outbox: count("outbox")?,
+                dead_letters: count("dead_letters")?,
+            })
+        })
+        .await
+    }
+
+    async fn get_token(&self, app: &str, now_ms: i64) -> StoreResult<Option<CachedToken>> {
+        let app = app.to_owned();
+        self.tx(move |tx| {
+            tx.query_row(
+                "SELECT token, expires_at FROM tokens WHERE app = ?1 AND expires_at > ?2",
+                params![app, now_ms],
+                |r| {
+                    Ok(CachedToken {
+                        token: r.get(0)?,
+                        expires_at_ms: r.get(1)?,
+                    })
+                },
+            )
+            .optional()
+        })
+        .await
+    }
+
+    async fn put_token(&self, app: &str, token: &CachedToken) -> StoreResult<()> {
+        let (app, token) = (app.to_owned(), token.clone());
+        self.tx(move |tx| {
+            tx.execute(
+                "INSERT OR REPLACE INTO tokens (app, token, expires_at) VALUES (?1, ?2, ?3)",
+                params![app, token.token, token.expires_at_ms],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn invalidate_token(&self, app: &str, failed: &str) -> StoreResult<()> {
+        let (app, failed) = (app.to_owned(), failed.to_owned());
+        self.tx(move |tx| {
+            tx.execute(
+                "DELETE FROM tokens WHERE app = ?1 AND token = ?2",
+                params![app, failed],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn try_lock(
+        &self,
+        name: &str,
+        ttl: Duration,
+        now_ms: i64,
+    ) -> StoreResult<Option<LockToken>> {
+        let name = name.to_owned();
+        self.tx(move |tx| {
+            let held = tx
+                .query_row(
+                    "SELECT 1 FROM locks WHERE name = ?1 AND expires_at > ?2",
+                    params![name, now_ms],
+                    |_| Ok(()),
+                )
+                .optional()?
+                .is_some();
+            if held {
+                return Ok(None);
+            }
+            let token = random_token();
+            tx.execute(
+                "INSERT OR REPLACE INTO locks (name, token, expires_at) VALUES (?1, ?2, ?3)",
+                params![name, token, now_ms.saturating_add(ms(ttl))],
+            )?;
+            Ok(Some(LockToken { name, token }))
+        })
+        .await
+    }
+
+    async fn unlock(&self, lock: &LockToken) -> StoreResult<()> {
+        let lock = lock.clone();
+        self.tx(move |tx| {
+            tx.execute(
+                "DELETE FROM locks WHERE name = ?1 AND token = ?2",
+                params![lock.name, lock.token],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn rate_limit(
+        &self,
+        key: &str,
+        limit: u32,
+        window: Duration,
+        now_ms: i64,
+    ) -> StoreResult<RateDecision> {
+        let key = key.to_owned();
+        let window = ms(window);
+        self.tx(move |tx| {
+            // The window is (now - window, now]: a call at t stops counting at t + window.
+            tx.execute(
+                "DELETE FROM rate_log WHERE key = ?1 AND at <= ?2",
+                params![key, now_ms.saturating_sub(window)],
+            )?;
+            let (count, oldest): (i64, Option<i64>) = tx.query_row(
+                "SELECT COUNT(*), MIN(at) FROM rate_log WHERE key = ?1",
+                [&key],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            if count < i64::from(limit) {
+                tx.execute(
+                    "INSERT INTO rate_log (key, at) VALUES (?1, ?2)",
+                    params![key, now_ms],
+                )?;
+                return Ok(RateDecision::Allowed);
+            }
+            let wait = oldest
+                .map_or(window, |o| o.saturating_add(window) - now_ms)
+                .max(1);
+            Ok(RateDecision::RetryAfter(Duration::from_millis(wait as u64)))
+        })
+        .await
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.tx(|tx| tx.query_row("SELECT 1", [], |_| Ok(()))).await
+    }
+}

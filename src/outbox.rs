@@ -3,15 +3,18 @@
 //! dead-letters what cannot be delivered.
 //!
 //! Order per channel: a claimed batch is processed one item at a time, each channel's items in
-//! queueing (id) order. Once a channel is paced, its later items are deferred behind it with
-//! increasing due times, and the channel stays paced in this process until its window reopens,
-//! so items claimed by later ticks queue up behind the earlier ones instead of overtaking them.
+//! queueing (id) order. When an item of a channel is paced (or fails and will be retried), the
+//! channel is *held* until that moment: its following items in the batch, and items of it claimed
+//! by later ticks of this process before then, are deferred to the same due time. Equal due times
+//! come back in queueing order (the [`Store::claim_outbox`] contract) and in one batch, so they
+//! keep their order; staggered due times would not, as the limiter can reopen between them.
+//! Limits: order holds per process and while a channel's held items fit in one batch.
 
 mod pacing;
 
 pub use pacing::Pacing;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -26,13 +29,7 @@ use crate::wecom::api::{ApiError, Outbound, WeComClient};
 const DEFAULT_LEASE: Duration = Duration::from_secs(120);
 const DEFAULT_BATCH: usize = 32;
 /// Sleep between ticks while nothing is due (a [`Notify`] cuts it short).
-const IDLE: Duration = Duration::from_millis(75);
-
-#[derive(Debug, Clone, Copy)]
-struct Paced {
-    reopens: i64,
-    last_due: i64,
-}
+const DEFAULT_IDLE: Duration = Duration::from_millis(75);
 
 /// What one [`OutboxSender::tick`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -56,9 +53,9 @@ pub struct OutboxSender {
     notify: Arc<Notify>,
     lease: Duration,
     batch: usize,
-    /// Channels paced in this process: when their window reopens, and the due time given to
-    /// their last deferred item.
-    paced: Mutex<HashMap<String, Paced>>,
+    idle: Duration,
+    /// Channels held in this process, and until when.
+    held: Mutex<HashMap<String, i64>>,
 }
 
 impl OutboxSender {
@@ -70,7 +67,8 @@ impl OutboxSender {
             notify: Arc::new(Notify::new()),
             lease: DEFAULT_LEASE,
             batch: DEFAULT_BATCH,
-            paced: Mutex::new(HashMap::new()),
+            idle: DEFAULT_IDLE,
+            held: Mutex::new(HashMap::new()),
         }
     }
 
@@ -78,6 +76,12 @@ impl OutboxSender {
     pub fn with_batch(mut self, batch: usize, lease: Duration) -> Self {
         self.batch = batch.max(1);
         self.lease = lease;
+        self
+    }
+
+    /// Sleeps `idle` between ticks while nothing is due (default 75 ms).
+    pub fn with_idle(mut self, idle: Duration) -> Self {
+        self.idle = idle;
         self
     }
 
@@ -89,7 +93,11 @@ impl OutboxSender {
     /// One pass: claims due items and delivers, defers, retries or dead-letters each.
     pub async fn tick(&self, now_ms: i64) -> TickReport {
         let mut report = TickReport::default();
-        let items = match self.store.claim_outbox(now_ms, self.lease, self.batch).await {
+        let items = match self
+            .store
+            .claim_outbox(now_ms, self.lease, self.batch)
+            .await
+        {
             Ok(items) => items,
             Err(e) => {
                 tracing::warn!(error = %e, "outbox claim failed");
@@ -99,12 +107,27 @@ impl OutboxSender {
         };
         report.claimed = items.len();
         let started = Instant::now();
+        let mut held_in_batch = HashSet::new();
         for item in order_per_channel(items) {
             // Time passes while a batch is delivered; the limiter must see it.
             let now = now_ms + started.elapsed().as_millis() as i64;
-            self.handle(item, now, &mut report).await;
+            if started.elapsed() > self.lease / 2 {
+                // A slow API: give the rest back before the lease runs out and another
+                // replica sends them a second time. Due now, they keep their order.
+                let due = self
+                    .held_until(&item.channel, now, &held_in_batch)
+                    .unwrap_or(now);
+                self.defer(&item, due, &mut report).await;
+                continue;
+            }
+            self.handle(item, now, &mut held_in_batch, &mut report)
+                .await;
         }
-        self.forget_reopened(now_ms + started.elapsed().as_millis() as i64);
+        let now = now_ms + started.elapsed().as_millis() as i64;
+        self.held
+            .lock()
+            .expect("held lock")
+            .retain(|_, until| *until > now);
         report
     }
 
@@ -118,14 +141,20 @@ impl OutboxSender {
                 biased;
                 () = &mut shutdown => break,
                 () = self.notify.notified() => {}
-                () = tokio::time::sleep(IDLE), if !busy => {}
+                () = tokio::time::sleep(self.idle), if !busy => {}
                 () = std::future::ready(()), if busy => {}
             }
         }
         tracing::info!("outbox sender stopped");
     }
 
-    async fn handle(&self, item: ClaimedOutbox, now: i64, report: &mut TickReport) {
+    async fn handle(
+        &self,
+        item: ClaimedOutbox,
+        now: i64,
+        held_in_batch: &mut HashSet<String>,
+        report: &mut TickReport,
+    ) {
         let message: Outbound = match serde_json::from_str(&item.payload) {
             Ok(message) => message,
             Err(e) => {
@@ -135,7 +164,7 @@ impl OutboxSender {
                 return;
             }
         };
-        if let Some(due) = self.paced_due(&item.channel, now) {
+        if let Some(due) = self.held_until(&item.channel, now, held_in_batch) {
             return self.defer(&item, due, report).await;
         }
         let (limit, window) = self.pacing.limit_for(&item.channel);
@@ -147,14 +176,7 @@ impl OutboxSender {
             Ok(RateDecision::Allowed) => {}
             Ok(RateDecision::RetryAfter(wait)) => {
                 let due = now + wait.as_millis() as i64;
-                let paced = Paced {
-                    reopens: due,
-                    last_due: due,
-                };
-                self.paced
-                    .lock()
-                    .expect("paced lock")
-                    .insert(item.channel.clone(), paced);
+                self.hold(&item.channel, due, held_in_batch);
                 return self.defer(&item, due, report).await;
             }
             Err(e) => {
@@ -185,28 +207,35 @@ impl OutboxSender {
                     error = %error,
                     "outbox delivery failed"
                 );
-                self.fail(&item, &error_text(&error), retry_at, now, report).await;
+                if let Some(retry_at) = retry_at {
+                    self.hold(&item.channel, retry_at, held_in_batch);
+                }
+                self.fail(&item, &error_text(&error), retry_at, now, report)
+                    .await;
             }
         }
     }
 
-    /// When `channel` is still paced at `now`, the due time for its next item (behind the last).
-    fn paced_due(&self, channel: &str, now: i64) -> Option<i64> {
-        let mut paced = self.paced.lock().expect("paced lock");
-        let entry = paced.get_mut(channel)?;
-        if entry.reopens <= now {
-            paced.remove(channel);
-            return None;
-        }
-        entry.last_due += 1;
-        Some(entry.last_due)
+    /// Holds `channel` until `until`: its next items wait for that moment.
+    fn hold(&self, channel: &str, until: i64, held_in_batch: &mut HashSet<String>) {
+        held_in_batch.insert(channel.to_owned());
+        self.held
+            .lock()
+            .expect("held lock")
+            .insert(channel.to_owned(), until);
     }
 
-    fn forget_reopened(&self, now: i64) {
-        self.paced
-            .lock()
-            .expect("paced lock")
-            .retain(|_, paced| paced.reopens > now);
+    /// The due time for an item of `channel` if the channel is held: always when it was held
+    /// earlier in this batch (even if the moment has passed meanwhile), else while `now` is
+    /// before the hold ends.
+    fn held_until(&self, channel: &str, now: i64, held_in_batch: &HashSet<String>) -> Option<i64> {
+        let mut held = self.held.lock().expect("held lock");
+        let until = *held.get(channel)?;
+        if until > now || held_in_batch.contains(channel) {
+            return Some(until);
+        }
+        held.remove(channel);
+        None
     }
 
     async fn defer(&self, item: &ClaimedOutbox, due: i64, report: &mut TickReport) {
@@ -286,7 +315,13 @@ mod tests {
 
     #[test]
     fn batch_is_reordered_by_id_within_each_channel_only() {
-        let batch = vec![item(5, "a"), item(2, "b"), item(3, "a"), item(1, "b"), item(4, "c")];
+        let batch = vec![
+            item(5, "a"),
+            item(2, "b"),
+            item(3, "a"),
+            item(1, "b"),
+            item(4, "c"),
+        ];
         let ordered: Vec<_> = order_per_channel(batch)
             .iter()
             .map(|i| (i.id, i.channel.clone()))

@@ -72,7 +72,8 @@ mod tests {
     fn backoff_doubles_and_is_capped() {
         let pacing = Pacing::default();
         for failures in 0..20 {
-            let full = (Duration::from_secs(2) * 2u32.pow(failures.min(20))).min(pacing.max_backoff);
+            let full =
+                (Duration::from_secs(2) * 2u32.pow(failures.min(20))).min(pacing.max_backoff);
             let wait = pacing.backoff(failures);
             assert!(wait >= full / 2 && wait <= full, "{failures}: {wait:?}");
         }

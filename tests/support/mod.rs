@@ -1,5 +1,5 @@
 //! Helpers shared by the integration tests. Each test binary uses a different part of them.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 pub mod fake_wecom;
 

@@ -52,9 +52,9 @@ pub(crate) fn classify(errcode: i64, errmsg: &str) -> ApiError {
              takes about a minute to apply)",
         ),
         45009 | 45033 | 130101 | -1 => ApiError::RateLimited { errcode },
-        code if is_token_error(code) => {
-            ApiError::Transport(format!("access token rejected after a refresh (errcode {code})"))
-        }
+        code if is_token_error(code) => ApiError::Transport(format!(
+            "access token rejected after a refresh (errcode {code})"
+        )),
         _ => ApiError::Refused {
             errcode,
             errmsg: errmsg.to_owned(),

@@ -150,7 +150,11 @@ impl WeComClient {
                 let answer = self.post_with_token(&request, &token).await?;
                 match answer.errcode {
                     Some(code) if errcode::is_token_error(code) => {
-                        tracing::info!(errcode = code, path = request.path, "token rejected, refreshing once");
+                        tracing::info!(
+                            errcode = code,
+                            path = request.path,
+                            "token rejected, refreshing once"
+                        );
                         self.invalidate(&token).await?;
                         let token = self.access_token().await?;
                         self.post_with_token(&request, &token).await?
@@ -171,7 +175,12 @@ impl WeComClient {
                 .invaliduser
                 .into_iter()
                 .chain(answer.unlicenseduser)
-                .chain(answer.invalidparty.into_iter().map(|p| format!("party:{p}")))
+                .chain(
+                    answer
+                        .invalidparty
+                        .into_iter()
+                        .map(|p| format!("party:{p}")),
+                )
                 .chain(answer.invalidtag.into_iter().map(|t| format!("tag:{t}")))
                 .collect(),
         };

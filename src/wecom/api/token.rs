@@ -39,7 +39,8 @@ impl TokenState {
     }
 
     fn record(&self, error: &ApiError) {
-        *self.last_failure.lock().expect("token state lock") = Some((Instant::now(), error.clone()));
+        *self.last_failure.lock().expect("token state lock") =
+            Some((Instant::now(), error.clone()));
     }
 }
 

@@ -54,7 +54,6 @@ impl Application {
         let scripts = Scripts::load(&settings.scripts_dir).context("bot-scripts are invalid")?;
         let store = open_store(&settings).await?;
         let new_events = Arc::new(Notify::new());
-        let new_outbox = Arc::new(Notify::new());
 
         let (callback, sender) = match &settings.wecom {
             Some(wecom) => {
@@ -71,12 +70,15 @@ impl Application {
                     store.clone(),
                     API_TIMEOUT,
                 );
-                let sender = OutboxSender::new(store.clone(), client, settings.pacing.clone())
-                    .with_notify(new_outbox.clone());
+                let sender = OutboxSender::new(store.clone(), client, settings.pacing.clone());
                 (Some(Arc::new(callback)), Some(sender))
             }
             None => (None, None),
         };
+        // Workers wake the sender when they commit outbox items.
+        let new_outbox = sender
+            .as_ref()
+            .map_or_else(|| Arc::new(Notify::new()), OutboxSender::notifier);
         let handler = Arc::new(HelpReplyHandler::new(&scripts));
         let workers = (0..settings.workers)
             .map(|_| {

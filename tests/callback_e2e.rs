@@ -257,7 +257,7 @@ async fn fifty_replies_to_one_member_are_paced_and_none_is_lost(backend: Backend
         .requests()
         .into_iter()
         .filter(|r| r.path.ends_with("/message/send"))
-        .map(|r| r.received)
+        .map(|r| r.at)
         .collect();
     for (i, start) in times.iter().enumerate() {
         let in_window = times[i..]

@@ -30,13 +30,20 @@ on_both_stores!(an_event_whose_worker_died_is_handled_once_by_another);
 
 async fn an_event_whose_worker_died_is_handled_once_by_another(backend: Backend) {
     // A replica that only accepts callbacks: no worker of its own races the test.
-    let Some(bot) = spawn_bot(backend, |s| s.workers = 0).await else { return };
+    let Some(bot) = spawn_bot(backend, |s| s.workers = 0).await else {
+        return;
+    };
     bot.post(&bot.text("qianba", 9001, "你好")).await;
 
     // Worker A claims the event, then dies (it never completes).
     let now = flowbot::clock::now_ms();
     let lease = Duration::from_secs(30);
-    let dead_claim = bot.store.claim_event(now, lease).await.unwrap().expect("the event is queued");
+    let dead_claim = bot
+        .store
+        .claim_event(now, lease)
+        .await
+        .unwrap()
+        .expect("the event is queued");
     assert_eq!(dead_claim.attempt, 1);
 
     let scripts = Scripts::load(&bot.settings.scripts_dir).unwrap();
@@ -47,13 +54,20 @@ async fn an_event_whose_worker_died_is_handled_once_by_another(backend: Backend)
         Arc::new(Notify::new()),
         Arc::new(Notify::new()),
     );
-    assert!(!worker_b.tick(now).await.unwrap(), "the conversation is leased to A");
+    assert!(
+        !worker_b.tick(now).await.unwrap(),
+        "the conversation is leased to A"
+    );
     // After A's lease has run out, B takes the event over and commits the reply.
     assert!(worker_b.tick(now + 31_000).await.unwrap());
     assert_eq!(bot.wait_for_messages("qianba", 1, WAIT).await.len(), 1);
 
     // A wakes up and tries to commit its stale claim: nothing happens.
-    let late = bot.store.complete_event(&dead_claim, &[], now + 32_000).await.unwrap();
+    let late = bot
+        .store
+        .complete_event(&dead_claim, &[], now + 32_000)
+        .await
+        .unwrap();
     assert!(!late, "the event was already completed");
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(bot.fake.sent_to("qianba").len(), 1, "exactly one reply");

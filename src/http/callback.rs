@@ -55,7 +55,9 @@ impl IntoResponse for Refusal {
             Refusal::NotConfigured => {
                 tracing::warn!("callback refused: no WeCom credentials configured")
             }
-            other => tracing::warn!(reason = %other.detail(), status = status.as_u16(), "callback refused"),
+            other => {
+                tracing::warn!(reason = %other.detail(), status = status.as_u16(), "callback refused")
+            }
         }
         (status, body).into_response()
     }

@@ -205,7 +205,7 @@ pub fn delete_redis_keys(prefix: &str) {
     };
     use redis::Commands;
     let keys: Vec<String> = match con.scan_match::<_, String>(format!("{prefix}:*")) {
-        Ok(iter) => iter.collect(),
+        Ok(iter) => iter.filter_map(Result::ok).collect(),
         Err(_) => return,
     };
     for chunk in keys.chunks(500) {

@@ -1,2 +1,7 @@
-#![allow(dead_code)]
+//! Helpers shared by the integration tests. Each test binary uses a different part of them.
+#![allow(dead_code, unused_imports)]
+
 pub mod bot;
+pub mod fake_wecom;
+
+pub use fake_wecom::{FakeWeCom, Recorded};

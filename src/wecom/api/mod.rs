@@ -1,19 +1,28 @@
 //! The outbound WeCom API client: access token shared through the store (one refresher at a
 //! time), `message/send`, `message/update_template_card`, `appchat/send`, group robot
 //! `webhook/send`, and WeCom's errcodes turned into decisions (refresh, back off, give up).
-//! SKELETON: bodies to be written.
+//!
+//! Secrets stay out of logs and errors: paths are logged without their query strings (which
+//! carry the secret, the token or the webhook key), and `reqwest` errors are stripped of URLs.
 
+mod body;
+mod errcode;
 mod outbound;
+mod token;
 
 pub use outbound::{MessageBody, Outbound};
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::store::Store;
+use serde_json::Value;
+
+use crate::store::{Store, StoreError};
+use body::Auth;
+use errcode::ApiResponse;
 
 /// Why a call failed, and what the caller should do about it.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
     /// The network failed or WeCom answered non-JSON / 5xx: retry later.
     #[error("transport: {0}")]
@@ -27,12 +36,38 @@ pub enum ApiError {
     /// Any other errcode: the message is refused as it is.
     #[error("WeCom refused the call: errcode {errcode}: {errmsg}")]
     Refused { errcode: i64, errmsg: String },
+    /// The message cannot be sent as it is (e.g. a template card to an app group chat); nothing
+    /// was sent.
+    #[error("invalid message: {0}")]
+    Invalid(String),
+    /// The shared store (token cache, lock) failed: retry later.
+    #[error("store: {0}")]
+    Store(String),
 }
 
 impl ApiError {
     /// Whether a later retry of the same call may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, ApiError::Transport(_) | ApiError::RateLimited { .. })
+        matches!(
+            self,
+            ApiError::Transport(_) | ApiError::RateLimited { .. } | ApiError::Store(_)
+        )
+    }
+
+    /// WeCom's errcode, when the error came from one.
+    pub fn errcode(&self) -> Option<i64> {
+        match self {
+            ApiError::RateLimited { errcode }
+            | ApiError::Config { errcode, .. }
+            | ApiError::Refused { errcode, .. } => Some(*errcode),
+            _ => None,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError::Store(e.to_string())
     }
 }
 
@@ -53,13 +88,27 @@ impl std::fmt::Debug for ApiCredentials {
     }
 }
 
+/// What WeCom said about a delivered message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Receipt {
+    /// For `message/recall` (app messages only).
+    pub msgid: Option<String>,
+    /// For `update_template_card` on a sent interactive card (single use, 72 h).
+    pub response_code: Option<String>,
+    /// Recipients WeCom skipped (lower-cased userids; parties and tags prefixed `party:`/`tag:`).
+    pub invalid: Vec<String>,
+}
+
 /// HTTP client of the WeCom API at `base` (scheme, host and port; `/cgi-bin/...` is appended).
+/// Clones share their in-process token state.
 #[derive(Clone)]
 pub struct WeComClient {
     http: reqwest::Client,
     base: String,
     credentials: ApiCredentials,
     store: Arc<dyn Store>,
+    timeout: Duration,
+    tokens: Arc<token::TokenState>,
 }
 
 impl WeComClient {
@@ -78,18 +127,131 @@ impl WeComClient {
             base: base.trim_end_matches('/').to_owned(),
             credentials,
             store,
+            timeout,
+            tokens: Arc::default(),
         }
     }
 
     /// Delivers one outbound message (token handling and one refresh-and-retry included).
     pub async fn deliver(&self, message: &Outbound) -> Result<(), ApiError> {
-        let _ = (
-            &self.http,
-            &self.base,
-            &self.credentials,
-            &self.store,
-            message,
-        );
-        unimplemented!()
+        self.deliver_with_receipt(message).await.map(drop)
+    }
+
+    /// Like [`Self::deliver`], and returns WeCom's msgid / response_code / skipped recipients.
+    pub async fn deliver_with_receipt(&self, message: &Outbound) -> Result<Receipt, ApiError> {
+        let request = body::request(message, self.credentials.agent_id)?;
+        let answer = match &request.auth {
+            Auth::WebhookKey(key) => {
+                self.call_post(request.path, &[("key", key)], &request.body)
+                    .await?
+            }
+            Auth::Token => {
+                let token = self.access_token().await?;
+                let answer = self.post_with_token(&request, &token).await?;
+                match answer.errcode {
+                    Some(code) if errcode::is_token_error(code) => {
+                        tracing::info!(
+                            errcode = code,
+                            path = request.path,
+                            "token rejected, refreshing once"
+                        );
+                        self.invalidate(&token).await?;
+                        let token = self.access_token().await?;
+                        self.post_with_token(&request, &token).await?
+                    }
+                    _ => answer,
+                }
+            }
+        };
+        let errcode = answer.errcode.unwrap_or_default();
+        if errcode != 0 {
+            tracing::warn!(errcode, errmsg = %answer.errmsg, path = request.path, "WeCom call failed");
+            return Err(errcode::classify(errcode, &answer.errmsg));
+        }
+        let receipt = Receipt {
+            msgid: answer.msgid,
+            response_code: answer.response_code,
+            invalid: answer
+                .invaliduser
+                .into_iter()
+                .chain(answer.unlicenseduser)
+                .chain(
+                    answer
+                        .invalidparty
+                        .into_iter()
+                        .map(|p| format!("party:{p}")),
+                )
+                .chain(answer.invalidtag.into_iter().map(|t| format!("tag:{t}")))
+                .collect(),
+        };
+        if !receipt.invalid.is_empty() {
+            tracing::warn!(path = request.path, skipped = ?receipt.invalid, "WeCom skipped recipients");
+        }
+        Ok(receipt)
+    }
+
+    async fn post_with_token(
+        &self,
+        request: &body::Request,
+        token: &str,
+    ) -> Result<ApiResponse, ApiError> {
+        self.call_post(request.path, &[("access_token", token)], &request.body)
+            .await
+    }
+
+    async fn call_post(
+        &self,
+        path: &'static str,
+        query: &[(&str, &str)],
+        body: &Value,
+    ) -> Result<ApiResponse, ApiError> {
+        let sent = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .query(query)
+            .json(body)
+            .send();
+        self.answer(path, sent).await
+    }
+
+    async fn call_get(
+        &self,
+        path: &'static str,
+        query: &[(&str, &str)],
+    ) -> Result<ApiResponse, ApiError> {
+        let sent = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .query(query)
+            .send();
+        self.answer(path, sent).await
+    }
+
+    /// Reads WeCom's JSON answer. Errors never carry the URL (its query holds secrets).
+    async fn answer(
+        &self,
+        path: &'static str,
+        sent: impl Future<Output = reqwest::Result<reqwest::Response>>,
+    ) -> Result<ApiResponse, ApiError> {
+        let transport = |e: reqwest::Error| {
+            let e = e.without_url();
+            tracing::warn!(path, error = %e, "WeCom call failed in transport");
+            ApiError::Transport(format!("{path}: {e}"))
+        };
+        let response = sent.await.map_err(transport)?;
+        let status = response.status();
+        if !status.is_success() {
+            tracing::warn!(path, %status, "WeCom answered an HTTP error");
+            return Err(ApiError::Transport(format!("{path}: HTTP {status}")));
+        }
+        let bytes = response.bytes().await.map_err(transport)?;
+        let answer: ApiResponse = serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::Transport(format!("{path}: answer is not JSON: {e}")))?;
+        if answer.errcode.is_none() {
+            return Err(ApiError::Transport(format!(
+                "{path}: answer without errcode"
+            )));
+        }
+        Ok(answer)
     }
 }

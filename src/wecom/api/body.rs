@@ -1,0 +1,171 @@
+//! Request bodies for each [`Outbound`] (§5.3–5.6, §6.1, §6.2 of the protocol notes). Pure: no I/O.
+
+use serde_json::{Value, json};
+
+use super::{ApiError, MessageBody, Outbound};
+
+/// App messages and app group chats: `content` at most 2048 bytes (§5.4, §6.1).
+const APP_CONTENT_MAX: usize = 2048;
+/// Group robot text: 2048 bytes; robot markdown: 4096 bytes (§6.2, §10 item 14).
+const ROBOT_TEXT_MAX: usize = 2048;
+const ROBOT_MARKDOWN_MAX: usize = 4096;
+
+/// How a request authenticates.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Auth {
+    /// `?access_token=` of the app.
+    Token,
+    /// `?key=` of a group robot; no token.
+    WebhookKey(String),
+}
+
+/// One POST to WeCom.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Request {
+    pub path: &'static str,
+    pub auth: Auth,
+    pub body: Value,
+}
+
+/// Builds the request for `message`, sent as app `agent_id`.
+pub(crate) fn request(message: &Outbound, agent_id: i64) -> Result<Request, ApiError> {
+    Ok(match message {
+        Outbound::Send { to_user, body } => {
+            let mut json = json!({"touser": to_user, "agentid": agent_id});
+            put_body(&mut json, body, APP_CONTENT_MAX, APP_CONTENT_MAX);
+            Request {
+                path: "/cgi-bin/message/send",
+                auth: Auth::Token,
+                body: json,
+            }
+        }
+        Outbound::UpdateCard {
+            userids,
+            response_code,
+            replace_name,
+            card,
+        } => {
+            let mut json =
+                json!({"userids": userids, "agentid": agent_id, "response_code": response_code});
+            match (card, replace_name) {
+                // A whole replacement card says more than a label, so it wins when both are set.
+                (Some(card), _) => json["template_card"] = card.clone(),
+                (None, Some(name)) => json["button"] = json!({"replace_name": name}),
+                (None, None) => {
+                    return Err(ApiError::Invalid(
+                        "update_template_card needs replace_name or a card".to_owned(),
+                    ));
+                }
+            }
+            Request {
+                path: "/cgi-bin/message/update_template_card",
+                auth: Auth::Token,
+                body: json,
+            }
+        }
+        Outbound::AppChat { chat_id, body } => {
+            if matches!(body, MessageBody::TemplateCard { .. }) {
+                return Err(ApiError::Invalid(
+                    "appchat/send does not take template cards; send them one-to-one".to_owned(),
+                ));
+            }
+            let mut json = json!({"chatid": chat_id});
+            put_body(&mut json, body, APP_CONTENT_MAX, APP_CONTENT_MAX);
+            Request {
+                path: "/cgi-bin/appchat/send",
+                auth: Auth::Token,
+                body: json,
+            }
+        }
+        Outbound::Robot {
+            webhook_key,
+            body,
+            mentioned,
+        } => Request {
+            path: "/cgi-bin/webhook/send",
+            auth: Auth::WebhookKey(webhook_key.clone()),
+            body: robot_body(body, mentioned),
+        },
+    })
+}
+
+fn put_body(json: &mut Value, body: &MessageBody, text_max: usize, markdown_max: usize) {
+    match body {
+        MessageBody::Text { content } => {
+            json["msgtype"] = "text".into();
+            json["text"] = json!({"content": fit(content, text_max)});
+        }
+        MessageBody::Markdown { content } => {
+            json["msgtype"] = "markdown".into();
+            json["markdown"] = json!({"content": fit(content, markdown_max)});
+        }
+        MessageBody::TemplateCard { card } => {
+            json["msgtype"] = "template_card".into();
+            json["template_card"] = card.clone();
+        }
+    }
+}
+
+fn robot_body(body: &MessageBody, mentioned: &[String]) -> Value {
+    match body {
+        MessageBody::Text { content } => json!({
+            "msgtype": "text",
+            "text": {"content": fit(content, ROBOT_TEXT_MAX), "mentioned_list": mentioned},
+        }),
+        MessageBody::Markdown { content } => {
+            // Markdown has no mentioned_list: mentions are `<@userid>` inside the content.
+            let mut content = content.clone();
+            for user in mentioned {
+                let tag = format!("<@{user}>");
+                if !content.contains(&tag) {
+                    content.push_str(if content.ends_with('\n') { "" } else { " " });
+                    content.push_str(&tag);
+                }
+            }
+            json!({"msgtype": "markdown", "markdown": {"content": fit(&content, ROBOT_MARKDOWN_MAX)}})
+        }
+        MessageBody::TemplateCard { card } => {
+            json!({"msgtype": "template_card", "template_card": card})
+        }
+    }
+}
+
+/// Cuts `content` to at most `max` bytes on a character boundary. WeCom truncates long text
+/// itself but refuses long robot markdown (40058), so the client cuts first.
+fn fit(content: &str, max: usize) -> &str {
+    if content.len() <= max {
+        return content;
+    }
+    let mut end = max;
+    while !content.is_char_boundary(end) {
+        end -= 1;
+    }
+    tracing::warn!(
+        bytes = content.len(),
+        max,
+        "message content too long, truncated"
+    );
+    &content[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_cuts_on_a_char_boundary() {
+        let s = "审批".repeat(1000); // 6000 bytes
+        let cut = fit(&s, 2048);
+        assert!(cut.len() <= 2048 && cut.len() > 2040);
+        assert!(s.starts_with(cut));
+    }
+
+    #[test]
+    fn robot_markdown_gets_mentions_in_content() {
+        let body = MessageBody::Markdown {
+            content: "hi".into(),
+        };
+        let json = robot_body(&body, &["lisi".into()]);
+        assert_eq!(json["markdown"]["content"], "hi <@lisi>");
+    }
+}

@@ -1,0 +1,331 @@
+//! `OutboxSender` against the fake WeCom and a real (embedded) store: pacing per member and per
+//! robot as WeCom sees it, order per channel, retries with back-off and dead letters.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use flowbot::outbox::{OutboxSender, Pacing};
+use flowbot::store::embedded::EmbeddedStore;
+use flowbot::store::{NewEvent, OutboxItem, Store};
+use flowbot::wecom::api::{ApiCredentials, MessageBody, Outbound, WeComClient};
+use support::{FakeWeCom, Recorded};
+use tokio::sync::oneshot;
+
+const CORP: &str = "wwcorp0001";
+const SECRET: &str = "app-secret";
+
+struct Setup {
+    fake: FakeWeCom,
+    store: Arc<dyn Store>,
+    _dir: tempfile::TempDir,
+}
+
+async fn setup() -> Setup {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store: Arc<dyn Store> = Arc::new(EmbeddedStore::open(dir.path()).expect("store opens"));
+    Setup {
+        fake: FakeWeCom::start(CORP, SECRET).await,
+        store,
+        _dir: dir,
+    }
+}
+
+impl Setup {
+    fn sender(&self, pacing: Pacing) -> OutboxSender {
+        let credentials = ApiCredentials {
+            corp_id: CORP.into(),
+            agent_id: 1000002,
+            secret: SECRET.into(),
+        };
+        let client = WeComClient::new(
+            &self.fake.base_url(),
+            credentials,
+            self.store.clone(),
+            Duration::from_secs(5),
+        );
+        OutboxSender::new(self.store.clone(), client, pacing)
+    }
+
+    /// Queues items the way the worker does: with a completed event.
+    async fn queue(&self, items: Vec<OutboxItem>) {
+        let now = now();
+        let event = NewEvent {
+            conversation: "test".into(),
+            payload: "{}".into(),
+        };
+        let key = format!("test-{}", rand_suffix());
+        self.store
+            .dedupe_and_enqueue(&key, Duration::from_secs(60), &event, now)
+            .await
+            .unwrap();
+        let claimed = self
+            .store
+            .claim_event(now, Duration::from_secs(60))
+            .await
+            .unwrap()
+            .expect("the event");
+        assert!(
+            self.store
+                .complete_event(&claimed, &items, now)
+                .await
+                .unwrap()
+        );
+    }
+
+    async fn queue_messages(&self, messages: &[Outbound]) {
+        let items = messages
+            .iter()
+            .map(|m| OutboxItem {
+                channel: m.channel(),
+                payload: serde_json::to_string(m).unwrap(),
+            })
+            .collect();
+        self.queue(items).await;
+    }
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+fn now() -> i64 {
+    flowbot::clock::now_ms()
+}
+
+fn text(to: &str, content: String) -> Outbound {
+    Outbound::Send {
+        to_user: to.into(),
+        body: MessageBody::Text { content },
+    }
+}
+
+fn robot(key: &str, content: String) -> Outbound {
+    Outbound::Robot {
+        webhook_key: key.into(),
+        body: MessageBody::Text { content },
+        mentioned: vec![],
+    }
+}
+
+fn fast_pacing() -> Pacing {
+    Pacing {
+        member_limit: 30,
+        robot_limit: 20,
+        window: Duration::from_secs(2),
+        max_failures: 4,
+        base_backoff: Duration::from_millis(20),
+        max_backoff: Duration::from_millis(200),
+        ..Pacing::default()
+    }
+}
+
+/// The most calls any `window` of arrival times holds.
+fn max_in_window(calls: &[Recorded], window: Duration) -> usize {
+    let at: Vec<Instant> = calls.iter().map(|r| r.at).collect();
+    (0..at.len())
+        .map(|i| at[i..].iter().take_while(|t| **t - at[i] < window).count())
+        .max()
+        .unwrap_or(0)
+}
+
+/// Runs the sender in the background until the returned sender is dropped or fired.
+fn spawn(sender: OutboxSender) -> (oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(sender.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    (stop, task)
+}
+
+/// Fifty messages to one member at 30 per 2 s: all arrive, in order, never more than 30 in
+/// any 2 s of WeCom's clock.
+#[tokio::test]
+async fn member_messages_are_paced_and_keep_their_order() {
+    let s = setup().await;
+    let messages: Vec<_> = (0..50)
+        .map(|i| text("zhangsan", format!("m{i:02}")))
+        .collect();
+    s.queue_messages(&messages).await;
+    let (stop, task) = spawn(s.sender(fast_pacing()));
+    let done = s
+        .fake
+        .wait_until(
+            |f| f.sent_to("zhangsan").len() >= 50,
+            Duration::from_secs(15),
+        )
+        .await;
+    stop.send(()).unwrap();
+    task.await.unwrap();
+    assert!(done, "delivered {}", s.fake.sent_to("zhangsan").len());
+
+    let contents: Vec<String> = s
+        .fake
+        .sent_to("zhangsan")
+        .iter()
+        .map(|b| b["text"]["content"].as_str().unwrap().to_owned())
+        .collect();
+    let expected: Vec<String> = (0..50).map(|i| format!("m{i:02}")).collect();
+    assert_eq!(contents, expected);
+    let calls = s.fake.requests_to("/message/send");
+    assert_eq!(calls.len(), 50, "each message sent once");
+    assert_eq!(max_in_window(&calls, Duration::from_secs(2)), 30);
+    assert_eq!(s.store.queue_stats().await.unwrap().outbox, 0);
+}
+
+/// A group robot at 20 per 2 s, with another robot and a member interleaved: each channel is
+/// paced on its own and keeps its order.
+#[tokio::test]
+async fn robot_messages_are_paced_per_robot() {
+    let s = setup().await;
+    let mut messages = Vec::new();
+    for i in 0..30 {
+        messages.push(robot("robot-a", format!("a{i:02}")));
+        if i < 5 {
+            messages.push(robot("robot-b", format!("b{i:02}")));
+            messages.push(text("lisi", format!("l{i:02}")));
+        }
+    }
+    s.queue_messages(&messages).await;
+    let (stop, task) = spawn(s.sender(fast_pacing()));
+    let done = s
+        .fake
+        .wait_until(
+            |f| f.robot_messages("robot-a").len() >= 30,
+            Duration::from_secs(15),
+        )
+        .await;
+    stop.send(()).unwrap();
+    task.await.unwrap();
+    assert!(done, "delivered {}", s.fake.robot_messages("robot-a").len());
+
+    let contents = |bodies: Vec<serde_json::Value>| -> Vec<String> {
+        bodies
+            .iter()
+            .map(|b| b["text"]["content"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let expected: Vec<String> = (0..30).map(|i| format!("a{i:02}")).collect();
+    assert_eq!(contents(s.fake.robot_messages("robot-a")), expected);
+    assert_eq!(s.fake.robot_messages("robot-b").len(), 5);
+    assert_eq!(s.fake.sent_to("lisi").len(), 5);
+    let calls: Vec<_> = s
+        .fake
+        .requests_to("/webhook/send")
+        .into_iter()
+        .filter(|r| r.query["key"] == "robot-a")
+        .collect();
+    assert_eq!(calls.len(), 30);
+    assert_eq!(max_in_window(&calls, Duration::from_secs(2)), 20);
+}
+
+/// A retryable error that never clears is retried with back-off, then dead-lettered after
+/// `max_failures` with the last error; a refusal is dead-lettered at once.
+#[tokio::test]
+async fn failing_items_are_dead_lettered() {
+    let s = setup().await;
+    s.fake.fail_next("/message/send", -1, 4);
+    s.queue_messages(&[text("zhangsan", "busy".into())]).await;
+    let sender = s.sender(fast_pacing());
+    let mut t = now();
+    let mut retried = 0;
+    for _ in 0..4 {
+        let report = sender.tick(t).await;
+        assert_eq!(report.claimed, 1);
+        retried += report.retried;
+        t += 1_000; // past any back-off (at most 200 ms here)
+    }
+    assert_eq!(retried, 3);
+    assert_eq!(sender.tick(t).await.claimed, 0);
+    let dead = s.store.dead_letters(10).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].failures, 4);
+    assert!(dead[0].last_error.contains("-1"), "{}", dead[0].last_error);
+    assert_eq!(s.fake.requests_to("/message/send").len(), 4);
+
+    s.fake.fail_next("/message/send", 81013, 1);
+    s.queue_messages(&[text("outsider", "no".into())]).await;
+    let report = sender.tick(now() + 10_000).await;
+    assert_eq!((report.claimed, report.dead_lettered), (1, 1));
+    let dead = s.store.dead_letters(10).await.unwrap();
+    assert!(
+        dead[0].last_error.contains("81013"),
+        "{}",
+        dead[0].last_error
+    );
+    assert_eq!(dead[0].failures, 1);
+}
+
+/// A payload that is not an `Outbound` is dead-lettered at once, and the others still go out.
+#[tokio::test]
+async fn invalid_payload_is_dead_lettered_at_once() {
+    let s = setup().await;
+    let good = text("zhangsan", "fine".into());
+    s.queue(vec![
+        OutboxItem {
+            channel: "member:zhangsan".into(),
+            payload: "{not json".into(),
+        },
+        OutboxItem {
+            channel: good.channel(),
+            payload: serde_json::to_string(&good).unwrap(),
+        },
+    ])
+    .await;
+    let report = s.sender(fast_pacing()).tick(now()).await;
+    assert_eq!((report.dead_lettered, report.delivered), (1, 1));
+    let dead = s.store.dead_letters(10).await.unwrap();
+    assert_eq!(dead[0].payload, "{not json");
+    assert!(
+        dead[0].last_error.contains("unparsable"),
+        "{}",
+        dead[0].last_error
+    );
+    assert_eq!(s.fake.sent_to("zhangsan").len(), 1);
+}
+
+/// A 45009 answer is retried after a back-off and the message is delivered, once.
+#[tokio::test]
+async fn rate_limited_answer_is_retried_and_delivered() {
+    let s = setup().await;
+    s.fake.fail_next("/message/send", 45009, 1);
+    s.queue_messages(&[text("zhangsan", "hello".into())]).await;
+    let (stop, task) = spawn(s.sender(fast_pacing()));
+    let done = s
+        .fake
+        .wait_until(|f| f.sent_to("zhangsan").len() == 1, Duration::from_secs(5))
+        .await;
+    stop.send(()).unwrap();
+    task.await.unwrap();
+    assert!(done);
+    let codes: Vec<_> = s
+        .fake
+        .requests_to("/message/send")
+        .iter()
+        .map(|r| r.errcode)
+        .collect();
+    assert_eq!(codes, [45009, 0]);
+    assert_eq!(s.store.queue_stats().await.unwrap().outbox, 0);
+}
+
+/// The notifier wakes an idle sender at once, without waiting for the idle interval.
+#[tokio::test]
+async fn notifier_wakes_the_sender() {
+    let s = setup().await;
+    let sender = s.sender(fast_pacing()).with_idle(Duration::from_secs(30));
+    let notify = sender.notifier();
+    let (stop, task) = spawn(sender);
+    tokio::time::sleep(Duration::from_millis(200)).await; // idle by now
+    s.queue_messages(&[text("zhangsan", "wake".into())]).await;
+    notify.notify_one();
+    let delivered = s
+        .fake
+        .wait_until(|f| f.sent_to("zhangsan").len() == 1, Duration::from_secs(2))
+        .await;
+    stop.send(()).unwrap();
+    task.await.unwrap();
+    assert!(delivered);
+}

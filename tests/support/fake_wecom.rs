@@ -1,0 +1,298 @@
+//! A fake of WeCom's API side (gettoken, message/send, update_template_card, appchat/send,
+//! webhook/send) on 127.0.0.1:0 that records every request and answers like WeCom: tokens are
+//! checked (unknown → 40014, missing → 41001, expired → 42001), a wrong secret gets 40001, and
+//! failures can be injected per path.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::Uri;
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+/// One request the fake received, and the errcode it answered.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// The path without its query, e.g. `/cgi-bin/message/send`.
+    pub path: String,
+    pub query: HashMap<String, String>,
+    /// The JSON body (`Null` for GET or a body that is not JSON).
+    pub body: Value,
+    pub at: Instant,
+    pub errcode: i64,
+}
+
+/// The fake WeCom API server; clones share it. It stops when the test's runtime ends.
+#[derive(Clone)]
+pub struct FakeWeCom {
+    base_url: String,
+    state: Arc<Mutex<Inner>>,
+}
+
+struct Inner {
+    corp_id: String,
+    secret: String,
+    /// The token gettoken hands out; `None` until the first gettoken or after `expire_token`.
+    current: Option<String>,
+    expired: Vec<String>,
+    issued: u64,
+    sequence: u64,
+    /// Path suffix → (errcode, times left).
+    failures: Vec<(String, i64, u32)>,
+    requests: Vec<Recorded>,
+}
+
+type Shared = Arc<Mutex<Inner>>;
+
+impl FakeWeCom {
+    /// Starts the fake for one app of corp `corp_id` whose secret is `secret`.
+    pub async fn start(corp_id: &str, secret: &str) -> FakeWeCom {
+        let state = Arc::new(Mutex::new(Inner {
+            corp_id: corp_id.to_owned(),
+            secret: secret.to_owned(),
+            current: None,
+            expired: Vec::new(),
+            issued: 0,
+            sequence: 0,
+            failures: Vec::new(),
+            requests: Vec::new(),
+        }));
+        let app = Router::new()
+            .route("/cgi-bin/gettoken", get(gettoken))
+            .route("/cgi-bin/message/send", post(api_call))
+            .route("/cgi-bin/message/update_template_card", post(api_call))
+            .route("/cgi-bin/appchat/send", post(api_call))
+            .route("/cgi-bin/webhook/send", post(api_call))
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the fake WeCom");
+        let addr = listener.local_addr().expect("local addr");
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("fake WeCom serves");
+        });
+        FakeWeCom {
+            base_url: format!("http://{addr}"),
+            state,
+        }
+    }
+
+    /// `http://127.0.0.1:<port>`: the client's API base.
+    pub fn base_url(&self) -> String {
+        self.base_url.clone()
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.lock().requests.clone()
+    }
+
+    /// Requests whose path ends with `suffix`.
+    pub fn requests_to(&self, suffix: &str) -> Vec<Recorded> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path.ends_with(suffix))
+            .collect()
+    }
+
+    /// Bodies of the `message/send` calls to `user` that were accepted, in arrival order.
+    pub fn sent_to(&self, user: &str) -> Vec<Value> {
+        self.accepted("/cgi-bin/message/send")
+            .filter(|r| {
+                r.body["touser"]
+                    .as_str()
+                    .is_some_and(|to| to.split('|').any(|u| u == user || u == "@all"))
+            })
+            .map(|r| r.body)
+            .collect()
+    }
+
+    /// Bodies of the accepted `webhook/send` calls of robot `key`, in arrival order.
+    pub fn robot_messages(&self, key: &str) -> Vec<Value> {
+        self.accepted("/cgi-bin/webhook/send")
+            .filter(|r| r.query.get("key").map(String::as_str) == Some(key))
+            .map(|r| r.body)
+            .collect()
+    }
+
+    /// Bodies of the accepted calls to the path ending with `suffix`, in arrival order.
+    pub fn accepted_bodies(&self, suffix: &str) -> Vec<Value> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.errcode == 0 && r.path.ends_with(suffix))
+            .map(|r| r.body)
+            .collect()
+    }
+
+    pub fn gettoken_calls(&self) -> usize {
+        self.requests_to("/cgi-bin/gettoken").len()
+    }
+
+    /// The current token starts answering 42001; the next gettoken issues a new one.
+    pub fn expire_token(&self) {
+        let mut inner = self.lock();
+        if let Some(token) = inner.current.take() {
+            inner.expired.push(token);
+        }
+    }
+
+    /// The next `times` calls to a path ending with `path_suffix` answer `errcode`.
+    pub fn fail_next(&self, path_suffix: &str, errcode: i64, times: u32) {
+        self.lock()
+            .failures
+            .push((path_suffix.to_owned(), errcode, times));
+    }
+
+    /// Polls `pred` every 10 ms until it holds (`true`) or `timeout` passes (`false`).
+    pub async fn wait_until(&self, pred: impl Fn(&FakeWeCom) -> bool, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if pred(self) {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    fn accepted(&self, path: &str) -> impl Iterator<Item = Recorded> {
+        let path = path.to_owned();
+        self.requests()
+            .into_iter()
+            .filter(move |r| r.errcode == 0 && r.path == path)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.state.lock().expect("fake WeCom state")
+    }
+}
+
+impl Inner {
+    fn injected_failure(&mut self, path: &str) -> Option<i64> {
+        let slot = self
+            .failures
+            .iter_mut()
+            .find(|(suffix, _, left)| *left > 0 && path.ends_with(suffix.as_str()))?;
+        slot.2 -= 1;
+        Some(slot.1)
+    }
+
+    fn record(&mut self, path: &str, query: HashMap<String, String>, body: Value, errcode: i64) {
+        self.requests.push(Recorded {
+            path: path.to_owned(),
+            query,
+            body,
+            at: Instant::now(),
+            errcode,
+        });
+    }
+}
+
+fn error(errcode: i64, errmsg: &str) -> Json<Value> {
+    Json(json!({
+        "errcode": errcode,
+        "errmsg": format!("{errmsg}, hint: [fake], more info at \
+                           https://open.work.weixin.qq.com/devtool/query?e={errcode}"),
+    }))
+}
+
+async fn gettoken(
+    State(state): State<Shared>,
+    uri: Uri,
+    Query(query): Query<HashMap<String, String>>,
+) -> Json<Value> {
+    let mut inner = state.lock().expect("fake WeCom state");
+    let path = uri.path().to_owned();
+    let (errcode, answer) = if let Some(code) = inner.injected_failure(&path) {
+        (code, error(code, "injected failure"))
+    } else if query.get("corpid") != Some(&inner.corp_id) {
+        (40013, error(40013, "invalid corpid"))
+    } else if query.get("corpsecret") != Some(&inner.secret) {
+        (40001, error(40001, "invalid secret"))
+    } else {
+        if inner.current.is_none() {
+            inner.issued += 1;
+            inner.current = Some(format!("fake-token-{}", inner.issued));
+        }
+        let token = inner.current.clone().expect("token issued");
+        (
+            0,
+            Json(json!({"errcode":0,"errmsg":"ok","access_token":token,"expires_in":7200})),
+        )
+    };
+    inner.record(&path, query, Value::Null, errcode);
+    answer
+}
+
+async fn api_call(
+    State(state): State<Shared>,
+    uri: Uri,
+    Query(query): Query<HashMap<String, String>>,
+    body: axum::body::Bytes,
+) -> Json<Value> {
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let mut inner = state.lock().expect("fake WeCom state");
+    let path = uri.path().to_owned();
+    let robot = path.ends_with("/webhook/send");
+    let token = query.get("access_token").cloned().unwrap_or_default();
+    let (errcode, answer) = if let Some(code) = inner.injected_failure(&path) {
+        (code, error(code, "injected failure"))
+    } else if robot && query.get("key").is_none_or(|k| k.is_empty()) {
+        (93000, error(93000, "invalid webhook url"))
+    } else if !robot && token.is_empty() {
+        (41001, error(41001, "access_token missing"))
+    } else if !robot && inner.expired.contains(&token) {
+        (42001, error(42001, "access_token expired"))
+    } else if !robot && inner.current.as_deref() != Some(token.as_str()) {
+        (40014, error(40014, "invalid access_token"))
+    } else if let Some(problem) = invalid_body(&path, &body) {
+        (40035, error(40035, problem))
+    } else {
+        inner.sequence += 1;
+        let mut ok = json!({"errcode": 0, "errmsg": "ok"});
+        if path.ends_with("/message/send") {
+            ok["invaliduser"] = json!("");
+            ok["msgid"] = json!(format!("fake-msgid-{}", inner.sequence));
+            let card_type = body["template_card"]["card_type"].as_str().unwrap_or("");
+            if card_type.ends_with("_interaction") {
+                ok["response_code"] = json!(format!("fake-response-code-{}", inner.sequence));
+            }
+        }
+        (0, Json(ok))
+    };
+    inner.record(&path, query, body, errcode);
+    answer
+}
+
+/// What WeCom would reject as invalid arguments, in the fake's simplified view.
+fn invalid_body(path: &str, body: &Value) -> Option<&'static str> {
+    let msgtype = body["msgtype"].as_str().unwrap_or("");
+    let has_content = !msgtype.is_empty() && body[msgtype].is_object();
+    if path.ends_with("/message/send") {
+        if body["touser"].as_str().is_none_or(str::is_empty) {
+            return Some("touser missing");
+        }
+        if !body["agentid"].is_i64() {
+            return Some("agentid missing");
+        }
+        (!has_content).then_some("msgtype or its content missing")
+    } else if path.ends_with("/update_template_card") {
+        if !body["agentid"].is_i64() || body["response_code"].as_str().is_none_or(str::is_empty) {
+            return Some("agentid or response_code missing");
+        }
+        (!body["button"]["replace_name"].is_string() && !body["template_card"].is_object())
+            .then_some("button.replace_name or template_card missing")
+    } else if path.ends_with("/appchat/send") {
+        if body["chatid"].as_str().is_none_or(str::is_empty) {
+            return Some("chatid missing");
+        }
+        (!has_content).then_some("msgtype or its content missing")
+    } else {
+        (!has_content).then_some("msgtype or its content missing")
+    }
+}

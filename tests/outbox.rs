@@ -329,3 +329,28 @@ async fn notifier_wakes_the_sender() {
     task.await.unwrap();
     assert!(delivered);
 }
+
+/// An untrusted IP (60020) is fixed by an admin in the console: the queued message waits with
+/// back-off and goes out once WeCom accepts the calls again; it is not dead-lettered.
+#[tokio::test]
+async fn a_configuration_error_is_retried_until_fixed() {
+    let s = setup().await;
+    s.fake.fail_next("/message/send", 60020, 2);
+    s.queue_messages(&[text("zhangsan", "hello".into())]).await;
+    let (stop, task) = spawn(s.sender(fast_pacing()));
+    let done = s
+        .fake
+        .wait_until(|f| f.sent_to("zhangsan").len() == 1, Duration::from_secs(5))
+        .await;
+    stop.send(()).unwrap();
+    task.await.unwrap();
+    assert!(done);
+    let codes: Vec<_> = s
+        .fake
+        .requests_to("/message/send")
+        .iter()
+        .map(|r| r.errcode)
+        .collect();
+    assert_eq!(codes, [60020, 60020, 0]);
+    assert!(s.store.dead_letters(10).await.unwrap().is_empty());
+}

@@ -46,11 +46,17 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    /// Whether a later retry of the same call may succeed.
+    /// Whether a later retry of the same call may succeed. Configuration errors count: an
+    /// admin can add the trusted IP (60020) or fix the secret and restart, and the queued
+    /// messages should then go out rather than sit in the dead letters. The client never loops
+    /// on them itself (it remembers a failed `gettoken` for a minute).
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            ApiError::Transport(_) | ApiError::RateLimited { .. } | ApiError::Store(_)
+            ApiError::Transport(_)
+                | ApiError::RateLimited { .. }
+                | ApiError::Store(_)
+                | ApiError::Config { .. }
         )
     }
 

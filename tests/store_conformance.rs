@@ -5,7 +5,8 @@
 //! Redis backend at `REDIS_URL` (default `redis://127.0.0.1:6379`) under a random key prefix whose
 //! keys are deleted afterwards, also when the test panics. Without Redis the Redis tests print a
 //! loud SKIP, unless `REDIS_REQUIRED` is set, in which case they fail.
-//! Time is injected through `now_ms`; nothing sleeps.
+//! Time is injected through `now_ms`; nothing sleeps. The properties of conversation state, cases
+//! and number series are in `store_conformance/records.rs`.
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
@@ -19,6 +20,10 @@ use flowbot::store::{
     ClaimedEvent, Commit, CommitOutcome, Enqueue, FailOutcome, NewEvent, OutboxItem, QueueStats,
     RateDecision, Store,
 };
+
+#[path = "store_conformance/records.rs"]
+mod records;
+use records::*;
 
 /// A realistic epoch, so server-side safety TTLs derived from timestamps stay sane.
 const T0: i64 = 1_800_000_000_000;
@@ -175,6 +180,12 @@ properties!(
     lock_exclusion_expiry_stale_unlock,
     rate_limit_matches_exact_model,
     ping_answers,
+    state_cas_one_winner_among_racers,
+    stale_state_version_applies_nothing,
+    second_completion_applies_nothing,
+    state_delete_and_untouched,
+    cases_body_history_and_indexes,
+    next_number_concurrent_distinct,
 );
 
 // ---------------------------------------------------------------------------------------------

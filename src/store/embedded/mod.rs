@@ -19,11 +19,12 @@ use rusqlite::{
 };
 
 use super::{
-    CachedToken, CaseRecord, ClaimedEvent, ClaimedOutbox, Commit, CommitOutcome, DEAD_LETTER_CAP,
-    DeadLetter, Enqueue, FailOutcome, LockToken, NewEvent, QueueStats, RateDecision, Store,
-    StoreError, StoreResult, VersionedState, random_token,
+    CachedToken, CaseRecord, ClaimedEvent, ClaimedOutbox, Commit, CommitOutcome, DeadLetter,
+    Enqueue, FailOutcome, LockToken, NewEvent, QueueStats, RateDecision, Store, StoreError,
+    StoreResult, VersionedState, random_token,
 };
 
+mod outbox;
 mod records;
 
 /// The file name inside the store directory.
@@ -283,37 +284,8 @@ impl Store for EmbeddedStore {
         max: usize,
     ) -> StoreResult<Vec<ClaimedOutbox>> {
         let max = i64::try_from(max).unwrap_or(i64::MAX);
-        self.tx(move |tx| {
-            // Expired leases go back to waiting, due when their lease ran out.
-            tx.execute(
-                "UPDATE outbox SET due_at = lease_until, lease_until = NULL
-                 WHERE lease_until IS NOT NULL AND lease_until <= ?1",
-                [now_ms],
-            )?;
-            let items = {
-                let mut q = tx.prepare_cached(
-                    "SELECT id, channel, payload, failures FROM outbox
-                     WHERE lease_until IS NULL AND due_at <= ?1
-                     ORDER BY due_at, id LIMIT ?2",
-                )?;
-                q.query_map(params![now_ms, max], |r| {
-                    Ok(ClaimedOutbox {
-                        id: r.get::<_, i64>(0)? as u64,
-                        channel: r.get(1)?,
-                        payload: r.get(2)?,
-                        failures: r.get(3)?,
-                    })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()?
-            };
-            let mut lease_it =
-                tx.prepare_cached("UPDATE outbox SET lease_until = ?2 WHERE id = ?1")?;
-            for item in &items {
-                lease_it.execute(params![item.id as i64, now_ms.saturating_add(ms(lease))])?;
-            }
-            Ok(items)
-        })
-        .await
+        self.tx(move |tx| outbox::claim(tx, now_ms, ms(lease), max))
+            .await
     }
 
     async fn complete_outbox(&self, id: u64) -> StoreResult<()> {
@@ -342,53 +314,14 @@ impl Store for EmbeddedStore {
         retry_at_ms: Option<i64>,
         now_ms: i64,
     ) -> StoreResult<FailOutcome> {
-        let (id, error) = (id as i64, error.to_owned());
-        self.tx(move |tx| {
-            if let Some(at) = retry_at_ms {
-                tx.execute(
-                    "UPDATE outbox SET failures = failures + 1, due_at = ?2, lease_until = NULL
-                     WHERE id = ?1",
-                    params![id, at],
-                )?;
-                return Ok(FailOutcome::Rescheduled);
-            }
-            let moved = tx.execute(
-                "INSERT INTO dead_letters (id, channel, payload, failures, last_error, failed_at)
-                 SELECT id, channel, payload, failures + 1, ?2, ?3 FROM outbox WHERE id = ?1",
-                params![id, error, now_ms],
-            )?;
-            if moved > 0 {
-                tx.execute("DELETE FROM outbox WHERE id = ?1", [id])?;
-                tx.execute(
-                    "DELETE FROM dead_letters WHERE seq <= (SELECT MAX(seq) FROM dead_letters) - ?1",
-                    [DEAD_LETTER_CAP as i64],
-                )?;
-            }
-            Ok(FailOutcome::DeadLettered)
-        })
-        .await
+        let error = error.to_owned();
+        self.tx(move |tx| outbox::fail(tx, id as i64, &error, retry_at_ms, now_ms))
+            .await
     }
 
     async fn dead_letters(&self, limit: usize) -> StoreResult<Vec<DeadLetter>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.tx(move |tx| {
-            let mut q = tx.prepare_cached(
-                "SELECT id, channel, payload, failures, last_error, failed_at FROM dead_letters
-                 ORDER BY seq DESC LIMIT ?1",
-            )?;
-            q.query_map([limit], |r| {
-                Ok(DeadLetter {
-                    id: r.get::<_, i64>(0)? as u64,
-                    channel: r.get(1)?,
-                    payload: r.get(2)?,
-                    failures: r.get(3)?,
-                    last_error: r.get(4)?,
-                    failed_at_ms: r.get(5)?,
-                })
-            })?
-            .collect()
-        })
-        .await
+        self.tx(move |tx| outbox::dead_letters(tx, limit)).await
     }
 
     async fn queue_stats(&self) -> StoreResult<QueueStats> {

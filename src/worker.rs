@@ -11,7 +11,7 @@ use tokio::sync::Notify;
 
 use crate::clock;
 use crate::scripts::Scripts;
-use crate::store::{ClaimedEvent, OutboxItem, Store, StoreResult};
+use crate::store::{ClaimedEvent, Commit, CommitOutcome, OutboxItem, Store, StoreResult};
 use crate::wecom::api::{MessageBody, Outbound};
 use crate::wecom::message::{Inbound, InboundKind};
 
@@ -84,19 +84,33 @@ impl Worker {
         let Some(claimed) = self.store.claim_event(now_ms, self.lease).await? else {
             return Ok(false);
         };
-        let outbox = self.outbox_for(&claimed, now_ms);
-        let first = self
+        let commit = Commit {
+            outbox: self.outbox_for(&claimed, now_ms),
+            ..Default::default()
+        };
+        match self
             .store
-            .complete_event(&claimed, &outbox, clock::now_ms())
-            .await?;
-        if first && !outbox.is_empty() {
-            self.new_outbox.notify_one();
-        }
-        if !first {
-            tracing::info!(
-                event_id = claimed.event_id,
-                "event was already completed by another worker"
-            );
+            .complete_event(&claimed, &commit, clock::now_ms())
+            .await?
+        {
+            CommitOutcome::Committed => {
+                if !commit.outbox.is_empty() {
+                    self.new_outbox.notify_one();
+                }
+            }
+            CommitOutcome::AlreadyDone => {
+                tracing::info!(
+                    event_id = claimed.event_id,
+                    "event was already completed by another worker"
+                );
+            }
+            CommitOutcome::Conflict => {
+                tracing::info!(
+                    event_id = claimed.event_id,
+                    "conversation state moved under another commit; the event is handled again \
+                     after its lease"
+                );
+            }
         }
         Ok(true)
     }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use flowbot::outbox::{OutboxSender, Pacing};
 use flowbot::store::embedded::EmbeddedStore;
-use flowbot::store::{NewEvent, OutboxItem, Store};
+use flowbot::store::{Commit, CommitOutcome, NewEvent, OutboxItem, Store};
 use flowbot::wecom::api::{ApiCredentials, MessageBody, Outbound, WeComClient};
 use support::{FakeWeCom, Recorded};
 use tokio::sync::oneshot;
@@ -66,11 +66,16 @@ impl Setup {
             .await
             .unwrap()
             .expect("the event");
-        assert!(
+        let commit = Commit {
+            outbox: items,
+            ..Default::default()
+        };
+        assert_eq!(
             self.store
-                .complete_event(&claimed, &items, now)
+                .complete_event(&claimed, &commit, now)
                 .await
-                .unwrap()
+                .unwrap(),
+            CommitOutcome::Committed
         );
     }
 

@@ -5,18 +5,25 @@
 //! Redis backend at `REDIS_URL` (default `redis://127.0.0.1:6379`) under a random key prefix whose
 //! keys are deleted afterwards, also when the test panics. Without Redis the Redis tests print a
 //! loud SKIP, unless `REDIS_REQUIRED` is set, in which case they fail.
-//! Time is injected through `now_ms`; nothing sleeps.
+//! Time is injected through `now_ms`; nothing sleeps. The properties of conversation state, cases
+//! and number series are in `store_conformance/records.rs`.
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use flowbot::store::CommitOutcome::{AlreadyDone, Committed};
 use flowbot::store::embedded::EmbeddedStore;
 use flowbot::store::redis::RedisStore;
 use flowbot::store::{
-    ClaimedEvent, Enqueue, FailOutcome, NewEvent, OutboxItem, QueueStats, RateDecision, Store,
+    ClaimedEvent, Commit, CommitOutcome, Enqueue, FailOutcome, NewEvent, OutboxItem, QueueStats,
+    RateDecision, Store,
 };
+
+#[path = "store_conformance/records.rs"]
+mod records;
+use records::*;
 
 /// A realistic epoch, so server-side safety TTLs derived from timestamps stay sane.
 const T0: i64 = 1_800_000_000_000;
@@ -53,6 +60,20 @@ async fn enqueue(store: &Arc<dyn Store>, key: &str, e: NewEvent, now: i64) -> u6
 
 async fn claim(store: &Arc<dyn Store>, now: i64) -> Option<ClaimedEvent> {
     store.claim_event(now, secs(30)).await.unwrap()
+}
+
+/// Completes `e` with only outbox items, the way the worker does.
+async fn complete(
+    store: &Arc<dyn Store>,
+    e: &ClaimedEvent,
+    outbox: &[OutboxItem],
+    now: i64,
+) -> CommitOutcome {
+    let commit = Commit {
+        outbox: outbox.to_vec(),
+        ..Default::default()
+    };
+    store.complete_event(e, &commit, now).await.unwrap()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -159,6 +180,12 @@ properties!(
     lock_exclusion_expiry_stale_unlock,
     rate_limit_matches_exact_model,
     ping_answers,
+    state_cas_one_winner_among_racers,
+    stale_state_version_applies_nothing,
+    second_completion_applies_nothing,
+    state_delete_and_untouched,
+    cases_body_history_and_indexes,
+    next_number_concurrent_distinct,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -248,13 +275,13 @@ async fn fifo_and_one_at_a_time(store: Arc<dyn Store>) {
         "A and B are both leased"
     );
 
-    assert!(store.complete_event(&a1, &[], T0 + 11).await.unwrap());
+    assert_eq!(complete(&store, &a1, &[], T0 + 11).await, Committed);
     let a2 = claim(&store, T0 + 12).await.unwrap();
     assert_eq!(a2.payload, "a2");
     assert!(claim(&store, T0 + 12).await.is_none(), "a3 waits for a2");
-    assert!(store.complete_event(&b1, &[], T0 + 13).await.unwrap());
+    assert_eq!(complete(&store, &b1, &[], T0 + 13).await, Committed);
     assert_eq!(claim(&store, T0 + 14).await.unwrap().payload, "b2");
-    assert!(store.complete_event(&a2, &[], T0 + 15).await.unwrap());
+    assert_eq!(complete(&store, &a2, &[], T0 + 15).await, Committed);
     assert_eq!(claim(&store, T0 + 16).await.unwrap().payload, "a3");
     assert_eq!(
         store.queue_stats().await.unwrap().events,
@@ -294,7 +321,7 @@ async fn concurrent_workers_drain_in_order(store: Arc<dyn Store>) {
                     let n: u32 = e.payload.parse().unwrap();
                     completed.lock().unwrap().push((e.conversation.clone(), n));
                     in_flight.lock().unwrap().remove(&e.conversation);
-                    assert!(store.complete_event(&e, &[], T0).await.unwrap());
+                    assert_eq!(complete(&store, &e, &[], T0).await, Committed);
                 }
             })
         })
@@ -334,17 +361,13 @@ async fn lease_expiry_and_idempotent_complete(store: Arc<dyn Store>) {
     assert_eq!((second.event_id, second.attempt), (id, 2));
 
     let out = [item("member:a", "reply")];
-    assert!(
-        store
-            .complete_event(&second, &out, T0 + 31 * SEC)
-            .await
-            .unwrap()
+    assert_eq!(
+        complete(&store, &second, &out, T0 + 31 * SEC).await,
+        Committed
     );
-    assert!(
-        !store
-            .complete_event(&first, &out, T0 + 32 * SEC)
-            .await
-            .unwrap(),
+    assert_eq!(
+        complete(&store, &first, &out, T0 + 32 * SEC).await,
+        AlreadyDone,
         "stale worker"
     );
     let stats = store.queue_stats().await.unwrap();
@@ -372,7 +395,7 @@ async fn outbox_claim_defer_fail_dead_letter(store: Arc<dyn Store>) {
     let items: Vec<_> = (0..3)
         .map(|i| item(&format!("ch{i}"), &format!("m{i}")))
         .collect();
-    assert!(store.complete_event(&e, &items, T0).await.unwrap());
+    assert_eq!(complete(&store, &e, &items, T0).await, Committed);
     let lease = secs(30);
 
     assert!(
@@ -489,7 +512,7 @@ async fn outbox_concurrent_claimers_disjoint(store: Arc<dyn Store>) {
     enqueue(&store, "k", ev("A", "x"), T0).await;
     let e = claim(&store, T0).await.unwrap();
     let items: Vec<_> = (0..20).map(|i| item("ch", &format!("m{i}"))).collect();
-    assert!(store.complete_event(&e, &items, T0).await.unwrap());
+    assert_eq!(complete(&store, &e, &items, T0).await, Committed);
     let lease = secs(30);
     let claimers: Vec<_> = (0..2)
         .map(|_| {
@@ -679,7 +702,7 @@ async fn embedded_durable_and_exclusive() {
         }
         let e = claim(&store, T0).await.unwrap();
         let out = [item("ch", "o1"), item("ch", "o2")];
-        assert!(store.complete_event(&e, &out, T0).await.unwrap());
+        assert_eq!(complete(&store, &e, &out, T0).await, Committed);
     }
     let store: Arc<dyn Store> = Arc::new(EmbeddedStore::open(dir.path()).unwrap());
     let stats = store.queue_stats().await.unwrap();

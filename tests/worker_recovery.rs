@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use flowbot::scripts::Scripts;
+use flowbot::store::{Commit, CommitOutcome};
 use flowbot::worker::{HelpReplyHandler, Worker};
 use support::bot::{Backend, spawn_bot};
 use tokio::sync::Notify;
@@ -65,10 +66,14 @@ async fn an_event_whose_worker_died_is_handled_once_by_another(backend: Backend)
     // A wakes up and tries to commit its stale claim: nothing happens.
     let late = bot
         .store
-        .complete_event(&dead_claim, &[], now + 32_000)
+        .complete_event(&dead_claim, &Commit::default(), now + 32_000)
         .await
         .unwrap();
-    assert!(!late, "the event was already completed");
+    assert_eq!(
+        late,
+        CommitOutcome::AlreadyDone,
+        "the event was already completed"
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(bot.fake.sent_to("qianba").len(), 1, "exactly one reply");
     bot.stop().await;

@@ -15,6 +15,12 @@
 //! | `P:{pipe}:ob:due` / `P:{pipe}:ob:inflight` | zset | outbox ids (20-digit zero-padded, so ties sort in queueing order), score = due / lease expiry |
 //! | `P:{pipe}:ob:item:<id>` | hash | `c` channel, `p` payload, `f` failures |
 //! | `P:{pipe}:dead` | list | dead letters as JSON, newest first, capped |
+//! | `P:{pipe}:st:<conversation>` | hash | conversation state: `v` version, `d` state; PEXPIRE [`super::CONVERSATION_STATE_TTL`], restarted by each write |
+//! | `P:{pipe}:case:<number>` | string | the case body (JSON), no TTL |
+//! | `P:{pipe}:case-log:<number>` | list | the case history, append-only (RPUSH), no TTL |
+//! | `P:{pipe}:case-ix:<index>` | zset | case numbers, score = position from `seq:case-ix` (order added), no TTL |
+//! | `P:{pipe}:seq:case-ix` | string | INCR counter of index positions |
+//! | `P:{pipe}:seq:num:<series>` | string | INCR counter of [`super::Store::next_number`], no TTL |
 //! | `P:{tok:<app>}` | string | `<expires_at_ms>:<token>` |
 //! | `P:{lock:<name>}` | string | `<expires_at_ms>:<random token>` |
 //! | `P:{rl:<key>}` | zset | sliding-window log, score = call time |
@@ -27,6 +33,12 @@
 //! cluster-safe. Only the first `{...}` of a key counts, so user text after the tag (a
 //! conversation id containing braces) cannot move a key to another slot; the prefix itself
 //! must not contain braces ([`Keys::new`] rejects it).
+//!
+//! Business records (cases, their history and indexes, number series) live under `{pipe}` too, so
+//! `complete_event` writes them in the same script as the event's completion. Their keys depend
+//! on the commit's content (case numbers, index names), so that script receives the bare
+//! `P:{pipe}:` prefix ([`Keys::pipe_prefix`]) and builds `case:`, `case-log:` and `case-ix:`
+//! keys itself; the layout above is the contract between it and [`Keys`].
 
 /// The key builder for one prefix.
 #[derive(Debug, Clone)]
@@ -122,6 +134,28 @@ impl Keys {
     pub fn dead_letters(&self) -> String {
         self.pipe("dead")
     }
+    /// The bare `P:{pipe}:` prefix, for scripts that build case keys.
+    pub fn pipe_prefix(&self) -> &str {
+        &self.pipe
+    }
+    pub fn state(&self, conversation: &str) -> String {
+        self.pipe(&format!("st:{conversation}"))
+    }
+    pub fn case(&self, number: &str) -> String {
+        self.pipe(&format!("case:{number}"))
+    }
+    pub fn case_history(&self, number: &str) -> String {
+        self.pipe(&format!("case-log:{number}"))
+    }
+    pub fn case_index(&self, index: &str) -> String {
+        self.pipe(&format!("case-ix:{index}"))
+    }
+    pub fn case_index_seq(&self) -> String {
+        self.pipe("seq:case-ix")
+    }
+    pub fn number_seq(&self, series: &str) -> String {
+        self.pipe(&format!("seq:num:{series}"))
+    }
 
     pub fn token(&self, app: &str) -> String {
         format!("{}:{{tok:{app}}}", self.prefix)
@@ -152,10 +186,18 @@ mod tests {
             k.conversation("{u}"),
             k.ready(),
             k.done(1),
+            k.state("u"),
+            k.case("BA2026-1"),
+            k.case_history("BA2026-1"),
+            k.case_index("pending:lisi"),
+            k.case_index_seq(),
+            k.number_seq("BA2026"),
         ] {
             assert!(key.starts_with("fb:{pipe}:"), "{key}");
         }
         assert_eq!(k.outbox_item(42), "fb:{pipe}:ob:item:00000000000000000042");
+        assert_eq!(k.pipe_prefix(), "fb:{pipe}:");
+        assert_eq!(k.case_history("7"), "fb:{pipe}:case-log:7");
         assert_eq!(k.token("app"), "fb:{tok:app}");
         assert_eq!(k.lock("refresh"), "fb:{lock:refresh}");
         assert_eq!(k.rate_limit("robot:1"), "fb:{rl:robot:1}");

@@ -29,6 +29,10 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// How long a completed event id is remembered, so a stale worker's second completion is a no-op.
 pub const DONE_MARKER_TTL: Duration = Duration::from_secs(25 * 3600);
 
+/// How long a conversation's state lives after its last write (a sliding TTL; business records,
+/// cases and their history, never expire).
+pub const CONVERSATION_STATE_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+
 /// How many dead letters are kept (the oldest are dropped beyond this).
 pub const DEAD_LETTER_CAP: usize = 10_000;
 
@@ -104,6 +108,64 @@ pub struct DeadLetter {
     pub failed_at_ms: i64,
 }
 
+/// A conversation's state and its version (absent state = version 0). Every committed write
+/// bumps the version by one; a deleted or expired state is absent again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionedState {
+    pub version: u64,
+    pub state: String,
+}
+
+/// Everything one handled event changes, applied atomically with the event's completion.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Commit {
+    pub outbox: Vec<OutboxItem>,
+    /// The conversation's next state; written only if its version is still `expected_version`.
+    pub state: Option<StateWrite>,
+    pub cases: Vec<CaseWrite>,
+}
+
+/// A compare-and-set of the event's conversation state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateWrite {
+    pub expected_version: u64,
+    /// `None` deletes the state
+    pub state: Option<String>,
+}
+
+/// The changes to one case. Within a write, `remove_from` is applied before `add_to`, so an index
+/// named in both ends up holding the case (at the end of its order).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaseWrite {
+    pub number: String,
+    /// The case as JSON, replacing the previous version (`None` keeps the current body).
+    pub body: Option<String>,
+    /// Appended to the case's history, which is append-only.
+    pub history: Vec<String>,
+    /// Index memberships to add / remove, e.g. `applicant:zhangsan`, `pending:lisi`, `unit:3`.
+    pub add_to: Vec<String>,
+    pub remove_from: Vec<String>,
+}
+
+/// What [`Store::complete_event`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitOutcome {
+    Committed,
+    /// The event was already completed (or is unknown): nothing was applied.
+    AlreadyDone,
+    /// the state's version moved: nothing was applied; the caller re-reads and re-runs the step
+    Conflict,
+}
+
+/// A case: its current body and its whole history, oldest first. A case exists once a body or a
+/// history entry has been written; until a body is written it is empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseRecord {
+    pub number: String,
+    pub body: String,
+    pub history: Vec<String>,
+}
+
 /// A cached WeCom access token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CachedToken {
@@ -154,15 +216,32 @@ pub trait Store: Send + Sync + 'static {
     /// handed out again.
     async fn claim_event(&self, now_ms: i64, lease: Duration) -> StoreResult<Option<ClaimedEvent>>;
 
-    /// Marks the event done, queues `outbox` items (due at `now_ms`) and releases the
-    /// conversation, atomically. Idempotent on the event id: returns `false` (and changes
-    /// nothing) when the event was already completed.
+    /// Applies `commit` and completes the event in one atomic step. In order:
+    /// - the event was already completed, or is unknown: [`CommitOutcome::AlreadyDone`], nothing
+    ///   applied;
+    /// - `commit.state` expects a version other than the conversation's current one:
+    ///   [`CommitOutcome::Conflict`], nothing applied, the event stays claimed under its lease;
+    /// - else [`CommitOutcome::Committed`]: the state is written (version + 1, its sliding TTL
+    ///   [`CONVERSATION_STATE_TTL`] restarted) or deleted, the cases are written, the outbox
+    ///   items queued (due at `now_ms`), the event marked done and the conversation released.
     async fn complete_event(
         &self,
         event: &ClaimedEvent,
-        outbox: &[OutboxItem],
+        commit: &Commit,
         now_ms: i64,
-    ) -> StoreResult<bool>;
+    ) -> StoreResult<CommitOutcome>;
+
+    /// The conversation's state, `None` when absent (version 0) or expired.
+    async fn load_conversation(&self, conversation: &str) -> StoreResult<Option<VersionedState>>;
+
+    /// A case, `None` if nothing was ever written to it.
+    async fn get_case(&self, number: &str) -> StoreResult<Option<CaseRecord>>;
+
+    /// The numbers of the cases in `index`, in the order they were added to it.
+    async fn cases_in(&self, index: &str) -> StoreResult<Vec<String>>;
+
+    /// The next number of `series` (1, 2, 3, ...): atomic, never repeating, durable.
+    async fn next_number(&self, series: &str) -> StoreResult<u64>;
 
     /// Claims up to `max` due outbox items in due order (ties in queueing order), leasing each
     /// until `now_ms + lease`; expired leases are released first.

@@ -3,7 +3,9 @@
 //!
 //! Time comes from the caller (`now_ms`): expiries that decide outcomes (dedupe window, locks,
 //! tokens, leases, rate-limit log) are stored as timestamps and compared in the scripts. Redis
-//! TTLs (PX) are only a cleanup safety net on top.
+//! TTLs (PX) are only a cleanup safety net on top. The exception is the conversation state, whose
+//! 30-day sliding TTL is the expiry itself. Conversation state, cases and number series:
+//! [`records`].
 
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -16,10 +18,12 @@ use serde::Deserialize;
 
 use super::keys::{Keys, outbox_member};
 use super::{
-    CachedToken, ClaimedEvent, ClaimedOutbox, DEAD_LETTER_CAP, DONE_MARKER_TTL, DeadLetter,
-    Enqueue, FailOutcome, LockToken, NewEvent, OutboxItem, QueueStats, RateDecision, Store,
-    StoreError, StoreResult, random_token,
+    CachedToken, CaseRecord, ClaimedEvent, ClaimedOutbox, Commit, CommitOutcome, DEAD_LETTER_CAP,
+    DeadLetter, Enqueue, FailOutcome, LockToken, NewEvent, QueueStats, RateDecision, Store,
+    StoreError, StoreResult, VersionedState, random_token,
 };
+
+mod records;
 
 /// Minimum cleanup TTL of a cached token, whatever its `expires_at` says (clock skew margin).
 const TOKEN_MIN_TTL_MS: i64 = 60_000;
@@ -209,31 +213,26 @@ impl Store for RedisStore {
     async fn complete_event(
         &self,
         event: &ClaimedEvent,
-        outbox: &[OutboxItem],
+        commit: &Commit,
         now_ms: i64,
-    ) -> StoreResult<bool> {
-        let k = &self.keys;
-        let mut inv = SCRIPTS.complete_event.key(k.done(event.event_id));
-        inv.key(k.event(event.event_id))
-            .key(k.conversation(&event.conversation))
-            .key(k.ready())
-            .key(k.leased())
-            .key(k.event_count())
-            .key(k.outbox_seq())
-            .key(k.outbox_due())
-            .arg(event.event_id)
-            .arg(&event.conversation)
-            .arg(now_ms)
-            .arg(ms(DONE_MARKER_TTL))
-            .arg(k.outbox_item_prefix());
-        for item in outbox {
-            inv.arg(&item.channel).arg(&item.payload);
-        }
-        let done: i64 = inv
-            .invoke_async(&mut self.con.clone())
-            .await
-            .map_err(map_err)?;
-        Ok(done == 1)
+    ) -> StoreResult<CommitOutcome> {
+        records::complete_event(&self.con, &self.keys, event, commit, now_ms).await
+    }
+
+    async fn load_conversation(&self, conversation: &str) -> StoreResult<Option<VersionedState>> {
+        records::load_conversation(&self.con, &self.keys, conversation).await
+    }
+
+    async fn get_case(&self, number: &str) -> StoreResult<Option<CaseRecord>> {
+        records::get_case(&self.con, &self.keys, number).await
+    }
+
+    async fn cases_in(&self, index: &str) -> StoreResult<Vec<String>> {
+        records::cases_in(&self.con, &self.keys, index).await
+    }
+
+    async fn next_number(&self, series: &str) -> StoreResult<u64> {
+        records::next_number(&self.con, &self.keys, series).await
     }
 
     async fn claim_outbox(

@@ -4,8 +4,9 @@
 //! The connection sits behind a `std::sync::Mutex` and every operation runs on
 //! `tokio::task::spawn_blocking`. The file is opened in `locking_mode=EXCLUSIVE` and the lock is
 //! taken at open, so a second process (or a second `open` in this one) is refused.
-//! Expiring rows (dedupe keys, done markers, locks, tokens) carry an `expires_at` that is checked
-//! on read; expired dedupe and done rows are swept now and then.
+//! Expiring rows (dedupe keys, done markers, locks, tokens, conversation states) carry an
+//! `expires_at` that is checked on read; expired dedupe, done and state rows are swept now and
+//! then. Cases, their history and indexes, and number series never expire ([`records`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,10 +19,13 @@ use rusqlite::{
 };
 
 use super::{
-    CachedToken, ClaimedEvent, ClaimedOutbox, DEAD_LETTER_CAP, DONE_MARKER_TTL, DeadLetter,
-    Enqueue, FailOutcome, LockToken, NewEvent, OutboxItem, QueueStats, RateDecision, Store,
-    StoreError, StoreResult, random_token,
+    CachedToken, CaseRecord, ClaimedEvent, ClaimedOutbox, Commit, CommitOutcome, DeadLetter,
+    Enqueue, FailOutcome, LockToken, NewEvent, QueueStats, RateDecision, Store, StoreError,
+    StoreResult, VersionedState, random_token,
 };
+
+mod outbox;
+mod records;
 
 /// The file name inside the store directory.
 pub const FILE_NAME: &str = "flowbot.sqlite";
@@ -144,6 +148,11 @@ fn sweep(tx: &Transaction<'_>, now_ms: i64) -> rusqlite::Result<()> {
            (SELECT event_id FROM done WHERE expires_at <= ?1 LIMIT ?2)",
         params![now_ms, SWEEP_BATCH],
     )?;
+    tx.execute(
+        "DELETE FROM conversation_state WHERE conversation IN
+           (SELECT conversation FROM conversation_state WHERE expires_at <= ?1 LIMIT ?2)",
+        params![now_ms, SWEEP_BATCH],
+    )?;
     Ok(())
 }
 
@@ -238,40 +247,34 @@ impl Store for EmbeddedStore {
     async fn complete_event(
         &self,
         event: &ClaimedEvent,
-        outbox: &[OutboxItem],
+        commit: &Commit,
         now_ms: i64,
-    ) -> StoreResult<bool> {
-        let id = event.event_id as i64;
-        let outbox = outbox.to_vec();
-        self.tx(move |tx| {
-            let done: bool = tx
-                .query_row("SELECT 1 FROM done WHERE event_id = ?1", [id], |_| Ok(()))
-                .optional()?
-                .is_some();
-            let conversation: Option<String> = tx
-                .query_row("SELECT conversation FROM events WHERE id = ?1", [id], |r| {
-                    r.get(0)
-                })
-                .optional()?;
-            // Already completed (or never queued): change nothing.
-            let (false, Some(conversation)) = (done, conversation) else {
-                return Ok(false);
-            };
-            tx.execute("DELETE FROM events WHERE id = ?1", [id])?;
-            tx.execute(
-                "INSERT OR REPLACE INTO done (event_id, expires_at) VALUES (?1, ?2)",
-                params![id, now_ms.saturating_add(ms(DONE_MARKER_TTL))],
-            )?;
-            tx.execute("DELETE FROM leases WHERE conversation = ?1", [conversation])?;
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO outbox (channel, payload, failures, due_at) VALUES (?1, ?2, 0, ?3)",
-            )?;
-            for item in &outbox {
-                insert.execute(params![item.channel, item.payload, now_ms])?;
-            }
-            Ok(true)
-        })
-        .await
+    ) -> StoreResult<CommitOutcome> {
+        let (event, commit) = (event.clone(), commit.clone());
+        self.tx(move |tx| records::complete_event(tx, &event, &commit, now_ms))
+            .await
+    }
+
+    async fn load_conversation(&self, conversation: &str) -> StoreResult<Option<VersionedState>> {
+        // The trait takes no time here: expiry is judged by the wall clock.
+        let (conversation, now_ms) = (conversation.to_owned(), crate::clock::now_ms());
+        self.tx(move |tx| records::load_state(tx, &conversation, now_ms))
+            .await
+    }
+
+    async fn get_case(&self, number: &str) -> StoreResult<Option<CaseRecord>> {
+        let number = number.to_owned();
+        self.tx(move |tx| records::get_case(tx, &number)).await
+    }
+
+    async fn cases_in(&self, index: &str) -> StoreResult<Vec<String>> {
+        let index = index.to_owned();
+        self.tx(move |tx| records::cases_in(tx, &index)).await
+    }
+
+    async fn next_number(&self, series: &str) -> StoreResult<u64> {
+        let series = series.to_owned();
+        self.tx(move |tx| records::next_number(tx, &series)).await
     }
 
     async fn claim_outbox(
@@ -281,37 +284,8 @@ impl Store for EmbeddedStore {
         max: usize,
     ) -> StoreResult<Vec<ClaimedOutbox>> {
         let max = i64::try_from(max).unwrap_or(i64::MAX);
-        self.tx(move |tx| {
-            // Expired leases go back to waiting, due when their lease ran out.
-            tx.execute(
-                "UPDATE outbox SET due_at = lease_until, lease_until = NULL
-                 WHERE lease_until IS NOT NULL AND lease_until <= ?1",
-                [now_ms],
-            )?;
-            let items = {
-                let mut q = tx.prepare_cached(
-                    "SELECT id, channel, payload, failures FROM outbox
-                     WHERE lease_until IS NULL AND due_at <= ?1
-                     ORDER BY due_at, id LIMIT ?2",
-                )?;
-                q.query_map(params![now_ms, max], |r| {
-                    Ok(ClaimedOutbox {
-                        id: r.get::<_, i64>(0)? as u64,
-                        channel: r.get(1)?,
-                        payload: r.get(2)?,
-                        failures: r.get(3)?,
-                    })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()?
-            };
-            let mut lease_it =
-                tx.prepare_cached("UPDATE outbox SET lease_until = ?2 WHERE id = ?1")?;
-            for item in &items {
-                lease_it.execute(params![item.id as i64, now_ms.saturating_add(ms(lease))])?;
-            }
-            Ok(items)
-        })
-        .await
+        self.tx(move |tx| outbox::claim(tx, now_ms, ms(lease), max))
+            .await
     }
 
     async fn complete_outbox(&self, id: u64) -> StoreResult<()> {
@@ -340,53 +314,14 @@ impl Store for EmbeddedStore {
         retry_at_ms: Option<i64>,
         now_ms: i64,
     ) -> StoreResult<FailOutcome> {
-        let (id, error) = (id as i64, error.to_owned());
-        self.tx(move |tx| {
-            if let Some(at) = retry_at_ms {
-                tx.execute(
-                    "UPDATE outbox SET failures = failures + 1, due_at = ?2, lease_until = NULL
-                     WHERE id = ?1",
-                    params![id, at],
-                )?;
-                return Ok(FailOutcome::Rescheduled);
-            }
-            let moved = tx.execute(
-                "INSERT INTO dead_letters (id, channel, payload, failures, last_error, failed_at)
-                 SELECT id, channel, payload, failures + 1, ?2, ?3 FROM outbox WHERE id = ?1",
-                params![id, error, now_ms],
-            )?;
-            if moved > 0 {
-                tx.execute("DELETE FROM outbox WHERE id = ?1", [id])?;
-                tx.execute(
-                    "DELETE FROM dead_letters WHERE seq <= (SELECT MAX(seq) FROM dead_letters) - ?1",
-                    [DEAD_LETTER_CAP as i64],
-                )?;
-            }
-            Ok(FailOutcome::DeadLettered)
-        })
-        .await
+        let error = error.to_owned();
+        self.tx(move |tx| outbox::fail(tx, id as i64, &error, retry_at_ms, now_ms))
+            .await
     }
 
     async fn dead_letters(&self, limit: usize) -> StoreResult<Vec<DeadLetter>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.tx(move |tx| {
-            let mut q = tx.prepare_cached(
-                "SELECT id, channel, payload, failures, last_error, failed_at FROM dead_letters
-                 ORDER BY seq DESC LIMIT ?1",
-            )?;
-            q.query_map([limit], |r| {
-                Ok(DeadLetter {
-                    id: r.get::<_, i64>(0)? as u64,
-                    channel: r.get(1)?,
-                    payload: r.get(2)?,
-                    failures: r.get(3)?,
-                    last_error: r.get(4)?,
-                    failed_at_ms: r.get(5)?,
-                })
-            })?
-            .collect()
-        })
-        .await
+        self.tx(move |tx| outbox::dead_letters(tx, limit)).await
     }
 
     async fn queue_stats(&self) -> StoreResult<QueueStats> {

@@ -75,3 +75,42 @@ CREATE TABLE IF NOT EXISTS rate_log (
     at  INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS rate_log_key ON rate_log (key, at);
+
+-- Conversation state with its version; live while expires_at > now (a sliding TTL, restarted by
+-- each write). No row = version 0.
+CREATE TABLE IF NOT EXISTS conversation_state (
+    conversation TEXT PRIMARY KEY,
+    version      INTEGER NOT NULL,
+    state        TEXT NOT NULL,
+    expires_at   INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS conversation_state_expires ON conversation_state (expires_at);
+
+-- Case bodies (business records: never expire), once one is written.
+CREATE TABLE IF NOT EXISTS cases (
+    number TEXT PRIMARY KEY,
+    body   TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- Append-only case history; ascending seq is the order of appending.
+CREATE TABLE IF NOT EXISTS case_history (
+    seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+    number TEXT NOT NULL,
+    entry  TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS case_history_number ON case_history (number, seq);
+
+-- Index memberships of cases; ascending seq is the order they were added.
+CREATE TABLE IF NOT EXISTS case_index (
+    seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+    idx    TEXT NOT NULL,
+    number TEXT NOT NULL,
+    UNIQUE (idx, number)
+);
+CREATE INDEX IF NOT EXISTS case_index_order ON case_index (idx, seq);
+
+-- Number series: the last number handed out per series.
+CREATE TABLE IF NOT EXISTS number_series (
+    series TEXT PRIMARY KEY,
+    last   INTEGER NOT NULL
+) WITHOUT ROWID;

@@ -1,22 +1,20 @@
-//! The embedded backend: one SQLite file (WAL, `synchronous=FULL`), one transaction per
-//! operation, for a single process.
+//! The embedded backend: one SQLite file (WAL, `synchronous=FULL`), each operation atomic (its
+//! own savepoint), for a single process.
 //!
-//! The connection sits behind a `std::sync::Mutex` and every operation runs on
-//! `tokio::task::spawn_blocking`. The file is opened in `locking_mode=EXCLUSIVE` and the lock is
+//! One writer thread owns the connection and commits queued operations in batches ([`writer`]:
+//! group commit, one fsync per batch, results released after the commit). The file is opened in `locking_mode=EXCLUSIVE` and the lock is
 //! taken at open, so a second process (or a second `open` in this one) is refused.
 //! Expiring rows (dedupe keys, done markers, locks, tokens, conversation states) carry an
 //! `expires_at` that is checked on read; expired dedupe, done and state rows are swept now and
 //! then. Cases, their history and indexes, and number series never expire ([`records`]).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rusqlite::{
-    Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior, params,
-};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, Transaction, params};
 
 use super::{
     CachedToken, CaseRecord, ClaimedEvent, ClaimedOutbox, Commit, CommitOutcome, DeadLetter,
@@ -26,6 +24,9 @@ use super::{
 
 mod outbox;
 mod records;
+mod writer;
+
+use writer::Writer;
 
 /// The file name inside the store directory.
 pub const FILE_NAME: &str = "flowbot.sqlite";
@@ -43,7 +44,7 @@ pub struct EmbeddedStore {
 }
 
 struct Inner {
-    conn: Mutex<Connection>,
+    writer: Writer,
     path: PathBuf,
     enqueues: AtomicU64,
 }
@@ -103,7 +104,7 @@ impl EmbeddedStore {
         conn.busy_timeout(BUSY_TIMEOUT).map_err(map_err)?;
         Ok(Self {
             inner: Arc::new(Inner {
-                conn: Mutex::new(conn),
+                writer: Writer::start(conn),
                 path,
                 enqueues: AtomicU64::new(0),
             }),
@@ -115,25 +116,13 @@ impl EmbeddedStore {
         &self.inner.path
     }
 
-    /// Runs `f` in one immediate transaction on a blocking thread, committing if it succeeds.
+    /// Runs `f` atomically and durably (see [`writer`]: group commit).
     async fn tx<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> rusqlite::Result<T> + Send + 'static,
     {
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            // A panic in another operation rolled its transaction back; the connection is fine.
-            let mut conn = inner.conn.lock().unwrap_or_else(|p| p.into_inner());
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(map_err)?;
-            let out = f(&tx).map_err(map_err)?;
-            tx.commit().map_err(map_err)?;
-            Ok(out)
-        })
-        .await
-        .map_err(|e| StoreError::Unavailable(format!("store task failed: {e}")))?
+        self.inner.writer.run(f).await
     }
 }
 

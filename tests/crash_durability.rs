@@ -1,0 +1,185 @@
+//! Kill -9 the bot process in the middle of a burst of callbacks: every callback it
+//! acknowledged with 200 is answered after a restart, exactly once. On both stores.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use flowbot::wecom::crypto::CallbackCrypto;
+use support::bot::{CORP_ID, SECRET, delete_redis_keys, redis_url};
+use support::fake_wecom::FakeWeCom;
+
+const TOKEN: &str = "crashtesttoken";
+const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Bot {
+    child: Child,
+    url: String,
+}
+
+fn start_bot(
+    data: &std::path::Path,
+    api_base: &str,
+    workers: u32,
+    redis_prefix: Option<&str>,
+) -> Bot {
+    let port = free_port();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_flowbot"));
+    command
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "error")
+        .env("FLOWBOT_LISTEN", format!("127.0.0.1:{port}"))
+        .env("FLOWBOT_DATA", data)
+        .env(
+            "FLOWBOT_SCRIPTS",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/bot-scripts"),
+        )
+        .env("FLOWBOT_WORKERS", workers.to_string())
+        .env("WECOM_CORP_ID", CORP_ID)
+        .env("WECOM_AGENT_ID", "1000002")
+        .env("WECOM_SECRET", SECRET)
+        .env("WECOM_TOKEN", TOKEN)
+        .env("WECOM_AES_KEY", AES_KEY)
+        .env("WECOM_API_BASE", api_base)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    if let Some(prefix) = redis_prefix {
+        command
+            .env("REDIS_URL", redis_url())
+            .env("FLOWBOT_REDIS_PREFIX", prefix);
+    }
+    Bot {
+        child: command.spawn().expect("the flowbot binary starts"),
+        url: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+async fn wait_ready(bot: &Bot) {
+    let http = reqwest::Client::new();
+    for _ in 0..200 {
+        if let Ok(r) = http.get(format!("{}/readyz", bot.url)).send().await
+            && r.status().is_success()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the bot did not become ready");
+}
+
+async fn acknowledged_callbacks_survive_a_kill(redis_prefix: Option<String>) {
+    let fake = FakeWeCom::start(CORP_ID, SECRET).await;
+    let data = tempfile::tempdir().unwrap();
+    let crypto = CallbackCrypto::new(TOKEN, AES_KEY, CORP_ID).unwrap();
+
+    // First life: accepts callbacks only (no workers), killed mid-burst.
+    let mut bot = start_bot(data.path(), &fake.base_url(), 0, redis_prefix.as_deref());
+    wait_ready(&bot).await;
+    let acked = Arc::new(Mutex::new(BTreeSet::new()));
+    let http = reqwest::Client::new();
+    let mut senders = tokio::task::JoinSet::new();
+    for task in 0..16u64 {
+        let (http, url, crypto, acked) =
+            (http.clone(), bot.url.clone(), crypto.clone(), acked.clone());
+        senders.spawn(async move {
+            for i in 0.. {
+                let n = task * 1_000_000 + i;
+                let user = format!("u{n}");
+                let now = flowbot::clock::now_ms() / 1000;
+                let (query, body) =
+                    flowbot::loadgen::signed_callback(&crypto, &user, n, "你好", now);
+                match http
+                    .post(format!("{url}/wecom/callback?{query}"))
+                    .body(body)
+                    .send()
+                    .await
+                {
+                    Ok(r) if r.status().is_success() => {
+                        acked.lock().unwrap().insert(user);
+                    }
+                    Ok(_) => {}
+                    Err(_) => return, // the bot is gone
+                }
+            }
+        });
+    }
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    bot.child.kill().expect("kill -9");
+    bot.child.wait().unwrap();
+    while senders.join_next().await.is_some() {}
+    let acked = acked.lock().unwrap().clone();
+    assert!(
+        acked.len() > 20,
+        "the burst got going before the kill ({} acked)",
+        acked.len()
+    );
+
+    // Second life on the same store, with workers: every acknowledged callback is answered.
+    let mut bot = start_bot(data.path(), &fake.base_url(), 2, redis_prefix.as_deref());
+    wait_ready(&bot).await;
+    let expected = acked.clone();
+    let all_answered = fake
+        .wait_until(
+            move |f| expected.iter().all(|u| !f.sent_to(u).is_empty()),
+            Duration::from_secs(60),
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    bot.child.kill().unwrap();
+    bot.child.wait().unwrap();
+    if let Some(prefix) = &redis_prefix {
+        delete_redis_keys(prefix);
+    }
+    let missing: Vec<_> = acked
+        .iter()
+        .filter(|u| fake.sent_to(u).is_empty())
+        .take(5)
+        .collect();
+    assert!(
+        all_answered,
+        "acknowledged callbacks lost, e.g. {missing:?}"
+    );
+    let mut replies: BTreeMap<String, usize> = BTreeMap::new();
+    for r in fake.requests_to("/message/send") {
+        if r.errcode == 0 {
+            *replies
+                .entry(r.body["touser"].as_str().unwrap_or_default().to_owned())
+                .or_default() += 1;
+        }
+    }
+    let twice: Vec<_> = replies.iter().filter(|(_, n)| **n > 1).take(5).collect();
+    assert!(twice.is_empty(), "answered more than once: {twice:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_store_keeps_every_acknowledged_callback_across_kill_9() {
+    acknowledged_callbacks_survive_a_kill(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_store_keeps_every_acknowledged_callback_across_kill_9_of_the_bot() {
+    let prefix = format!("flowbot-crash-{}", std::process::id());
+    let probe = redis::Client::open(redis_url()).and_then(|c| c.get_connection());
+    if probe.is_err() {
+        assert!(
+            std::env::var_os("REDIS_REQUIRED").is_none(),
+            "REDIS_REQUIRED but Redis does not answer"
+        );
+        eprintln!("SKIPPED: Redis at {} does not answer", redis_url());
+        return;
+    }
+    acknowledged_callbacks_survive_a_kill(Some(prefix)).await;
+}

@@ -16,6 +16,8 @@
 pub mod app;
 pub mod clock;
 pub mod config;
+pub mod directory;
+pub mod engine;
 pub mod http;
 pub mod loadgen;
 pub mod outbox;

@@ -102,7 +102,11 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
         }
         roles.insert(name.clone(), unit.clone());
     }
-    let (keywords, menu_keys) = c.entries(&bot_src, &bot, &flows);
+    let files: HashSet<String> = flow_srcs
+        .iter()
+        .filter_map(|s| s.path.file_stem().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    let (keywords, menu_keys) = c.entries(&bot_src, &bot, &files);
     let quiet_hours = bot.quiet_hours.as_ref().and_then(|q| {
         let s = c.hhmm(&bot_src, &q.start);
         let e = c.hhmm(&bot_src, &q.end);
@@ -286,11 +290,14 @@ impl Compiler {
         &mut self,
         src: &Source,
         bot: &RawBot,
-        flows: &BTreeMap<String, FlowDef>,
+        flows: &HashSet<String>,
     ) -> (HashMap<String, String>, HashMap<String, String>) {
         let (mut kw, mut menu) = (HashMap::new(), HashMap::<String, String>::new());
-        for (flow, entry) in &bot.flows {
-            if !flows.contains_key(flow) {
+        // In file order, so a repeated keyword is reported where it is repeated.
+        let mut entries: Vec<_> = bot.flows.iter().collect();
+        entries.sort_by_key(|(_, e)| e.span().start);
+        for (flow, entry) in entries {
+            if !flows.contains(flow) {
                 let msg = format!("flow `{flow}` has no file flows/{flow}.toml");
                 self.d.error(src.at(entry.span(), msg));
             }
@@ -313,7 +320,7 @@ impl Compiler {
                 }
             }
         }
-        for id in flows.keys() {
+        for id in flows {
             if !bot.flows.contains_key(id) {
                 self.d.warn(Diagnostic {
                     path: src.path.clone(),

@@ -135,9 +135,13 @@ fn expand(text: &str) -> String {
         .collect()
 }
 
-fn run(name: &str) {
+fn run(name: &str) -> Run {
     let path = root().join("tests/transcripts").join(name);
     let text = expand(&std::fs::read_to_string(&path).expect("transcript"));
+    run_text(name, &text)
+}
+
+fn run_text(name: &str, text: &str) -> Run {
     let (scripts, snapshot) = load("bot-scripts");
     let mut r = Run {
         scripts,
@@ -225,13 +229,14 @@ fn run(name: &str) {
             );
         }
     }
+    r
 }
 
 macro_rules! transcripts {
     ($($name:ident),* $(,)?) => {$(
         #[test]
         fn $name() {
-            run(concat!(stringify!($name), ".txt"));
+            let _ = run(concat!(stringify!($name), ".txt"));
         }
     )*};
 }
@@ -249,3 +254,38 @@ transcripts!(
     conditional_and_other,
     member_lookup,
 );
+
+/// A full registration at the longest answers the scripts allow still serialises to ≤ 4 KiB.
+#[test]
+fn full_registration_state_fits_in_4_kib() {
+    let long = |n: usize| "宣".repeat(n);
+    let answers = [
+        "1".to_owned(),
+        "2026-04-28".to_owned(),
+        "5".to_owned(),
+        long(100),
+        long(50),
+        "x".repeat(64),
+        format!("https://weibo.com/{}", "a".repeat(180)),
+        "是".to_owned(),
+        long(100),
+        long(300),
+        "zhangwei2".to_owned(),
+        "0755-88886666-123456".to_owned(),
+        "13800138000".to_owned(),
+        "本人".to_owned(),
+        "010-12345678".to_owned(),
+        "13900139000".to_owned(),
+        format!("{}@example.com", "a".repeat(40)),
+    ];
+    let mut text = String::from("> 备案\n");
+    for a in &answers {
+        text.push_str(&format!("> {a}\n"));
+    }
+    text.push_str("< 请核对以下信息\n");
+    let r = run_text("state-size", &text);
+    let json = serde_json::to_string(&r.state).expect("serialises");
+    assert!(json.len() <= 4096, "{} bytes: {json}", json.len());
+    let back: ConversationState = serde_json::from_str(&json).expect("round trip");
+    assert_eq!(back, r.state);
+}

@@ -5,6 +5,7 @@
 
 mod compile;
 pub mod diagnostics;
+mod flows;
 pub mod model;
 
 use std::collections::{BTreeMap, HashMap};

@@ -24,6 +24,7 @@ use flowbot::engine::{
 use flowbot::scripts::Scripts;
 use flowbot::scripts::diagnostics::Source;
 use flowbot::wecom::api::MessageBody;
+use flowbot::wecom::message::{Inbound, InboundKind};
 use regex::Regex;
 
 /// 2026-05-03 10:00 in Shanghai.
@@ -253,6 +254,7 @@ transcripts!(
     field_types,
     conditional_and_other,
     member_lookup,
+    scripts_changed,
 );
 
 /// A full registration at the longest answers the scripts allow still serialises to ≤ 4 KiB.
@@ -288,4 +290,57 @@ fn full_registration_state_fits_in_4_kib() {
     assert!(json.len() <= 4096, "{} bytes: {json}", json.len());
     let back: ConversationState = serde_json::from_str(&json).expect("round trip");
     assert_eq!(back, r.state);
+}
+
+/// Text messages and menu clicks reach the engine; other inbound kinds do not.
+#[test]
+fn inbound_messages_become_engine_inputs() {
+    let inbound = |kind| Inbound {
+        to_user: "corp".into(),
+        from_user: "zhangsan".into(),
+        create_time: 0,
+        agent_id: None,
+        kind,
+    };
+    let text = inbound(InboundKind::Text {
+        msg_id: "1".into(),
+        content: "备案".into(),
+    });
+    assert_eq!(
+        EngineInput::from_inbound(&text),
+        Some(EngineInput::Text("备案".into()))
+    );
+    let click = inbound(InboundKind::MenuClick {
+        key: "registration".into(),
+    });
+    assert_eq!(
+        EngineInput::from_inbound(&click),
+        Some(EngineInput::MenuClick("registration".into()))
+    );
+    assert_eq!(
+        EngineInput::from_inbound(&inbound(InboundKind::EnterAgent)),
+        None
+    );
+}
+
+/// Confirming without a case number asks for one and changes nothing.
+#[test]
+fn confirm_without_a_case_number_changes_nothing() {
+    let text = expand("@include partials/fill_to_summary.txt\n");
+    let r = run_text("needs-number", &text);
+    let input = EngineInput::Text("确认".into());
+    let outcome = step(
+        &r.scripts,
+        &r.state,
+        &input,
+        &r.context(None),
+        Now::shanghai(START_MS),
+    );
+    assert_eq!(
+        outcome,
+        StepOutcome::NeedsCaseNumber {
+            flow: "registration".into(),
+            prefix: "BA".into()
+        }
+    );
 }

@@ -151,3 +151,6 @@ pub trait Directory: Send + Sync {
     /// Every unit and member, for the engine's member lookups.
     async fn snapshot(&self) -> Result<Arc<Snapshot>, DirectoryError>;
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,5 +1,5 @@
 //! `bot-scripts/`: the serde model of the TOML files ([`model`]), their validation into checked
-//! definitions ([`compile`]) and the diagnostics reported as `file:line: message`
+//! definitions (`compile`, `flows`) and the diagnostics reported as `file:line: message`
 //! ([`diagnostics`]). Reading the folder is the only I/O; the compiled [`Scripts`] is immutable
 //! and shared by every engine step. Every word the bot says is a template in these files.
 

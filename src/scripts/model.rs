@@ -2,7 +2,7 @@
 //!
 //! Every table denies unknown keys, and the values that later checks talk about are
 //! `Spanned` so a diagnostic can name the line. Nothing here is validated beyond what serde
-//! does; [`super::compile`] turns these into checked definitions.
+//! does; `compile` turns these into checked definitions.
 
 use std::collections::BTreeMap;
 

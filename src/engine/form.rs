@@ -77,9 +77,9 @@ impl Form<'_> {
         }
         let idle_for = self.now.ms - self.st.last_active_ms;
         if idle_for > self.s.idle_after_ms && !self.st.answers.is_empty() {
+            // Ask before going on; 继续/重新开始/取消 typed right away are honoured at once.
             self.st.paused = true;
-            self.ask_resume();
-            return self.finish();
+            return self.paused(input);
         }
         if self.st.version != self.s.version {
             self.migrate();

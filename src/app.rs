@@ -10,7 +10,9 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 
-use crate::config::Settings;
+use crate::config::{DirectorySource, Settings};
+use crate::directory::{Directory, Roles, StaticDirectory, WeComDirectory};
+use crate::dispatch::Dispatcher;
 use crate::http::{self, AppState, CallbackSettings};
 use crate::outbox::OutboxSender;
 use crate::scripts::Scripts;
@@ -19,7 +21,7 @@ use crate::store::embedded::EmbeddedStore;
 use crate::store::redis::RedisStore;
 use crate::wecom::api::WeComClient;
 use crate::wecom::crypto::CallbackCrypto;
-use crate::worker::{HelpReplyHandler, Worker};
+use crate::worker::Worker;
 
 /// How long one WeCom API call may take before it counts as failed.
 const API_TIMEOUT: Duration = Duration::from_secs(10);
@@ -49,13 +51,47 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     })
 }
 
+/// How long the contacts API's answers are cached.
+const DIRECTORY_TTL: Duration = Duration::from_secs(300);
+
+/// The directory the settings name; the propaganda override applies to either source.
+fn open_directory(
+    settings: &Settings,
+    scripts: &Scripts,
+    client: Option<WeComClient>,
+) -> anyhow::Result<Arc<dyn Directory>> {
+    let roles = Roles::new(scripts.roles.clone())
+        .with_override("propaganda", settings.propaganda_users.clone());
+    Ok(match (settings.directory, client) {
+        (DirectorySource::WeCom, Some(client)) => {
+            let http = reqwest::Client::builder().timeout(API_TIMEOUT).build()?;
+            Arc::new(WeComDirectory::new(
+                http,
+                &settings.api_base,
+                Arc::new(client),
+                roles,
+                DIRECTORY_TTL,
+            ))
+        }
+        _ => {
+            let path = settings.scripts_dir.join("directory.toml");
+            let directory = StaticDirectory::load(&path, roles).map_err(|diagnostics| {
+                let lines: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
+                anyhow::anyhow!("{} is invalid:\n{}", path.display(), lines.join("\n"))
+            })?;
+            Arc::new(directory)
+        }
+    })
+}
+
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let scripts = Scripts::load(&settings.scripts_dir).context("bot-scripts are invalid")?;
+        let scripts =
+            Arc::new(Scripts::load(&settings.scripts_dir).context("bot-scripts are invalid")?);
         let store = open_store(&settings).await?;
         let new_events = Arc::new(Notify::new());
 
-        let (callback, sender) = match &settings.wecom {
+        let (callback, sender, client) = match &settings.wecom {
             Some(wecom) => {
                 let crypto = CallbackCrypto::new(&wecom.token, &wecom.aes_key, &wecom.corp_id)
                     .context("WECOM_AES_KEY")?;
@@ -70,21 +106,23 @@ impl Application {
                     store.clone(),
                     API_TIMEOUT,
                 );
-                let sender = OutboxSender::new(store.clone(), client, settings.pacing.clone());
-                (Some(Arc::new(callback)), Some(sender))
+                let sender =
+                    OutboxSender::new(store.clone(), client.clone(), settings.pacing.clone());
+                (Some(Arc::new(callback)), Some(sender), Some(client))
             }
-            None => (None, None),
+            None => (None, None, None),
         };
+        let directory = open_directory(&settings, &scripts, client)?;
         // Workers wake the sender when they commit outbox items.
         let new_outbox = sender
             .as_ref()
             .map_or_else(|| Arc::new(Notify::new()), OutboxSender::notifier);
-        let handler = Arc::new(HelpReplyHandler::new(&scripts));
+        let dispatcher = Dispatcher::new(store.clone(), scripts, directory);
         let workers = (0..settings.workers)
             .map(|_| {
                 Worker::new(
                     store.clone(),
-                    handler.clone(),
+                    dispatcher.clone(),
                     settings.event_lease,
                     new_events.clone(),
                     new_outbox.clone(),

@@ -52,6 +52,15 @@ impl WeComSettings {
     }
 }
 
+/// Where the bot learns who is in which unit (`FLOWBOT_DIRECTORY`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DirectorySource {
+    /// `bot-scripts/directory.toml`.
+    Static,
+    /// The WeCom contacts API, cached.
+    WeCom,
+}
+
 /// Everything the bot needs to start. A plain struct: tests build it literally.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -80,6 +89,11 @@ pub struct Settings {
     pub event_lease: Duration,
     /// Outbound pacing and retries.
     pub pacing: Pacing,
+    /// `FLOWBOT_DIRECTORY`; default `wecom` with credentials, else `static`.
+    pub directory: DirectorySource,
+    /// `FLOWBOT_PROPAGANDA_USERS`: userids that hold the propaganda role instead of the members
+    /// of the unit named in bot.toml (tests, small deployments).
+    pub propaganda_users: Vec<String>,
 }
 
 impl Settings {
@@ -98,6 +112,8 @@ impl Settings {
             workers: 4,
             event_lease: Duration::from_secs(30),
             pacing: Pacing::default(),
+            directory: DirectorySource::Static,
+            propaganda_users: Vec::new(),
         }
     }
 
@@ -136,6 +152,26 @@ impl Settings {
             s.workers = parse_number("FLOWBOT_WORKERS", &v)? as usize;
         }
         s.wecom = read_credentials(&get)?;
+        s.directory = match get("FLOWBOT_DIRECTORY").as_deref().map(str::trim) {
+            None if s.wecom.is_some() => DirectorySource::WeCom,
+            None | Some("static") => DirectorySource::Static,
+            Some("wecom") => DirectorySource::WeCom,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    key: "FLOWBOT_DIRECTORY",
+                    problem: format!("expected static or wecom, got {other:?}"),
+                });
+            }
+        };
+        if s.directory == DirectorySource::WeCom && s.wecom.is_none() {
+            return Err(ConfigError::Invalid {
+                key: "FLOWBOT_DIRECTORY",
+                problem: "wecom needs the WECOM_* credentials".into(),
+            });
+        }
+        if let Some(v) = get("FLOWBOT_PROPAGANDA_USERS") {
+            s.propaganda_users = crate::directory::Roles::parse_userids(&v);
+        }
         Ok(s)
     }
 }
@@ -262,6 +298,31 @@ mod tests {
         assert_eq!(s.listen, "127.0.0.1:8080");
         assert_eq!(s.api_base, DEFAULT_API_BASE);
         assert_eq!(s.redis_prefix, "flowbot");
+        assert_eq!(s.directory, DirectorySource::Static);
+    }
+
+    #[test]
+    fn directory_defaults_to_wecom_with_credentials_and_can_be_forced() {
+        let creds = [
+            ("WECOM_CORP_ID", "ww1"),
+            ("WECOM_AGENT_ID", "1000002"),
+            ("WECOM_SECRET", "s"),
+            ("WECOM_TOKEN", "t"),
+            (
+                "WECOM_AES_KEY",
+                "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+            ),
+        ];
+        let s = Settings::from_lookup(lookup(&creds)).unwrap();
+        assert_eq!(s.directory, DirectorySource::WeCom);
+        let mut forced = creds.to_vec();
+        forced.push(("FLOWBOT_DIRECTORY", "static"));
+        forced.push(("FLOWBOT_PROPAGANDA_USERS", "a, b"));
+        let s = Settings::from_lookup(lookup(&forced)).unwrap();
+        assert_eq!(s.directory, DirectorySource::Static);
+        assert_eq!(s.propaganda_users, ["a", "b"]);
+        assert!(Settings::from_lookup(lookup(&[("FLOWBOT_DIRECTORY", "wecom")])).is_err());
+        assert!(Settings::from_lookup(lookup(&[("FLOWBOT_DIRECTORY", "ldap")])).is_err());
     }
 
     #[test]

@@ -6,8 +6,9 @@
 //! - [`wecom::message`] parses the decrypted XML into a typed [`wecom::message::Inbound`] (pure);
 //! - [`http`] serves `/wecom/callback` and dedupes + enqueues each message with one atomic
 //!   [`store::Store`] operation before answering 200;
-//! - [`worker`] claims the next event of one conversation and hands it to a [`worker::Handler`],
-//!   committing the outbound messages atomically with the event;
+//! - [`worker`] claims the next event of one conversation; [`dispatch`] loads its state and the
+//!   user's [`directory`] context and runs the pure [`engine`] over the [`scripts`]; the worker
+//!   commits the next state, new [`records`] and outbound messages atomically with the event;
 //! - [`outbox`] delivers those messages through [`wecom::api`], pacing them under WeCom's limits,
 //!   retrying with back-off and dead-lettering what cannot be sent;
 //! - [`store`] holds all shared state, on Redis or on an embedded SQLite file;
@@ -16,9 +17,13 @@
 pub mod app;
 pub mod clock;
 pub mod config;
+pub mod directory;
+pub mod dispatch;
+pub mod engine;
 pub mod http;
 pub mod loadgen;
 pub mod outbox;
+pub mod records;
 pub mod scripts;
 pub mod store;
 pub mod wecom;

@@ -1,4 +1,4 @@
-//! The `flowbot` command: `serve` (default), `bench` (load generator), `dead-letters`.
+//! The `flowbot` command: `serve` (default), `check`, `bench` (load generator), `dead-letters`.
 
 use clap::{Parser, Subcommand};
 use flowbot::app::{self, Application};
@@ -23,6 +23,11 @@ enum Command {
     /// Send signed, encrypted callbacks to a running bot and report throughput and latency.
     /// Uses WECOM_CORP_ID, WECOM_TOKEN and WECOM_AES_KEY to sign like WeCom.
     Bench(loadgen::BenchArgs),
+    /// Validate a bot-scripts folder: every error as `file:line: message`, non-zero exit on any.
+    Check {
+        /// The folder (default: FLOWBOT_SCRIPTS, else `bot-scripts`).
+        dir: Option<std::path::PathBuf>,
+    },
     /// Print the outbox items that could not be delivered (newest first), one JSON per line.
     DeadLetters {
         #[arg(long, default_value_t = 50)]
@@ -50,6 +55,22 @@ async fn main() -> anyhow::Result<()> {
     init_logging();
     let settings = Settings::load()?;
     match cli.command.unwrap_or(Command::Serve) {
+        Command::Check { dir } => {
+            let dir = dir.unwrap_or_else(|| settings.scripts_dir.clone());
+            match flowbot::scripts::check(&dir) {
+                Ok(report) => {
+                    println!("{report}");
+                    Ok(())
+                }
+                Err(diagnostics) => {
+                    for d in &diagnostics {
+                        eprintln!("{d}");
+                    }
+                    eprintln!("{}: {} error(s)", dir.display(), diagnostics.len());
+                    std::process::exit(1);
+                }
+            }
+        }
         Command::Serve => {
             let app = Application::build(settings).await?;
             app.run_until_stopped(app::shutdown_signal()).await

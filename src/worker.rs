@@ -1,5 +1,6 @@
-//! The worker: claims the next event of one conversation, hands it to the [`Handler`] and commits
-//! the outbound messages together with the event's completion, in one atomic store operation.
+//! The worker: claims the next event of one conversation, has the [`Dispatcher`] work out what
+//! it changes, and commits that (next state, cases, outbound messages) together with the event's
+//! completion, in one atomic store operation.
 //! A worker that dies mid-event loses nothing: its lease expires and the event is handed out
 //! again; the commit is idempotent on the event id, so nothing is sent twice.
 
@@ -10,50 +11,15 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use crate::clock;
-use crate::scripts::Scripts;
-use crate::store::{ClaimedEvent, Commit, CommitOutcome, OutboxItem, Store, StoreResult};
-use crate::wecom::api::{MessageBody, Outbound};
-use crate::wecom::message::{Inbound, InboundKind};
-
-/// Decides what to send in answer to one event. Pure: no I/O, the clock is an input.
-pub trait Handler: Send + Sync + 'static {
-    fn handle(&self, event: &Inbound, now_ms: i64) -> Vec<Outbound>;
-}
-
-/// Answers any text with the help text from `bot-scripts/bot.toml` (the flow engine replaces it).
-pub struct HelpReplyHandler {
-    help_text: String,
-}
-
-impl HelpReplyHandler {
-    pub fn new(scripts: &Scripts) -> Self {
-        Self {
-            help_text: scripts.help_text.clone(),
-        }
-    }
-}
-
-impl Handler for HelpReplyHandler {
-    fn handle(&self, event: &Inbound, _now_ms: i64) -> Vec<Outbound> {
-        match &event.kind {
-            InboundKind::Text { .. } | InboundKind::MenuClick { .. } | InboundKind::EnterAgent => {
-                vec![Outbound::Send {
-                    to_user: event.from_user.clone(),
-                    body: MessageBody::Text {
-                        content: self.help_text.clone(),
-                    },
-                }]
-            }
-            _ => Vec::new(),
-        }
-    }
-}
+use crate::dispatch::{DispatchError, Dispatcher};
+use crate::store::{ClaimedEvent, Commit, CommitOutcome, Store};
+use crate::wecom::message::Inbound;
 
 /// One worker loop; run several per replica for concurrency across conversations.
 #[derive(Clone)]
 pub struct Worker {
     store: Arc<dyn Store>,
-    handler: Arc<dyn Handler>,
+    dispatcher: Dispatcher,
     lease: Duration,
     new_events: Arc<Notify>,
     new_outbox: Arc<Notify>,
@@ -61,18 +27,20 @@ pub struct Worker {
 
 /// How long an idle worker sleeps when nobody wakes it (events of other replicas, expired leases).
 const IDLE_POLL: Duration = Duration::from_millis(200);
+/// A commit that keeps losing the version race gives up; the event is retried after its lease.
+const MAX_CONFLICTS: usize = 3;
 
 impl Worker {
     pub fn new(
         store: Arc<dyn Store>,
-        handler: Arc<dyn Handler>,
+        dispatcher: Dispatcher,
         lease: Duration,
         new_events: Arc<Notify>,
         new_outbox: Arc<Notify>,
     ) -> Self {
         Self {
             store,
-            handler,
+            dispatcher,
             lease,
             new_events,
             new_outbox,
@@ -80,63 +48,55 @@ impl Worker {
     }
 
     /// Handles at most one event; returns whether there was one.
-    pub async fn tick(&self, now_ms: i64) -> StoreResult<bool> {
+    pub async fn tick(&self, now_ms: i64) -> Result<bool, DispatchError> {
         let Some(claimed) = self.store.claim_event(now_ms, self.lease).await? else {
             return Ok(false);
         };
-        let commit = Commit {
-            outbox: self.outbox_for(&claimed, now_ms),
-            ..Default::default()
+        let Some(inbound) = Self::parse(&claimed) else {
+            self.store
+                .complete_event(&claimed, &Commit::default(), clock::now_ms())
+                .await?;
+            return Ok(true);
         };
-        match self
-            .store
-            .complete_event(&claimed, &commit, clock::now_ms())
-            .await?
-        {
-            CommitOutcome::Committed => {
-                if !commit.outbox.is_empty() {
-                    self.new_outbox.notify_one();
+        for _ in 0..MAX_CONFLICTS {
+            let commit = self.dispatcher.handle(&inbound, now_ms).await?;
+            match self
+                .store
+                .complete_event(&claimed, &commit, clock::now_ms())
+                .await?
+            {
+                CommitOutcome::Committed => {
+                    if !commit.outbox.is_empty() {
+                        self.new_outbox.notify_one();
+                    }
+                    return Ok(true);
+                }
+                CommitOutcome::AlreadyDone => {
+                    tracing::info!(
+                        event_id = claimed.event_id,
+                        "event was already completed by another worker"
+                    );
+                    return Ok(true);
+                }
+                CommitOutcome::Conflict => {
+                    tracing::info!(
+                        event_id = claimed.event_id,
+                        "conversation changed meanwhile, stepping again"
+                    );
                 }
             }
-            CommitOutcome::AlreadyDone => {
-                tracing::info!(
-                    event_id = claimed.event_id,
-                    "event was already completed by another worker"
-                );
-            }
-            CommitOutcome::Conflict => {
-                tracing::info!(
-                    event_id = claimed.event_id,
-                    "conversation state moved under another commit; the event is handled again \
-                     after its lease"
-                );
-            }
         }
+        tracing::warn!(
+            event_id = claimed.event_id,
+            "gave up after repeated conflicts; retried after the lease"
+        );
         Ok(true)
     }
 
-    fn outbox_for(&self, claimed: &ClaimedEvent, now_ms: i64) -> Vec<OutboxItem> {
-        let inbound: Inbound = match serde_json::from_str(&claimed.payload) {
-            Ok(inbound) => inbound,
-            Err(e) => {
-                tracing::error!(event_id = claimed.event_id, error = %e, "unreadable event dropped");
-                return Vec::new();
-            }
-        };
-        self.handler
-            .handle(&inbound, now_ms)
-            .into_iter()
-            .filter_map(|message| match serde_json::to_string(&message) {
-                Ok(payload) => Some(OutboxItem {
-                    channel: message.channel(),
-                    payload,
-                }),
-                Err(e) => {
-                    tracing::error!(error = %e, "outbound message not serializable");
-                    None
-                }
-            })
-            .collect()
+    fn parse(claimed: &ClaimedEvent) -> Option<Inbound> {
+        serde_json::from_str(&claimed.payload)
+            .inspect_err(|e| tracing::error!(event_id = claimed.event_id, error = %e, "unreadable event dropped"))
+            .ok()
     }
 
     /// Loops until `shutdown` completes: handles events as they come, sleeps when idle.
@@ -149,7 +109,8 @@ impl Worker {
                 biased;
                 _ = &mut shutdown => return,
                 result = self.tick(clock::now_ms()) => result.unwrap_or_else(|e| {
-                    tracing::warn!(error = %e, "worker: store error, backing off");
+                    // The event stays leased and is retried when the lease runs out.
+                    tracing::warn!(error = %e, "worker: could not handle an event, backing off");
                     false
                 }),
             };

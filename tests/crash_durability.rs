@@ -48,6 +48,7 @@ fn start_bot(
             concat!(env!("CARGO_MANIFEST_DIR"), "/bot-scripts"),
         )
         .env("FLOWBOT_WORKERS", workers.to_string())
+        .env("FLOWBOT_DIRECTORY", "static")
         .env("WECOM_CORP_ID", CORP_ID)
         .env("WECOM_AGENT_ID", "1000002")
         .env("WECOM_SECRET", SECRET)

@@ -6,9 +6,11 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
+use flowbot::directory::{Roles, StaticDirectory};
+use flowbot::dispatch::Dispatcher;
 use flowbot::scripts::Scripts;
 use flowbot::store::{Commit, CommitOutcome};
-use flowbot::worker::{HelpReplyHandler, Worker};
+use flowbot::worker::Worker;
 use support::bot::{Backend, spawn_bot};
 use tokio::sync::Notify;
 
@@ -47,10 +49,15 @@ async fn an_event_whose_worker_died_is_handled_once_by_another(backend: Backend)
         .expect("the event is queued");
     assert_eq!(dead_claim.attempt, 1);
 
-    let scripts = Scripts::load(&bot.settings.scripts_dir).unwrap();
+    let scripts = Arc::new(Scripts::load(&bot.settings.scripts_dir).unwrap());
+    let directory = StaticDirectory::load(
+        &bot.settings.scripts_dir.join("directory.toml"),
+        Roles::new(scripts.roles.clone()),
+    )
+    .unwrap();
     let worker_b = Worker::new(
         bot.store.clone(),
-        Arc::new(HelpReplyHandler::new(&scripts)),
+        Dispatcher::new(bot.store.clone(), scripts, Arc::new(directory)),
         lease,
         Arc::new(Notify::new()),
         Arc::new(Notify::new()),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use flowbot::app::Application;
-use flowbot::config::{Settings, WeComSettings};
+use flowbot::config::{DirectorySource, Settings, WeComSettings};
 use flowbot::store::Store;
 use flowbot::store::redis::RedisStore;
 use flowbot::wecom::crypto::CallbackCrypto;
@@ -69,6 +69,7 @@ pub async fn spawn_bot(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> O
     settings.api_base = fake.base_url();
     settings.wecom = Some(wecom);
     settings.workers = 2;
+    settings.directory = DirectorySource::Static;
     let mut redis_prefix = None;
     if backend == Backend::Redis {
         let prefix = format!("flowbot-test-{}", random_alnum(12));

@@ -129,3 +129,13 @@ impl WeComClient {
         Ok(token)
     }
 }
+
+/// The contacts directory borrows the client's shared token.
+#[async_trait::async_trait]
+impl crate::directory::TokenSource for WeComClient {
+    async fn token(&self) -> Result<String, crate::directory::DirectoryError> {
+        self.access_token()
+            .await
+            .map_err(|e| crate::directory::DirectoryError::Token(e.to_string()))
+    }
+}

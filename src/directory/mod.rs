@@ -1,0 +1,178 @@
+//! Who is in which unit, who leads a unit, who holds a role. Two sources: [`StaticDirectory`]
+//! (`bot-scripts/directory.toml`, for the demo and tests) and [`WeComDirectory`] (the contacts
+//! API, cached with a TTL). The engine never calls a directory: the caller resolves what a step
+//! needs and hands it a [`Snapshot`] inside the engine's context.
+
+mod static_dir;
+mod wecom;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+pub use static_dir::{StaticDirectory, parse_static};
+pub use wecom::{TokenSource, WeComDirectory};
+
+/// A unit (department) as the user sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unit {
+    pub id: String,
+    pub name: String,
+}
+
+/// A unit with its leaders' userids.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnitInfo {
+    pub id: String,
+    pub name: String,
+    pub leaders: Vec<String>,
+}
+
+/// A member of the company: userid, display name and unit ids.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub userid: String,
+    pub name: String,
+    pub units: Vec<String>,
+}
+
+/// Everything the engine may look up (member fields): all units and people.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub units: Vec<UnitInfo>,
+    pub people: Vec<Person>,
+}
+
+impl Snapshot {
+    pub fn person(&self, userid: &str) -> Option<&Person> {
+        self.people
+            .iter()
+            .find(|p| p.userid.eq_ignore_ascii_case(userid))
+    }
+
+    pub fn unit(&self, id: &str) -> Option<&UnitInfo> {
+        self.units.iter().find(|u| u.id == id)
+    }
+
+    /// The units of a member, with names, in the member's order.
+    pub fn units_of(&self, userid: &str) -> Vec<Unit> {
+        self.person(userid)
+            .map(|p| {
+                p.units
+                    .iter()
+                    .filter_map(|id| self.unit(id))
+                    .map(|u| Unit {
+                        id: u.id.clone(),
+                        name: u.name.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Userids of every member of a unit.
+    pub fn members_of(&self, unit: &str) -> Vec<String> {
+        self.people
+            .iter()
+            .filter(|p| p.units.iter().any(|u| u == unit))
+            .map(|p| p.userid.clone())
+            .collect()
+    }
+}
+
+/// Role name → the directory unit whose members hold it, plus explicit overrides
+/// (`FLOWBOT_PROPAGANDA_USERS`, read by the caller and passed in here).
+#[derive(Debug, Clone, Default)]
+pub struct Roles {
+    units: BTreeMap<String, String>,
+    overrides: BTreeMap<String, Vec<String>>,
+}
+
+impl Roles {
+    /// From `Scripts::roles` (role → unit id).
+    pub fn new(units: BTreeMap<String, String>) -> Roles {
+        Roles {
+            units,
+            overrides: BTreeMap::new(),
+        }
+    }
+
+    /// Replaces a role's members by these userids (ignored when empty).
+    pub fn with_override(mut self, role: &str, userids: Vec<String>) -> Roles {
+        if !userids.is_empty() {
+            self.overrides.insert(role.to_owned(), userids);
+        }
+        self
+    }
+
+    /// Parses a comma-separated userid list such as `FLOWBOT_PROPAGANDA_USERS`.
+    pub fn parse_userids(list: &str) -> Vec<String> {
+        list.split([',', '，'])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The override for a role, if any.
+    pub fn overridden(&self, role: &str) -> Option<&[String]> {
+        self.overrides.get(role).map(Vec::as_slice)
+    }
+
+    /// The unit holding a role.
+    pub fn unit_of(&self, role: &str) -> Option<&str> {
+        self.units.get(role).map(String::as_str)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    #[error("directory transport: {0}")]
+    Transport(String),
+    #[error("directory API error {errcode}: {errmsg}")]
+    Api { errcode: i64, errmsg: String },
+    #[error("access token: {0}")]
+    Token(String),
+}
+
+/// What the bot asks of a directory.
+#[async_trait]
+pub trait Directory: Send + Sync {
+    /// A member by userid; `None` when unknown.
+    async fn person(&self, userid: &str) -> Result<Option<Person>, DirectoryError>;
+    /// The units a member belongs to (empty for someone in no unit).
+    async fn units_of(&self, userid: &str) -> Result<Vec<Unit>, DirectoryError>;
+    /// Userids leading a unit.
+    async fn leaders_of(&self, unit: &str) -> Result<Vec<String>, DirectoryError>;
+    /// Userids holding a role (e.g. `propaganda`).
+    async fn role_members(&self, role: &str) -> Result<Vec<String>, DirectoryError>;
+    /// Every unit and member, for the engine's member lookups.
+    async fn snapshot(&self) -> Result<Arc<Snapshot>, DirectoryError>;
+}
+
+/// Builds the engine's [`crate::engine::Context`] for one user: the person (an unknown userid
+/// becomes a person in no unit, whom unit-only flows refuse), their units, the snapshot and the
+/// `propaganda` role. Accounts are left empty until the register exists; the case number is unset.
+pub async fn engine_context(
+    dir: &dyn Directory,
+    userid: &str,
+) -> Result<crate::engine::Context, DirectoryError> {
+    let user = dir.person(userid).await?.unwrap_or_else(|| Person {
+        userid: userid.to_owned(),
+        name: userid.to_owned(),
+        units: Vec::new(),
+    });
+    Ok(crate::engine::Context {
+        units: dir.units_of(userid).await?,
+        user,
+        directory: dir.snapshot().await?,
+        accounts: Vec::new(),
+        propaganda: dir.role_members("propaganda").await?,
+        case_number: None,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,139 @@
+//! The conversation engine: `step(scripts, state, input, ctx, now) → (state', effects)`.
+//!
+//! Pure: no I/O, no clock, no randomness. The caller (the worker) loads the state, resolves
+//! the [`Context`] from the directory, passes `now`, and applies the returned effects and state
+//! atomically. Case numbers are allocated by the caller: a confirmed form with no
+//! `ctx.case_number` yields [`StepOutcome::NeedsCaseNumber`] and nothing else; the caller
+//! allocates one and calls `step` again with the same input.
+
+pub mod date;
+mod form;
+pub mod normalize;
+pub mod parse;
+pub mod state;
+mod view;
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::directory::{Person, Snapshot, Unit};
+use crate::scripts::Scripts;
+use crate::wecom::api::MessageBody;
+use crate::wecom::message::{Inbound, InboundKind};
+pub use state::{Answer, Answers, ConversationState, FormState, Phase};
+
+/// What the user did, as far as the engine cares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EngineInput {
+    Text(String),
+    MenuClick(String),
+}
+
+impl EngineInput {
+    /// Text messages and menu clicks; anything else is not for the engine.
+    pub fn from_inbound(inbound: &Inbound) -> Option<EngineInput> {
+        match &inbound.kind {
+            InboundKind::Text { content, .. } => Some(EngineInput::Text(content.clone())),
+            InboundKind::MenuClick { key } => Some(EngineInput::MenuClick(key.clone())),
+            _ => None,
+        }
+    }
+}
+
+/// The current time as the caller read it: ms since the epoch and the company's UTC offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Now {
+    pub ms: i64,
+    pub utc_offset_minutes: i32,
+}
+
+impl Now {
+    /// Asia/Shanghai (UTC+8, no daylight saving).
+    pub fn shanghai(ms: i64) -> Now {
+        Now {
+            ms,
+            utc_offset_minutes: 8 * 60,
+        }
+    }
+
+    /// Today's date in the company's zone.
+    pub fn today(&self) -> date::Date {
+        date::from_days(date::local_days(self.ms, self.utc_offset_minutes))
+    }
+
+    pub fn yesterday(&self) -> date::Date {
+        date::from_days(date::local_days(self.ms, self.utc_offset_minutes) - 1)
+    }
+}
+
+/// A registered account of the user's unit (for `account` fields).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub id: String,
+    pub name: String,
+}
+
+/// What the caller knows about the user and the company for this step.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// The user: userid, name, unit ids.
+    pub user: Person,
+    /// The user's units with names (empty: not in any unit).
+    pub units: Vec<Unit>,
+    /// Everyone, for `member` fields.
+    pub directory: Arc<Snapshot>,
+    /// The accounts registered for the user's units.
+    pub accounts: Vec<Account>,
+    /// Userids of the propaganda role.
+    pub propaganda: Vec<String>,
+    /// A freshly allocated case number, after [`StepOutcome::NeedsCaseNumber`].
+    pub case_number: Option<String>,
+}
+
+/// Something the caller must do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Send this to the user in this conversation.
+    Say(MessageBody),
+    /// Store a confirmed form as a case, ready for approval.
+    SubmitCase {
+        flow: String,
+        /// The scripts version the form was filled with.
+        version: String,
+        case_number: String,
+        /// The unit id the case is filed for (the form's `unit` answer).
+        unit: String,
+        /// Field id → answer, in form order; hidden and skipped fields left out.
+        answers: Answers,
+        /// The summary as the user confirmed it.
+        summary: String,
+    },
+}
+
+/// The result of one step.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StepOutcome {
+    Next {
+        state: ConversationState,
+        effects: Vec<Effect>,
+    },
+    /// Allocate a case number (e.g. `{prefix}-2026-0001`), set `ctx.case_number`, call again.
+    NeedsCaseNumber { flow: String, prefix: String },
+}
+
+/// Advances one conversation by one input.
+pub fn step(
+    scripts: &Scripts,
+    state: &ConversationState,
+    input: &EngineInput,
+    ctx: &Context,
+    now: Now,
+) -> StepOutcome {
+    form::step(scripts, state, input, ctx, now)
+}
+
+/// One text message.
+fn say(text: String) -> Effect {
+    Effect::Say(MessageBody::Text { content: text })
+}

@@ -1,0 +1,277 @@
+//! Turning one normalised reply into a typed answer for a field type, or saying it is invalid.
+//! Pure: the directory, the user's units and accounts and "today" come in as arguments.
+
+use super::date::{self, Date};
+use super::normalize::{ascii, key};
+use super::state::Answer;
+use super::{Account, Context};
+use crate::directory::{Person, Unit};
+use crate::scripts::{FieldKind, Words};
+
+/// What a reply means for the field being asked.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Parsed {
+    Answer(Answer),
+    /// The "other" choice: ask for free text next.
+    AskOther,
+    /// Several colleagues have this name: list them and ask again.
+    Ambiguous(Vec<Person>),
+}
+
+/// Parses `text` (already [`super::normalize::normalize`]d) for a field of `kind`.
+pub fn parse(
+    kind: &FieldKind,
+    text: &str,
+    words: &Words,
+    ctx: &Context,
+    today: Date,
+    yesterday: Date,
+) -> Option<Parsed> {
+    let k = key(text);
+    let answer = match kind {
+        FieldKind::Text { min_len, max_len } => {
+            let n = text.chars().count() as u32;
+            (n >= *min_len && n <= *max_len && !text.is_empty())
+                .then(|| Answer::Text(text.to_owned()))?
+        }
+        FieldKind::Choice { choices, other } => {
+            let c = &choices[pick(choices.iter().map(String::as_str), &k)?];
+            if other.as_ref() == Some(c) {
+                return Some(Parsed::AskOther);
+            }
+            Answer::Choice {
+                value: c.clone(),
+                other: None,
+            }
+        }
+        FieldKind::Multi { choices } => Answer::Multi(multi(choices, text)?),
+        FieldKind::YesNo if Words::is(&words.yes, &k) => Answer::Bool(true),
+        FieldKind::YesNo if Words::is(&words.no, &k) => Answer::Bool(false),
+        FieldKind::YesNo => return None,
+        FieldKind::Date => {
+            let d = date::parse(&k, today, yesterday, (&words.today, &words.yesterday))?;
+            Answer::Date(d.to_string())
+        }
+        FieldKind::Mobile => Answer::Text(mobile(&k)?),
+        FieldKind::Phone => phone(&k)?,
+        FieldKind::Email => Answer::Text(email(&k)?),
+        FieldKind::Url => Answer::Text(url(&ascii(text))?),
+        FieldKind::Integer { min, max } => {
+            let n: i64 = k.replace(',', "").parse().ok()?;
+            (n >= *min && n <= *max).then_some(Answer::Int(n))?
+        }
+        FieldKind::Member => return member(ctx, words, &k),
+        FieldKind::Account => {
+            let a: &Account =
+                &ctx.accounts[pick_ref(ctx.accounts.iter().map(|a| (&*a.id, &*a.name)), &k)?];
+            Answer::Ref {
+                id: a.id.clone(),
+                name: a.name.clone(),
+            }
+        }
+        FieldKind::Unit => {
+            let u: &Unit = &ctx.units[pick_ref(ctx.units.iter().map(|u| (&*u.id, &*u.name)), &k)?];
+            Answer::Ref {
+                id: u.id.clone(),
+                name: u.name.clone(),
+            }
+        }
+    };
+    Some(Parsed::Answer(answer))
+}
+
+/// A numbered option by its number (1-based) or its text.
+fn pick<'a>(options: impl Iterator<Item = &'a str> + Clone, k: &str) -> Option<usize> {
+    let n = options.clone().count();
+    if let Ok(i) = k.parse::<usize>() {
+        return (i >= 1 && i <= n).then(|| i - 1);
+    }
+    options.clone().position(|o| key(o) == k)
+}
+
+/// Like [`pick`], also accepting the id.
+fn pick_ref<'a>(
+    options: impl Iterator<Item = (&'a str, &'a str)> + Clone,
+    k: &str,
+) -> Option<usize> {
+    pick(options.clone().map(|(_, name)| name), k).or_else(|| {
+        options
+            .clone()
+            .position(|(id, _)| id.eq_ignore_ascii_case(k))
+    })
+}
+
+fn multi(choices: &[String], text: &str) -> Option<Vec<String>> {
+    let mut picked = vec![false; choices.len()];
+    let mut any = false;
+    for part in ascii(text)
+        .split([',', ';', ' ', '/', '、'])
+        .filter(|p| !p.is_empty())
+    {
+        picked[pick(choices.iter().map(String::as_str), &key(part))?] = true;
+        any = true;
+    }
+    any.then(|| {
+        choices
+            .iter()
+            .zip(picked)
+            .filter(|(_, p)| *p)
+            .map(|(c, _)| c.clone())
+            .collect()
+    })
+}
+
+/// China mobile: 11 digits starting 13–19, optional `+86`/`86`, separators ignored.
+fn mobile(k: &str) -> Option<String> {
+    let digits: String = k
+        .chars()
+        .filter(|c| !matches!(c, '-' | '(' | ')'))
+        .collect();
+    let d = digits
+        .strip_prefix("+86")
+        .or_else(|| digits.strip_prefix("86").filter(|d| d.len() == 11))
+        .unwrap_or(&digits);
+    let ok = d.len() == 11
+        && d.bytes().all(|b| b.is_ascii_digit())
+        && d.starts_with('1')
+        && (b'3'..=b'9').contains(&d.as_bytes()[1]);
+    ok.then(|| d.to_owned())
+}
+
+/// Office phone: area code (`010`, `02x` are 3 digits, others 4), a 7–8 digit number and an
+/// optional extension after `-`, `转`, `分机`, `ext` or `#`.
+fn phone(k: &str) -> Option<Answer> {
+    let mut s = k.to_owned();
+    for sep in ["分机", "转", "ext", "x", "#", "(", ")"] {
+        s = s.replace(sep, "-");
+    }
+    let groups: Vec<&str> = s.split('-').filter(|g| !g.is_empty()).collect();
+    if groups
+        .iter()
+        .any(|g| !g.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    let area_len = |g: &str| {
+        if g.starts_with("01") || g.starts_with("02") {
+            3
+        } else {
+            4
+        }
+    };
+    let (area, number, ext) = match groups.as_slice() {
+        [one] if one.starts_with('0') => (&one[..area_len(one)], &one[area_len(one)..], None),
+        [a, n] if a.starts_with('0') && a.len() == area_len(a) => (*a, *n, None),
+        [an, e] if an.starts_with('0') && an.len() >= 10 => {
+            (&an[..area_len(an)], &an[area_len(an)..], Some(*e))
+        }
+        [a, n, e] if a.starts_with('0') && a.len() == area_len(a) => (*a, *n, Some(*e)),
+        _ => return None,
+    };
+    let ok = (7..=8).contains(&number.len())
+        && !number.starts_with('0')
+        && ext.is_none_or(|e| (1..=6).contains(&e.len()));
+    ok.then(|| Answer::Phone {
+        area: area.to_owned(),
+        number: number.to_owned(),
+        ext: ext.map(str::to_owned),
+    })
+}
+
+fn email(k: &str) -> Option<String> {
+    let (local, domain) = k.split_once('@')?;
+    let local_ok = !local.is_empty()
+        && local
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._%+-".contains(c));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && labels
+            .iter()
+            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+    (local_ok && domain_ok).then(|| k.to_owned())
+}
+
+fn url(text: &str) -> Option<String> {
+    let t = text.trim();
+    let lower = t.to_ascii_lowercase();
+    let (full, rest) = if lower.starts_with("http://") || lower.starts_with("https://") {
+        (t.to_owned(), &t[t.find("//")? + 2..])
+    } else {
+        (format!("https://{t}"), t)
+    };
+    let host = rest.split(['/', '?', '#']).next()?;
+    let host_ok = host.contains('.')
+        && !host.starts_with('.')
+        && !host.ends_with('.')
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".-:".contains(c));
+    (host_ok && !t.contains(' ')).then_some(full)
+}
+
+fn member(ctx: &Context, words: &Words, k: &str) -> Option<Parsed> {
+    let as_answer = |p: &Person| {
+        Parsed::Answer(Answer::Member {
+            userid: p.userid.clone(),
+            name: p.name.clone(),
+        })
+    };
+    if Words::is(&words.myself, k) {
+        return Some(as_answer(&ctx.user));
+    }
+    let people = &ctx.directory.people;
+    if let Some(p) = people.iter().find(|p| p.userid.eq_ignore_ascii_case(k)) {
+        return Some(as_answer(p));
+    }
+    let named: Vec<&Person> = people.iter().filter(|p| key(&p.name) == k).collect();
+    match named.as_slice() {
+        [] => None,
+        [one] => Some(as_answer(one)),
+        many => Some(Parsed::Ambiguous(
+            many.iter().map(|p| (*p).clone()).collect(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones_parse() {
+        let p = |s: &str| phone(&key(s)).map(|a| a.display("", ""));
+        assert_eq!(p("010-12345678").as_deref(), Some("010-12345678"));
+        assert_eq!(
+            p("0571 8888888 转 123").as_deref(),
+            Some("0571-8888888-123")
+        );
+        assert_eq!(p("(020)87654321").as_deref(), Some("020-87654321"));
+        assert_eq!(p("02087654321-12").as_deref(), Some("020-87654321-12"));
+        assert_eq!(p("075588886666").as_deref(), Some("0755-88886666"));
+        assert_eq!(p("12345678"), None);
+        assert_eq!(p("010-123"), None);
+        assert_eq!(p("13800138000"), None);
+    }
+
+    #[test]
+    fn mobiles_emails_urls_parse() {
+        assert_eq!(
+            mobile(&key("+86 138-0013-8000")).as_deref(),
+            Some("13800138000")
+        );
+        assert_eq!(
+            mobile(&key("１３８００１３８０００")).as_deref(),
+            Some("13800138000")
+        );
+        assert_eq!(mobile("12800138000"), None);
+        assert_eq!(email("a.b@corp.com.cn").as_deref(), Some("a.b@corp.com.cn"));
+        assert_eq!(email("a@b"), None);
+        assert_eq!(
+            url("weibo.com/abc").as_deref(),
+            Some("https://weibo.com/abc")
+        );
+        assert_eq!(url("http://x.cn").as_deref(), Some("http://x.cn"));
+        assert_eq!(url("not a url"), None);
+    }
+}

@@ -1,0 +1,240 @@
+//! What a form shows: the prompt of the current field (with its choices and current value),
+//! which fields are visible (conditions over earlier answers), the summary, and moving on to the
+//! next unanswered field. Also the migration of a form started under older scripts.
+
+use minijinja::{Value, context};
+
+use super::state::{Answer, ConversationState, FormState, Phase};
+use super::{Context, Now, StepOutcome, say};
+use crate::scripts::{FieldDef, FieldKind, FlowDef, Scripts, tpl};
+
+/// One step's work on a form: the scripts, the flow, the input context and what to say.
+pub(super) struct Form<'a> {
+    pub s: &'a Scripts,
+    pub flow: &'a FlowDef,
+    pub ctx: &'a Context,
+    pub now: Now,
+    pub st: FormState,
+    pub out: Vec<String>,
+}
+
+impl<'a> Form<'a> {
+    pub fn new(
+        s: &'a Scripts,
+        flow: &'a FlowDef,
+        ctx: &'a Context,
+        now: Now,
+        st: FormState,
+    ) -> Self {
+        Form {
+            s,
+            flow,
+            ctx,
+            now,
+            st,
+            out: Vec::new(),
+        }
+    }
+
+    /// Ends the step: the form stays, stamped with this message's time; one message is said.
+    pub fn finish(mut self) -> StepOutcome {
+        self.st.last_active_ms = self.now.ms;
+        StepOutcome::Next {
+            state: ConversationState {
+                form: Some(self.st),
+            },
+            effects: vec![say(self.out.join("\n"))],
+        }
+    }
+
+    pub fn msg(&mut self, key: &str, vars: Value) {
+        self.out.push(self.s.render(&tpl::msg(key), &vars));
+    }
+
+    pub fn current_index(&self) -> Option<usize> {
+        match &self.st.phase {
+            Phase::Field(id) | Phase::Other(id) => self.flow.field(id).map(|(i, _)| i),
+            Phase::Confirm => None,
+        }
+    }
+
+    pub fn current_field(&self) -> Option<&'a FieldDef> {
+        let flow: &'a FlowDef = self.flow;
+        self.current_index().map(|i| &flow.fields[i])
+    }
+
+    /// Answers as template variables (field id → value), skipped ones left out.
+    pub fn answer_values(&self) -> Value {
+        Value::from_pairs(
+            self.st
+                .answers
+                .iter()
+                .filter(|(_, a)| **a != Answer::Skipped)
+                .map(|(k, a)| (Value::from(k), a.value())),
+        )
+    }
+
+    /// Whether each field is shown, given the answers so far.
+    pub fn visibility(&self) -> Vec<bool> {
+        let values = if self.flow.fields.iter().any(|f| f.conditional) {
+            Some(self.answer_values())
+        } else {
+            None
+        };
+        self.flow
+            .fields
+            .iter()
+            .map(|f| match (&values, f.conditional) {
+                (Some(v), true) => {
+                    self.s.render(&tpl::field(&self.flow.id, &f.id, "when"), v) == "1"
+                }
+                _ => true,
+            })
+            .collect()
+    }
+
+    /// Moves to the first visible unanswered field, or to the confirmation, and prompts.
+    pub fn advance(&mut self) {
+        let vis = self.visibility();
+        let next = self
+            .flow
+            .fields
+            .iter()
+            .zip(vis)
+            .find(|(f, shown)| *shown && self.st.answers.get(&f.id).is_none());
+        self.st.phase = match next {
+            Some((f, _)) => Phase::Field(f.id.clone()),
+            None => Phase::Confirm,
+        };
+        self.st.strikes = 0;
+        self.prompt();
+    }
+
+    /// Says what the current phase asks for.
+    pub fn prompt(&mut self) {
+        let text = match &self.st.phase {
+            Phase::Confirm => {
+                let summary = self.summary();
+                let vars = context! { title => &self.flow.title, summary => summary };
+                self.s.render(&tpl::msg("confirm_ask"), &vars)
+            }
+            Phase::Other(id) => {
+                let label = self.flow.field(id).map(|(_, f)| f.label.as_str());
+                self.s.render(
+                    &tpl::field(&self.flow.id, id, "other"),
+                    &context! { label => label },
+                )
+            }
+            Phase::Field(_) => match self.current_field() {
+                Some(fd) => self.field_prompt(fd),
+                None => String::new(),
+            },
+        };
+        self.out.push(text);
+    }
+
+    fn field_prompt(&self, fd: &FieldDef) -> String {
+        let choices: Vec<String> = match &fd.kind {
+            FieldKind::Choice { choices, .. } | FieldKind::Multi { choices } => choices.clone(),
+            FieldKind::Unit => self.ctx.units.iter().map(|u| u.name.clone()).collect(),
+            FieldKind::Account => self.ctx.accounts.iter().map(|a| a.name.clone()).collect(),
+            _ => Vec::new(),
+        };
+        let vars = context! {
+            label => &fd.label, optional => fd.optional, example => &fd.example,
+            user => &self.ctx.user.name, answers => self.answer_values(),
+        };
+        let mut text = self
+            .s
+            .render(&tpl::field(&self.flow.id, &fd.id, "prompt"), &vars);
+        if !choices.is_empty() {
+            text.push('\n');
+            text.push_str(
+                &self
+                    .s
+                    .render(&tpl::msg("choice_list"), &context! { choices => choices }),
+            );
+        }
+        let current = self
+            .st
+            .answers
+            .get(&fd.id)
+            .filter(|a| **a != Answer::Skipped);
+        if let Some(a) = current {
+            let value = self.display(a);
+            text.push('\n');
+            text.push_str(
+                &self
+                    .s
+                    .render(&tpl::msg("current_value"), &context! { value => value }),
+            );
+        }
+        text
+    }
+
+    fn display(&self, a: &Answer) -> String {
+        if let Answer::Bool(b) = a {
+            let key = if *b { "yes_label" } else { "no_label" };
+            return self.s.render(&tpl::msg(key), &context! {});
+        }
+        a.display("", "")
+    }
+
+    /// Every visible field with its answer (or the scripted "not filled" text).
+    pub fn summary(&self) -> String {
+        let empty = self.s.render(&tpl::msg("empty_value"), &context! {});
+        let items: Vec<Value> = self
+            .flow
+            .fields
+            .iter()
+            .zip(self.visibility())
+            .filter(|(_, shown)| *shown)
+            .map(|(f, _)| {
+                let value = match self.st.answers.get(&f.id) {
+                    Some(Answer::Skipped) | None => empty.clone(),
+                    Some(a) => self.display(a),
+                };
+                context! { label => &f.label, value => value }
+            })
+            .collect();
+        self.s.render(
+            &tpl::msg("summary"),
+            &context! { title => &self.flow.title, items => items },
+        )
+    }
+
+    /// The scripts changed under a form in progress: keep every answer that still fits its
+    /// field, say so, and go on from the first unanswered field.
+    pub fn migrate(&mut self) {
+        let flow = self.flow;
+        self.st.answers.retain(|id, a| {
+            flow.field(id)
+                .is_some_and(|(_, f)| fits(&f.kind, f.optional, a))
+        });
+        self.st.version = self.s.version.clone();
+        self.msg("script_changed", context! { title => &flow.title });
+        self.advance();
+    }
+}
+
+/// Whether a stored answer still suits a field of this kind.
+fn fits(kind: &FieldKind, optional: bool, a: &Answer) -> bool {
+    match (kind, a) {
+        (_, Answer::Skipped) => optional,
+        (
+            FieldKind::Text { .. } | FieldKind::Mobile | FieldKind::Email | FieldKind::Url,
+            Answer::Text(_),
+        ) => true,
+        (FieldKind::Choice { choices, .. }, Answer::Choice { value, .. }) => {
+            choices.contains(value)
+        }
+        (FieldKind::Multi { choices }, Answer::Multi(v)) => v.iter().all(|x| choices.contains(x)),
+        (FieldKind::YesNo, Answer::Bool(_)) | (FieldKind::Date, Answer::Date(_)) => true,
+        (FieldKind::Integer { .. }, Answer::Int(_)) | (FieldKind::Phone, Answer::Phone { .. }) => {
+            true
+        }
+        (FieldKind::Member, Answer::Member { .. }) => true,
+        (FieldKind::Account | FieldKind::Unit, Answer::Ref { .. }) => true,
+        _ => false,
+    }
+}

@@ -1,0 +1,241 @@
+//! `bot-scripts/`: the serde model of the TOML files ([`model`]), their validation into checked
+//! definitions (`compile`, `flows`) and the diagnostics reported as `file:line: message`
+//! ([`diagnostics`]). Reading the folder is the only I/O; the compiled [`Scripts`] is immutable
+//! and shared by every engine step. Every word the bot says is a template in these files.
+
+mod compile;
+pub mod diagnostics;
+mod flows;
+pub mod model;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::Path;
+
+pub use diagnostics::Diagnostic;
+use minijinja::Value;
+
+/// The compiled, validated contents of a `bot-scripts/` folder.
+#[derive(Debug)]
+pub struct Scripts {
+    /// What the bot answers to anything outside a flow (`bot.toml` `[help] text`).
+    pub help_text: String,
+    /// A hash of every file: a conversation records the version it started with.
+    pub version: String,
+    /// Idle time after which a half-filled form asks continue/restart.
+    pub idle_after_ms: i64,
+    /// Quiet hours as minutes after local midnight `(start, end)`, if configured.
+    pub quiet_hours: Option<(u16, u16)>,
+    pub words: Words,
+    pub flows: BTreeMap<String, FlowDef>,
+    /// Normalised keyword → flow id.
+    pub keywords: HashMap<String, String>,
+    /// Menu click key → flow id.
+    pub menu_keys: HashMap<String, String>,
+    /// Role name → directory unit id (`unit_leader` is built in and not listed).
+    pub roles: BTreeMap<String, String>,
+    templates: minijinja::Environment<'static>,
+}
+
+/// The control vocabulary, normalised (ASCII lower case, no spaces).
+#[derive(Debug, Clone, Default)]
+pub struct Words {
+    pub help: Vec<String>,
+    pub cancel: Vec<String>,
+    pub back: Vec<String>,
+    pub edit: Vec<String>,
+    pub skip: Vec<String>,
+    pub confirm: Vec<String>,
+    pub resume: Vec<String>,
+    pub restart: Vec<String>,
+    pub yes: Vec<String>,
+    pub no: Vec<String>,
+    pub today: Vec<String>,
+    pub yesterday: Vec<String>,
+    pub myself: Vec<String>,
+}
+
+impl Words {
+    /// Whether `text` (already normalised) is one of `list`.
+    pub fn is(list: &[String], text: &str) -> bool {
+        list.iter().any(|w| w == text)
+    }
+}
+
+/// One process, e.g. the registration.
+#[derive(Debug, Clone)]
+pub struct FlowDef {
+    pub id: String,
+    pub title: String,
+    pub case_prefix: String,
+    /// Policy 1.4: only staff of a unit may start it.
+    pub requires_unit: bool,
+    /// Approval chain by role (`unit_leader`, or a role of `bot.toml`), for the approval step.
+    pub approvers: Vec<String>,
+    pub fields: Vec<FieldDef>,
+}
+
+impl FlowDef {
+    pub fn field(&self, id: &str) -> Option<(usize, &FieldDef)> {
+        self.fields.iter().enumerate().find(|(_, f)| f.id == id)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct FieldDef {
+    pub id: String,
+    pub label: String,
+    pub kind: FieldKind,
+    pub optional: bool,
+    /// Has a `when` condition (template `when`).
+    pub conditional: bool,
+    /// Has its own invalid message (template `invalid`).
+    pub custom_invalid: bool,
+    pub hint: String,
+    pub example: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldKind {
+    Text {
+        min_len: u32,
+        max_len: u32,
+    },
+    Choice {
+        choices: Vec<String>,
+        other: Option<String>,
+    },
+    Multi {
+        choices: Vec<String>,
+    },
+    YesNo,
+    Date,
+    Mobile,
+    Phone,
+    Email,
+    Url,
+    Integer {
+        min: i64,
+        max: i64,
+    },
+    Member,
+    Account,
+    Unit,
+}
+
+impl FieldKind {
+    /// The key of the type's default invalid message in `[messages.invalid]`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FieldKind::Text { .. } => "text",
+            FieldKind::Choice { .. } => "choice",
+            FieldKind::Multi { .. } => "multi",
+            FieldKind::YesNo => "yesno",
+            FieldKind::Date => "date",
+            FieldKind::Mobile => "mobile",
+            FieldKind::Phone => "phone",
+            FieldKind::Email => "email",
+            FieldKind::Url => "url",
+            FieldKind::Integer { .. } => "integer",
+            FieldKind::Member => "member",
+            FieldKind::Account => "account",
+            FieldKind::Unit => "unit",
+        }
+    }
+}
+
+/// Names of the templates kept in [`Scripts`].
+pub mod tpl {
+    /// A generic message from `[messages]`.
+    pub fn msg(key: &str) -> String {
+        format!("m.{key}")
+    }
+    /// A type's default invalid message.
+    pub fn invalid(kind: &str) -> String {
+        format!("m.invalid.{kind}")
+    }
+    /// A flow-level template: `start`, `no_unit`, `submitted`.
+    pub fn flow(flow: &str, part: &str) -> String {
+        format!("f.{flow}.{part}")
+    }
+    /// A field template: `prompt`, `when`, `invalid`, `other`.
+    pub fn field(flow: &str, field: &str, part: &str) -> String {
+        format!("f.{flow}.{field}.{part}")
+    }
+}
+
+impl Scripts {
+    /// Reads, validates and compiles a scripts folder; refuses on any error.
+    pub fn load(dir: &Path) -> Result<Scripts, ScriptsError> {
+        compile::compile(dir)
+            .map(|(scripts, _)| scripts)
+            .map_err(ScriptsError)
+    }
+
+    /// Renders a template; a render failure (not expected after validation) yields its source
+    /// so the user still gets the scripted words.
+    pub fn render(&self, name: &str, ctx: &Value) -> String {
+        match self.templates.get_template(name) {
+            Ok(t) => t
+                .render(ctx)
+                .unwrap_or_else(|_| t.source().to_owned())
+                .trim()
+                .to_owned(),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// Whether a template exists (optional templates such as a field's own `invalid`).
+    pub fn has(&self, name: &str) -> bool {
+        self.templates.get_template(name).is_ok()
+    }
+}
+
+/// Why a scripts folder was refused: every diagnostic, one per line.
+#[derive(Debug)]
+pub struct ScriptsError(pub Vec<Diagnostic>);
+
+impl fmt::Display for ScriptsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "invalid bot-scripts ({} errors):", self.0.len())?;
+        for d in &self.0 {
+            writeln!(f, "{d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ScriptsError {}
+
+/// What `flowbot check` reports for a valid folder.
+#[derive(Debug)]
+pub struct CheckReport {
+    pub version: String,
+    pub flows: usize,
+    pub fields: usize,
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl fmt::Display for CheckReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for w in &self.warnings {
+            writeln!(f, "warning: {w}")?;
+        }
+        write!(
+            f,
+            "ok: {} flows, {} fields, version {}",
+            self.flows, self.fields, self.version
+        )
+    }
+}
+
+/// Validates a scripts folder (`flowbot check [DIR]`): all errors, or a report with warnings.
+pub fn check(dir: &Path) -> Result<CheckReport, Vec<Diagnostic>> {
+    let (scripts, warnings) = compile::compile(dir)?;
+    Ok(CheckReport {
+        version: scripts.version.clone(),
+        flows: scripts.flows.len(),
+        fields: scripts.flows.values().map(|f| f.fields.len()).sum(),
+        warnings,
+    })
+}

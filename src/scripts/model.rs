@@ -1,0 +1,203 @@
+//! Raw serde model of the `bot-scripts/` files, mirroring the TOML exactly.
+//!
+//! Every table denies unknown keys, and the values that later checks talk about are
+//! `Spanned` so a diagnostic can name the line. Nothing here is validated beyond what serde
+//! does; `compile` turns these into checked definitions.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// `bot.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBot {
+    pub help: RawHelp,
+    pub idle: RawIdle,
+    #[serde(default)]
+    pub quiet_hours: Option<RawQuietHours>,
+    #[serde(default)]
+    pub roles: BTreeMap<String, Spanned<RawRole>>,
+    #[serde(default)]
+    pub flows: BTreeMap<String, Spanned<RawFlowEntry>>,
+    pub words: RawWords,
+    pub messages: RawMessages,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHelp {
+    pub text: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawIdle {
+    /// After this many minutes without a message, a half-filled form asks continue/restart.
+    pub resume_after_minutes: Spanned<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawQuietHours {
+    pub start: Spanned<String>,
+    pub end: Spanned<String>,
+}
+
+/// A role held by the members of one directory unit (e.g. the propaganda department).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRole {
+    pub unit: Spanned<String>,
+}
+
+/// How a flow is started: keywords typed in chat and menu click keys.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFlowEntry {
+    #[serde(default)]
+    pub keywords: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub menu_keys: Vec<Spanned<String>>,
+}
+
+/// The words users type to steer a form. Matched after normalisation, case-insensitively.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWords {
+    pub help: Spanned<Vec<String>>,
+    pub cancel: Spanned<Vec<String>>,
+    pub back: Spanned<Vec<String>>,
+    pub edit: Spanned<Vec<String>>,
+    pub skip: Spanned<Vec<String>>,
+    pub confirm: Spanned<Vec<String>>,
+    #[serde(rename = "continue")]
+    pub resume: Spanned<Vec<String>>,
+    pub restart: Spanned<Vec<String>>,
+    pub yes: Spanned<Vec<String>>,
+    pub no: Spanned<Vec<String>>,
+    pub today: Spanned<Vec<String>>,
+    pub yesterday: Spanned<Vec<String>>,
+    pub myself: Spanned<Vec<String>>,
+}
+
+/// Generic messages (templates) the engine says in any flow.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMessages {
+    pub field_help: Spanned<String>,
+    pub retry_example: Spanned<String>,
+    pub retry_offer: Spanned<String>,
+    pub cannot_skip: Spanned<String>,
+    pub skipped: Spanned<String>,
+    pub no_previous: Spanned<String>,
+    pub unknown_field: Spanned<String>,
+    pub field_hidden: Spanned<String>,
+    pub current_value: Spanned<String>,
+    pub choice_list: Spanned<String>,
+    pub resume_ask: Spanned<String>,
+    pub restarted: Spanned<String>,
+    pub cancelled: Spanned<String>,
+    pub form_busy: Spanned<String>,
+    pub script_changed: Spanned<String>,
+    pub summary: Spanned<String>,
+    pub confirm_ask: Spanned<String>,
+    pub empty_value: Spanned<String>,
+    pub yes_label: Spanned<String>,
+    pub no_label: Spanned<String>,
+    pub member_ambiguous: Spanned<String>,
+    pub invalid: RawInvalid,
+}
+
+/// The default "that is not a valid answer" message per field type.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawInvalid {
+    pub text: Spanned<String>,
+    pub choice: Spanned<String>,
+    pub other: Spanned<String>,
+    pub multi: Spanned<String>,
+    pub yesno: Spanned<String>,
+    pub date: Spanned<String>,
+    pub mobile: Spanned<String>,
+    pub phone: Spanned<String>,
+    pub email: Spanned<String>,
+    pub url: Spanned<String>,
+    pub integer: Spanned<String>,
+    pub member: Spanned<String>,
+    pub account: Spanned<String>,
+    pub unit: Spanned<String>,
+}
+
+/// `flows/<id>.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFlow {
+    pub title: Spanned<String>,
+    /// Prefix of the readable case number, e.g. `BA`.
+    pub case_prefix: Spanned<String>,
+    #[serde(default)]
+    pub requires_unit: bool,
+    #[serde(default)]
+    pub approvers: Vec<Spanned<String>>,
+    pub start: Spanned<String>,
+    #[serde(default)]
+    pub no_unit: Option<Spanned<String>>,
+    pub submitted: Spanned<String>,
+    pub fields: Vec<Spanned<RawField>>,
+}
+
+/// Field types; an unknown one is a serde error with its line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawFieldType {
+    Text,
+    Choice,
+    Multi,
+    Yesno,
+    Date,
+    Mobile,
+    Phone,
+    Email,
+    Url,
+    Integer,
+    Member,
+    Account,
+    Unit,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawField {
+    pub id: Spanned<String>,
+    pub label: Spanned<String>,
+    #[serde(rename = "type")]
+    pub kind: Spanned<RawFieldType>,
+    pub prompt: Spanned<String>,
+    pub hint: Spanned<String>,
+    pub example: Spanned<String>,
+    #[serde(default)]
+    pub optional: bool,
+    /// A minijinja expression over earlier answers (by field id).
+    #[serde(default)]
+    pub when: Option<Spanned<String>>,
+    /// This field's own "not valid" message, instead of the type's default.
+    #[serde(default)]
+    pub invalid: Option<Spanned<String>>,
+    #[serde(default)]
+    pub min_len: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub max_len: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub min: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub max: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub choices: Option<Spanned<Vec<String>>>,
+    /// The choice that asks for free text (e.g. `其他`).
+    #[serde(default)]
+    pub other_choice: Option<Spanned<String>>,
+    #[serde(default)]
+    pub other_prompt: Option<Spanned<String>>,
+}

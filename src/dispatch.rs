@@ -58,7 +58,7 @@ impl Dispatcher {
         let mut outcome = engine::step(&self.scripts, &state, &input, &ctx, now);
         if let StepOutcome::NeedsCaseNumber { prefix, .. } = &outcome {
             let year = now.today().y;
-            let series = format!("{prefix}{year}");
+            let series = format!("{prefix}-{year}");
             let n = self.store.next_number(&series).await?;
             ctx.case_number = Some(format!("{series}-{n:04}"));
             outcome = engine::step(&self.scripts, &state, &input, &ctx, now);

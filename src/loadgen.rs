@@ -96,7 +96,7 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// Builds the body and query of one callback, exactly as WeCom would send it.
+/// Builds the body and query of a text-message callback, exactly as WeCom would send it.
 pub fn signed_callback(
     crypto: &CallbackCrypto,
     from_user: &str,
@@ -110,10 +110,19 @@ pub fn signed_callback(
 <MsgId>{msg_id}</MsgId><AgentID>1000002</AgentID></xml>",
         corp = crypto.receive_id()
     );
-    let encrypt = crypto.encrypt(plain.as_bytes());
+    signed_xml(crypto, &plain, now_s, &(msg_id % 1_000_000_007).to_string())
+}
+
+/// Encrypts and signs any decrypted callback XML: returns the query string and the envelope.
+pub fn signed_xml(
+    crypto: &CallbackCrypto,
+    plain_xml: &str,
+    now_s: i64,
+    nonce: &str,
+) -> (String, String) {
+    let encrypt = crypto.encrypt(plain_xml.as_bytes());
     let timestamp = now_s.to_string();
-    let nonce = (msg_id % 1_000_000_007).to_string();
-    let signature = crypto.sign(&timestamp, &nonce, &encrypt);
+    let signature = crypto.sign(&timestamp, nonce, &encrypt);
     let body = format!(
         "<xml><ToUserName><![CDATA[{}]]></ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt><AgentID><![CDATA[1000002]]></AgentID></xml>",
         crypto.receive_id()

@@ -33,7 +33,7 @@ pub struct TestBot {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     redis_prefix: Option<String>,
-    _dir: tempfile::TempDir,
+    dir: Option<tempfile::TempDir>,
 }
 
 fn random_alnum(len: usize) -> String {
@@ -61,7 +61,6 @@ pub async fn spawn_bot(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> O
         token: random_alnum(24),
         aes_key: random_alnum(43),
     };
-    let crypto = CallbackCrypto::new(&wecom.token, &wecom.aes_key, CORP_ID).expect("valid key");
     let mut settings = Settings::defaults();
     settings.listen = "127.0.0.1:0".into();
     settings.scripts_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/bot-scripts").into();
@@ -93,6 +92,14 @@ pub async fn spawn_bot(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> O
         settings.redis_prefix = prefix;
     }
     tweak(&mut settings);
+    let crypto = {
+        let w = settings.wecom.as_ref().expect("tests run with credentials");
+        CallbackCrypto::new(&w.token, &w.aes_key, &w.corp_id).expect("valid key")
+    };
+    if redis_prefix.is_some() {
+        // The test may have pointed the bot at an earlier bot's keys: clean those up.
+        redis_prefix = Some(settings.redis_prefix.clone());
+    }
     let app = Application::build(settings.clone())
         .await
         .expect("bot builds");
@@ -112,9 +119,12 @@ pub async fn spawn_bot(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> O
         stop: Some(stop),
         task: Some(task),
         redis_prefix,
-        _dir: dir,
+        dir: Some(dir),
     })
 }
+
+static NEXT_MSG_ID: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(8_000_000_000_000_000_000);
 
 /// A callback as WeCom sends it: query string and body.
 pub struct Callback {
@@ -133,6 +143,36 @@ impl TestBot {
         let (query, body) =
             flowbot::loadgen::signed_callback(&self.crypto, user, msg_id, content, timestamp);
         Callback { query, body }
+    }
+
+    /// An encrypted, signed app-menu click from `user`.
+    pub fn click(&self, user: &str, key: &str) -> Callback {
+        let now = flowbot::clock::now_ms() / 1000;
+        let plain = format!(
+            "<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[{user}]]></FromUserName>\
+<CreateTime>{now}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[click]]></Event>\
+<EventKey><![CDATA[{key}]]></EventKey><AgentID>{AGENT_ID}</AgentID></xml>"
+        );
+        let (query, body) = flowbot::loadgen::signed_xml(&self.crypto, &plain, now, "4242");
+        Callback { query, body }
+    }
+
+    /// Sends the texts one after another (each acknowledged before the next), as a user types.
+    pub async fn say(&self, user: &str, texts: &[&str]) {
+        for text in texts {
+            let id = NEXT_MSG_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let (status, _) = self.post(&self.text(user, id, text)).await;
+            assert_eq!(status, 200, "callback for {text:?} acknowledged");
+        }
+    }
+
+    /// The text of every message `user` has received so far.
+    pub fn texts_to(&self, user: &str) -> Vec<String> {
+        self.fake
+            .sent_to(user)
+            .iter()
+            .map(|m| m["text"]["content"].as_str().unwrap_or_default().to_owned())
+            .collect()
     }
 
     pub async fn post(&self, callback: &Callback) -> (u16, String) {
@@ -172,6 +212,14 @@ impl TestBot {
             .wait_until(move |f| f.sent_to(&u).len() >= n, timeout)
             .await;
         self.fake.sent_to(user)
+    }
+
+    /// Stops the bot but keeps its store (the temp dir and Redis keys) for a bot started next
+    /// with the same settings; that bot's test cleans up.
+    pub async fn keep_store_and_stop(mut self) -> Option<tempfile::TempDir> {
+        self.redis_prefix = None;
+        self.shutdown().await;
+        self.dir.take()
     }
 
     /// Stops the bot gracefully and cleans up its Redis keys.

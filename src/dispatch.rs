@@ -92,16 +92,29 @@ impl Dispatcher {
                     summary,
                 } => {
                     tracing::info!(case = %case_number, %flow, "case filed");
+                    let unit_name = ctx
+                        .units
+                        .iter()
+                        .find(|u| u.id == unit)
+                        .map(|u| u.name.clone())
+                        .unwrap_or_default();
                     let case = Case {
                         number: case_number,
                         flow,
                         scripts_version: version,
                         applicant: conversation.to_owned(),
+                        applicant_name: ctx.user.name.clone(),
                         unit,
+                        unit_name,
                         answers,
                         summary,
-                        status: CaseStatus::Submitted,
+                        status: CaseStatus::Pending,
                         submitted_at_ms: now_ms,
+                        chain: Vec::new(),
+                        current_step: 0,
+                        round: 1,
+                        register_number: None,
+                        decided_at_ms: None,
                     };
                     commit.cases.push(case.filing());
                 }

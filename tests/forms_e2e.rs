@@ -117,7 +117,9 @@ async fn a_complete_registration_files_a_numbered_case(backend: Backend) {
     let body: serde_json::Value = serde_json::from_str(&case.body).unwrap();
     assert_eq!(body["applicant"], "zhangsan");
     assert_eq!(body["unit"], "tw");
-    assert_eq!(body["status"], "submitted");
+    assert_eq!(body["status"], "pending");
+    assert_eq!(body["applicant_name"], "张三");
+    assert_eq!(body["unit_name"], "团委");
     assert_eq!(case.history.len(), 1);
     assert_eq!(
         bot.store.cases_in("applicant:zhangsan").await.unwrap(),

@@ -1,0 +1,214 @@
+//! Cases as stored: a filed form with its number, unit, applicant, answers and approval chain,
+//! plus an append-only history; approved registrations form the account register. Pure data and
+//! the store writes that record them; the store keeps them forever (business records never
+//! expire).
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::Answers;
+use crate::store::CaseWrite;
+
+/// Where a case stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    /// Filed, going through the approval chain (`Case::current_step`).
+    Pending,
+    /// Every step approved; for a registration the account is in the register.
+    Approved,
+    /// A step rejected it; the applicant may edit and resubmit (the chain restarts).
+    Rejected,
+    /// The applicant withdrew it before the final decision.
+    Withdrawn,
+}
+
+impl CaseStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseStatus::Pending => "pending",
+            CaseStatus::Approved => "approved",
+            CaseStatus::Rejected => "rejected",
+            CaseStatus::Withdrawn => "withdrawn",
+        }
+    }
+
+    /// No further decision can change it (a rejected case can still be resubmitted).
+    pub fn is_final(self) -> bool {
+        matches!(self, CaseStatus::Approved | CaseStatus::Withdrawn)
+    }
+}
+
+/// 或签 (any one assignee decides) or 会签 (every assignee must approve).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignMode {
+    Any,
+    All,
+}
+
+/// One decision on a step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    pub by: String,
+    pub by_name: String,
+    pub approve: bool,
+    /// Why it was rejected (asked in chat after 驳回).
+    pub reason: Option<String>,
+    pub at_ms: i64,
+}
+
+/// One step of the approval chain, with whom it is assigned to and what they decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalStep {
+    /// Shown to people, e.g. 单位主要负责人审批.
+    pub label: String,
+    /// `unit_leader`, `propaganda`, or `users`.
+    pub role: String,
+    pub mode: SignMode,
+    pub assignees: Vec<String>,
+    /// The interactive card's task id for this step and round: unique, unguessable.
+    pub task_id: String,
+    /// When the step was opened (its cards sent); `None` while an earlier step is open.
+    pub opened_at_ms: Option<i64>,
+    pub deadline_ms: Option<i64>,
+    pub decisions: Vec<Decision>,
+    /// The last 催办 for this step (at most one per working day).
+    pub last_urged_ms: Option<i64>,
+}
+
+/// A filed form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Case {
+    pub number: String,
+    pub flow: String,
+    /// The bot-scripts version the form was filled with (editing scripts never breaks a case).
+    pub scripts_version: String,
+    pub applicant: String,
+    pub applicant_name: String,
+    pub unit: String,
+    pub unit_name: String,
+    pub answers: Answers,
+    /// The summary the applicant confirmed.
+    pub summary: String,
+    pub status: CaseStatus,
+    pub submitted_at_ms: i64,
+    /// The chain of the current round; empty for flows without approval.
+    #[serde(default)]
+    pub chain: Vec<ApprovalStep>,
+    #[serde(default)]
+    pub current_step: usize,
+    /// 1 for the first submission, +1 per resubmission after a rejection.
+    #[serde(default = "first_round")]
+    pub round: u32,
+    /// Set on final approval of a registration: the account's number in the register.
+    #[serde(default)]
+    pub register_number: Option<String>,
+    #[serde(default)]
+    pub decided_at_ms: Option<i64>,
+}
+
+fn first_round() -> u32 {
+    1
+}
+
+/// What happened to a case, one line of its history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum HistoryKind {
+    Submitted,
+    Approved {
+        step: String,
+    },
+    Rejected {
+        step: String,
+        reason: Option<String>,
+    },
+    /// The applicant edited these fields (label: old → new) before resubmitting.
+    Edited {
+        changes: Vec<String>,
+    },
+    Resubmitted {
+        round: u32,
+    },
+    Withdrawn,
+    Urged {
+        step: String,
+    },
+    Registered {
+        register_number: String,
+    },
+}
+
+/// One line of a case's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub at_ms: i64,
+    pub by: String,
+    #[serde(flatten)]
+    pub kind: HistoryKind,
+}
+
+/// Every case, in filing order.
+pub const ALL_CASES: &str = "all";
+/// Every registered account (approved registrations), in registration order.
+pub const REGISTER: &str = "register";
+
+/// The cases an applicant filed.
+pub fn applicant_index(userid: &str) -> String {
+    format!("applicant:{userid}")
+}
+
+/// The cases filed for a unit.
+pub fn unit_index(unit: &str) -> String {
+    format!("unit:{unit}")
+}
+
+/// The registered accounts of a unit.
+pub fn unit_register_index(unit: &str) -> String {
+    format!("register:{unit}")
+}
+
+/// The cases waiting for `userid`'s decision.
+pub fn pending_index(userid: &str) -> String {
+    format!("pending:{userid}")
+}
+
+impl Case {
+    /// The case as stored.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a case serializes")
+    }
+
+    pub fn from_json(text: &str) -> serde_json::Result<Case> {
+        serde_json::from_str(text)
+    }
+
+    /// The store write that files this case: body, the first history entry, its indexes.
+    pub fn filing(&self) -> CaseWrite {
+        CaseWrite {
+            number: self.number.clone(),
+            body: Some(self.to_json()),
+            history: vec![history(
+                self.submitted_at_ms,
+                &self.applicant,
+                HistoryKind::Submitted,
+            )],
+            add_to: vec![
+                ALL_CASES.to_owned(),
+                applicant_index(&self.applicant),
+                unit_index(&self.unit),
+            ],
+            remove_from: Vec::new(),
+        }
+    }
+}
+
+/// A history line as stored.
+pub fn history(at_ms: i64, by: &str, kind: HistoryKind) -> String {
+    serde_json::to_string(&HistoryEntry {
+        at_ms,
+        by: by.to_owned(),
+        kind,
+    })
+    .expect("an entry serializes")
+}

@@ -15,6 +15,7 @@
 //! - [`config`] reads the settings, [`app`] wires everything together.
 
 pub mod app;
+pub mod approval;
 pub mod clock;
 pub mod config;
 pub mod directory;

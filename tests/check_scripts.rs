@@ -72,7 +72,7 @@ const CASES: &[(&str, &str, usize, &str)] = &[
     (
         "unknown-role",
         "flows/registration.toml",
-        10,
+        169,
         "role `publicity` does not exist",
     ),
     (
@@ -158,7 +158,7 @@ fn load_refuses_a_broken_folder_and_says_why() {
     let err = Scripts::load(&dir).expect_err("refused");
     let text = err.to_string();
     assert!(
-        text.contains("flows/registration.toml:10: role `publicity` does not exist"),
+        text.contains("flows/registration.toml:169: role `publicity` does not exist"),
         "{text}"
     );
 }

@@ -66,8 +66,9 @@ pub struct ApprovalStep {
     pub role: String,
     pub mode: SignMode,
     pub assignees: Vec<String>,
-    /// The interactive card's task id for this step and round: unique, unguessable.
-    pub task_id: String,
+    /// The task ids of the cards sent for this step (a fresh card gets a fresh id: WeCom never
+    /// accepts an id twice); each unique and unguessable. A tap on any of them is recognised.
+    pub task_ids: Vec<String>,
     /// When the step was opened (its cards sent); `None` while an earlier step is open.
     pub opened_at_ms: Option<i64>,
     pub deadline_ms: Option<i64>,
@@ -147,6 +148,9 @@ pub struct HistoryEntry {
     #[serde(flatten)]
     pub kind: HistoryKind,
 }
+
+/// The prefix of register numbers (`DJ-2026-0001`): 登记.
+pub const REGISTER_PREFIX: &str = "DJ";
 
 /// Every case, in filing order.
 pub const ALL_CASES: &str = "all";

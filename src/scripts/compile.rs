@@ -85,6 +85,7 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
     };
     let words = c.words(&bot_src, &bot.words);
     c.messages(&bot_src, &bot.messages);
+    c.approval_messages(&bot_src, &bot.approvals);
     let help_text = bot.help.text.get_ref().trim().to_owned();
 
     let mut roles = BTreeMap::new();
@@ -282,6 +283,28 @@ impl Compiler {
         ];
         for (k, v) in invalid {
             self.template(src, tpl::invalid(k), v);
+        }
+    }
+
+    /// `[approvals]`: every message the approval workflow needs, and nothing else.
+    fn approval_messages(
+        &mut self,
+        src: &Source,
+        table: &Spanned<BTreeMap<String, Spanned<String>>>,
+    ) {
+        for (key, text) in table.get_ref() {
+            if crate::approval::MESSAGES.contains(&key.as_str()) {
+                self.template(src, tpl::approval(key), text);
+            } else {
+                self.d
+                    .error(src.at(text.span(), format!("unknown approval message `{key}`")));
+            }
+        }
+        for key in crate::approval::MESSAGES {
+            if !table.get_ref().contains_key(*key) {
+                self.d
+                    .error(src.at(table.span(), format!("[approvals] needs the message `{key}`")));
+            }
         }
     }
 

@@ -8,7 +8,8 @@ use toml::Spanned;
 use super::compile::{BUILTIN_ROLES, Compiler};
 use super::diagnostics::Source;
 use super::model::{RawField, RawFieldType, RawFlow};
-use super::{FieldDef, FieldKind, FlowDef, tpl};
+use super::{ApprovalStepDef, Assignment, FieldDef, FieldKind, FlowDef, tpl};
+use crate::records::SignMode;
 use crate::engine::normalize::key;
 
 impl Compiler {
@@ -20,15 +21,7 @@ impl Compiler {
         roles: Option<&HashSet<String>>,
     ) -> Option<FlowDef> {
         let before = self.d.errors.len();
-        for a in &raw.approvers {
-            let name = a.get_ref();
-            let known =
-                BUILTIN_ROLES.contains(&name.as_str()) || roles.is_none_or(|r| r.contains(name));
-            if !known {
-                self.d
-                    .error(src.at(a.span(), format!("role `{name}` does not exist")));
-            }
-        }
+        let approval = self.approval_chain(src, &raw, roles);
         if raw.fields.is_empty() {
             self.d
                 .error(src.at(raw.title.span(), "a flow needs at least one field"));
@@ -93,9 +86,65 @@ impl Compiler {
             title: raw.title.into_inner(),
             case_prefix: raw.case_prefix.into_inner(),
             requires_unit: raw.requires_unit,
-            approvers: raw.approvers.into_iter().map(Spanned::into_inner).collect(),
+            approval,
+            card_fields: raw.card_fields.into_iter().map(Spanned::into_inner).collect(),
+            registers_account: raw.registers_account,
             fields,
         })
+    }
+
+    /// Each step names a known role or userids, a valid mode; card fields name real fields.
+    fn approval_chain(
+        &mut self,
+        src: &Source,
+        raw: &RawFlow,
+        roles: Option<&HashSet<String>>,
+    ) -> Vec<ApprovalStepDef> {
+        let mut chain = Vec::new();
+        for step in &raw.approval {
+            let s = step.get_ref();
+            let assignment = match (&s.role, s.users.is_empty()) {
+                (Some(role), true) => {
+                    let name = role.get_ref();
+                    let known = BUILTIN_ROLES.contains(&name.as_str())
+                        || roles.is_none_or(|r| r.contains(name));
+                    if !known {
+                        self.d
+                            .error(src.at(role.span(), format!("role `{name}` does not exist")));
+                    }
+                    Assignment::Role(name.clone())
+                }
+                (None, false) => Assignment::Users(s.users.clone()),
+                _ => {
+                    let msg = "an approval step needs either `role` or `users`";
+                    self.d.error(src.at(step.span(), msg));
+                    continue;
+                }
+            };
+            let mode = match s.mode.as_ref().map(|m| m.get_ref().as_str()) {
+                None | Some("any") => SignMode::Any,
+                Some("all") => SignMode::All,
+                Some(other) => {
+                    let span = s.mode.as_ref().map_or(step.span(), Spanned::span);
+                    let msg = format!("mode must be `any` (或签) or `all` (会签), not `{other}`");
+                    self.d.error(src.at(span, msg));
+                    SignMode::Any
+                }
+            };
+            chain.push(ApprovalStepDef {
+                label: s.label.get_ref().clone(),
+                assignment,
+                mode,
+                deadline_working_days: s.deadline_working_days,
+            });
+        }
+        for field in &raw.card_fields {
+            if !raw.fields.iter().any(|f| f.get_ref().id.get_ref() == field.get_ref()) {
+                let msg = format!("card field `{}` is not a field of this flow", field.get_ref());
+                self.d.error(src.at(field.span(), msg));
+            }
+        }
+        chain
     }
 
     /// A `when` expression must compile and name only fields that come before this one.

@@ -70,8 +70,12 @@ pub struct FlowDef {
     pub case_prefix: String,
     /// Policy 1.4: only staff of a unit may start it.
     pub requires_unit: bool,
-    /// Approval chain by role (`unit_leader`, or a role of `bot.toml`), for the approval step.
-    pub approvers: Vec<String>,
+    /// The approval chain, in order; empty when the flow needs no approval.
+    pub approval: Vec<ApprovalStepDef>,
+    /// Field ids shown on the approver's card.
+    pub card_fields: Vec<String>,
+    /// On final approval the case enters the account register.
+    pub registers_account: bool,
     pub fields: Vec<FieldDef>,
 }
 
@@ -144,6 +148,24 @@ impl FieldKind {
     }
 }
 
+/// Who decides one approval step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Assignment {
+    /// The holders of a role: `unit_leader` (of the case's unit) or a role of bot.toml.
+    Role(String),
+    /// Named userids.
+    Users(Vec<String>),
+}
+
+/// One validated approval step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApprovalStepDef {
+    pub label: String,
+    pub assignment: Assignment,
+    pub mode: crate::records::SignMode,
+    pub deadline_working_days: Option<u32>,
+}
+
 /// Names of the templates kept in [`Scripts`].
 pub mod tpl {
     /// A generic message from `[messages]`.
@@ -157,6 +179,10 @@ pub mod tpl {
     /// A flow-level template: `start`, `no_unit`, `submitted`.
     pub fn flow(flow: &str, part: &str) -> String {
         format!("f.{flow}.{part}")
+    }
+    /// An approval message from `[approvals]`.
+    pub fn approval(key: &str) -> String {
+        format!("a.{key}")
     }
     /// A field template: `prompt`, `when`, `invalid`, `other`.
     pub fn field(flow: &str, field: &str, part: &str) -> String {

@@ -23,6 +23,8 @@ pub struct RawBot {
     pub flows: BTreeMap<String, Spanned<RawFlowEntry>>,
     pub words: RawWords,
     pub messages: RawMessages,
+    /// What the bot says about approvals: cards, decisions, notices (`[approvals]`).
+    pub approvals: Spanned<BTreeMap<String, Spanned<String>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -139,13 +141,40 @@ pub struct RawFlow {
     pub case_prefix: Spanned<String>,
     #[serde(default)]
     pub requires_unit: bool,
+    /// The approval chain, in order (`[[approval]]`).
     #[serde(default)]
-    pub approvers: Vec<Spanned<String>>,
+    pub approval: Vec<Spanned<RawApprovalStep>>,
+    /// On final approval the case enters the account register (registration).
+    #[serde(default)]
+    pub registers_account: bool,
+    /// Field ids shown on the approver's card (besides number, applicant and unit).
+    #[serde(default)]
+    pub card_fields: Vec<Spanned<String>>,
     pub start: Spanned<String>,
     #[serde(default)]
     pub no_unit: Option<Spanned<String>>,
     pub submitted: Spanned<String>,
     pub fields: Vec<Spanned<RawField>>,
+}
+
+/// One step of an approval chain: who decides (a role, or named userids) and how.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawApprovalStep {
+    /// Shown to people, e.g. 单位主要负责人审批.
+    pub label: Spanned<String>,
+    /// `unit_leader` (of the case's unit) or a role of bot.toml.
+    #[serde(default)]
+    pub role: Option<Spanned<String>>,
+    /// Named userids instead of a role.
+    #[serde(default)]
+    pub users: Vec<String>,
+    /// `any` (或签, the default) or `all` (会签).
+    #[serde(default)]
+    pub mode: Option<Spanned<String>>,
+    /// Optional deadline in working days after the step opens.
+    #[serde(default)]
+    pub deadline_working_days: Option<u32>,
 }
 
 /// Field types; an unknown one is a serde error with its line.

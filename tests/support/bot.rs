@@ -157,6 +157,51 @@ impl TestBot {
         Callback { query, body }
     }
 
+    /// A tap on a template card button, as WeCom sends it.
+    pub fn tap(&self, user: &str, event_key: &str, task_id: &str, response_code: &str) -> Callback {
+        let now = flowbot::clock::now_ms() / 1000;
+        let plain = format!(
+            "<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[{user}]]></FromUserName>\
+<CreateTime>{now}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[template_card_event]]></Event>\
+<EventKey><![CDATA[{event_key}]]></EventKey><TaskId><![CDATA[{task_id}]]></TaskId>\
+<CardType><![CDATA[button_interaction]]></CardType><ResponseCode><![CDATA[{response_code}]]></ResponseCode>\
+<AgentID>{AGENT_ID}</AgentID></xml>"
+        );
+        let (query, body) = flowbot::loadgen::signed_xml(&self.crypto, &plain, now, "777");
+        Callback { query, body }
+    }
+
+    /// The newest approval card `user` received: its task id and button keys.
+    pub fn last_card(&self, user: &str) -> Option<(String, String, String)> {
+        let card = self
+            .fake
+            .sent_to(user)
+            .into_iter()
+            .rev()
+            .find(|m| m["msgtype"] == "template_card")?;
+        let card = &card["template_card"];
+        Some((
+            card["task_id"].as_str()?.to_owned(),
+            card["button_list"][0]["key"].as_str()?.to_owned(),
+            card["button_list"][1]["key"].as_str()?.to_owned(),
+        ))
+    }
+
+    /// Waits until `pred` holds for the texts `user` received.
+    pub async fn wait_for_text(&self, user: &str, needle: &str, timeout: Duration) -> bool {
+        let (u, n) = (user.to_owned(), needle.to_owned());
+        self.fake
+            .wait_until(
+                move |f| {
+                    f.sent_to(&u)
+                        .iter()
+                        .any(|m| m["text"]["content"].as_str().unwrap_or("").contains(&n))
+                },
+                timeout,
+            )
+            .await
+    }
+
     /// Sends the texts one after another (each acknowledged before the next), as a user types.
     pub async fn say(&self, user: &str, texts: &[&str]) {
         for text in texts {

@@ -1,0 +1,399 @@
+//! The approval chain as a pure state machine over a [`Case`]: open it, decide a step (or-sign
+//! or all-sign), withdraw, urge, resubmit. Each function returns what changes (the case,
+//! history lines, messages, index moves) or why nothing may change ([`Refusal`]).
+
+use std::collections::HashMap;
+
+use minijinja::Value;
+
+use super::card::approval_card;
+use crate::engine::Answer;
+use crate::records::{
+    self, ApprovalStep, Case, CaseStatus, Decision, HistoryKind, SignMode, pending_index,
+};
+use crate::scripts::{FlowDef, Scripts, tpl};
+use crate::wecom::api::{MessageBody, Outbound};
+
+/// Why an action changes nothing; each is told to the actor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    NotAssignee,
+    AlreadyDecided,
+    Closed,
+    CardExpired,
+    NoPermission,
+    UrgeLimit,
+    /// Final approval of a registration: the caller allocates a register number and retries.
+    NeedsRegisterNumber,
+}
+
+impl Refusal {
+    /// The `[approvals]` message telling the actor.
+    pub fn message(&self) -> &'static str {
+        match self {
+            Refusal::NotAssignee => "not_assignee",
+            Refusal::AlreadyDecided => "already_decided",
+            Refusal::Closed => "case_closed",
+            Refusal::CardExpired => "card_expired",
+            Refusal::NoPermission => "no_permission",
+            Refusal::UrgeLimit => "urge_limit",
+            Refusal::NeedsRegisterNumber => "case_closed",
+        }
+    }
+}
+
+/// What an action changes.
+#[derive(Debug, Clone, Default)]
+pub struct Change {
+    pub history: Vec<String>,
+    pub messages: Vec<Outbound>,
+    pub add_to: Vec<String>,
+    pub remove_from: Vec<String>,
+}
+
+impl Change {
+    fn say(&mut self, to: &str, content: String) {
+        self.messages.push(Outbound::Send {
+            to_user: to.to_owned(),
+            body: MessageBody::Text { content },
+        });
+    }
+}
+
+/// The texts of one case, rendered from `[approvals]` with the case's values.
+pub struct Texts<'a> {
+    scripts: &'a Scripts,
+    values: HashMap<&'static str, Value>,
+}
+
+impl<'a> Texts<'a> {
+    pub fn new(scripts: &'a Scripts, flow: &FlowDef, case: &Case) -> Self {
+        let mut values = HashMap::new();
+        values.insert("title", Value::from(flow.title.clone()));
+        values.insert("number", Value::from(case.number.clone()));
+        values.insert("applicant", Value::from(case.applicant_name.clone()));
+        values.insert("unit", Value::from(case.unit_name.clone()));
+        values.insert("round", Value::from(case.round));
+        if let Some(step) = case.chain.get(case.current_step) {
+            values.insert("step", Value::from(step.label.clone()));
+        }
+        Self { scripts, values }
+    }
+
+    /// Adds or replaces a value.
+    pub fn with(mut self, key: &'static str, value: impl Into<Value>) -> Self {
+        self.values.insert(key, value.into());
+        self
+    }
+
+    pub fn set(&mut self, key: &'static str, value: impl Into<Value>) {
+        self.values.insert(key, value.into());
+    }
+
+    /// Renders the `[approvals]` message `key`.
+    pub fn say(&self, key: &str) -> String {
+        let ctx = Value::from_iter(self.values.iter().map(|(k, v)| (*k, v.clone())));
+        self.scripts.render(&tpl::approval(key), &ctx)
+    }
+
+    /// An answer as the summary shows it.
+    pub fn answer(&self, answer: &Answer) -> String {
+        let yes = self.scripts.render(&tpl::msg("yes_label"), &Value::UNDEFINED);
+        let no = self.scripts.render(&tpl::msg("no_label"), &Value::UNDEFINED);
+        answer.display(&yes, &no)
+    }
+
+    /// The status as people read it.
+    pub fn status(&self, status: CaseStatus) -> String {
+        self.say(&format!("status_{}", status.as_str()))
+    }
+}
+
+/// Builds the chain of a freshly filed (or resubmitted) case and opens its first step.
+/// `assignees[i]` are the resolved userids of step `i`; `task_ids[i]` fresh, unguessable ids.
+pub fn open(
+    scripts: &Scripts,
+    flow: &FlowDef,
+    case: &mut Case,
+    assignees: Vec<Vec<String>>,
+    task_ids: Vec<String>,
+    now_ms: i64,
+) -> Change {
+    case.chain = flow
+        .approval
+        .iter()
+        .zip(assignees)
+        .zip(task_ids)
+        .map(|((def, people), task_id)| ApprovalStep {
+            label: def.label.clone(),
+            role: match &def.assignment {
+                crate::scripts::Assignment::Role(r) => r.clone(),
+                crate::scripts::Assignment::Users(_) => "users".into(),
+            },
+            mode: def.mode,
+            assignees: people,
+            task_ids: vec![task_id],
+            opened_at_ms: None,
+            deadline_ms: None,
+            decisions: Vec::new(),
+            last_urged_ms: None,
+        })
+        .collect();
+    case.current_step = 0;
+    case.status = CaseStatus::Pending;
+    let mut change = Change::default();
+    open_step(scripts, flow, case, now_ms, &mut change);
+    change
+}
+
+/// Opens `case.current_step`: stamps it and sends its card to the assignees.
+fn open_step(scripts: &Scripts, flow: &FlowDef, case: &mut Case, now_ms: i64, change: &mut Change) {
+    let Some(step) = case.chain.get_mut(case.current_step) else { return };
+    step.opened_at_ms = Some(now_ms);
+    let step = step.clone();
+    send_card(scripts, flow, case, &step, change);
+    for person in &step.assignees {
+        change.add_to.push(pending_index(person));
+    }
+}
+
+/// One card message to every assignee who has not decided yet.
+pub fn send_card(scripts: &Scripts, flow: &FlowDef, case: &Case, step: &ApprovalStep, change: &mut Change) {
+    let waiting: Vec<&str> = step
+        .assignees
+        .iter()
+        .filter(|p| !step.decisions.iter().any(|d| &d.by == *p))
+        .map(String::as_str)
+        .collect();
+    if waiting.is_empty() {
+        return;
+    }
+    let texts = Texts::new(scripts, flow, case);
+    change.messages.push(Outbound::Send {
+        to_user: waiting.join("|"),
+        body: MessageBody::TemplateCard { card: approval_card(&texts, flow, case, step) },
+    });
+}
+
+/// How a decision arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Via {
+    /// A tap on a card: its task id and the single-use response code to update the card with.
+    Card { task_id: String, response_code: String },
+    /// A text command (`同意 <编号>`): no card to update, so the others get a message instead.
+    Text,
+}
+
+/// Whether `actor` may decide the open step now (and, for a card, whether the card is the
+/// step's). Used before asking for a rejection reason, and by [`decide`].
+pub fn check(case: &Case, actor: &str, via: &Via) -> Result<(), Refusal> {
+    if let Via::Card { task_id, .. } = via {
+        let known = case.chain.iter().any(|s| s.task_ids.contains(task_id));
+        if !known {
+            return Err(Refusal::CardExpired);
+        }
+        let current = case.chain.get(case.current_step).is_some_and(|s| s.task_ids.contains(task_id));
+        if !current && case.status == CaseStatus::Pending {
+            return Err(Refusal::AlreadyDecided);
+        }
+    }
+    if case.status != CaseStatus::Pending {
+        return Err(Refusal::Closed);
+    }
+    let step = case.chain.get(case.current_step).ok_or(Refusal::Closed)?;
+    if !step.assignees.iter().any(|p| p == actor) {
+        return Err(Refusal::NotAssignee);
+    }
+    if step.decisions.iter().any(|d| d.by == actor) {
+        return Err(Refusal::AlreadyDecided);
+    }
+    Ok(())
+}
+
+/// Applies one decision exactly once: updates cards, moves the chain, tells the people.
+#[allow(clippy::too_many_arguments)]
+pub fn decide(
+    scripts: &Scripts,
+    flow: &FlowDef,
+    case: &mut Case,
+    actor: (&str, &str),
+    approve: bool,
+    reason: Option<String>,
+    via: &Via,
+    register_number: Option<&str>,
+    now_ms: i64,
+) -> Result<Change, Refusal> {
+    let (actor, actor_name) = actor;
+    check(case, actor, via)?;
+    let index = case.current_step;
+    let step = &case.chain[index];
+    let closes = !approve
+        || step.mode == SignMode::Any
+        || step.assignees.iter().all(|p| p == actor || step.decisions.iter().any(|d| &d.by == p));
+    let last_step = index + 1 == case.chain.len();
+    if approve && closes && last_step && flow.registers_account && register_number.is_none() {
+        return Err(Refusal::NeedsRegisterNumber);
+    }
+    let mut change = Change::default();
+    let step = &mut case.chain[index];
+    step.decisions.push(Decision {
+        by: actor.to_owned(),
+        by_name: actor_name.to_owned(),
+        approve,
+        reason: reason.clone(),
+        at_ms: now_ms,
+    });
+    let step = step.clone();
+    let kind = if approve {
+        HistoryKind::Approved { step: step.label.clone() }
+    } else {
+        HistoryKind::Rejected { step: step.label.clone(), reason: reason.clone() }
+    };
+    change.history.push(records::history(now_ms, actor, kind));
+
+    let mut texts = Texts::new(scripts, flow, case).with("name", actor_name.to_owned());
+    let decision = texts.say(if approve { "decision_approve" } else { "decision_reject" });
+    texts.set("decision", decision.clone());
+    // The cards: greyed out with the decision for everyone the card went to (or-sign, or a
+    // closing decision), else only for the decider. Without a response code (text command),
+    // the others get a message instead.
+    let label = texts.say(if approve { "card_approved" } else { "card_rejected" });
+    let (card_people, others): (Vec<String>, Vec<String>) = if closes {
+        (step.assignees.clone(), step.assignees.iter().filter(|p| *p != actor).cloned().collect())
+    } else {
+        (vec![actor.to_owned()], Vec::new())
+    };
+    match via {
+        Via::Card { response_code, .. } => change.messages.push(Outbound::UpdateCard {
+            userids: card_people,
+            response_code: response_code.clone(),
+            replace_name: Some(label),
+            card: None,
+        }),
+        Via::Text => {
+            for other in &others {
+                change.say(other, texts.say("decided_elsewhere"));
+            }
+        }
+    }
+    change.say(actor, texts.say("decision_recorded"));
+    change.remove_from.push(pending_index(actor));
+    if !closes {
+        return Ok(change);
+    }
+    for person in &step.assignees {
+        change.remove_from.push(pending_index(person));
+    }
+    if !approve {
+        case.status = CaseStatus::Rejected;
+        case.decided_at_ms = Some(now_ms);
+        let texts = texts.with("reason", reason.unwrap_or_default());
+        change.say(&case.applicant, texts.say("rejected_to_applicant"));
+        return Ok(change);
+    }
+    if !last_step {
+        case.current_step += 1;
+        let next = case.chain[case.current_step].label.clone();
+        change.say(&case.applicant, texts.with("next", next).say("step_passed"));
+        open_step(scripts, flow, case, now_ms, &mut change);
+        return Ok(change);
+    }
+    case.status = CaseStatus::Approved;
+    case.decided_at_ms = Some(now_ms);
+    if let Some(number) = register_number {
+        case.register_number = Some(number.to_owned());
+        change.history.push(records::history(
+            now_ms,
+            actor,
+            HistoryKind::Registered { register_number: number.to_owned() },
+        ));
+        change.add_to.push(records::REGISTER.to_owned());
+        change.add_to.push(records::unit_register_index(&case.unit));
+    }
+    Ok(change)
+}
+
+/// Who must hear of a final approval: the applicant and the unit's leaders.
+pub fn announce_approval(
+    scripts: &Scripts,
+    flow: &FlowDef,
+    case: &Case,
+    unit_leaders: &[String],
+    change: &mut Change,
+) {
+    let account = case
+        .answers
+        .get("account_name")
+        .map(|a| Texts::new(scripts, flow, case).answer(a))
+        .unwrap_or_default();
+    let texts = Texts::new(scripts, flow, case)
+        .with("register_number", case.register_number.clone().unwrap_or_default())
+        .with("account", account);
+    change.say(&case.applicant, texts.say("approved_to_applicant"));
+    for leader in unit_leaders.iter().filter(|l| **l != case.applicant) {
+        change.say(leader, texts.say("registered_to_leader"));
+    }
+}
+
+/// The applicant withdraws a case before the final decision.
+pub fn withdraw(scripts: &Scripts, flow: &FlowDef, case: &mut Case, actor: &str, now_ms: i64) -> Result<Change, Refusal> {
+    if actor != case.applicant {
+        return Err(Refusal::NoPermission);
+    }
+    if case.status != CaseStatus::Pending && case.status != CaseStatus::Rejected {
+        return Err(Refusal::Closed);
+    }
+    let mut change = Change::default();
+    let texts = Texts::new(scripts, flow, case);
+    if let Some(step) = case.chain.get(case.current_step).filter(|_| case.status == CaseStatus::Pending) {
+        for person in &step.assignees {
+            change.remove_from.push(pending_index(person));
+            if !step.decisions.iter().any(|d| &d.by == person) {
+                change.say(person, texts.say("withdrawn_to_approver"));
+            }
+        }
+    }
+    change.say(actor, texts.say("withdrawn"));
+    change.history.push(records::history(now_ms, actor, HistoryKind::Withdrawn));
+    case.status = CaseStatus::Withdrawn;
+    case.decided_at_ms = Some(now_ms);
+    Ok(change)
+}
+
+/// The applicant urges the open step: a reminder to each assignee who has not decided, at most
+/// once per `day` (the caller's working day number) per step.
+pub fn urge(
+    scripts: &Scripts,
+    flow: &FlowDef,
+    case: &mut Case,
+    actor: &str,
+    (day_of, name_of): (&dyn Fn(i64) -> i64, &dyn Fn(&str) -> String),
+    now_ms: i64,
+) -> Result<Change, Refusal> {
+    if actor != case.applicant {
+        return Err(Refusal::NoPermission);
+    }
+    if case.status != CaseStatus::Pending {
+        return Err(Refusal::Closed);
+    }
+    let step = case.chain.get_mut(case.current_step).ok_or(Refusal::Closed)?;
+    if step.last_urged_ms.is_some_and(|at| day_of(at) == day_of(now_ms)) {
+        return Err(Refusal::UrgeLimit);
+    }
+    step.last_urged_ms = Some(now_ms);
+    let step = step.clone();
+    let waiting: Vec<&String> = step
+        .assignees
+        .iter()
+        .filter(|p| !step.decisions.iter().any(|d| &d.by == *p))
+        .collect();
+    let mut change = Change::default();
+    let texts = Texts::new(scripts, flow, case);
+    for person in &waiting {
+        change.say(person, texts.say("urge_to_approver"));
+    }
+    change.history.push(records::history(now_ms, actor, HistoryKind::Urged { step: step.label.clone() }));
+    let names: Vec<String> = waiting.iter().map(|p| name_of(p)).collect();
+    change.say(actor, texts.with("names", names.join("、")).say("urged"));
+    Ok(change)
+}

@@ -1,0 +1,180 @@
+//! One event in, one [`Commit`] out. The dispatcher does the I/O of a step around the pure
+//! parts: it loads the conversation and the cases an event touches, resolves people in the
+//! directory, runs the form [`engine`](crate::engine) or the [`approval`](crate::approval)
+//! chain, and turns their results into the next state, case writes (each with the version it
+//! read, so two approvers racing on one case give one decision) and outbound messages. Nothing is
+//! written here: the worker commits the result atomically with the event.
+
+mod approvals;
+mod forms;
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::directory::{Directory, DirectoryError};
+use crate::engine::{ConversationState, Now};
+use crate::records::{Case, HistoryEntry};
+use crate::scripts::Scripts;
+use crate::store::{CaseWrite, Commit, OutboxItem, StateWrite, Store, StoreError};
+use crate::wecom::api::{MessageBody, Outbound};
+use crate::wecom::message::{Inbound, InboundKind};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DispatchError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Directory(#[from] DirectoryError),
+    #[error("the engine asked for a number twice")]
+    NumberLoop,
+    #[error("case {0} is unreadable: {1}")]
+    CorruptCase(String, String),
+}
+
+/// A user's conversation as stored: the form engine's state plus what the approval workflow
+/// is waiting for from this user.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct Conversation {
+    #[serde(flatten)]
+    form: ConversationState,
+    /// An approver tapped 驳回 (or typed `驳回 <编号>`): their next text is the reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    awaiting_reason: Option<PendingReject>,
+    /// The applicant is editing this rejected case; confirming resubmits it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    editing: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct PendingReject {
+    case: String,
+    /// The tapped card's task id and response code, to grey the card out once decided.
+    task_id: Option<String>,
+    response_code: Option<String>,
+}
+
+/// A case as loaded, with the version its write must expect and its history.
+struct LoadedCase {
+    case: Case,
+    version: u64,
+    history: Vec<HistoryEntry>,
+}
+
+/// Turns events into commits.
+#[derive(Clone)]
+pub struct Dispatcher {
+    store: Arc<dyn Store>,
+    scripts: Arc<Scripts>,
+    directory: Arc<dyn Directory>,
+}
+
+/// What handling one event changes, built up by the handlers.
+struct Draft {
+    user: String,
+    commit: Commit,
+    conversation: Conversation,
+    version: u64,
+}
+
+impl Draft {
+    fn send(&mut self, message: Outbound) {
+        self.commit.outbox.push(OutboxItem {
+            channel: message.channel(),
+            payload: serde_json::to_string(&message).expect("outbound serializes"),
+        });
+    }
+
+    /// A text to the user of this conversation.
+    fn reply(&mut self, content: String) {
+        let to = self.user.clone();
+        self.say(&to, content);
+    }
+
+    fn say(&mut self, to: &str, content: String) {
+        if !content.is_empty() {
+            self.send(Outbound::Send { to_user: to.to_owned(), body: MessageBody::Text { content } });
+        }
+    }
+
+    fn write_case(&mut self, write: CaseWrite) {
+        self.commit.cases.push(write);
+    }
+}
+
+impl Dispatcher {
+    pub fn new(store: Arc<dyn Store>, scripts: Arc<Scripts>, directory: Arc<dyn Directory>) -> Self {
+        Self { store, scripts, directory }
+    }
+
+    /// What handling `inbound` changes. The caller commits it atomically with the event's
+    /// completion, and re-runs this on a version conflict.
+    pub async fn handle(&self, inbound: &Inbound, now_ms: i64) -> Result<Commit, DispatchError> {
+        let user = inbound.conversation().to_owned();
+        let (version, conversation) = self.load_conversation(&user).await?;
+        let mut draft = Draft { user, commit: Commit::default(), conversation, version };
+        let before = draft.conversation.clone();
+        match &inbound.kind {
+            InboundKind::TemplateCardEvent(tap) => self.card_tap(&mut draft, tap, now_ms).await?,
+            InboundKind::Text { content, .. } if draft.conversation.awaiting_reason.is_some() => {
+                self.reason(&mut draft, content, now_ms).await?
+            }
+            InboundKind::Text { content, .. } if draft.conversation.form.is_idle() => {
+                if !self.command(&mut draft, content, now_ms).await? {
+                    self.form_step(&mut draft, inbound, now_ms).await?;
+                }
+            }
+            InboundKind::Text { .. } | InboundKind::MenuClick { .. } => self.form_step(&mut draft, inbound, now_ms).await?,
+            _ => tracing::debug!("event not handled by the dispatcher"),
+        }
+        if draft.conversation != before {
+            let state = (draft.conversation != Conversation::default())
+                .then(|| serde_json::to_string(&draft.conversation).expect("state serializes"));
+            draft.commit.state = Some(StateWrite { expected_version: draft.version, state });
+        }
+        Ok(draft.commit)
+    }
+
+    async fn load_conversation(&self, user: &str) -> Result<(u64, Conversation), DispatchError> {
+        let Some(stored) = self.store.load_conversation(user).await? else {
+            return Ok((0, Conversation::default()));
+        };
+        let conversation = serde_json::from_str(&stored.state).unwrap_or_else(|e| {
+            tracing::error!(conversation = %user, error = %e, "unreadable conversation state, starting over");
+            Conversation::default()
+        });
+        Ok((stored.version, conversation))
+    }
+
+    /// A case with its version and history; `None` when there is no such case.
+    async fn load_case(&self, number: &str) -> Result<Option<LoadedCase>, DispatchError> {
+        let Some(record) = self.store.get_case(number).await? else { return Ok(None) };
+        if record.body.is_empty() {
+            return Ok(None);
+        }
+        let case = Case::from_json(&record.body)
+            .map_err(|e| DispatchError::CorruptCase(number.to_owned(), e.to_string()))?;
+        let history = record.history.iter().filter_map(|h| serde_json::from_str(h).ok()).collect();
+        Ok(Some(LoadedCase { case, version: record.version, history }))
+    }
+
+    /// A person's display name (their userid when the directory does not know them).
+    async fn name_of(&self, userid: &str) -> Result<String, DispatchError> {
+        Ok(self.directory.person(userid).await?.map_or_else(|| userid.to_owned(), |p| p.name))
+    }
+}
+
+/// `2026-11-28 14:05` in the company's time zone.
+fn local_time(ms: i64) -> String {
+    let now = Now::shanghai(ms);
+    let local_ms = ms + i64::from(now.utc_offset_minutes) * 60_000;
+    let date = now.today();
+    let minutes = local_ms.rem_euclid(86_400_000) / 60_000;
+    format!("{:04}-{:02}-{:02} {:02}:{:02}", date.y, date.m, date.d, minutes / 60, minutes % 60)
+}
+
+/// The company's calendar day of a moment, for "once per day" rules.
+fn local_day(ms: i64) -> i64 {
+    let now = Now::shanghai(ms);
+    (ms + i64::from(now.utc_offset_minutes) * 60_000).div_euclid(86_400_000)
+}

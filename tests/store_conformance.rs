@@ -6,7 +6,8 @@
 //! keys are deleted afterwards, also when the test panics. Without Redis the Redis tests print a
 //! loud SKIP, unless `REDIS_REQUIRED` is set, in which case they fail.
 //! Time is injected through `now_ms`; nothing sleeps. The properties of conversation state, cases
-//! and number series are in `store_conformance/records.rs`.
+//! and number series are in `store_conformance/records.rs`, those of case versions (optimistic
+//! concurrency across conversations) in `store_conformance/case_versions.rs`.
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
@@ -24,6 +25,9 @@ use flowbot::store::{
 #[path = "store_conformance/records.rs"]
 mod records;
 use records::*;
+#[path = "store_conformance/case_versions.rs"]
+mod case_versions;
+use case_versions::*;
 
 /// A realistic epoch, so server-side safety TTLs derived from timestamps stay sane.
 const T0: i64 = 1_800_000_000_000;
@@ -186,6 +190,9 @@ properties!(
     state_delete_and_untouched,
     cases_body_history_and_indexes,
     next_number_concurrent_distinct,
+    case_version_one_winner_among_racers,
+    case_conflict_applies_nothing,
+    case_expected_version_zero_and_none,
 );
 
 // ---------------------------------------------------------------------------------------------

@@ -191,6 +191,7 @@ impl Case {
     pub fn filing(&self) -> CaseWrite {
         CaseWrite {
             number: self.number.clone(),
+            expected_version: None,
             body: Some(self.to_json()),
             history: vec![history(
                 self.submitted_at_ms,

@@ -17,6 +17,7 @@
 //! | `P:{pipe}:dead` | list | dead letters as JSON, newest first, capped |
 //! | `P:{pipe}:st:<conversation>` | hash | conversation state: `v` version, `d` state; PEXPIRE [`super::CONVERSATION_STATE_TTL`], restarted by each write |
 //! | `P:{pipe}:case:<number>` | string | the case body (JSON), no TTL |
+//! | `P:{pipe}:case-v:<number>` | string | the case version (writes that set the body), no TTL; absent with a body = 1 (written before versions), absent without = 0 |
 //! | `P:{pipe}:case-log:<number>` | list | the case history, append-only (RPUSH), no TTL |
 //! | `P:{pipe}:case-ix:<index>` | zset | case numbers, score = position from `seq:case-ix` (order added), no TTL |
 //! | `P:{pipe}:seq:case-ix` | string | INCR counter of index positions |
@@ -37,8 +38,8 @@
 //! Business records (cases, their history and indexes, number series) live under `{pipe}` too, so
 //! `complete_event` writes them in the same script as the event's completion. Their keys depend
 //! on the commit's content (case numbers, index names), so that script receives the bare
-//! `P:{pipe}:` prefix ([`Keys::pipe_prefix`]) and builds `case:`, `case-log:` and `case-ix:`
-//! keys itself; the layout above is the contract between it and [`Keys`].
+//! `P:{pipe}:` prefix ([`Keys::pipe_prefix`]) and builds `case:`, `case-v:`, `case-log:` and
+//! `case-ix:` keys itself; the layout above is the contract between it and [`Keys`].
 
 /// The key builder for one prefix.
 #[derive(Debug, Clone)]
@@ -144,6 +145,9 @@ impl Keys {
     pub fn case(&self, number: &str) -> String {
         self.pipe(&format!("case:{number}"))
     }
+    pub fn case_version(&self, number: &str) -> String {
+        self.pipe(&format!("case-v:{number}"))
+    }
     pub fn case_history(&self, number: &str) -> String {
         self.pipe(&format!("case-log:{number}"))
     }
@@ -188,6 +192,7 @@ mod tests {
             k.done(1),
             k.state("u"),
             k.case("BA2026-1"),
+            k.case_version("BA2026-1"),
             k.case_history("BA2026-1"),
             k.case_index("pending:lisi"),
             k.case_index_seq(),
@@ -198,6 +203,7 @@ mod tests {
         assert_eq!(k.outbox_item(42), "fb:{pipe}:ob:item:00000000000000000042");
         assert_eq!(k.pipe_prefix(), "fb:{pipe}:");
         assert_eq!(k.case_history("7"), "fb:{pipe}:case-log:7");
+        assert_eq!(k.case_version("7"), "fb:{pipe}:case-v:7");
         assert_eq!(k.token("app"), "fb:{tok:app}");
         assert_eq!(k.lock("refresh"), "fb:{lock:refresh}");
         assert_eq!(k.rate_limit("robot:1"), "fb:{rl:robot:1}");

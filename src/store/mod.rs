@@ -138,7 +138,13 @@ pub struct StateWrite {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CaseWrite {
     pub number: String,
-    /// The case as JSON, replacing the previous version (`None` keeps the current body).
+    /// Optimistic concurrency: when `Some(v)`, the whole commit applies only if the case's
+    /// [`CaseRecord::version`] is still `v` (0: no body was ever written, e.g. a new case), else
+    /// it is a [`CommitOutcome::Conflict`]. Checked against the versions before the commit.
+    /// `None`: no check.
+    pub expected_version: Option<u64>,
+    /// The case as JSON, replacing the previous version (`None` keeps the current body). Setting a
+    /// body bumps the case's version by one.
     pub body: Option<String>,
     /// Appended to the case's history, which is append-only.
     pub history: Vec<String>,
@@ -153,7 +159,9 @@ pub enum CommitOutcome {
     Committed,
     /// The event was already completed (or is unknown): nothing was applied.
     AlreadyDone,
-    /// the state's version moved: nothing was applied; the caller re-reads and re-runs the step
+    /// The state's version, or the version of a case written with
+    /// [`CaseWrite::expected_version`], moved: nothing was applied; the caller re-reads and
+    /// re-runs the step.
     Conflict,
 }
 
@@ -162,6 +170,9 @@ pub enum CommitOutcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaseRecord {
     pub number: String,
+    /// How many writes set its body: 1 after the first, +1 for each later one; history-only and
+    /// index-only writes leave it alone (a case with history only is at version 0).
+    pub version: u64,
     pub body: String,
     pub history: Vec<String>,
 }
@@ -221,9 +232,12 @@ pub trait Store: Send + Sync + 'static {
     ///   applied;
     /// - `commit.state` expects a version other than the conversation's current one:
     ///   [`CommitOutcome::Conflict`], nothing applied, the event stays claimed under its lease;
+    /// - a case write's `expected_version` is `Some(v)` and the case's current version is not `v`:
+    ///   [`CommitOutcome::Conflict`], likewise nothing applied;
     /// - else [`CommitOutcome::Committed`]: the state is written (version + 1, its sliding TTL
-    ///   [`CONVERSATION_STATE_TTL`] restarted) or deleted, the cases are written, the outbox
-    ///   items queued (due at `now_ms`), the event marked done and the conversation released.
+    ///   [`CONVERSATION_STATE_TTL`] restarted) or deleted, the cases are written (version + 1 for
+    ///   each that sets a body), the outbox items queued (due at `now_ms`), the event marked done
+    ///   and the conversation released.
     async fn complete_event(
         &self,
         event: &ClaimedEvent,

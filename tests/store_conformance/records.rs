@@ -5,14 +5,14 @@ use super::*;
 use flowbot::store::CommitOutcome::Conflict;
 use flowbot::store::{CaseRecord, CaseWrite, StateWrite, VersionedState};
 
-fn set_state(expected_version: u64, state: &str) -> Option<StateWrite> {
+pub(super) fn set_state(expected_version: u64, state: &str) -> Option<StateWrite> {
     Some(StateWrite {
         expected_version,
         state: Some(state.into()),
     })
 }
 
-fn case(number: &str, body: Option<&str>, history: &[&str]) -> CaseWrite {
+pub(super) fn case(number: &str, body: Option<&str>, history: &[&str]) -> CaseWrite {
     CaseWrite {
         number: number.into(),
         body: body.map(Into::into),
@@ -21,11 +21,11 @@ fn case(number: &str, body: Option<&str>, history: &[&str]) -> CaseWrite {
     }
 }
 
-fn strings(v: &[&str]) -> Vec<String> {
+pub(super) fn strings(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
 }
 
-fn versioned(version: u64, state: &str) -> Option<VersionedState> {
+pub(super) fn versioned(version: u64, state: &str) -> Option<VersionedState> {
     Some(VersionedState {
         version,
         state: state.into(),
@@ -33,7 +33,7 @@ fn versioned(version: u64, state: &str) -> Option<VersionedState> {
 }
 
 /// Queues and claims one event of `conversation`, then completes it with `commit`.
-async fn step(
+pub(super) async fn step(
     store: &Arc<dyn Store>,
     conversation: &str,
     commit: Commit,
@@ -187,6 +187,7 @@ pub(super) async fn second_completion_applies_nothing(store: Arc<dyn Store>) {
         state: set_state(1, "s2"),
         cases: vec![CaseWrite {
             add_to: strings(&["ix2"]),
+            expected_version: Some(1),
             ..case("K", Some("b2"), &["h2"])
         }],
     };
@@ -212,6 +213,7 @@ pub(super) async fn second_completion_applies_nothing(store: Arc<dyn Store>) {
     );
     let expected = CaseRecord {
         number: "K".into(),
+        version: 1,
         body: "b1".into(),
         history: strings(&["h1"]),
     };
@@ -335,6 +337,7 @@ pub(super) async fn cases_body_history_and_indexes(store: Arc<dyn Store>) {
     assert_eq!(step(&store, "wangwu", commit, T0 + 2).await, Committed);
     let expected = CaseRecord {
         number: "BA2026-1".into(),
+        version: 2,
         body: "{\"v\":2}".into(),
         history: strings(&["created", "approved by lisi", "forwarded", "closed"]),
     };
@@ -378,6 +381,7 @@ pub(super) async fn cases_body_history_and_indexes(store: Arc<dyn Store>) {
     );
     let history_only = CaseRecord {
         number: "zz".into(),
+        version: 0,
         body: String::new(),
         history: strings(&["noted"]),
     };
@@ -496,8 +500,8 @@ async fn embedded_state_expires_after_ttl() {
 // ---------------------------------------------------------------------------------------------
 // Redis only
 
-/// Property 17: on Redis the state key carries the 30-day sliding TTL; case, history, index and
-/// series keys carry none.
+/// Property 17: on Redis the state key carries the 30-day sliding TTL; case, case version,
+/// history, index and series keys carry none.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_state_slides_records_never_expire() {
     let Some(h) = redis_harness().await else {
@@ -536,6 +540,7 @@ async fn redis_state_slides_records_never_expire() {
     );
     for key in [
         k.case("BA2026-1"),
+        k.case_version("BA2026-1"),
         k.case_history("BA2026-1"),
         k.case_index("unit:3"),
         k.case_index_seq(),

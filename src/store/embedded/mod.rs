@@ -94,6 +94,7 @@ impl EmbeddedStore {
             // A write transaction takes the exclusive lock, held until the connection closes.
             conn.execute_batch("BEGIN EXCLUSIVE;")?;
             conn.execute_batch(SCHEMA)?;
+            migrate(&conn)?;
             conn.execute_batch("COMMIT;")
         })();
         match setup {
@@ -124,6 +125,18 @@ impl EmbeddedStore {
     {
         self.inner.writer.run(f).await
     }
+}
+
+/// Brings a file created by an older flowbot up to [`SCHEMA`] (which only creates what is missing).
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let has_case_version = conn
+        .prepare("SELECT 1 FROM pragma_table_info('cases') WHERE name = 'version'")?
+        .exists([])?;
+    if !has_case_version {
+        // Cases filed before versions existed count as written once.
+        conn.execute_batch("ALTER TABLE cases ADD COLUMN version INTEGER NOT NULL DEFAULT 1;")?;
+    }
+    Ok(())
 }
 
 fn sweep(tx: &Transaction<'_>, now_ms: i64) -> rusqlite::Result<()> {

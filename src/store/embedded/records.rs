@@ -49,11 +49,22 @@ pub(super) fn complete_event(
     if done || conversation.as_deref() != Some(event.conversation.as_str()) {
         return Ok(CommitOutcome::AlreadyDone);
     }
+    let mut current_state = 0;
     if let Some(write) = &commit.state {
-        let current = load_state(tx, &event.conversation, now_ms)?.map_or(0, |s| s.version);
-        if current != write.expected_version {
+        current_state = load_state(tx, &event.conversation, now_ms)?.map_or(0, |s| s.version);
+        if current_state != write.expected_version {
             return Ok(CommitOutcome::Conflict);
         }
+    }
+    for case in &commit.cases {
+        if let Some(expected) = case.expected_version
+            && case_version(tx, &case.number)? != expected
+        {
+            return Ok(CommitOutcome::Conflict);
+        }
+    }
+    // Checks passed: from here on everything is applied.
+    if let Some(write) = &commit.state {
         match &write.state {
             Some(state) => {
                 tx.execute(
@@ -61,7 +72,7 @@ pub(super) fn complete_event(
                        (conversation, version, state, expires_at) VALUES (?1, ?2, ?3, ?4)",
                     params![
                         event.conversation,
-                        (current + 1) as i64,
+                        (current_state + 1) as i64,
                         state,
                         now_ms.saturating_add(ms(CONVERSATION_STATE_TTL))
                     ],
@@ -96,10 +107,23 @@ pub(super) fn complete_event(
     Ok(CommitOutcome::Committed)
 }
 
+/// The case's version: 0 while no body was ever written.
+fn case_version(tx: &Transaction<'_>, number: &str) -> rusqlite::Result<u64> {
+    let version: Option<i64> = tx
+        .query_row(
+            "SELECT version FROM cases WHERE number = ?1",
+            [number],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(version.map_or(0, |v| v as u64))
+}
+
 fn write_case(tx: &Transaction<'_>, case: &CaseWrite) -> rusqlite::Result<()> {
     if let Some(body) = &case.body {
         tx.execute(
-            "INSERT OR REPLACE INTO cases (number, body) VALUES (?1, ?2)",
+            "INSERT INTO cases (number, body, version) VALUES (?1, ?2, 1)
+             ON CONFLICT (number) DO UPDATE SET body = excluded.body, version = version + 1",
             params![case.number, body],
         )?;
     }
@@ -121,10 +145,12 @@ fn write_case(tx: &Transaction<'_>, case: &CaseWrite) -> rusqlite::Result<()> {
 }
 
 pub(super) fn get_case(tx: &Transaction<'_>, number: &str) -> rusqlite::Result<Option<CaseRecord>> {
-    let body: Option<String> = tx
-        .query_row("SELECT body FROM cases WHERE number = ?1", [number], |r| {
-            r.get(0)
-        })
+    let row: Option<(String, i64)> = tx
+        .query_row(
+            "SELECT body, version FROM cases WHERE number = ?1",
+            [number],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .optional()?;
     let history = {
         let mut q =
@@ -132,12 +158,14 @@ pub(super) fn get_case(tx: &Transaction<'_>, number: &str) -> rusqlite::Result<O
         q.query_map([number], |r| r.get(0))?
             .collect::<rusqlite::Result<Vec<String>>>()?
     };
-    if body.is_none() && history.is_empty() {
+    if row.is_none() && history.is_empty() {
         return Ok(None);
     }
+    let (body, version) = row.unwrap_or_default();
     Ok(Some(CaseRecord {
         number: number.to_owned(),
-        body: body.unwrap_or_default(),
+        version: version as u64,
+        body,
         history,
     }))
 }

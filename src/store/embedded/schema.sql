@@ -86,10 +86,13 @@ CREATE TABLE IF NOT EXISTS conversation_state (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS conversation_state_expires ON conversation_state (expires_at);
 
--- Case bodies (business records: never expire), once one is written.
+-- Case bodies (business records: never expire), once one is written. `version` counts the writes
+-- that set the body (1 after the first); no row = version 0. Files created before versions existed
+-- get the column at open (mod.rs), existing rows at version 1.
 CREATE TABLE IF NOT EXISTS cases (
-    number TEXT PRIMARY KEY,
-    body   TEXT NOT NULL
+    number  TEXT PRIMARY KEY,
+    body    TEXT NOT NULL,
+    version INTEGER NOT NULL
 ) WITHOUT ROWID;
 
 -- Append-only case history; ascending seq is the order of appending.

@@ -7,11 +7,14 @@
 -- ARGV[5] outbox item prefix ({pipe}), ARGV[6] bare '<prefix>:{pipe}:' (case keys are built
 -- from it, see keys.rs), ARGV[7] state ttl ms, then a flat record from ARGV[8] on:
 --   state:  '0' (untouched) | '1', expected version, new state | '2', expected version (delete)
+--   checks: n, then n (case number, expected case version) pairs
 --   outbox: n, then n (channel, payload) pairs
 --   cases:  n, then per case: number, '1' body | '0', n history entries..., n removed
 --           indexes..., n added indexes...
--- Returns 1 committed, 0 already done or unknown (nothing changed), -1 state version conflict
--- (nothing changed, the lease is kept).
+-- A case's version is `case-v:<number>`; a body without it (written before versions existed)
+-- counts as version 1, no body as version 0.
+-- Returns 1 committed, 0 already done or unknown (nothing changed), -1 state or case version
+-- conflict (nothing changed, the lease is kept).
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return 0
 end
@@ -39,6 +42,22 @@ if state_op ~= '0' then
   end
 end
 
+local pipe = ARGV[6]
+local function case_version(number)
+  local v = redis.call('GET', pipe .. 'case-v:' .. number)
+  if v then
+    return tonumber(v)
+  end
+  return redis.call('EXISTS', pipe .. 'case:' .. number)
+end
+
+for _ = 1, tonumber(take()) do
+  local number, expected = take(), tonumber(take())
+  if case_version(number) ~= expected then
+    return -1
+  end
+end
+
 -- Checks passed: from here on everything is applied.
 if state_op == '1' then
   redis.call('HINCRBY', KEYS[9], 'v', 1)
@@ -55,10 +74,10 @@ for _ = 1, tonumber(take()) do
   redis.call('ZADD', KEYS[8], ARGV[3], member)
 end
 
-local pipe = ARGV[6]
 for _ = 1, tonumber(take()) do
   local number = take()
   if take() == '1' then
+    redis.call('SET', pipe .. 'case-v:' .. number, case_version(number) + 1)
     redis.call('SET', pipe .. 'case:' .. number, take())
   end
   for _ = 1, tonumber(take()) do

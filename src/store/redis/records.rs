@@ -26,6 +26,15 @@ fn push_commit(inv: &mut ScriptInvocation<'_>, commit: &Commit) {
             }
         },
     }
+    let checks: Vec<(&str, u64)> = commit
+        .cases
+        .iter()
+        .filter_map(|c| c.expected_version.map(|v| (c.number.as_str(), v)))
+        .collect();
+    inv.arg(checks.len());
+    for (number, expected) in checks {
+        inv.arg(number).arg(expected);
+    }
     inv.arg(commit.outbox.len());
     for item in &commit.outbox {
         inv.arg(&item.channel).arg(&item.payload);
@@ -108,8 +117,10 @@ pub(super) async fn get_case(
     k: &Keys,
     number: &str,
 ) -> StoreResult<Option<CaseRecord>> {
-    let (body, history): (Option<String>, Vec<String>) = redis::pipe()
+    let (body, version, history): (Option<String>, Option<String>, Vec<String>) = redis::pipe()
+        .atomic()
         .get(k.case(number))
+        .get(k.case_version(number))
         .lrange(k.case_history(number), 0, -1)
         .query_async(&mut con.clone())
         .await
@@ -117,8 +128,16 @@ pub(super) async fn get_case(
     if body.is_none() && history.is_empty() {
         return Ok(None);
     }
+    // A body without a version was written before versions existed: it counts as version 1.
+    let version = match version {
+        Some(v) => v
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("bad case version {v:?}")))?,
+        None => u64::from(body.is_some()),
+    };
     Ok(Some(CaseRecord {
         number: number.to_owned(),
+        version,
         body: body.unwrap_or_default(),
         history,
     }))

@@ -31,40 +31,83 @@ on_both_stores!(
 );
 
 const REGISTRATION: &[&str] = &[
-    "备案", "1", "2026-04-28", "2", "团委青年之声", "gh_1234567890ab", "https://mp.weixin.qq.com/s/abc",
-    "是", "单位介绍信", "宣传本单位青年工作动态。", "刘洋", "010-12345678", "13800138000", "本人",
-    "010-12345678", "13900139000", "zhangsan@example.com", "确认",
+    "备案",
+    "1",
+    "2026-04-28",
+    "2",
+    "团委青年之声",
+    "gh_1234567890ab",
+    "https://mp.weixin.qq.com/s/abc",
+    "是",
+    "单位介绍信",
+    "宣传本单位青年工作动态。",
+    "刘洋",
+    "010-12345678",
+    "13800138000",
+    "本人",
+    "010-12345678",
+    "13900139000",
+    "zhangsan@example.com",
+    "确认",
 ];
 
 fn year() -> i32 {
-    flowbot::engine::Now::shanghai(flowbot::clock::now_ms()).today().y
+    flowbot::engine::Now::shanghai(flowbot::clock::now_ms())
+        .today()
+        .y
 }
 
 /// 张三 files a registration; returns its number once 刘洋 (团委's leader) has the card.
 async fn file(bot: &TestBot) -> String {
     bot.say("zhangsan", REGISTRATION).await;
     let number = format!("BA-{}-0001", year());
-    assert!(bot.wait_for_text("zhangsan", &number, WAIT).await, "filed: {:#?}", bot.texts_to("zhangsan"));
+    assert!(
+        bot.wait_for_text("zhangsan", &number, WAIT).await,
+        "filed: {:#?}",
+        bot.texts_to("zhangsan")
+    );
     let u = "liuyang";
-    bot.fake.wait_until(move |f| f.sent_to(u).iter().any(|m| m["msgtype"] == "template_card"), WAIT).await;
+    bot.fake
+        .wait_until(
+            move |f| f.sent_to(u).iter().any(|m| m["msgtype"] == "template_card"),
+            WAIT,
+        )
+        .await;
     number
 }
 
 async fn case_json(bot: &TestBot, number: &str) -> serde_json::Value {
-    let record = bot.store.get_case(number).await.unwrap().expect("the case exists");
+    let record = bot
+        .store
+        .get_case(number)
+        .await
+        .unwrap()
+        .expect("the case exists");
     serde_json::from_str(&record.body).unwrap()
 }
 
 /// Waits until the fake has seen `n` accepted card updates.
 async fn card_updates(bot: &TestBot, n: usize) -> Vec<serde_json::Value> {
-    bot.fake.wait_until(move |f| f.accepted_bodies("/update_template_card").len() >= n, WAIT).await;
+    bot.fake
+        .wait_until(
+            move |f| f.accepted_bodies("/update_template_card").len() >= n,
+            WAIT,
+        )
+        .await;
     bot.fake.accepted_bodies("/update_template_card")
 }
 
 async fn a_registration_reaches_the_register_through_two_taps(backend: Backend) {
-    let Some(bot) = spawn_bot(backend, |_| {}).await else { return };
+    let Some(bot) = spawn_bot(backend, |_| {}).await else {
+        return;
+    };
     let number = file(&bot).await;
-    let card = bot.fake.sent_to("liuyang").into_iter().find(|m| m["msgtype"] == "template_card").unwrap();
+    let card = bot
+        .fake
+        .sent_to("liuyang")
+        .into_iter()
+        .find(|m| m["msgtype"] == "template_card")
+        .unwrap();
     let tc = &card["template_card"];
     assert_eq!(tc["card_type"], "button_interaction");
     assert_eq!(tc["main_title"]["desc"], "单位主要负责人审批");
@@ -73,52 +116,102 @@ async fn a_registration_reaches_the_register_through_two_taps(backend: Backend) 
         assert!(rows.contains(shown), "{shown} not on the card: {rows}");
     }
     let (task, approve, _) = bot.last_card("liuyang").unwrap();
-    assert!(task.len() <= 128 && task.chars().all(|c| c.is_ascii_alphanumeric() || "_-@".contains(c)));
+    assert!(
+        task.len() <= 128
+            && task
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_-@".contains(c))
+    );
 
     // 刘洋 taps 同意: his card is greyed out, 张三 hears, the propaganda department gets cards.
-    assert_eq!(bot.post(&bot.tap("liuyang", &approve, &task, "rc-leader")).await.0, 200);
+    assert_eq!(
+        bot.post(&bot.tap("liuyang", &approve, &task, "rc-leader"))
+            .await
+            .0,
+        200
+    );
     let updates = card_updates(&bot, 1).await;
     assert_eq!(updates[0]["response_code"], "rc-leader");
     assert_eq!(updates[0]["button"]["replace_name"], "已同意（刘洋）");
-    assert!(bot.wait_for_text("zhangsan", "已通过“单位主要负责人审批”", WAIT).await);
+    assert!(
+        bot.wait_for_text("zhangsan", "已通过“单位主要负责人审批”", WAIT)
+            .await
+    );
     let u = "chenjing";
-    bot.fake.wait_until(move |f| f.sent_to(u).iter().any(|m| m["msgtype"] == "template_card"), WAIT).await;
-    let (task2, approve2, _) = bot.last_card("chenjing").expect("the propaganda department's card");
-    assert_eq!(bot.last_card("lina").unwrap().0, task2, "one card to every member of the department");
+    bot.fake
+        .wait_until(
+            move |f| f.sent_to(u).iter().any(|m| m["msgtype"] == "template_card"),
+            WAIT,
+        )
+        .await;
+    let (task2, approve2, _) = bot
+        .last_card("chenjing")
+        .expect("the propaganda department's card");
+    assert_eq!(
+        bot.last_card("lina").unwrap().0,
+        task2,
+        "one card to every member of the department"
+    );
     assert_ne!(task2, task);
 
     // 陈静 (党委宣传部) taps 同意: the account is registered, applicant and leader are told.
-    bot.post(&bot.tap("chenjing", &approve2, &task2, "rc-xcb")).await;
+    bot.post(&bot.tap("chenjing", &approve2, &task2, "rc-xcb"))
+        .await;
     let register = format!("DJ-{}-0001", year());
-    assert!(bot.wait_for_text("zhangsan", &register, WAIT).await, "{:#?}", bot.texts_to("zhangsan"));
+    assert!(
+        bot.wait_for_text("zhangsan", &register, WAIT).await,
+        "{:#?}",
+        bot.texts_to("zhangsan")
+    );
     assert!(bot.wait_for_text("liuyang", &register, WAIT).await);
     let updates = card_updates(&bot, 2).await;
     let mut people: Vec<String> = serde_json::from_value(updates[1]["userids"].clone()).unwrap();
     people.sort();
-    assert_eq!(people, ["chenjing", "lina"], "every copy of the card is updated");
+    assert_eq!(
+        people,
+        ["chenjing", "lina"],
+        "every copy of the card is updated"
+    );
 
     let case = case_json(&bot, &number).await;
     assert_eq!(case["status"], "approved");
     assert_eq!(case["register_number"], register);
-    assert_eq!(bot.store.cases_in("register").await.unwrap(), vec![number.clone()]);
-    assert_eq!(bot.store.cases_in("register:tw").await.unwrap(), vec![number.clone()]);
+    assert_eq!(
+        bot.store.cases_in("register").await.unwrap(),
+        vec![number.clone()]
+    );
+    assert_eq!(
+        bot.store.cases_in("register:tw").await.unwrap(),
+        vec![number.clone()]
+    );
     let history = bot.store.get_case(&number).await.unwrap().unwrap().history;
-    assert_eq!(history.len(), 4, "submitted, approved twice, registered: {history:#?}");
+    assert_eq!(
+        history.len(),
+        4,
+        "submitted, approved twice, registered: {history:#?}"
+    );
     bot.stop().await;
 }
 
 async fn refusals_change_nothing(backend: Backend) {
-    let Some(bot) = spawn_bot(backend, |_| {}).await else { return };
+    let Some(bot) = spawn_bot(backend, |_| {}).await else {
+        return;
+    };
     let number = file(&bot).await;
     let (task, approve, _) = bot.last_card("liuyang").unwrap();
 
     // Someone who is not an approver of the step.
-    bot.post(&bot.tap("wangqiang", &approve, &task, "rc-x")).await;
+    bot.post(&bot.tap("wangqiang", &approve, &task, "rc-x"))
+        .await;
     assert!(bot.wait_for_text("wangqiang", "不是", WAIT).await);
     // A forged task id.
-    bot.post(&bot.tap("liuyang", &approve, "BA_forged_0000", "rc-y")).await;
+    bot.post(&bot.tap("liuyang", &approve, "BA_forged_0000", "rc-y"))
+        .await;
     assert!(bot.wait_for_text("liuyang", "已失效", WAIT).await);
-    assert_eq!(case_json(&bot, &number).await["chain"][0]["decisions"], serde_json::json!([]));
+    assert_eq!(
+        case_json(&bot, &number).await["chain"][0]["decisions"],
+        serde_json::json!([])
+    );
 
     // The real tap, delivered four times: one decision.
     let tap = bot.tap("liuyang", &approve, &task, "rc-leader");
@@ -128,7 +221,8 @@ async fn refusals_change_nothing(backend: Backend) {
     assert!(bot.wait_for_text("zhangsan", "已通过", WAIT).await);
     // A second, later tap of the same card: already decided.
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    bot.post(&bot.tap("liuyang", &approve, &task, "rc-again")).await;
+    bot.post(&bot.tap("liuyang", &approve, &task, "rc-again"))
+        .await;
     assert!(bot.wait_for_text("liuyang", "已经处理完毕", WAIT).await);
     let case = case_json(&bot, &number).await;
     assert_eq!(case["chain"][0]["decisions"].as_array().unwrap().len(), 1);
@@ -138,30 +232,50 @@ async fn refusals_change_nothing(backend: Backend) {
     bot.say("zhangsan", &[&format!("撤回 {number}")]).await;
     assert!(bot.wait_for_text("zhangsan", "已撤回", WAIT).await);
     let (task2, approve2, _) = bot.last_card("chenjing").unwrap();
-    bot.post(&bot.tap("chenjing", &approve2, &task2, "rc-late")).await;
+    bot.post(&bot.tap("chenjing", &approve2, &task2, "rc-late"))
+        .await;
     assert!(bot.wait_for_text("chenjing", "操作未生效", WAIT).await);
     assert_eq!(case_json(&bot, &number).await["status"], "withdrawn");
     bot.stop().await;
 }
 
 async fn two_approvers_tapping_at_once_give_one_decision(backend: Backend) {
-    let Some(bot) = spawn_bot(backend, |s| s.workers = 4).await else { return };
+    let Some(bot) = spawn_bot(backend, |s| s.workers = 4).await else {
+        return;
+    };
     let number = file(&bot).await;
     let (task, approve, _) = bot.last_card("liuyang").unwrap();
-    bot.post(&bot.tap("liuyang", &approve, &task, "rc-leader")).await;
+    bot.post(&bot.tap("liuyang", &approve, &task, "rc-leader"))
+        .await;
     let u = "lina";
-    bot.fake.wait_until(move |f| f.sent_to(u).iter().any(|m| m["msgtype"] == "template_card"), WAIT).await;
+    bot.fake
+        .wait_until(
+            move |f| f.sent_to(u).iter().any(|m| m["msgtype"] == "template_card"),
+            WAIT,
+        )
+        .await;
     let (task2, approve2, reject2) = bot.last_card("lina").unwrap();
 
     // 陈静 approves and 李娜 approves at the same moment (or-sign): one decision.
-    let (a, b) = (bot.tap("chenjing", &approve2, &task2, "rc-a"), bot.tap("lina", &approve2, &task2, "rc-b"));
+    let (a, b) = (
+        bot.tap("chenjing", &approve2, &task2, "rc-a"),
+        bot.tap("lina", &approve2, &task2, "rc-b"),
+    );
     let (ra, rb) = tokio::join!(bot.post(&a), bot.post(&b));
     assert_eq!((ra.0, rb.0), (200, 200));
     assert!(bot.wait_for_text("zhangsan", "DJ-", WAIT).await);
     tokio::time::sleep(Duration::from_millis(500)).await;
     let case = case_json(&bot, &number).await;
-    assert_eq!(case["chain"][1]["decisions"].as_array().unwrap().len(), 1, "exactly one decision");
-    let registered = bot.texts_to("zhangsan").iter().filter(|t| t.contains("DJ-")).count();
+    assert_eq!(
+        case["chain"][1]["decisions"].as_array().unwrap().len(),
+        1,
+        "exactly one decision"
+    );
+    let registered = bot
+        .texts_to("zhangsan")
+        .iter()
+        .filter(|t| t.contains("DJ-"))
+        .count();
     assert_eq!(registered, 1, "the applicant is told once");
     // Both copies end in the same final state: the winner's update covers both approvers.
     let updates = bot.fake.accepted_bodies("/update_template_card");
@@ -174,27 +288,67 @@ async fn two_approvers_tapping_at_once_give_one_decision(backend: Backend) {
 }
 
 async fn a_rejected_filing_is_edited_and_resubmitted(backend: Backend) {
-    let Some(bot) = spawn_bot(backend, |_| {}).await else { return };
+    let Some(bot) = spawn_bot(backend, |_| {}).await else {
+        return;
+    };
     let number = file(&bot).await;
     let (task, _, reject) = bot.last_card("liuyang").unwrap();
 
     bot.post(&bot.tap("liuyang", &reject, &task, "rc-no")).await;
     assert!(bot.wait_for_text("liuyang", "理由", WAIT).await);
     bot.say("liuyang", &["账号名称需体现单位全称"]).await;
-    assert!(bot.wait_for_text("zhangsan", "账号名称需体现单位全称", WAIT).await, "the applicant gets the reason");
+    assert!(
+        bot.wait_for_text("zhangsan", "账号名称需体现单位全称", WAIT)
+            .await,
+        "the applicant gets the reason"
+    );
     let updates = card_updates(&bot, 1).await;
     assert_eq!(updates[0]["button"]["replace_name"], "已驳回（刘洋）");
     assert_eq!(case_json(&bot, &number).await["status"], "rejected");
 
-    bot.say("zhangsan", &[&format!("修改 {number}"), "修改 账号名称", "共青团某某公司委员会", "确认"]).await;
-    assert!(bot.wait_for_text("zhangsan", "已重新提交", WAIT).await, "{:#?}", bot.texts_to("zhangsan"));
+    bot.say(
+        "zhangsan",
+        &[
+            &format!("修改 {number}"),
+            "修改 账号名称",
+            "共青团某某公司委员会",
+            "确认",
+        ],
+    )
+    .await;
+    assert!(
+        bot.wait_for_text("zhangsan", "已重新提交", WAIT).await,
+        "{:#?}",
+        bot.texts_to("zhangsan")
+    );
     let u = "liuyang";
     bot.fake
-        .wait_until(move |f| f.sent_to(u).iter().filter(|m| m["msgtype"] == "template_card").count() >= 2, WAIT)
+        .wait_until(
+            move |f| {
+                f.sent_to(u)
+                    .iter()
+                    .filter(|m| m["msgtype"] == "template_card")
+                    .count()
+                    >= 2
+            },
+            WAIT,
+        )
         .await;
-    let card = bot.fake.sent_to("liuyang").into_iter().rev().find(|m| m["msgtype"] == "template_card").unwrap();
-    let sub = card["template_card"]["sub_title_text"].as_str().unwrap_or_default().to_owned();
-    assert!(sub.contains("账号名称") && sub.contains("共青团某某公司委员会"), "the card notes the change: {sub}");
+    let card = bot
+        .fake
+        .sent_to("liuyang")
+        .into_iter()
+        .rev()
+        .find(|m| m["msgtype"] == "template_card")
+        .unwrap();
+    let sub = card["template_card"]["sub_title_text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        sub.contains("账号名称") && sub.contains("共青团某某公司委员会"),
+        "the card notes the change: {sub}"
+    );
     let case = case_json(&bot, &number).await;
     assert_eq!(case["status"], "pending");
     assert_eq!(case["round"], 2);
@@ -203,22 +357,37 @@ async fn a_rejected_filing_is_edited_and_resubmitted(backend: Backend) {
 }
 
 async fn text_commands_withdraw_urge_status_and_lists(backend: Backend) {
-    let Some(bot) = spawn_bot(backend, |_| {}).await else { return };
+    let Some(bot) = spawn_bot(backend, |_| {}).await else {
+        return;
+    };
     let number = file(&bot).await;
 
     bot.say("liuyang", &["待办"]).await;
-    assert!(bot.wait_for_text("liuyang", &format!("{number}　"), WAIT).await, "{:#?}", bot.texts_to("liuyang"));
+    assert!(
+        bot.wait_for_text("liuyang", &format!("{number}　"), WAIT)
+            .await,
+        "{:#?}",
+        bot.texts_to("liuyang")
+    );
     bot.say("zhangsan", &[&format!("催办 {number}")]).await;
     assert!(bot.wait_for_text("liuyang", "提醒您尽快审批", WAIT).await);
     bot.say("zhangsan", &[&format!("催办 {number}")]).await;
     assert!(bot.wait_for_text("zhangsan", "今天已经催办过", WAIT).await);
 
     bot.say("wangqiang", &[&format!("状态 {number}")]).await;
-    assert!(bot.wait_for_text("wangqiang", "没有查看或办理", WAIT).await, "other units cannot see the case");
+    assert!(
+        bot.wait_for_text("wangqiang", "没有查看或办理", WAIT).await,
+        "other units cannot see the case"
+    );
     bot.say("liuyang", &[&format!("同意 {number}")]).await;
     assert!(bot.wait_for_text("zhangsan", "已通过", WAIT).await);
     bot.say("zhangsan", &[&format!("状态 {number}")]).await;
-    assert!(bot.wait_for_text("zhangsan", "刘洋同意（单位主要负责人审批）", WAIT).await, "{:#?}", bot.texts_to("zhangsan"));
+    assert!(
+        bot.wait_for_text("zhangsan", "刘洋同意（单位主要负责人审批）", WAIT)
+            .await,
+        "{:#?}",
+        bot.texts_to("zhangsan")
+    );
     bot.say("zhangsan", &["我的"]).await;
     assert!(bot.wait_for_text("zhangsan", "您提交的事项", WAIT).await);
     bot.stop().await;

@@ -36,7 +36,9 @@ pub fn approval_card(texts: &Texts<'_>, flow: &FlowDef, case: &Case, step: &Appr
     ];
     for id in &flow.card_fields {
         if let (Some((_, field)), Some(answer)) = (flow.field(id), case.answers.get(id)) {
-            rows.push(json!({"keyname": clip(&field.label, 5), "value": clip(&texts.answer(answer), 30)}));
+            rows.push(
+                json!({"keyname": clip(&field.label, 5), "value": clip(&texts.answer(answer), 30)}),
+            );
         }
     }
     rows.truncate(6);

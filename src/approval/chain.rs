@@ -74,6 +74,7 @@ impl<'a> Texts<'a> {
         values.insert("applicant", Value::from(case.applicant_name.clone()));
         values.insert("unit", Value::from(case.unit_name.clone()));
         values.insert("round", Value::from(case.round));
+        values.insert("changes", Value::from(case.last_changes.join("；")));
         if let Some(step) = case.chain.get(case.current_step) {
             values.insert("step", Value::from(step.label.clone()));
         }
@@ -92,14 +93,20 @@ impl<'a> Texts<'a> {
 
     /// Renders the `[approvals]` message `key`.
     pub fn say(&self, key: &str) -> String {
-        let ctx = Value::from_iter(self.values.iter().map(|(k, v)| (*k, v.clone())));
+        let ctx: std::collections::BTreeMap<&str, Value> =
+            self.values.iter().map(|(k, v)| (*k, v.clone())).collect();
+        let ctx = Value::from(ctx);
         self.scripts.render(&tpl::approval(key), &ctx)
     }
 
     /// An answer as the summary shows it.
     pub fn answer(&self, answer: &Answer) -> String {
-        let yes = self.scripts.render(&tpl::msg("yes_label"), &Value::UNDEFINED);
-        let no = self.scripts.render(&tpl::msg("no_label"), &Value::UNDEFINED);
+        let yes = self
+            .scripts
+            .render(&tpl::msg("yes_label"), &Value::UNDEFINED);
+        let no = self
+            .scripts
+            .render(&tpl::msg("no_label"), &Value::UNDEFINED);
         answer.display(&yes, &no)
     }
 
@@ -148,7 +155,9 @@ pub fn open(
 
 /// Opens `case.current_step`: stamps it and sends its card to the assignees.
 fn open_step(scripts: &Scripts, flow: &FlowDef, case: &mut Case, now_ms: i64, change: &mut Change) {
-    let Some(step) = case.chain.get_mut(case.current_step) else { return };
+    let Some(step) = case.chain.get_mut(case.current_step) else {
+        return;
+    };
     step.opened_at_ms = Some(now_ms);
     let step = step.clone();
     send_card(scripts, flow, case, &step, change);
@@ -158,7 +167,13 @@ fn open_step(scripts: &Scripts, flow: &FlowDef, case: &mut Case, now_ms: i64, ch
 }
 
 /// One card message to every assignee who has not decided yet.
-pub fn send_card(scripts: &Scripts, flow: &FlowDef, case: &Case, step: &ApprovalStep, change: &mut Change) {
+pub fn send_card(
+    scripts: &Scripts,
+    flow: &FlowDef,
+    case: &Case,
+    step: &ApprovalStep,
+    change: &mut Change,
+) {
     let waiting: Vec<&str> = step
         .assignees
         .iter()
@@ -171,7 +186,9 @@ pub fn send_card(scripts: &Scripts, flow: &FlowDef, case: &Case, step: &Approval
     let texts = Texts::new(scripts, flow, case);
     change.messages.push(Outbound::Send {
         to_user: waiting.join("|"),
-        body: MessageBody::TemplateCard { card: approval_card(&texts, flow, case, step) },
+        body: MessageBody::TemplateCard {
+            card: approval_card(&texts, flow, case, step),
+        },
     });
 }
 
@@ -179,7 +196,10 @@ pub fn send_card(scripts: &Scripts, flow: &FlowDef, case: &Case, step: &Approval
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Via {
     /// A tap on a card: its task id and the single-use response code to update the card with.
-    Card { task_id: String, response_code: String },
+    Card {
+        task_id: String,
+        response_code: String,
+    },
     /// A text command (`同意 <编号>`): no card to update, so the others get a message instead.
     Text,
 }
@@ -192,7 +212,10 @@ pub fn check(case: &Case, actor: &str, via: &Via) -> Result<(), Refusal> {
         if !known {
             return Err(Refusal::CardExpired);
         }
-        let current = case.chain.get(case.current_step).is_some_and(|s| s.task_ids.contains(task_id));
+        let current = case
+            .chain
+            .get(case.current_step)
+            .is_some_and(|s| s.task_ids.contains(task_id));
         if !current && case.status == CaseStatus::Pending {
             return Err(Refusal::AlreadyDecided);
         }
@@ -229,7 +252,10 @@ pub fn decide(
     let step = &case.chain[index];
     let closes = !approve
         || step.mode == SignMode::Any
-        || step.assignees.iter().all(|p| p == actor || step.decisions.iter().any(|d| &d.by == p));
+        || step
+            .assignees
+            .iter()
+            .all(|p| p == actor || step.decisions.iter().any(|d| &d.by == p));
     let last_step = index + 1 == case.chain.len();
     if approve && closes && last_step && flow.registers_account && register_number.is_none() {
         return Err(Refusal::NeedsRegisterNumber);
@@ -245,21 +271,41 @@ pub fn decide(
     });
     let step = step.clone();
     let kind = if approve {
-        HistoryKind::Approved { step: step.label.clone() }
+        HistoryKind::Approved {
+            step: step.label.clone(),
+        }
     } else {
-        HistoryKind::Rejected { step: step.label.clone(), reason: reason.clone() }
+        HistoryKind::Rejected {
+            step: step.label.clone(),
+            reason: reason.clone(),
+        }
     };
     change.history.push(records::history(now_ms, actor, kind));
 
     let mut texts = Texts::new(scripts, flow, case).with("name", actor_name.to_owned());
-    let decision = texts.say(if approve { "decision_approve" } else { "decision_reject" });
+    let decision = texts.say(if approve {
+        "decision_approve"
+    } else {
+        "decision_reject"
+    });
     texts.set("decision", decision.clone());
     // The cards: greyed out with the decision for everyone the card went to (or-sign, or a
     // closing decision), else only for the decider. Without a response code (text command),
     // the others get a message instead.
-    let label = texts.say(if approve { "card_approved" } else { "card_rejected" });
+    let label = texts.say(if approve {
+        "card_approved"
+    } else {
+        "card_rejected"
+    });
     let (card_people, others): (Vec<String>, Vec<String>) = if closes {
-        (step.assignees.clone(), step.assignees.iter().filter(|p| *p != actor).cloned().collect())
+        (
+            step.assignees.clone(),
+            step.assignees
+                .iter()
+                .filter(|p| *p != actor)
+                .cloned()
+                .collect(),
+        )
     } else {
         (vec![actor.to_owned()], Vec::new())
     };
@@ -305,7 +351,9 @@ pub fn decide(
         change.history.push(records::history(
             now_ms,
             actor,
-            HistoryKind::Registered { register_number: number.to_owned() },
+            HistoryKind::Registered {
+                register_number: number.to_owned(),
+            },
         ));
         change.add_to.push(records::REGISTER.to_owned());
         change.add_to.push(records::unit_register_index(&case.unit));
@@ -327,7 +375,10 @@ pub fn announce_approval(
         .map(|a| Texts::new(scripts, flow, case).answer(a))
         .unwrap_or_default();
     let texts = Texts::new(scripts, flow, case)
-        .with("register_number", case.register_number.clone().unwrap_or_default())
+        .with(
+            "register_number",
+            case.register_number.clone().unwrap_or_default(),
+        )
         .with("account", account);
     change.say(&case.applicant, texts.say("approved_to_applicant"));
     for leader in unit_leaders.iter().filter(|l| **l != case.applicant) {
@@ -336,7 +387,13 @@ pub fn announce_approval(
 }
 
 /// The applicant withdraws a case before the final decision.
-pub fn withdraw(scripts: &Scripts, flow: &FlowDef, case: &mut Case, actor: &str, now_ms: i64) -> Result<Change, Refusal> {
+pub fn withdraw(
+    scripts: &Scripts,
+    flow: &FlowDef,
+    case: &mut Case,
+    actor: &str,
+    now_ms: i64,
+) -> Result<Change, Refusal> {
     if actor != case.applicant {
         return Err(Refusal::NoPermission);
     }
@@ -345,7 +402,11 @@ pub fn withdraw(scripts: &Scripts, flow: &FlowDef, case: &mut Case, actor: &str,
     }
     let mut change = Change::default();
     let texts = Texts::new(scripts, flow, case);
-    if let Some(step) = case.chain.get(case.current_step).filter(|_| case.status == CaseStatus::Pending) {
+    if let Some(step) = case
+        .chain
+        .get(case.current_step)
+        .filter(|_| case.status == CaseStatus::Pending)
+    {
         for person in &step.assignees {
             change.remove_from.push(pending_index(person));
             if !step.decisions.iter().any(|d| &d.by == person) {
@@ -354,7 +415,9 @@ pub fn withdraw(scripts: &Scripts, flow: &FlowDef, case: &mut Case, actor: &str,
         }
     }
     change.say(actor, texts.say("withdrawn"));
-    change.history.push(records::history(now_ms, actor, HistoryKind::Withdrawn));
+    change
+        .history
+        .push(records::history(now_ms, actor, HistoryKind::Withdrawn));
     case.status = CaseStatus::Withdrawn;
     case.decided_at_ms = Some(now_ms);
     Ok(change)
@@ -376,8 +439,14 @@ pub fn urge(
     if case.status != CaseStatus::Pending {
         return Err(Refusal::Closed);
     }
-    let step = case.chain.get_mut(case.current_step).ok_or(Refusal::Closed)?;
-    if step.last_urged_ms.is_some_and(|at| day_of(at) == day_of(now_ms)) {
+    let step = case
+        .chain
+        .get_mut(case.current_step)
+        .ok_or(Refusal::Closed)?;
+    if step
+        .last_urged_ms
+        .is_some_and(|at| day_of(at) == day_of(now_ms))
+    {
         return Err(Refusal::UrgeLimit);
     }
     step.last_urged_ms = Some(now_ms);
@@ -392,7 +461,13 @@ pub fn urge(
     for person in &waiting {
         change.say(person, texts.say("urge_to_approver"));
     }
-    change.history.push(records::history(now_ms, actor, HistoryKind::Urged { step: step.label.clone() }));
+    change.history.push(records::history(
+        now_ms,
+        actor,
+        HistoryKind::Urged {
+            step: step.label.clone(),
+        },
+    ));
     let names: Vec<String> = waiting.iter().map(|p| name_of(p)).collect();
     change.say(actor, texts.with("names", names.join("、")).say("urged"));
     Ok(change)

@@ -7,16 +7,33 @@ use crate::engine::normalize;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    Approve { number: String },
-    Reject { number: String, reason: Option<String> },
-    Withdraw { number: String },
-    Urge { number: String },
-    Edit { number: String },
-    Status { number: String },
+    Approve {
+        number: String,
+    },
+    Reject {
+        number: String,
+        reason: Option<String>,
+    },
+    Withdraw {
+        number: String,
+    },
+    Urge {
+        number: String,
+    },
+    Edit {
+        number: String,
+    },
+    Status {
+        number: String,
+    },
     Mine,
-    Todo { cards: bool },
+    Todo {
+        cards: bool,
+    },
     /// A command word with a missing or malformed number: show the usage.
-    Usage { example: &'static str },
+    Usage {
+        example: &'static str,
+    },
 }
 
 /// A case number as printed: `BA-2026-0001` (case-insensitive, full width tolerated).
@@ -59,13 +76,17 @@ pub fn parse(text: &str) -> Option<Command> {
                 number,
                 reason: (!tail.is_empty()).then(|| tail.to_owned()),
             },
-            None => Command::Usage { example: "驳回 BA-2026-0001 理由" },
+            None => Command::Usage {
+                example: "驳回 BA-2026-0001 理由",
+            },
         }),
         "撤回" => with_number(|number| Command::Withdraw { number }, "撤回 BA-2026-0001"),
         "催办" => with_number(|number| Command::Urge { number }, "催办 BA-2026-0001"),
         "状态" => with_number(|number| Command::Status { number }, "状态 BA-2026-0001"),
         // `修改 <字段>` belongs to forms: only a case number makes it a command.
-        "修改" => number.filter(|_| tail.is_empty()).map(|number| Command::Edit { number }),
+        "修改" => number
+            .filter(|_| tail.is_empty())
+            .map(|number| Command::Edit { number }),
         "我的" if rest.is_empty() => Some(Command::Mine),
         "待办" if rest.is_empty() => Some(Command::Todo { cards: false }),
         "待办" if rest == "卡片" => Some(Command::Todo { cards: true }),
@@ -79,16 +100,40 @@ mod tests {
 
     #[test]
     fn commands_with_numbers_and_reasons() {
-        assert_eq!(parse("同意 BA-2026-0001"), Some(Command::Approve { number: "BA-2026-0001".into() }));
-        assert_eq!(parse("  同意　ba-2026-0001 "), Some(Command::Approve { number: "BA-2026-0001".into() }));
+        assert_eq!(
+            parse("同意 BA-2026-0001"),
+            Some(Command::Approve {
+                number: "BA-2026-0001".into()
+            })
+        );
+        assert_eq!(
+            parse("  同意　ba-2026-0001 "),
+            Some(Command::Approve {
+                number: "BA-2026-0001".into()
+            })
+        );
         assert_eq!(
             parse("驳回 BA-2026-0002 账号名称 不规范"),
-            Some(Command::Reject { number: "BA-2026-0002".into(), reason: Some("账号名称 不规范".into()) })
+            Some(Command::Reject {
+                number: "BA-2026-0002".into(),
+                reason: Some("账号名称 不规范".into())
+            })
         );
-        assert_eq!(parse("驳回 BA-2026-0002"), Some(Command::Reject { number: "BA-2026-0002".into(), reason: None }));
+        assert_eq!(
+            parse("驳回 BA-2026-0002"),
+            Some(Command::Reject {
+                number: "BA-2026-0002".into(),
+                reason: None
+            })
+        );
         assert_eq!(parse("我的"), Some(Command::Mine));
         assert_eq!(parse("待办 卡片"), Some(Command::Todo { cards: true }));
-        assert_eq!(parse("修改 BA-2026-0003"), Some(Command::Edit { number: "BA-2026-0003".into() }));
+        assert_eq!(
+            parse("修改 BA-2026-0003"),
+            Some(Command::Edit {
+                number: "BA-2026-0003".into()
+            })
+        );
     }
 
     #[test]

@@ -13,15 +13,24 @@ fn json_value(value: serde_json::Value) -> Value {
 
 /// Policy: a case is seen by its applicant, its unit's leaders and the propaganda department.
 pub fn may_view(case: &Case, viewer: &str, unit_leaders: &[String], propaganda: &[String]) -> bool {
-    case.applicant == viewer || unit_leaders.iter().any(|l| l == viewer) || propaganda.iter().any(|p| p == viewer)
+    case.applicant == viewer
+        || unit_leaders.iter().any(|l| l == viewer)
+        || propaganda.iter().any(|p| p == viewer)
 }
 
 fn title_of(scripts: &Scripts, case: &Case) -> String {
-    scripts.flows.get(&case.flow).map(|f| f.title.clone()).unwrap_or_default()
+    scripts
+        .flows
+        .get(&case.flow)
+        .map(|f| f.title.clone())
+        .unwrap_or_default()
 }
 
 fn texts<'a>(scripts: &'a Scripts, case: &Case) -> Option<Texts<'a>> {
-    scripts.flows.get(&case.flow).map(|flow| Texts::new(scripts, flow, case))
+    scripts
+        .flows
+        .get(&case.flow)
+        .map(|flow| Texts::new(scripts, flow, case))
 }
 
 /// `我的`: my cases with their status, and my units' registered accounts.
@@ -54,7 +63,11 @@ pub fn todo(scripts: &Scripts, waiting: &[Case]) -> String {
     let items: Vec<Value> = waiting
         .iter()
         .map(|c| {
-            let step = c.chain.get(c.current_step).map(|s| s.label.clone()).unwrap_or_default();
+            let step = c
+                .chain
+                .get(c.current_step)
+                .map(|s| s.label.clone())
+                .unwrap_or_default();
             json_value(serde_json::json!({
                 "number": c.number, "title": title_of(scripts, c), "applicant": c.applicant_name,
                 "unit": c.unit_name, "step": step,
@@ -67,12 +80,22 @@ pub fn todo(scripts: &Scripts, waiting: &[Case]) -> String {
 
 /// `状态 <编号>`: the case and its whole history; `format_time` renders a moment in the
 /// company's time zone.
-pub fn status(scripts: &Scripts, case: &Case, history: &[HistoryEntry], name_of: &dyn Fn(&str) -> String, format_time: &dyn Fn(i64) -> String) -> String {
-    let Some(t) = texts(scripts, case) else { return String::new() };
+pub fn status(
+    scripts: &Scripts,
+    case: &Case,
+    history: &[HistoryEntry],
+    name_of: &dyn Fn(&str) -> String,
+    format_time: &dyn Fn(i64) -> String,
+) -> String {
+    let Some(t) = texts(scripts, case) else {
+        return String::new();
+    };
     let lines: Vec<Value> = history
         .iter()
         .map(|h| {
-            let mut t = texts(scripts, case).expect("flow exists").with("name", name_of(&h.by));
+            let mut t = texts(scripts, case)
+                .expect("flow exists")
+                .with("name", name_of(&h.by));
             let key = match &h.kind {
                 HistoryKind::Submitted => "history_submitted",
                 HistoryKind::Approved { step } => {
@@ -106,5 +129,7 @@ pub fn status(scripts: &Scripts, case: &Case, history: &[HistoryEntry], name_of:
         })
         .collect();
     let status = t.status(case.status);
-    t.with("status", status).with("history", lines).say("status")
+    t.with("status", status)
+        .with("history", lines)
+        .say("status")
 }

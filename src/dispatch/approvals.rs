@@ -7,8 +7,8 @@ use crate::approval::card;
 use crate::approval::chain::{self, Refusal, Texts, Via};
 use crate::approval::commands::{self, Command};
 use crate::approval::views;
-use crate::engine::{ConversationState, FormState, Phase};
 use crate::engine::normalize;
+use crate::engine::{ConversationState, FormState, Phase};
 use crate::records::{self, Case, CaseStatus};
 use crate::scripts::tpl;
 use crate::store::CaseWrite;
@@ -16,18 +16,28 @@ use crate::wecom::message::CardEvent;
 
 impl Dispatcher {
     /// A tap on an approval card.
-    pub(super) async fn card_tap(&self, draft: &mut Draft, tap: &CardEvent, now_ms: i64) -> Result<(), DispatchError> {
+    pub(super) async fn card_tap(
+        &self,
+        draft: &mut Draft,
+        tap: &CardEvent,
+        now_ms: i64,
+    ) -> Result<(), DispatchError> {
         let Some((approve, number)) = card::parse_key(&tap.event_key) else {
             tracing::warn!(key = %tap.event_key, "card tap with an unknown key refused");
             draft.reply(self.generic("card_expired"));
             return Ok(());
         };
-        let via = Via::Card { task_id: tap.task_id.clone(), response_code: tap.response_code.clone() };
+        let via = Via::Card {
+            task_id: tap.task_id.clone(),
+            response_code: tap.response_code.clone(),
+        };
         if approve {
             return self.decide(draft, number, true, None, via, now_ms).await;
         }
         // 驳回: ask for the reason first (if the tapper may decide at all).
-        let Some(loaded) = self.case_for(draft, number).await? else { return Ok(()) };
+        let Some(loaded) = self.case_for(draft, number).await? else {
+            return Ok(());
+        };
         if let Err(refusal) = chain::check(&loaded.case, &draft.user, &via) {
             self.refuse(draft, &loaded.case, &refusal);
             return Ok(());
@@ -42,8 +52,15 @@ impl Dispatcher {
     }
 
     /// The text after 驳回: the reason (or a cancel word).
-    pub(super) async fn reason(&self, draft: &mut Draft, text: &str, now_ms: i64) -> Result<(), DispatchError> {
-        let Some(pending) = draft.conversation.awaiting_reason.take() else { return Ok(()) };
+    pub(super) async fn reason(
+        &self,
+        draft: &mut Draft,
+        text: &str,
+        now_ms: i64,
+    ) -> Result<(), DispatchError> {
+        let Some(pending) = draft.conversation.awaiting_reason.take() else {
+            return Ok(());
+        };
         if crate::scripts::Words::is(&self.scripts.words.cancel, &normalize::key(text)) {
             if let Some(loaded) = self.load_case(&pending.case).await? {
                 self.say_about(draft, &loaded.case, "reason_cancelled");
@@ -51,14 +68,29 @@ impl Dispatcher {
             return Ok(());
         }
         let via = match (pending.task_id, pending.response_code) {
-            (Some(task_id), Some(response_code)) => Via::Card { task_id, response_code },
+            (Some(task_id), Some(response_code)) => Via::Card {
+                task_id,
+                response_code,
+            },
             _ => Via::Text,
         };
-        self.decide(draft, &pending.case, false, Some(text.trim().to_owned()), via, now_ms).await
+        self.decide(
+            draft,
+            &pending.case,
+            false,
+            Some(text.trim().to_owned()),
+            via,
+            now_ms,
+        )
+        .await
     }
 
     /// Loads a case for the user, telling them when it does not exist.
-    async fn case_for(&self, draft: &mut Draft, number: &str) -> Result<Option<LoadedCase>, DispatchError> {
+    async fn case_for(
+        &self,
+        draft: &mut Draft,
+        number: &str,
+    ) -> Result<Option<LoadedCase>, DispatchError> {
         let loaded = self.load_case(number).await?;
         if loaded.is_none() {
             let text = self.scripts.render(
@@ -71,16 +103,43 @@ impl Dispatcher {
     }
 
     /// Decides the open step of a case, exactly once.
-    async fn decide(&self, draft: &mut Draft, number: &str, approve: bool, reason: Option<String>, via: Via, now_ms: i64) -> Result<(), DispatchError> {
-        let Some(LoadedCase { mut case, version, .. }) = self.case_for(draft, number).await? else { return Ok(()) };
+    async fn decide(
+        &self,
+        draft: &mut Draft,
+        number: &str,
+        approve: bool,
+        reason: Option<String>,
+        via: Via,
+        now_ms: i64,
+    ) -> Result<(), DispatchError> {
+        let Some(LoadedCase {
+            mut case, version, ..
+        }) = self.case_for(draft, number).await?
+        else {
+            return Ok(());
+        };
         let flow = self.scripts.flows[&case.flow].clone();
         let name = self.name_of(&draft.user).await?;
         let mut register_number = None;
         let result = loop {
             let mut attempt = case.clone();
-            match chain::decide(&self.scripts, &flow, &mut attempt, (&draft.user, &name), approve, reason.clone(), &via, register_number.as_deref(), now_ms) {
+            match chain::decide(
+                &self.scripts,
+                &flow,
+                &mut attempt,
+                (&draft.user, &name),
+                approve,
+                reason.clone(),
+                &via,
+                register_number.as_deref(),
+                now_ms,
+            ) {
                 Err(Refusal::NeedsRegisterNumber) if register_number.is_none() => {
-                    let series = format!("{}-{}", records::REGISTER_PREFIX, crate::engine::Now::shanghai(now_ms).today().y);
+                    let series = format!(
+                        "{}-{}",
+                        records::REGISTER_PREFIX,
+                        crate::engine::Now::shanghai(now_ms).today().y
+                    );
                     let n = self.store.next_number(&series).await?;
                     register_number = Some(format!("{series}-{n:04}"));
                 }
@@ -113,7 +172,9 @@ impl Dispatcher {
 
     /// Tells the actor why nothing changed; a tapped card that is spent gets greyed out too.
     fn refuse(&self, draft: &mut Draft, case: &Case, refusal: &Refusal) {
-        let Some(flow) = self.scripts.flows.get(&case.flow) else { return };
+        let Some(flow) = self.scripts.flows.get(&case.flow) else {
+            return;
+        };
         let texts = Texts::new(&self.scripts, flow, case);
         let status = texts.status(case.status);
         draft.reply(texts.with("status", status).say(refusal.message()));
@@ -126,27 +187,51 @@ impl Dispatcher {
     }
 
     fn generic(&self, key: &str) -> String {
-        self.scripts.render(&tpl::approval(key), &minijinja::Value::UNDEFINED)
+        self.scripts
+            .render(&tpl::approval(key), &minijinja::Value::UNDEFINED)
     }
 
     /// A text command outside a form; `false` when the text is not one.
-    pub(super) async fn command(&self, draft: &mut Draft, text: &str, now_ms: i64) -> Result<bool, DispatchError> {
-        let Some(command) = commands::parse(text) else { return Ok(false) };
+    pub(super) async fn command(
+        &self,
+        draft: &mut Draft,
+        text: &str,
+        now_ms: i64,
+    ) -> Result<bool, DispatchError> {
+        let Some(command) = commands::parse(text) else {
+            return Ok(false);
+        };
         match command {
             Command::Usage { example } => {
-                let text = self.scripts.render(&tpl::approval("usage"), &minijinja::context! { example => example });
+                let text = self.scripts.render(
+                    &tpl::approval("usage"),
+                    &minijinja::context! { example => example },
+                );
                 draft.reply(text);
             }
-            Command::Approve { number } => self.decide(draft, &number, true, None, Via::Text, now_ms).await?,
-            Command::Reject { number, reason: Some(reason) } => {
-                self.decide(draft, &number, false, Some(reason), Via::Text, now_ms).await?
+            Command::Approve { number } => {
+                self.decide(draft, &number, true, None, Via::Text, now_ms)
+                    .await?
             }
-            Command::Reject { number, reason: None } => {
+            Command::Reject {
+                number,
+                reason: Some(reason),
+            } => {
+                self.decide(draft, &number, false, Some(reason), Via::Text, now_ms)
+                    .await?
+            }
+            Command::Reject {
+                number,
+                reason: None,
+            } => {
                 if let Some(loaded) = self.case_for(draft, &number).await? {
                     match chain::check(&loaded.case, &draft.user, &Via::Text) {
                         Ok(()) => {
-                            draft.conversation.awaiting_reason =
-                                Some(PendingReject { case: number, task_id: None, response_code: None });
+                            draft.conversation.awaiting_reason = Some(PendingReject {
+                                case: number,
+                                task_id: None,
+                                response_code: None,
+                            });
                             self.say_about(draft, &loaded.case, "ask_reason");
                         }
                         Err(refusal) => self.refuse(draft, &loaded.case, &refusal),
@@ -163,13 +248,28 @@ impl Dispatcher {
         Ok(true)
     }
 
-    async fn withdraw(&self, draft: &mut Draft, number: &str, now_ms: i64) -> Result<(), DispatchError> {
-        let Some(LoadedCase { mut case, version, .. }) = self.case_for(draft, number).await? else { return Ok(()) };
+    async fn withdraw(
+        &self,
+        draft: &mut Draft,
+        number: &str,
+        now_ms: i64,
+    ) -> Result<(), DispatchError> {
+        let Some(LoadedCase {
+            mut case, version, ..
+        }) = self.case_for(draft, number).await?
+        else {
+            return Ok(());
+        };
         let flow = self.scripts.flows[&case.flow].clone();
         let before = case.clone();
         match chain::withdraw(&self.scripts, &flow, &mut case, &draft.user, now_ms) {
             Ok(change) => {
-                let write = CaseWrite { number: case.number.clone(), body: Some(case.to_json()), expected_version: Some(version), ..CaseWrite::default() };
+                let write = CaseWrite {
+                    number: case.number.clone(),
+                    body: Some(case.to_json()),
+                    expected_version: Some(version),
+                    ..CaseWrite::default()
+                };
                 self.apply(draft, write, change);
             }
             Err(Refusal::Closed) => {
@@ -182,8 +282,18 @@ impl Dispatcher {
         Ok(())
     }
 
-    async fn urge(&self, draft: &mut Draft, number: &str, now_ms: i64) -> Result<(), DispatchError> {
-        let Some(LoadedCase { mut case, version, .. }) = self.case_for(draft, number).await? else { return Ok(()) };
+    async fn urge(
+        &self,
+        draft: &mut Draft,
+        number: &str,
+        now_ms: i64,
+    ) -> Result<(), DispatchError> {
+        let Some(LoadedCase {
+            mut case, version, ..
+        }) = self.case_for(draft, number).await?
+        else {
+            return Ok(());
+        };
         let flow = self.scripts.flows[&case.flow].clone();
         let mut names = std::collections::HashMap::new();
         if let Some(step) = case.chain.get(case.current_step) {
@@ -193,9 +303,21 @@ impl Dispatcher {
         }
         let name_of = |p: &str| names.get(p).cloned().unwrap_or_else(|| p.to_owned());
         let before = case.clone();
-        match chain::urge(&self.scripts, &flow, &mut case, &draft.user, (&local_day, &name_of), now_ms) {
+        match chain::urge(
+            &self.scripts,
+            &flow,
+            &mut case,
+            &draft.user,
+            (&local_day, &name_of),
+            now_ms,
+        ) {
             Ok(change) => {
-                let write = CaseWrite { number: case.number.clone(), body: Some(case.to_json()), expected_version: Some(version), ..CaseWrite::default() };
+                let write = CaseWrite {
+                    number: case.number.clone(),
+                    body: Some(case.to_json()),
+                    expected_version: Some(version),
+                    ..CaseWrite::default()
+                };
                 self.apply(draft, write, change);
             }
             Err(refusal) => self.refuse(draft, &before, &refusal),
@@ -204,8 +326,15 @@ impl Dispatcher {
     }
 
     /// `修改 <编号>`: reopens a rejected case's form at its summary, keeping the number.
-    async fn edit(&self, draft: &mut Draft, number: &str, now_ms: i64) -> Result<(), DispatchError> {
-        let Some(LoadedCase { case, .. }) = self.case_for(draft, number).await? else { return Ok(()) };
+    async fn edit(
+        &self,
+        draft: &mut Draft,
+        number: &str,
+        now_ms: i64,
+    ) -> Result<(), DispatchError> {
+        let Some(LoadedCase { case, .. }) = self.case_for(draft, number).await? else {
+            return Ok(());
+        };
         let flow = &self.scripts.flows[&case.flow];
         let texts = Texts::new(&self.scripts, flow, &case);
         if case.applicant != draft.user {
@@ -241,9 +370,14 @@ impl Dispatcher {
     }
 
     async fn status(&self, draft: &mut Draft, number: &str) -> Result<(), DispatchError> {
-        let Some(LoadedCase { case, history, .. }) = self.case_for(draft, number).await? else { return Ok(()) };
+        let Some(LoadedCase { case, history, .. }) = self.case_for(draft, number).await? else {
+            return Ok(());
+        };
         if !self.may_view(&case, &draft.user).await? {
-            let text = self.scripts.render(&tpl::approval("no_permission"), &minijinja::context! { number => number });
+            let text = self.scripts.render(
+                &tpl::approval("no_permission"),
+                &minijinja::context! { number => number },
+            );
             draft.reply(text);
             return Ok(());
         }
@@ -254,18 +388,32 @@ impl Dispatcher {
             }
         }
         let name_of = |p: &str| names.get(p).cloned().unwrap_or_else(|| p.to_owned());
-        draft.reply(views::status(&self.scripts, &case, &history, &name_of, &local_time));
+        draft.reply(views::status(
+            &self.scripts,
+            &case,
+            &history,
+            &name_of,
+            &local_time,
+        ));
         Ok(())
     }
 
     async fn mine(&self, draft: &mut Draft) -> Result<(), DispatchError> {
         let mut mine = Vec::new();
-        for number in self.store.cases_in(&records::applicant_index(&draft.user)).await? {
+        for number in self
+            .store
+            .cases_in(&records::applicant_index(&draft.user))
+            .await?
+        {
             mine.extend(self.load_case(&number).await?.map(|l| l.case));
         }
         let mut accounts = Vec::new();
         for unit in self.directory.units_of(&draft.user).await? {
-            for number in self.store.cases_in(&records::unit_register_index(&unit.id)).await? {
+            for number in self
+                .store
+                .cases_in(&records::unit_register_index(&unit.id))
+                .await?
+            {
                 accounts.extend(self.load_case(&number).await?.map(|l| l.case));
             }
         }
@@ -276,7 +424,11 @@ impl Dispatcher {
     /// `待办`: the list, or (`待办 卡片`) a fresh card per waiting case.
     async fn todo(&self, draft: &mut Draft, cards: bool) -> Result<(), DispatchError> {
         let mut waiting = Vec::new();
-        for number in self.store.cases_in(&records::pending_index(&draft.user)).await? {
+        for number in self
+            .store
+            .cases_in(&records::pending_index(&draft.user))
+            .await?
+        {
             if let Some(loaded) = self.load_case(&number).await? {
                 if chain::check(&loaded.case, &draft.user, &Via::Text).is_ok() {
                     waiting.push(loaded);
@@ -288,7 +440,10 @@ impl Dispatcher {
             draft.reply(views::todo(&self.scripts, &list));
             return Ok(());
         }
-        for LoadedCase { mut case, version, .. } in waiting {
+        for LoadedCase {
+            mut case, version, ..
+        } in waiting
+        {
             let flow = self.scripts.flows[&case.flow].clone();
             let step_index = case.current_step;
             let task_id = super::forms::task_id(&case.number, case.round, step_index);
@@ -298,7 +453,12 @@ impl Dispatcher {
             fresh.assignees = vec![draft.user.clone()];
             let mut change = chain::Change::default();
             chain::send_card(&self.scripts, &flow, &case, &fresh, &mut change);
-            let write = CaseWrite { number: case.number.clone(), body: Some(case.to_json()), expected_version: Some(version), ..CaseWrite::default() };
+            let write = CaseWrite {
+                number: case.number.clone(),
+                body: Some(case.to_json()),
+                expected_version: Some(version),
+                ..CaseWrite::default()
+            };
             self.apply(draft, write, change);
         }
         Ok(())

@@ -23,15 +23,34 @@ struct Filing {
 }
 
 impl Dispatcher {
-    pub(super) async fn form_step(&self, draft: &mut Draft, inbound: &Inbound, now_ms: i64) -> Result<(), DispatchError> {
-        let Some(input) = EngineInput::from_inbound(inbound) else { return Ok(()) };
+    pub(super) async fn form_step(
+        &self,
+        draft: &mut Draft,
+        inbound: &Inbound,
+        now_ms: i64,
+    ) -> Result<(), DispatchError> {
+        let Some(input) = EngineInput::from_inbound(inbound) else {
+            return Ok(());
+        };
         let mut ctx = directory::engine_context(&*self.directory, &draft.user).await?;
         for unit in &ctx.units {
-            for number in self.store.cases_in(&records::unit_register_index(&unit.id)).await? {
-                let Some(LoadedCase { case, .. }) = self.load_case(&number).await? else { continue };
-                let Some(flow) = self.flow(&case) else { continue };
+            for number in self
+                .store
+                .cases_in(&records::unit_register_index(&unit.id))
+                .await?
+            {
+                let Some(LoadedCase { case, .. }) = self.load_case(&number).await? else {
+                    continue;
+                };
+                let Some(flow) = self.flow(&case) else {
+                    continue;
+                };
                 let texts = Texts::new(&self.scripts, flow, &case);
-                let name = case.answers.get("account_name").map(|a| texts.answer(a)).unwrap_or_default();
+                let name = case
+                    .answers
+                    .get("account_name")
+                    .map(|a| texts.answer(a))
+                    .unwrap_or_default();
                 ctx.accounts.push(engine::Account {
                     id: case.register_number.clone().unwrap_or(number),
                     name,
@@ -49,7 +68,11 @@ impl Dispatcher {
             ctx.case_number = Some(format!("{series}-{n:04}"));
             outcome = engine::step(&self.scripts, &state, &input, &ctx, now);
         }
-        let StepOutcome::Next { state: next, effects } = outcome else {
+        let StepOutcome::Next {
+            state: next,
+            effects,
+        } = outcome
+        else {
             return Err(DispatchError::NumberLoop);
         };
         draft.conversation.form = next;
@@ -62,8 +85,22 @@ impl Dispatcher {
                     let to = draft.user.clone();
                     draft.send(crate::wecom::api::Outbound::Send { to_user: to, body });
                 }
-                engine::Effect::SubmitCase { flow, version, case_number, unit, answers, summary } => {
-                    let filing = Filing { flow, version, number: case_number, unit, answers, summary };
+                engine::Effect::SubmitCase {
+                    flow,
+                    version,
+                    case_number,
+                    unit,
+                    answers,
+                    summary,
+                } => {
+                    let filing = Filing {
+                        flow,
+                        version,
+                        number: case_number,
+                        unit,
+                        answers,
+                        summary,
+                    };
                     match self.load_case(&filing.number).await? {
                         Some(existing) => self.resubmit(draft, existing, filing, now_ms).await?,
                         None => self.file(draft, &ctx, filing, now_ms).await?,
@@ -79,9 +116,20 @@ impl Dispatcher {
     }
 
     /// Files a new case and opens its approval chain.
-    async fn file(&self, draft: &mut Draft, ctx: &engine::Context, filing: Filing, now_ms: i64) -> Result<(), DispatchError> {
+    async fn file(
+        &self,
+        draft: &mut Draft,
+        ctx: &engine::Context,
+        filing: Filing,
+        now_ms: i64,
+    ) -> Result<(), DispatchError> {
         tracing::info!(case = %filing.number, flow = %filing.flow, "case filed");
-        let unit_name = ctx.units.iter().find(|u| u.id == filing.unit).map(|u| u.name.clone()).unwrap_or_default();
+        let unit_name = ctx
+            .units
+            .iter()
+            .find(|u| u.id == filing.unit)
+            .map(|u| u.name.clone())
+            .unwrap_or_default();
         let mut case = Case {
             number: filing.number,
             flow: filing.flow,
@@ -99,6 +147,7 @@ impl Dispatcher {
             round: 1,
             register_number: None,
             decided_at_ms: None,
+            last_changes: Vec::new(),
         };
         let mut write = case.filing();
         let change = self.open_chain(&mut case, now_ms).await?;
@@ -110,9 +159,19 @@ impl Dispatcher {
 
     /// The applicant confirmed the edited form of a rejected case: record what changed and
     /// restart the chain.
-    async fn resubmit(&self, draft: &mut Draft, loaded: LoadedCase, filing: Filing, now_ms: i64) -> Result<(), DispatchError> {
-        let LoadedCase { mut case, version, .. } = loaded;
-        let Some(flow) = self.scripts.flows.get(&case.flow).cloned() else { return Ok(()) };
+    async fn resubmit(
+        &self,
+        draft: &mut Draft,
+        loaded: LoadedCase,
+        filing: Filing,
+        now_ms: i64,
+    ) -> Result<(), DispatchError> {
+        let LoadedCase {
+            mut case, version, ..
+        } = loaded;
+        let Some(flow) = self.scripts.flows.get(&case.flow).cloned() else {
+            return Ok(());
+        };
         if case.applicant != draft.user || case.status != CaseStatus::Rejected {
             let texts = Texts::new(&self.scripts, &flow, &case);
             let status = texts.status(case.status);
@@ -126,7 +185,8 @@ impl Dispatcher {
             .filter_map(|f| {
                 let (old, new) = (case.answers.get(&f.id), filing.answers.get(&f.id));
                 (old != new).then(|| {
-                    let show = |a: Option<&engine::Answer>| a.map(|a| texts.answer(a)).unwrap_or_default();
+                    let show =
+                        |a: Option<&engine::Answer>| a.map(|a| texts.answer(a)).unwrap_or_default();
                     format!("{}：{} → {}", f.label, show(old), show(new))
                 })
             })
@@ -136,9 +196,20 @@ impl Dispatcher {
         case.scripts_version = filing.version;
         case.round += 1;
         case.decided_at_ms = None;
+        case.last_changes = changes.clone();
         let mut history = vec![
-            records::history(now_ms, &draft.user, HistoryKind::Edited { changes: changes.clone() }),
-            records::history(now_ms, &draft.user, HistoryKind::Resubmitted { round: case.round }),
+            records::history(
+                now_ms,
+                &draft.user,
+                HistoryKind::Edited {
+                    changes: changes.clone(),
+                },
+            ),
+            records::history(
+                now_ms,
+                &draft.user,
+                HistoryKind::Resubmitted { round: case.round },
+            ),
         ];
         let mut change = self.open_chain(&mut case, now_ms).await?;
         history.append(&mut change.history);
@@ -156,7 +227,11 @@ impl Dispatcher {
     }
 
     /// Resolves each step's assignees and opens the chain with fresh task ids.
-    async fn open_chain(&self, case: &mut Case, now_ms: i64) -> Result<chain::Change, DispatchError> {
+    async fn open_chain(
+        &self,
+        case: &mut Case,
+        now_ms: i64,
+    ) -> Result<chain::Change, DispatchError> {
         let Some(flow) = self.scripts.flows.get(&case.flow).cloned() else {
             return Ok(chain::Change::default());
         };
@@ -164,13 +239,22 @@ impl Dispatcher {
         let mut task_ids = Vec::new();
         for (i, step) in flow.approval.iter().enumerate() {
             assignees.push(match &step.assignment {
-                Assignment::Role(role) if role == "unit_leader" => self.directory.leaders_of(&case.unit).await?,
+                Assignment::Role(role) if role == "unit_leader" => {
+                    self.directory.leaders_of(&case.unit).await?
+                }
                 Assignment::Role(role) => self.directory.role_members(role).await?,
                 Assignment::Users(users) => users.clone(),
             });
             task_ids.push(task_id(&case.number, case.round, i));
         }
-        Ok(chain::open(&self.scripts, &flow, case, assignees, task_ids, now_ms))
+        Ok(chain::open(
+            &self.scripts,
+            &flow,
+            case,
+            assignees,
+            task_ids,
+            now_ms,
+        ))
     }
 
     /// Adds a case write and everything its change implies to the draft.

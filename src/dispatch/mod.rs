@@ -93,7 +93,10 @@ impl Draft {
 
     fn say(&mut self, to: &str, content: String) {
         if !content.is_empty() {
-            self.send(Outbound::Send { to_user: to.to_owned(), body: MessageBody::Text { content } });
+            self.send(Outbound::Send {
+                to_user: to.to_owned(),
+                body: MessageBody::Text { content },
+            });
         }
     }
 
@@ -103,8 +106,16 @@ impl Draft {
 }
 
 impl Dispatcher {
-    pub fn new(store: Arc<dyn Store>, scripts: Arc<Scripts>, directory: Arc<dyn Directory>) -> Self {
-        Self { store, scripts, directory }
+    pub fn new(
+        store: Arc<dyn Store>,
+        scripts: Arc<Scripts>,
+        directory: Arc<dyn Directory>,
+    ) -> Self {
+        Self {
+            store,
+            scripts,
+            directory,
+        }
     }
 
     /// What handling `inbound` changes. The caller commits it atomically with the event's
@@ -112,7 +123,12 @@ impl Dispatcher {
     pub async fn handle(&self, inbound: &Inbound, now_ms: i64) -> Result<Commit, DispatchError> {
         let user = inbound.conversation().to_owned();
         let (version, conversation) = self.load_conversation(&user).await?;
-        let mut draft = Draft { user, commit: Commit::default(), conversation, version };
+        let mut draft = Draft {
+            user,
+            commit: Commit::default(),
+            conversation,
+            version,
+        };
         let before = draft.conversation.clone();
         match &inbound.kind {
             InboundKind::TemplateCardEvent(tap) => self.card_tap(&mut draft, tap, now_ms).await?,
@@ -124,13 +140,18 @@ impl Dispatcher {
                     self.form_step(&mut draft, inbound, now_ms).await?;
                 }
             }
-            InboundKind::Text { .. } | InboundKind::MenuClick { .. } => self.form_step(&mut draft, inbound, now_ms).await?,
+            InboundKind::Text { .. } | InboundKind::MenuClick { .. } => {
+                self.form_step(&mut draft, inbound, now_ms).await?
+            }
             _ => tracing::debug!("event not handled by the dispatcher"),
         }
         if draft.conversation != before {
             let state = (draft.conversation != Conversation::default())
                 .then(|| serde_json::to_string(&draft.conversation).expect("state serializes"));
-            draft.commit.state = Some(StateWrite { expected_version: draft.version, state });
+            draft.commit.state = Some(StateWrite {
+                expected_version: draft.version,
+                state,
+            });
         }
         Ok(draft.commit)
     }
@@ -148,19 +169,33 @@ impl Dispatcher {
 
     /// A case with its version and history; `None` when there is no such case.
     async fn load_case(&self, number: &str) -> Result<Option<LoadedCase>, DispatchError> {
-        let Some(record) = self.store.get_case(number).await? else { return Ok(None) };
+        let Some(record) = self.store.get_case(number).await? else {
+            return Ok(None);
+        };
         if record.body.is_empty() {
             return Ok(None);
         }
         let case = Case::from_json(&record.body)
             .map_err(|e| DispatchError::CorruptCase(number.to_owned(), e.to_string()))?;
-        let history = record.history.iter().filter_map(|h| serde_json::from_str(h).ok()).collect();
-        Ok(Some(LoadedCase { case, version: record.version, history }))
+        let history = record
+            .history
+            .iter()
+            .filter_map(|h| serde_json::from_str(h).ok())
+            .collect();
+        Ok(Some(LoadedCase {
+            case,
+            version: record.version,
+            history,
+        }))
     }
 
     /// A person's display name (their userid when the directory does not know them).
     async fn name_of(&self, userid: &str) -> Result<String, DispatchError> {
-        Ok(self.directory.person(userid).await?.map_or_else(|| userid.to_owned(), |p| p.name))
+        Ok(self
+            .directory
+            .person(userid)
+            .await?
+            .map_or_else(|| userid.to_owned(), |p| p.name))
     }
 }
 
@@ -170,7 +205,14 @@ fn local_time(ms: i64) -> String {
     let local_ms = ms + i64::from(now.utc_offset_minutes) * 60_000;
     let date = now.today();
     let minutes = local_ms.rem_euclid(86_400_000) / 60_000;
-    format!("{:04}-{:02}-{:02} {:02}:{:02}", date.y, date.m, date.d, minutes / 60, minutes % 60)
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        date.y,
+        date.m,
+        date.d,
+        minutes / 60,
+        minutes % 60
+    )
 }
 
 /// The company's calendar day of a moment, for "once per day" rules.

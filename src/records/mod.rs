@@ -106,6 +106,10 @@ pub struct Case {
     pub register_number: Option<String>,
     #[serde(default)]
     pub decided_at_ms: Option<i64>,
+    /// What the applicant changed before the latest resubmission (`label：old → new`), shown
+    /// to the approvers on the new cards.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub last_changes: Vec<String>,
 }
 
 fn first_round() -> u32 {

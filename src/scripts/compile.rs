@@ -302,8 +302,10 @@ impl Compiler {
         }
         for key in crate::approval::MESSAGES {
             if !table.get_ref().contains_key(*key) {
-                self.d
-                    .error(src.at(table.span(), format!("[approvals] needs the message `{key}`")));
+                self.d.error(src.at(
+                    table.span(),
+                    format!("[approvals] needs the message `{key}`"),
+                ));
             }
         }
     }

@@ -9,8 +9,8 @@ use super::compile::{BUILTIN_ROLES, Compiler};
 use super::diagnostics::Source;
 use super::model::{RawField, RawFieldType, RawFlow};
 use super::{ApprovalStepDef, Assignment, FieldDef, FieldKind, FlowDef, tpl};
-use crate::records::SignMode;
 use crate::engine::normalize::key;
+use crate::records::SignMode;
 
 impl Compiler {
     pub(super) fn flow(
@@ -87,7 +87,11 @@ impl Compiler {
             case_prefix: raw.case_prefix.into_inner(),
             requires_unit: raw.requires_unit,
             approval,
-            card_fields: raw.card_fields.into_iter().map(Spanned::into_inner).collect(),
+            card_fields: raw
+                .card_fields
+                .into_iter()
+                .map(Spanned::into_inner)
+                .collect(),
             registers_account: raw.registers_account,
             fields,
         })
@@ -139,8 +143,15 @@ impl Compiler {
             });
         }
         for field in &raw.card_fields {
-            if !raw.fields.iter().any(|f| f.get_ref().id.get_ref() == field.get_ref()) {
-                let msg = format!("card field `{}` is not a field of this flow", field.get_ref());
+            if !raw
+                .fields
+                .iter()
+                .any(|f| f.get_ref().id.get_ref() == field.get_ref())
+            {
+                let msg = format!(
+                    "card field `{}` is not a field of this flow",
+                    field.get_ref()
+                );
                 self.d.error(src.at(field.span(), msg));
             }
         }

@@ -12,10 +12,12 @@
 //! - [`outbox`] delivers those messages through [`wecom::api`], pacing them under WeCom's limits,
 //!   retrying with back-off and dead-lettering what cannot be sent;
 //! - [`store`] holds all shared state, on Redis or on an embedded SQLite file;
+//! - [`calendar`] counts deadlines in working days and hours on the holiday calendar (pure);
 //! - [`config`] reads the settings, [`app`] wires everything together.
 
 pub mod app;
 pub mod approval;
+pub mod calendar;
 pub mod clock;
 pub mod config;
 pub mod directory;

@@ -1,5 +1,7 @@
-//! The `flowbot` command: `serve` (default), `check`, `bench` (load generator), `dead-letters`.
+//! The `flowbot` command: `serve` (default), `check`, `bench` (load generator), `dead-letters`,
+//! `workdays` (working-day deadlines on the holiday calendar).
 
+use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 use flowbot::app::{self, Application};
 use flowbot::config::Settings;
@@ -27,12 +29,46 @@ enum Command {
     Check {
         /// The folder (default: FLOWBOT_SCRIPTS, else `bot-scripts`).
         dir: Option<std::path::PathBuf>,
+        /// Check as on this date (YYYY-MM-DD) instead of today in the company's time zone.
+        #[arg(long)]
+        today: Option<NaiveDate>,
     },
+    /// Working-day deadlines on the calendar in `<FLOWBOT_SCRIPTS>/calendar`.
+    #[command(subcommand)]
+    Workdays(Workdays),
     /// Print the outbox items that could not be delivered (newest first), one JSON per line.
     DeadLetters {
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
+}
+
+#[derive(Subcommand)]
+enum Workdays {
+    /// Print the N-th working day after DATE (DATE not counted), e.g. `add 2026-09-30 5`.
+    #[command(allow_negative_numbers = true)]
+    Add { date: NaiveDate, n: i32 },
+    /// Show each counted working day and each skipped holiday or weekend.
+    #[command(allow_negative_numbers = true)]
+    Explain { date: NaiveDate, n: i32 },
+}
+
+fn workdays(settings: &Settings, command: Workdays) -> anyhow::Result<()> {
+    let dir = settings.scripts_dir.join("calendar");
+    let calendar = match flowbot::calendar::load(&dir) {
+        Ok(calendar) => calendar,
+        Err(diagnostics) => {
+            for d in &diagnostics {
+                eprintln!("{d}");
+            }
+            std::process::exit(1);
+        }
+    };
+    match command {
+        Workdays::Add { date, n } => println!("{}", calendar.add_working_days(date, n)),
+        Workdays::Explain { date, n } => println!("{}", calendar.explain(date, n)),
+    }
+    Ok(())
 }
 
 fn init_logging() {
@@ -55,9 +91,14 @@ async fn main() -> anyhow::Result<()> {
     init_logging();
     let settings = Settings::load()?;
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Check { dir } => {
+        Command::Workdays(command) => workdays(&settings, command),
+        Command::Check { dir, today } => {
             let dir = dir.unwrap_or_else(|| settings.scripts_dir.clone());
-            match flowbot::scripts::check(&dir) {
+            let checked = match today {
+                Some(today) => flowbot::scripts::check_on(&dir, today),
+                None => flowbot::scripts::check(&dir),
+            };
+            match checked {
                 Ok(report) => {
                     println!("{report}");
                     Ok(())

@@ -423,6 +423,9 @@ pub fn withdraw(
     Ok(change)
 }
 
+/// How urging tells days apart and names people: `(day of a moment, name of a userid)`.
+pub type UrgeHelpers<'a> = (&'a dyn Fn(i64) -> i64, &'a dyn Fn(&str) -> String);
+
 /// The applicant urges the open step: a reminder to each assignee who has not decided, at most
 /// once per `day` (the caller's working day number) per step.
 pub fn urge(
@@ -430,7 +433,7 @@ pub fn urge(
     flow: &FlowDef,
     case: &mut Case,
     actor: &str,
-    (day_of, name_of): (&dyn Fn(i64) -> i64, &dyn Fn(&str) -> String),
+    (day_of, name_of): UrgeHelpers<'_>,
     now_ms: i64,
 ) -> Result<Change, Refusal> {
     if actor != case.applicant {

@@ -429,10 +429,10 @@ impl Dispatcher {
             .cases_in(&records::pending_index(&draft.user))
             .await?
         {
-            if let Some(loaded) = self.load_case(&number).await? {
-                if chain::check(&loaded.case, &draft.user, &Via::Text).is_ok() {
-                    waiting.push(loaded);
-                }
+            if let Some(loaded) = self.load_case(&number).await?
+                && chain::check(&loaded.case, &draft.user, &Via::Text).is_ok()
+            {
+                waiting.push(loaded);
             }
         }
         if !cards || waiting.is_empty() {

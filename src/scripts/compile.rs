@@ -113,6 +113,7 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
         let e = c.hhmm(&bot_src, &q.end);
         s.zip(e)
     });
+    let (time_zone, working_hours, calendar) = c.calendar(dir, &bot_src, bot.calendar.as_ref());
 
     if !c.d.errors.is_empty() {
         return Err(c.d.errors);
@@ -127,6 +128,9 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
         keywords,
         menu_keys,
         roles,
+        time_zone,
+        working_hours,
+        calendar,
         templates: c.env,
     };
     Ok((scripts, c.d.warnings))

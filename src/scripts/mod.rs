@@ -3,6 +3,7 @@
 //! ([`diagnostics`]). Reading the folder is the only I/O; the compiled [`Scripts`] is immutable
 //! and shared by every engine step. Every word the bot says is a template in these files.
 
+mod calendar_settings;
 mod compile;
 pub mod diagnostics;
 mod flows;
@@ -12,8 +13,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::Path;
 
+use chrono::NaiveDate;
 pub use diagnostics::Diagnostic;
 use minijinja::Value;
+
+use crate::calendar::{Calendar, WorkingHours};
 
 /// The compiled, validated contents of a `bot-scripts/` folder.
 #[derive(Debug)]
@@ -34,6 +38,13 @@ pub struct Scripts {
     pub menu_keys: HashMap<String, String>,
     /// Role name → directory unit id (`unit_leader` is built in and not listed).
     pub roles: BTreeMap<String, String>,
+    /// The company's time zone (`[calendar] time_zone`, default `Asia/Shanghai`): every date
+    /// and day boundary is taken there, whatever zone the server runs in.
+    pub time_zone: chrono_tz::Tz,
+    /// The working periods of a working day (`[calendar.working_hours]`).
+    pub working_hours: WorkingHours,
+    /// Holidays and make-up days from `calendar/cn-YYYY.toml`, in [`Scripts::time_zone`].
+    pub calendar: Calendar,
     templates: minijinja::Environment<'static>,
 }
 
@@ -239,6 +250,8 @@ pub struct CheckReport {
     pub version: String,
     pub flows: usize,
     pub fields: usize,
+    /// The years with holiday data in `calendar/`.
+    pub calendar_years: Vec<i32>,
     pub warnings: Vec<Diagnostic>,
 }
 
@@ -247,21 +260,44 @@ impl fmt::Display for CheckReport {
         for w in &self.warnings {
             writeln!(f, "warning: {w}")?;
         }
+        let years = match (self.calendar_years.first(), self.calendar_years.last()) {
+            (Some(a), Some(b)) if a == b => format!("{a}"),
+            (Some(a), Some(b)) => format!("{a}-{b}"),
+            _ => "none".to_owned(),
+        };
         write!(
             f,
-            "ok: {} flows, {} fields, version {}",
+            "ok: {} flows, {} fields, holidays {years}, version {}",
             self.flows, self.fields, self.version
         )
     }
 }
 
 /// Validates a scripts folder (`flowbot check [DIR]`): all errors, or a report with warnings.
+/// "Today" (for the missing next-year calendar warning) is the clock's date in the company's
+/// time zone.
 pub fn check(dir: &Path) -> Result<CheckReport, Vec<Diagnostic>> {
-    let (scripts, warnings) = compile::compile(dir)?;
+    check_with(dir, None)
+}
+
+/// [`check`] as on `today`: from 1 December, a missing calendar file for next year is a warning.
+pub fn check_on(dir: &Path, today: NaiveDate) -> Result<CheckReport, Vec<Diagnostic>> {
+    check_with(dir, Some(today))
+}
+
+fn check_with(dir: &Path, today: Option<NaiveDate>) -> Result<CheckReport, Vec<Diagnostic>> {
+    let (scripts, mut warnings) = compile::compile(dir)?;
+    let cal = &scripts.calendar;
+    let cal_dir = dir.join("calendar");
+    if cal_dir.is_dir() {
+        let today = today.unwrap_or_else(|| cal.date_at_ms(crate::clock::now_ms()));
+        warnings.extend(crate::calendar::missing_year_warnings(cal, &cal_dir, today));
+    }
     Ok(CheckReport {
         version: scripts.version.clone(),
         flows: scripts.flows.len(),
         fields: scripts.flows.values().map(|f| f.fields.len()).sum(),
+        calendar_years: cal.years().collect(),
         warnings,
     })
 }

@@ -25,6 +25,8 @@ pub struct RawBot {
     pub messages: RawMessages,
     /// What the bot says about approvals: cards, decisions, notices (`[approvals]`).
     pub approvals: Spanned<BTreeMap<String, Spanned<String>>>,
+    #[serde(default)]
+    pub calendar: Option<RawCalendar>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -45,6 +47,25 @@ pub struct RawIdle {
 pub struct RawQuietHours {
     pub start: Spanned<String>,
     pub end: Spanned<String>,
+}
+
+/// `[calendar]`: the company's time zone and working hours (both optional).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCalendar {
+    /// An IANA zone name; default `Asia/Shanghai`.
+    #[serde(default)]
+    pub time_zone: Option<Spanned<String>>,
+    #[serde(default)]
+    pub working_hours: Option<RawWorkingHours>,
+}
+
+/// `[calendar.working_hours]`: the working periods of a working day, local time.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkingHours {
+    /// `HH:MM-HH:MM` each, in order, e.g. `["09:00-12:00", "13:30-17:30"]`.
+    pub periods: Spanned<Vec<String>>,
 }
 
 /// A role held by the members of one directory unit (e.g. the propaganda department).

@@ -12,7 +12,8 @@
 //! - [`outbox`] delivers those messages through [`wecom::api`], pacing them under WeCom's limits,
 //!   retrying with back-off and dead-lettering what cannot be sent;
 //! - [`store`] holds all shared state, on Redis or on an embedded SQLite file;
-//! - [`config`] reads the settings, [`app`] wires everything together.
+//! - [`config`] reads the settings, [`app`] wires everything together;
+//! - [`sim`] is the built-in fake WeCom and its browser console, for trying the bot without WeCom.
 
 pub mod app;
 pub mod clock;
@@ -25,6 +26,7 @@ pub mod loadgen;
 pub mod outbox;
 pub mod records;
 pub mod scripts;
+pub mod sim;
 pub mod store;
 pub mod wecom;
 pub mod worker;

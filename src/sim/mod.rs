@@ -199,3 +199,6 @@ impl Simulator {
             .with_state(self.shared.clone())
     }
 }
+
+#[cfg(test)]
+mod tests;

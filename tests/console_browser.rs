@@ -8,7 +8,7 @@
 //!
 //! The story continues once approvals exist: after [`file_registration`], add steps that switch
 //! to the unit leader (刘洋) and tap 同意, switch to 党委宣传部 (陈静) and tap 同意, switch back and
-//! see the register number, then jump the clock (`#clock-day`) and see a reminder.
+//! see the register number; after [`jump_a_day`], see a reminder.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -116,7 +116,34 @@ async fn run_story(story: &mut Story, console: &str) -> anyhow::Result<()> {
     story.shot("console").await?;
     let case = file_registration(story).await?;
     ensure!(case.starts_with("BA"), "case number {case}");
+    // Approvals come here: the leader's 同意, the propaganda department's 同意, the register
+    // number; then, after the jump, the reminder.
+    jump_a_day(story).await?;
     Ok(())
+}
+
+/// "+1 天" on the clock panel moves the bot's clock; the panel says so.
+async fn jump_a_day(story: &mut Story) -> anyhow::Result<()> {
+    story
+        .client
+        .find(Locator::Id("clock-day"))
+        .await?
+        .click()
+        .await?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let offset = story.text("#clock-offset").await?;
+        if offset.contains("24 小时") {
+            break;
+        }
+        ensure!(Instant::now() < deadline, "clock panel shows {offset:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    ensure!(
+        flowbot::clock::offset_ms() == 86_400_000,
+        "the bot's clock moved a day"
+    );
+    story.shot("clock-jumped").await
 }
 
 /// The applicant types the whole form and confirms; returns the case number the bot gave.

@@ -72,6 +72,9 @@ function line(msg) {
   if (msg.msgtype === "template_card") body = card(msg);
   else if (msg.msgtype === "markdown") body = markdown(msg.content);
   else body = mentions(esc(msg.content));
+  // A robot's mentioned_list is not in the text: shown after it, as WeCom does.
+  const extra = (msg.mentions || []).filter((u) => !(msg.content || "").includes(`<@${u}>`));
+  if (extra.length) body += " " + mentions(extra.map((u) => esc(`<@${u}>`)).join(" "));
   const kind = msg.msgtype === "template_card" ? " card" : msg.msgtype === "markdown" ? " markdown" : "";
   const stamp = msg.from === "note" ? "" : `<span class="time">${esc(time(msg.at_ms))}</span>`;
   return `<div class="msg ${cls}${kind}" data-id="${msg.id}">${stamp}${body}</div>`;
@@ -136,6 +139,7 @@ function choose(userid) {
   $("composer-input").placeholder = "输入消息，回车发送";
   document.querySelectorAll("#menu button").forEach((b) => { b.disabled = false; });
   $("composer-input").focus();
+  history.replaceState(null, "", `?user=${encodeURIComponent(userid)}`);
   poll();
 }
 
@@ -171,7 +175,10 @@ async function start() {
     post("/sim/ui/clock", { advance_ms: Number(b.dataset.ms) }).then(poll)));
   $("clock-reset").addEventListener("click", () => post("/sim/ui/clock", { reset: true }).then(poll));
   renderPeople({});
-  poll();
+  // `/console?user=liuyang` opens as that member (kept in the address when switching).
+  const wanted = new URLSearchParams(location.search).get("user");
+  if (wanted && state.setup.people.some((p) => p.userid === wanted)) choose(wanted);
+  else poll();
   setInterval(poll, 500);
 }
 

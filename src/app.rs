@@ -105,6 +105,10 @@ impl Application {
             );
         } else if settings.wecom.is_some() {
             tracing::info!("flowbot in WeCom mode (API {})", settings.api_base);
+        } else if settings.simulator.wanted(false) {
+            tracing::warn!(
+                "flowbot in unconfigured mode: no WeCom credentials, and the simulator is served only on loopback ({addr} is not; set FLOWBOT_SIMULATOR_PUBLIC=1); callbacks are refused"
+            );
         } else {
             tracing::info!(
                 "flowbot in unconfigured mode: no WeCom credentials and no simulator; callbacks are refused"

@@ -39,7 +39,7 @@ pub const AGENT_ID: i64 = 1000002;
 
 /// Whether the simulator is served on `addr`. `FLOWBOT_SIMULATOR=on` on a non-loopback address
 /// without `FLOWBOT_SIMULATOR_PUBLIC=1` is an error; the default (no credentials) falls back to
-/// the plain bot there, with a warning.
+/// the plain bot there (the first log line says why).
 pub fn enabled(settings: &Settings, addr: SocketAddr) -> anyhow::Result<bool> {
     if !settings.simulator.wanted(settings.wecom.is_some()) {
         return Ok(false);
@@ -53,10 +53,6 @@ pub fn enabled(settings: &Settings, addr: SocketAddr) -> anyhow::Result<bool> {
              listen on 127.0.0.1 or set FLOWBOT_SIMULATOR_PUBLIC=1"
         );
     }
-    tracing::warn!(
-        %addr,
-        "simulator not served on a non-loopback address (set FLOWBOT_SIMULATOR_PUBLIC=1, or the WECOM_* credentials)"
-    );
     Ok(false)
 }
 

@@ -1,5 +1,8 @@
 //! Wiring: settings → store, scripts, crypto, API client → HTTP server, workers, outbox sender;
 //! run until a shutdown signal, then stop accepting, finish in-flight work and exit.
+//!
+//! Mode: in simulator mode (see [`crate::sim::enabled`]) the settings are pointed at the built-in
+//! fake WeCom before anything else is built, and its routes are served next to the bot's.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -16,6 +19,7 @@ use crate::dispatch::Dispatcher;
 use crate::http::{self, AppState, CallbackSettings};
 use crate::outbox::OutboxSender;
 use crate::scripts::Scripts;
+use crate::sim::{self, Simulator};
 use crate::store::Store;
 use crate::store::embedded::EmbeddedStore;
 use crate::store::redis::RedisStore;
@@ -32,6 +36,7 @@ pub struct Application {
     state: AppState,
     workers: Vec<Worker>,
     sender: Option<OutboxSender>,
+    simulator: Option<Simulator>,
 }
 
 /// Opens the store the settings name: Redis when `REDIS_URL` is set, else the embedded file.
@@ -85,7 +90,30 @@ fn open_directory(
 }
 
 impl Application {
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+    pub async fn build(mut settings: Settings) -> anyhow::Result<Self> {
+        // Bound first: the simulator's API base is this server's own address.
+        let listener = TcpListener::bind(&settings.listen)
+            .await
+            .with_context(|| format!("cannot listen on {} (FLOWBOT_LISTEN)", settings.listen))?;
+        let addr = listener.local_addr()?;
+        let simulated = sim::enabled(&settings, addr)?;
+        if simulated {
+            sim::prepare(&mut settings, addr);
+            tracing::info!(
+                "flowbot in SIMULATOR mode: open the console at {} (built-in fake WeCom, no real messages leave this machine)",
+                sim::console_url(addr)
+            );
+        } else if settings.wecom.is_some() {
+            tracing::info!("flowbot in WeCom mode (API {})", settings.api_base);
+        } else if settings.simulator.wanted(false) {
+            tracing::warn!(
+                "flowbot in unconfigured mode: no WeCom credentials, and the simulator is served only on loopback ({addr} is not; set FLOWBOT_SIMULATOR_PUBLIC=1); callbacks are refused"
+            );
+        } else {
+            tracing::info!(
+                "flowbot in unconfigured mode: no WeCom credentials and no simulator; callbacks are refused"
+            );
+        }
         let scripts =
             Arc::new(Scripts::load(&settings.scripts_dir).context("bot-scripts are invalid")?);
         let store = open_store(&settings).await?;
@@ -117,7 +145,7 @@ impl Application {
         let new_outbox = sender
             .as_ref()
             .map_or_else(|| Arc::new(Notify::new()), OutboxSender::notifier);
-        let dispatcher = Dispatcher::new(store.clone(), scripts, directory);
+        let dispatcher = Dispatcher::new(store.clone(), scripts.clone(), directory);
         let workers = (0..settings.workers)
             .map(|_| {
                 Worker::new(
@@ -129,14 +157,16 @@ impl Application {
                 )
             })
             .collect();
-        let listener = TcpListener::bind(&settings.listen)
-            .await
-            .with_context(|| format!("cannot listen on {} (FLOWBOT_LISTEN)", settings.listen))?;
+        let simulator = match simulated {
+            true => Some(Simulator::new(&settings, &scripts, addr).await?),
+            false => None,
+        };
         let store_name = match &settings.redis_url {
             Some(_) => format!("redis (prefix {})", settings.redis_prefix),
             None => format!("embedded ({})", settings.data_dir.display()),
         };
         let wecom = match &settings.wecom {
+            Some(w) if simulated => format!("simulated (corp {} agent {})", w.corp_id, w.agent_id),
             Some(w) => format!("corp {} agent {}", w.corp_id, w.agent_id),
             None => "not configured: set WECOM_CORP_ID, WECOM_AGENT_ID, WECOM_SECRET, WECOM_TOKEN, WECOM_AES_KEY".into(),
         };
@@ -154,6 +184,7 @@ impl Application {
             state,
             workers,
             sender,
+            simulator,
         })
     }
 
@@ -186,7 +217,10 @@ impl Application {
         if let Some(sender) = self.sender {
             tasks.spawn(sender.run_until_stopped(stopped()));
         }
-        let router = http::router(self.state);
+        let mut router = http::router(self.state);
+        if let Some(simulator) = &self.simulator {
+            router = router.merge(simulator.router());
+        }
         let server = axum::serve(self.listener, router).with_graceful_shutdown(async move {
             shutdown.await;
             tracing::info!("shutting down: no new callbacks, finishing in-flight work");

@@ -61,6 +61,28 @@ pub enum DirectorySource {
     WeCom,
 }
 
+/// `FLOWBOT_SIMULATOR`: whether the built-in fake WeCom and its console are served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SimulatorSetting {
+    /// Unset: on when no `WECOM_*` credentials are set, off otherwise.
+    Auto,
+    /// `on`: served even with credentials (the bot then talks to the fake, not to WeCom).
+    On,
+    /// `off`: never served.
+    Off,
+}
+
+impl SimulatorSetting {
+    /// Whether the simulator is wanted, given whether credentials are set.
+    pub fn wanted(self, has_credentials: bool) -> bool {
+        match self {
+            SimulatorSetting::Auto => !has_credentials,
+            SimulatorSetting::On => true,
+            SimulatorSetting::Off => false,
+        }
+    }
+}
+
 /// Everything the bot needs to start. A plain struct: tests build it literally.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -94,6 +116,11 @@ pub struct Settings {
     /// `FLOWBOT_PROPAGANDA_USERS`: userids that hold the propaganda role instead of the members
     /// of the unit named in bot.toml (tests, small deployments).
     pub propaganda_users: Vec<String>,
+    /// `FLOWBOT_SIMULATOR` (`on`/`off`); unset is `Auto` when read by [`Settings::load`].
+    /// [`Settings::defaults`] has `Off`: the plain bot, as tests build it.
+    pub simulator: SimulatorSetting,
+    /// `FLOWBOT_SIMULATOR_PUBLIC=1`: serve the simulator on a non-loopback address too.
+    pub simulator_public: bool,
 }
 
 impl Settings {
@@ -114,6 +141,8 @@ impl Settings {
             pacing: Pacing::default(),
             directory: DirectorySource::Static,
             propaganda_users: Vec::new(),
+            simulator: SimulatorSetting::Off,
+            simulator_public: false,
         }
     }
 
@@ -152,6 +181,16 @@ impl Settings {
             s.workers = parse_number("FLOWBOT_WORKERS", &v)? as usize;
         }
         s.wecom = read_credentials(&get)?;
+        s.simulator = match get("FLOWBOT_SIMULATOR") {
+            None => SimulatorSetting::Auto,
+            Some(v) => match parse_switch("FLOWBOT_SIMULATOR", &v)? {
+                true => SimulatorSetting::On,
+                false => SimulatorSetting::Off,
+            },
+        };
+        if let Some(v) = get("FLOWBOT_SIMULATOR_PUBLIC") {
+            s.simulator_public = parse_switch("FLOWBOT_SIMULATOR_PUBLIC", &v)?;
+        }
         s.directory = match get("FLOWBOT_DIRECTORY").as_deref().map(str::trim) {
             None if s.wecom.is_some() => DirectorySource::WeCom,
             None | Some("static") => DirectorySource::Static,
@@ -163,7 +202,9 @@ impl Settings {
                 });
             }
         };
-        if s.directory == DirectorySource::WeCom && s.wecom.is_none() {
+        // The simulator serves the contacts API itself, with generated credentials.
+        let simulated = s.simulator.wanted(s.wecom.is_some());
+        if s.directory == DirectorySource::WeCom && s.wecom.is_none() && !simulated {
             return Err(ConfigError::Invalid {
                 key: "FLOWBOT_DIRECTORY",
                 problem: "wecom needs the WECOM_* credentials".into(),
@@ -240,6 +281,18 @@ fn parse_api_base(value: &str) -> Result<String, ConfigError> {
         });
     }
     Ok(v.to_owned())
+}
+
+/// `on`/`off` (also `1`/`0`, `true`/`false`, `yes`/`no`).
+fn parse_switch(key: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "on" | "1" | "true" | "yes" => Ok(true),
+        "off" | "0" | "false" | "no" => Ok(false),
+        other => Err(ConfigError::Invalid {
+            key,
+            problem: format!("expected on or off, got {other:?}"),
+        }),
+    }
 }
 
 fn parse_number(key: &'static str, value: &str) -> Result<u64, ConfigError> {
@@ -321,8 +374,35 @@ mod tests {
         let s = Settings::from_lookup(lookup(&forced)).unwrap();
         assert_eq!(s.directory, DirectorySource::Static);
         assert_eq!(s.propaganda_users, ["a", "b"]);
-        assert!(Settings::from_lookup(lookup(&[("FLOWBOT_DIRECTORY", "wecom")])).is_err());
+        assert!(
+            Settings::from_lookup(lookup(&[
+                ("FLOWBOT_DIRECTORY", "wecom"),
+                ("FLOWBOT_SIMULATOR", "off")
+            ]))
+            .is_err()
+        );
         assert!(Settings::from_lookup(lookup(&[("FLOWBOT_DIRECTORY", "ldap")])).is_err());
+    }
+
+    #[test]
+    fn simulator_is_on_without_credentials_and_can_be_forced() {
+        let s = Settings::from_lookup(lookup(&[])).unwrap();
+        assert_eq!(s.simulator, SimulatorSetting::Auto);
+        assert!(s.simulator.wanted(false) && !s.simulator.wanted(true));
+        assert!(!s.simulator_public);
+        let s = Settings::from_lookup(lookup(&[
+            ("FLOWBOT_SIMULATOR", "on"),
+            ("FLOWBOT_SIMULATOR_PUBLIC", "1"),
+        ]))
+        .unwrap();
+        assert_eq!(s.simulator, SimulatorSetting::On);
+        assert!(s.simulator_public);
+        let s = Settings::from_lookup(lookup(&[("FLOWBOT_SIMULATOR", "off")])).unwrap();
+        assert!(!s.simulator.wanted(false));
+        assert!(Settings::from_lookup(lookup(&[("FLOWBOT_SIMULATOR", "maybe")])).is_err());
+        // The simulator serves the contacts API, so `wecom` works without credentials there.
+        assert!(Settings::from_lookup(lookup(&[("FLOWBOT_DIRECTORY", "wecom")])).is_ok());
+        assert_eq!(Settings::defaults().simulator, SimulatorSetting::Off);
     }
 
     #[test]

@@ -14,6 +14,8 @@
 //! - [`store`] holds all shared state, on Redis or on an embedded SQLite file;
 //! - [`calendar`] counts deadlines in working days and hours on the holiday calendar (pure);
 //! - [`config`] reads the settings, [`app`] wires everything together.
+//! - [`config`] reads the settings, [`app`] wires everything together;
+//! - [`sim`] is the built-in fake WeCom and its browser console, for trying the bot without WeCom.
 
 pub mod app;
 pub mod approval;
@@ -28,6 +30,7 @@ pub mod loadgen;
 pub mod outbox;
 pub mod records;
 pub mod scripts;
+pub mod sim;
 pub mod store;
 pub mod wecom;
 pub mod worker;

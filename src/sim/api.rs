@@ -1,0 +1,264 @@
+//! WeCom's message API as the simulator plays it (protocol notes §5, §6): `gettoken`,
+//! `message/send`, `message/update_template_card`, `appchat/send` and the group robot's
+//! `webhook/send`. Answers and errcodes are WeCom's; accepted messages land in the inboxes and
+//! group chats of [`super::state::World`].
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+use super::Shared;
+use super::state::{From, Msg, World, mentions_in};
+use crate::clock;
+
+type Params = Query<HashMap<String, String>>;
+
+pub(super) fn router() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/cgi-bin/gettoken", get(gettoken))
+        .route("/cgi-bin/message/send", post(message_send))
+        .route(
+            "/cgi-bin/message/update_template_card",
+            post(update_template_card),
+        )
+        .route("/cgi-bin/appchat/send", post(appchat_send))
+        .route("/cgi-bin/webhook/send", post(webhook_send))
+}
+
+/// WeCom's error answer.
+pub(super) fn error(errcode: i64, errmsg: &str) -> Json<Value> {
+    Json(json!({
+        "errcode": errcode,
+        "errmsg": format!("{errmsg}, hint: [simulator], more info at \
+                           https://open.work.weixin.qq.com/devtool/query?e={errcode}"),
+    }))
+}
+
+fn ok() -> Value {
+    json!({"errcode": 0, "errmsg": "ok"})
+}
+
+async fn gettoken(State(sim): State<Arc<Shared>>, Query(q): Params) -> Json<Value> {
+    if q.get("corpid") != Some(&sim.corp_id) {
+        return error(40013, "invalid corpid");
+    }
+    if q.get("corpsecret") != Some(&sim.secret) {
+        return error(40001, "invalid secret");
+    }
+    let mut world = sim.world();
+    let token = world.opaque("sim-token-");
+    world.tokens.insert(token.clone());
+    Json(json!({"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": 7200}))
+}
+
+/// The token check of every app API call (41001 missing, 40014 unknown).
+pub(super) fn check_token(world: &World, q: &HashMap<String, String>) -> Result<(), Json<Value>> {
+    match q.get("access_token").map(String::as_str) {
+        None | Some("") => Err(error(41001, "access_token missing")),
+        Some(t) if !world.tokens.contains(t) => Err(error(40014, "invalid access_token")),
+        Some(_) => Ok(()),
+    }
+}
+
+/// The message content of a body with `msgtype` text or markdown, as a chat line.
+fn content_line(world: &mut World, body: &Value) -> Result<Msg, Json<Value>> {
+    let msgtype = body["msgtype"].as_str().unwrap_or("");
+    let content = body[msgtype]["content"].as_str();
+    match (msgtype, content) {
+        ("text" | "markdown", Some(content)) => {
+            let mut msg = world.line(From::Bot, msgtype, content.to_owned(), clock::now_ms());
+            msg.mentions = mentions_in(content);
+            Ok(msg)
+        }
+        ("text" | "markdown", None) => Err(error(41016, "content missing")),
+        _ => Err(error(40008, "invalid message type")),
+    }
+}
+
+async fn message_send(
+    State(sim): State<Arc<Shared>>,
+    Query(q): Params,
+    Json(body): Json<Value>,
+) -> Json<Value> {
+    let mut world = sim.world();
+    if let Err(e) = check_token(&world, &q) {
+        return e;
+    }
+    if body["agentid"].as_i64() != Some(sim.agent_id) {
+        return error(40056, "invalid agentid");
+    }
+    let touser = body["touser"].as_str().unwrap_or("");
+    if touser.is_empty() {
+        return error(82001, "指定的成员/部门/标签全部为空");
+    }
+    let (valid, invalid): (Vec<String>, Vec<String>) = if touser == "@all" {
+        let everyone = sim.directory.people.iter().map(|p| p.userid.clone());
+        (everyone.collect(), Vec::new())
+    } else {
+        touser
+            .split('|')
+            .map(str::to_ascii_lowercase)
+            .partition(|u| sim.directory.person(u).is_some())
+    };
+    if valid.is_empty() {
+        return error(81013, "user & party & tag all invalid");
+    }
+    let msgtype = body["msgtype"].as_str().unwrap_or("");
+    let mut answer = ok();
+    let msg = if msgtype == "template_card" {
+        let card = &body["template_card"];
+        let card_type = card["card_type"].as_str().unwrap_or("");
+        let task_id = card["task_id"].as_str().unwrap_or("");
+        let interactive = card_type.ends_with("_interaction");
+        if interactive {
+            if !valid_task_id(task_id) || world.task_ids.contains(task_id) {
+                return error(42014, "taskid has existed or empty or exceed max len");
+            }
+            if card["button_list"].as_array().is_none_or(Vec::is_empty) {
+                return error(40035, "template_card.button_list missing");
+            }
+            world.task_ids.insert(task_id.to_owned());
+            answer["response_code"] = json!(world.response_code(task_id));
+        }
+        let title = card["main_title"]["title"].as_str().unwrap_or("");
+        let mut msg = world.line(From::Bot, msgtype, title.to_owned(), clock::now_ms());
+        msg.card = Some(card.clone());
+        msg
+    } else {
+        match content_line(&mut world, &body) {
+            Ok(msg) => msg,
+            Err(e) => return e,
+        }
+    };
+    for user in &valid {
+        world.push_inbox(user, msg.clone());
+    }
+    answer["msgid"] = json!(world.opaque("sim-msg-"));
+    answer["invaliduser"] = json!(invalid.join("|"));
+    Json(answer)
+}
+
+/// §5.5: digits, letters and `_ - @`, at most 128 bytes.
+fn valid_task_id(task_id: &str) -> bool {
+    !task_id.is_empty()
+        && task_id.len() <= 128
+        && task_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-@".contains(&b))
+}
+
+async fn update_template_card(
+    State(sim): State<Arc<Shared>>,
+    Query(q): Params,
+    Json(body): Json<Value>,
+) -> Json<Value> {
+    let mut world = sim.world();
+    if let Err(e) = check_token(&world, &q) {
+        return e;
+    }
+    if body["agentid"].as_i64() != Some(sim.agent_id) {
+        return error(40056, "invalid agentid");
+    }
+    let code = body["response_code"].as_str().unwrap_or("");
+    // Single use: a code is spent by its first update.
+    let Some(task_id) = world.response_codes.remove(code) else {
+        return error(40035, "invalid response_code (unknown or already used)");
+    };
+    let atall = body["atall"].as_i64() == Some(1);
+    let userids: Vec<String> = body["userids"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|u| u.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    if !atall && userids.is_empty() {
+        return error(40035, "userids, partyids, tagids or atall missing");
+    }
+    let replace_name = body["button"]["replace_name"].as_str().map(str::to_owned);
+    let card = body.get("template_card").filter(|c| c.is_object()).cloned();
+    if replace_name.is_none() && card.is_none() {
+        return error(40035, "button.replace_name or template_card missing");
+    }
+    let targets = (!atall).then_some(userids.as_slice());
+    for msg in world.cards_mut(&task_id, targets) {
+        match &card {
+            Some(card) => {
+                msg.replaced = card["replace_text"].as_str().map(str::to_owned);
+                msg.card = Some(card.clone());
+            }
+            None => msg.replaced = replace_name.clone(),
+        }
+    }
+    Json(ok())
+}
+
+async fn appchat_send(
+    State(sim): State<Arc<Shared>>,
+    Query(q): Params,
+    Json(body): Json<Value>,
+) -> Json<Value> {
+    let mut world = sim.world();
+    if let Err(e) = check_token(&world, &q) {
+        return e;
+    }
+    let Some(chat_id) = body["chatid"].as_str().filter(|c| !c.is_empty()) else {
+        return error(86001, "chatid invalid");
+    };
+    let msg = match content_line(&mut world, &body) {
+        Ok(msg) => msg,
+        Err(e) => return e,
+    };
+    world.push_chat(
+        &format!("appchat:{chat_id}"),
+        &format!("群聊 {chat_id}"),
+        msg,
+    );
+    Json(ok())
+}
+
+async fn webhook_send(
+    State(sim): State<Arc<Shared>>,
+    Query(q): Params,
+    Json(body): Json<Value>,
+) -> Json<Value> {
+    let Some(key) = q.get("key").filter(|k| !k.is_empty()) else {
+        return error(93000, "invalid webhook url");
+    };
+    let mut world = sim.world();
+    let mut msg = match content_line(&mut world, &body) {
+        Ok(msg) => msg,
+        Err(e) => return e,
+    };
+    if let Some(list) = body["text"]["mentioned_list"].as_array() {
+        msg.mentions
+            .extend(list.iter().filter_map(|u| u.as_str().map(str::to_owned)));
+    }
+    // The key is the robot's only credential: the chat is named by a short hash of it.
+    let id = robot_id(key);
+    world.push_chat(&format!("robot:{id}"), &format!("群机器人 {id}"), msg);
+    Json(ok())
+}
+
+fn robot_id(key: &str) -> String {
+    use sha1::{Digest, Sha1};
+    hex::encode(&Sha1::digest(key.as_bytes())[..3])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn task_ids_follow_wecom_rules() {
+        assert!(valid_task_id("BA2026-0001_leader@1"));
+        assert!(!valid_task_id(""));
+        assert!(!valid_task_id("有中文"));
+        assert!(!valid_task_id(&"a".repeat(129)));
+    }
+}

@@ -1,0 +1,318 @@
+//! End to end in a real browser: the bot in simulator mode (in-process, port 0, embedded store in
+//! a temp dir), headless Chromium driven through chromedriver with `fantoccini` (WebDriver). A
+//! staff member files a complete registration by typing in the console and sees the case number.
+//!
+//! Each step saves a screenshot under `target/console-screenshots/`. Without `/usr/bin/chromium`
+//! and `/usr/bin/chromedriver` the test prints a loud SKIPPED and passes, unless
+//! `BROWSER_REQUIRED` is set (`scripts/test` sets it when both exist); then it fails.
+//!
+//! The story continues once approvals exist: after [`file_registration`], add steps that switch
+//! to the unit leader (刘洋) and tap 同意, switch to 党委宣传部 (陈静) and tap 同意, switch back and
+//! see the register number; after [`jump_a_day`], see a reminder.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail, ensure};
+use fantoccini::{Client, ClientBuilder, Locator};
+use flowbot::app::Application;
+use flowbot::config::{Settings, SimulatorSetting};
+use serde_json::{Value, json};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// How long the bot may take to answer one step (replies go through the outbox and the fake API).
+const STEP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The staff member (unit 团委) and the dialogue of `tests/transcripts/complete_registration.txt`:
+/// what is typed, and a phrase of the bot's next answer.
+const APPLICANT: &str = "zhangsan";
+const DIALOGUE: &[(&str, &str)] = &[
+    ("备案", "请选择创建单位"),
+    ("1", "请输入账号的创建时间"),
+    ("2026-04-28", "请选择新媒体平台"),
+    ("2", "请输入账号名称"),
+    ("团委青年之声", "请输入账号ID"),
+    ("gh_1234567890ab", "请输入媒体链接地址或服务号"),
+    ("https://mp.weixin.qq.com/s/abc", "是否已在平台完成认证"),
+    ("是", "请列出认证所需的文件"),
+    ("单位介绍信、营业执照复印件", "请说明开通该新媒体的宗旨"),
+    (
+        "宣传本单位青年工作动态，发布团委通知和志愿服务信息。",
+        "请输入主管领导的姓名",
+    ),
+    ("刘洋", "请输入主管领导的办公电话"),
+    ("010-12345678", "请输入主管领导的手机号码"),
+    ("13800138000", "请输入管理员的姓名"),
+    ("本人", "请输入管理员的办公电话"),
+    ("010 12345678 转 123", "请输入管理员的手机号码"),
+    ("13900139000", "请输入管理员的电子邮箱"),
+    ("zhangsan@example.com", "请核对以下信息"),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_staff_member_files_a_registration_in_the_console() {
+    if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
+        if std::env::var_os("BROWSER_REQUIRED").is_some() {
+            panic!("BROWSER_REQUIRED is set but {CHROMIUM} or {CHROMEDRIVER} is missing");
+        }
+        eprintln!(
+            "\n==============================================================\n\
+             SKIPPED console_browser: {CHROMIUM} or {CHROMEDRIVER} is missing.\n\
+             Install them: apt-get install -y chromium chromium-driver\n\
+             ==============================================================\n"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut settings = Settings::defaults();
+    settings.listen = "127.0.0.1:0".into();
+    settings.scripts_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/bot-scripts").into();
+    settings.data_dir = dir.path().join("data");
+    settings.workers = 2;
+    settings.simulator = SimulatorSetting::On;
+    let app = Application::build(settings).await.expect("bot builds");
+    let console = format!("http://{}/console", app.local_addr());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let bot = tokio::spawn(app.run_until_stopped(async move {
+        let _ = stopped.await;
+    }));
+
+    let shots = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/target/console-screenshots"
+    ));
+    std::fs::create_dir_all(&shots).expect("screenshot folder");
+    let mut driver = Driver::start(&shots).await.expect("chromedriver starts");
+    let profile = tempfile::tempdir().expect("profile dir");
+    let client = connect(driver.port, profile.path())
+        .await
+        .expect("a Chromium session");
+    let mut story = Story {
+        client: client.clone(),
+        shots,
+        step: 0,
+    };
+    let result = run_story(&mut story, &console).await;
+    if result.is_err() {
+        let _ = story.shot("failure").await;
+    }
+    let _ = client.close().await;
+    driver.stop();
+    let _ = stop.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(10), bot).await;
+    result.expect("the console story");
+}
+
+async fn run_story(story: &mut Story, console: &str) -> anyhow::Result<()> {
+    story.client.goto(console).await?;
+    let intro = story.text("#intro").await?;
+    ensure!(
+        intro.contains("选择身份"),
+        "the first screen explains: {intro}"
+    );
+    story.wait_for_person(APPLICANT).await?;
+    story.shot("console").await?;
+    let case = file_registration(story).await?;
+    ensure!(case.starts_with("BA"), "case number {case}");
+    // Approvals come here: the leader's 同意, the propaganda department's 同意, the register
+    // number; then, after the jump, the reminder.
+    jump_a_day(story).await?;
+    Ok(())
+}
+
+/// "+1 天" on the clock panel moves the bot's clock; the panel says so.
+async fn jump_a_day(story: &mut Story) -> anyhow::Result<()> {
+    story
+        .client
+        .find(Locator::Id("clock-day"))
+        .await?
+        .click()
+        .await?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let offset = story.text("#clock-offset").await?;
+        if offset.contains("24 小时") {
+            break;
+        }
+        ensure!(Instant::now() < deadline, "clock panel shows {offset:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    ensure!(
+        flowbot::clock::offset_ms() == 86_400_000,
+        "the bot's clock moved a day"
+    );
+    story.shot("clock-jumped").await
+}
+
+/// The applicant types the whole form and confirms; returns the case number the bot gave.
+async fn file_registration(story: &mut Story) -> anyhow::Result<String> {
+    story.choose(APPLICANT).await?;
+    story.shot("applicant-chosen").await?;
+    for (i, (typed, expected)) in DIALOGUE.iter().enumerate() {
+        story.say(typed, expected).await?;
+        if i == 0 {
+            story.shot("form-started").await?;
+        }
+    }
+    story.shot("summary").await?;
+    let answer = story.say("确认", "备案编号").await?;
+    story.shot("filed").await?;
+    let re = regex::Regex::new(r"备案编号：(BA-\d{4}-\d{4})").expect("regex");
+    let case = re
+        .captures(&answer)
+        .with_context(|| format!("no case number in {answer:?}"))?[1]
+        .to_owned();
+    Ok(case)
+}
+
+/// The browser session and the screenshots of each step.
+struct Story {
+    client: Client,
+    shots: PathBuf,
+    step: usize,
+}
+
+impl Story {
+    async fn shot(&mut self, name: &str) -> anyhow::Result<()> {
+        self.step += 1;
+        let png = self.client.screenshot().await?;
+        let path = self.shots.join(format!("{:02}-{name}.png", self.step));
+        std::fs::write(&path, png).with_context(|| path.display().to_string())?;
+        Ok(())
+    }
+
+    async fn text(&self, css: &str) -> anyhow::Result<String> {
+        Ok(self.client.find(Locator::Css(css)).await?.text().await?)
+    }
+
+    async fn wait_for_person(&self, userid: &str) -> anyhow::Result<()> {
+        let css = format!(".person[data-userid='{userid}']");
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(&css))
+            .await?;
+        Ok(())
+    }
+
+    async fn choose(&self, userid: &str) -> anyhow::Result<()> {
+        self.wait_for_person(userid).await?;
+        let css = format!(".person[data-userid='{userid}']");
+        self.client.find(Locator::Css(&css)).await?.click().await?;
+        let title = self.text("#chat-title").await?;
+        ensure!(title.contains("与"), "chat title after choosing: {title}");
+        Ok(())
+    }
+
+    /// The texts of the bot's messages in the open chat, oldest first.
+    async fn bot_lines(&self) -> anyhow::Result<Vec<String>> {
+        let script = "return Array.from(document.querySelectorAll('#messages .msg.bot'))\
+                      .map(e => e.innerText);";
+        let value = self.client.execute(script, vec![]).await?;
+        Ok(serde_json::from_value(value).unwrap_or_default())
+    }
+
+    /// Types `text`, sends it, and waits for a new bot message containing `expected`.
+    async fn say(&self, text: &str, expected: &str) -> anyhow::Result<String> {
+        let before = self.bot_lines().await?.len();
+        let input = self.client.find(Locator::Id("composer-input")).await?;
+        input.send_keys(text).await?;
+        self.client
+            .find(Locator::Id("composer-send"))
+            .await?
+            .click()
+            .await?;
+        let deadline = Instant::now() + STEP_TIMEOUT;
+        loop {
+            let lines = self.bot_lines().await?;
+            if let Some(hit) = lines.iter().skip(before).find(|l| l.contains(expected)) {
+                return Ok(hit.clone());
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "after typing {text:?}, no bot message with {expected:?}; got {:?}",
+                    &lines[before.min(lines.len())..]
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// chromedriver on a free port, stopped on drop.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    async fn start(logs: &Path) -> anyhow::Result<Driver> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let log = std::fs::File::create(logs.join("chromedriver.log"))?;
+        let child = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .context("spawning chromedriver")?;
+        let driver = Driver { child, port };
+        let status = format!("http://127.0.0.1:{port}/status");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let ready = match reqwest::get(&status).await {
+                Ok(r) => r.json::<Value>().await.ok(),
+                Err(_) => None,
+            };
+            if ready.is_some_and(|v| v["value"]["ready"] == json!(true)) {
+                return Ok(driver);
+            }
+            if Instant::now() > deadline {
+                bail!("chromedriver did not become ready on port {port}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A headless Chromium session with a fresh, empty profile.
+async fn connect(port: u16, profile: &Path) -> anyhow::Result<Client> {
+    let args = [
+        "--headless".to_owned(),
+        "--no-sandbox".to_owned(),
+        "--disable-gpu".to_owned(),
+        "--disable-quic".to_owned(),
+        "--no-first-run".to_owned(),
+        "--disable-background-networking".to_owned(),
+        "--disable-component-update".to_owned(),
+        "--disable-sync".to_owned(),
+        "--window-size=1400,900".to_owned(),
+        format!("--user-data-dir={}", profile.display()),
+    ];
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({"binary": CHROMIUM, "args": args}),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let client = ClientBuilder::new(connector)
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .context("connecting to chromedriver")?;
+    Ok(client)
+}

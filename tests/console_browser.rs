@@ -116,10 +116,48 @@ async fn run_story(story: &mut Story, console: &str) -> anyhow::Result<()> {
     story.shot("console").await?;
     let case = file_registration(story).await?;
     ensure!(case.starts_with("BA"), "case number {case}");
-    // Approvals come here: the leader's 同意, the propaganda department's 同意, the register
-    // number; then, after the jump, the reminder.
+    // The unit leader and then the propaganda department tap 同意 on their cards.
+    approve_as(story, "liuyang", &case).await?;
+    approve_as(story, "chenjing", &case).await?;
+    story.choose(APPLICANT).await?;
+    let registered = story.wait_bot_line("登记编号").await?;
+    ensure!(
+        registered.contains("DJ-"),
+        "the register number: {registered}"
+    );
+    story.shot("registered").await?;
     jump_a_day(story).await?;
     Ok(())
+}
+
+/// `userid` opens their chat, finds the approval card of `case` and taps 同意; the card's
+/// buttons then turn grey with the decision.
+async fn approve_as(story: &mut Story, userid: &str, case: &str) -> anyhow::Result<()> {
+    story.choose(userid).await?;
+    let live = format!("button[data-key='approve:{case}']:not([disabled])");
+    story
+        .client
+        .wait()
+        .at_most(STEP_TIMEOUT)
+        .for_element(Locator::Css(&live))
+        .await
+        .with_context(|| format!("{userid} has no card for {case}"))?;
+    story.shot(&format!("{userid}-card")).await?;
+    story
+        .client
+        .find(Locator::Css(&live))
+        .await?
+        .click()
+        .await?;
+    let spent = format!("button[data-key='approve:{case}'][disabled]");
+    story
+        .client
+        .wait()
+        .at_most(STEP_TIMEOUT)
+        .for_element(Locator::Css(&spent))
+        .await
+        .with_context(|| format!("{userid}'s card was not updated after 同意"))?;
+    story.shot(&format!("{userid}-approved")).await
 }
 
 /// "+1 天" on the clock panel moves the bot's clock; the panel says so.
@@ -212,6 +250,26 @@ impl Story {
                       .map(e => e.innerText);";
         let value = self.client.execute(script, vec![]).await?;
         Ok(serde_json::from_value(value).unwrap_or_default())
+    }
+
+    /// Waits for a bot message in the open chat containing `expected`.
+    async fn wait_bot_line(&self, expected: &str) -> anyhow::Result<String> {
+        let deadline = Instant::now() + STEP_TIMEOUT;
+        loop {
+            if let Some(hit) = self
+                .bot_lines()
+                .await?
+                .into_iter()
+                .find(|l| l.contains(expected))
+            {
+                return Ok(hit);
+            }
+            ensure!(
+                Instant::now() < deadline,
+                "no bot message with {expected:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Types `text`, sends it, and waits for a new bot message containing `expected`.

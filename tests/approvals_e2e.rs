@@ -6,6 +6,7 @@ mod support;
 use std::time::Duration;
 
 use support::bot::{Backend, TestBot, spawn_bot};
+use support::flows::{case_json, file, year};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -29,62 +30,6 @@ on_both_stores!(
     a_rejected_filing_is_edited_and_resubmitted,
     text_commands_withdraw_urge_status_and_lists,
 );
-
-const REGISTRATION: &[&str] = &[
-    "备案",
-    "1",
-    "2026-04-28",
-    "2",
-    "团委青年之声",
-    "gh_1234567890ab",
-    "https://mp.weixin.qq.com/s/abc",
-    "是",
-    "单位介绍信",
-    "宣传本单位青年工作动态。",
-    "刘洋",
-    "010-12345678",
-    "13800138000",
-    "本人",
-    "010-12345678",
-    "13900139000",
-    "zhangsan@example.com",
-    "确认",
-];
-
-fn year() -> i32 {
-    flowbot::engine::Now::shanghai(flowbot::clock::now_ms())
-        .today()
-        .y
-}
-
-/// 张三 files a registration; returns its number once 刘洋 (团委's leader) has the card.
-async fn file(bot: &TestBot) -> String {
-    bot.say("zhangsan", REGISTRATION).await;
-    let number = format!("BA-{}-0001", year());
-    assert!(
-        bot.wait_for_text("zhangsan", &number, WAIT).await,
-        "filed: {:#?}",
-        bot.texts_to("zhangsan")
-    );
-    let u = "liuyang";
-    bot.fake
-        .wait_until(
-            move |f| f.sent_to(u).iter().any(|m| m["msgtype"] == "template_card"),
-            WAIT,
-        )
-        .await;
-    number
-}
-
-async fn case_json(bot: &TestBot, number: &str) -> serde_json::Value {
-    let record = bot
-        .store
-        .get_case(number)
-        .await
-        .unwrap()
-        .expect("the case exists");
-    serde_json::from_str(&record.body).unwrap()
-}
 
 /// Waits until the fake has seen `n` accepted card updates.
 async fn card_updates(bot: &TestBot, n: usize) -> Vec<serde_json::Value> {

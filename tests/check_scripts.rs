@@ -24,7 +24,7 @@ fn shipped_bot_scripts_pass_the_check() {
         )
     });
     assert!(report.warnings.is_empty(), "{report}");
-    assert_eq!(report.flows, 1);
+    assert_eq!(report.flows, 2, "registration and change report");
     let s = Scripts::load(&root().join("bot-scripts")).expect("loads");
     assert!(s.help_text.contains("备案"));
     assert_eq!(
@@ -193,6 +193,11 @@ fn every_error_is_reported_at_once() {
         .replace(r#"when = "certified""#, r#"when = "nothing""#)
         .replace(r#"prompt = "请输入账号名称：""#, r#"prompt = "{% for %}""#);
     std::fs::write(tmp.path().join("flows/registration.toml"), flow).expect("write");
+    std::fs::copy(
+        src.join("flows/change_report.toml"),
+        tmp.path().join("flows/change_report.toml"),
+    )
+    .expect("copy");
     let errs = scripts::check(tmp.path()).expect_err("refused");
     assert_eq!(errs.len(), 3, "{errs:?}");
 }

@@ -356,6 +356,7 @@ pub fn decide(
             },
         ));
         change.add_to.push(records::REGISTER.to_owned());
+        change.add_to.push(records::register_number_index(number));
         change.add_to.push(records::unit_register_index(&case.unit));
     }
     Ok(change)

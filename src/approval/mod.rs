@@ -29,6 +29,7 @@ pub const MESSAGES: &[&str] = &[
     "step_passed",
     "rejected_to_applicant",
     "approved_to_applicant",
+    "confirmed_to_applicant",
     "registered_to_leader",
     "decided_elsewhere",
     "decision_approve",
@@ -57,4 +58,5 @@ pub const MESSAGES: &[&str] = &[
     "history_withdrawn",
     "history_urged",
     "history_registered",
+    "history_changed",
 ];

@@ -124,6 +124,11 @@ pub fn status(
                     t.set("register_number", register_number.clone());
                     "history_registered"
                 }
+                HistoryKind::Changed { report, changes } => {
+                    t.set("report", report.clone());
+                    t.set("changes", changes.join("；"));
+                    "history_changed"
+                }
             };
             json_value(serde_json::json!({ "at": format_time(h.at_ms), "text": t.say(key) }))
         })

@@ -154,9 +154,16 @@ impl Dispatcher {
                 return Ok(());
             }
         };
-        if decided.status == CaseStatus::Approved {
+        if decided.status == CaseStatus::Approved && flow.registers_account {
             let leaders = self.directory.leaders_of(&decided.unit).await?;
             chain::announce_approval(&self.scripts, &flow, &decided, &leaders, &mut change);
+        }
+        if decided.status == CaseStatus::Approved && !flow.registers_account {
+            let texts = Texts::new(&self.scripts, &flow, &decided).with("name", name.clone());
+            draft.say(&decided.applicant, texts.say("confirmed_to_applicant"));
+        }
+        if decided.status == CaseStatus::Approved && !flow.register_updates.is_empty() {
+            self.update_register(draft, &flow, &decided, now_ms).await?;
         }
         tracing::info!(case = %number, user = %draft.user, approve, status = decided.status.as_str(), "decision applied");
         case = decided;
@@ -167,6 +174,79 @@ impl Dispatcher {
             ..CaseWrite::default()
         };
         self.apply(draft, write, change);
+        Ok(())
+    }
+
+    /// A confirmed change report: the registered account takes the new values; its history
+    /// keeps the old ones.
+    async fn update_register(
+        &self,
+        draft: &mut Draft,
+        flow: &crate::scripts::FlowDef,
+        report: &Case,
+        now_ms: i64,
+    ) -> Result<(), DispatchError> {
+        let Some(crate::engine::Answer::Ref {
+            id: register_number,
+            ..
+        }) = report.answers.get("account")
+        else {
+            return Ok(());
+        };
+        let Some(number) = self
+            .store
+            .cases_in(&records::register_number_index(register_number))
+            .await?
+            .pop()
+        else {
+            tracing::warn!(%register_number, "change report for an account not in the register");
+            return Ok(());
+        };
+        let Some(LoadedCase {
+            mut case, version, ..
+        }) = self.load_case(&number).await?
+        else {
+            return Ok(());
+        };
+        let Some(registration) = self.scripts.flows.get(&case.flow).cloned() else {
+            return Ok(());
+        };
+        let texts = Texts::new(&self.scripts, &registration, &case);
+        let mut changes = Vec::new();
+        for (from, to) in &flow.register_updates {
+            let Some(new) = report.answers.get(from) else {
+                continue;
+            };
+            let label = registration
+                .field(to)
+                .map(|(_, f)| f.label.clone())
+                .unwrap_or_else(|| to.clone());
+            let old = case
+                .answers
+                .get(to)
+                .map(|a| texts.answer(a))
+                .unwrap_or_default();
+            changes.push(format!("{label}：{old} → {}", texts.answer(new)));
+            match case.answers.0.iter_mut().find(|(k, _)| k == to) {
+                Some((_, answer)) => *answer = new.clone(),
+                None => case.answers.0.push((to.clone(), new.clone())),
+            }
+        }
+        let history = records::history(
+            now_ms,
+            &draft.user,
+            records::HistoryKind::Changed {
+                report: report.number.clone(),
+                changes,
+            },
+        );
+        draft.write_case(CaseWrite {
+            number: case.number.clone(),
+            body: Some(case.to_json()),
+            history: vec![history],
+            expected_version: Some(version),
+            ..CaseWrite::default()
+        });
         Ok(())
     }
 

@@ -147,14 +147,46 @@ impl Dispatcher {
             round: 1,
             register_number: None,
             decided_at_ms: None,
+            due_date: None,
+            late: None,
             last_changes: Vec::new(),
         };
+        if let Some(flow) = self.scripts.flows.get(&case.flow) {
+            self.check_deadline(draft, flow, &mut case, now_ms);
+        }
         let mut write = case.filing();
         let change = self.open_chain(&mut case, now_ms).await?;
         write.body = Some(case.to_json());
         write.expected_version = Some(0);
         self.apply(draft, write, change);
         Ok(())
+    }
+
+    /// Policy 5.1 note 3: a report is due within N working days of the date it reports; the
+    /// case records the deadline and whether it was late, and the applicant is told.
+    fn check_deadline(&self, draft: &mut Draft, flow: &FlowDef, case: &mut Case, now_ms: i64) {
+        let Some(deadline) = &flow.deadline else {
+            return;
+        };
+        let Some(engine::Answer::Date(from)) = case.answers.get(&deadline.from) else {
+            return;
+        };
+        let Ok(from_date) = chrono::NaiveDate::parse_from_str(from, "%Y-%m-%d") else {
+            return;
+        };
+        let calendar = &self.scripts.calendar;
+        let due = calendar
+            .add_working_days(from_date, deadline.working_days as i32)
+            .date;
+        let late = calendar.date_at_ms(now_ms) > due;
+        let due = due.format("%Y-%m-%d").to_string();
+        let vars = minijinja::context! { changed_on => from, deadline => &due, late => late };
+        draft.reply(
+            self.scripts
+                .render(&crate::scripts::tpl::flow(&flow.id, "deadline_note"), &vars),
+        );
+        case.due_date = Some(due);
+        case.late = Some(late);
     }
 
     /// The applicant confirmed the edited form of a rejected case: record what changed and

@@ -64,13 +64,18 @@ impl<'a> Form<'a> {
     }
 
     /// Answers as template variables (field id → value), skipped ones left out.
+    /// The answers by field id, plus `today` (`YYYY-MM-DD` in the company's zone) for
+    /// conditions such as `today > workdays_after(changed_on, 5)`.
     pub fn answer_values(&self) -> Value {
+        let today = self.now.today();
+        let today = format!("{:04}-{:02}-{:02}", today.y, today.m, today.d);
         Value::from_pairs(
             self.st
                 .answers
                 .iter()
                 .filter(|(_, a)| **a != Answer::Skipped)
-                .map(|(k, a)| (Value::from(k), a.value())),
+                .map(|(k, a)| (Value::from(k), a.value()))
+                .chain([(Value::from("today"), Value::from(today))]),
         )
     }
 

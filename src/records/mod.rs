@@ -106,6 +106,12 @@ pub struct Case {
     pub register_number: Option<String>,
     #[serde(default)]
     pub decided_at_ms: Option<i64>,
+    /// For flows with a reporting deadline: the last day (company time zone, `YYYY-MM-DD`)
+    /// and whether the filing came after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late: Option<bool>,
     /// What the applicant changed before the latest resubmission (`label：old → new`), shown
     /// to the approvers on the new cards.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -142,6 +148,11 @@ pub enum HistoryKind {
     Registered {
         register_number: String,
     },
+    /// A confirmed change report replaced these values of a registered account.
+    Changed {
+        report: String,
+        changes: Vec<String>,
+    },
 }
 
 /// One line of a case's history.
@@ -174,6 +185,11 @@ pub fn unit_index(unit: &str) -> String {
 /// The registered accounts of a unit.
 pub fn unit_register_index(unit: &str) -> String {
     format!("register:{unit}")
+}
+
+/// The registration case holding register number `register_number`.
+pub fn register_number_index(register_number: &str) -> String {
+    format!("regno:{register_number}")
 }
 
 /// The cases waiting for `userid`'s decision.

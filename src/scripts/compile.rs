@@ -16,6 +16,10 @@ use crate::engine::normalize::key;
 
 /// Roles every flow may name without declaring them.
 pub(super) const BUILTIN_ROLES: &[&str] = &["unit_leader"];
+/// The template function counting working days on the holiday calendar.
+pub(super) const WORKDAYS_AFTER: &str = "workdays_after";
+/// Names a condition may use besides earlier fields: today's date and the calendar function.
+pub(super) const CONDITION_BUILTINS: &[&str] = &["today", WORKDAYS_AFTER];
 
 type Compiled = (Scripts, Vec<Diagnostic>);
 
@@ -114,6 +118,19 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
         s.zip(e)
     });
     let (time_zone, working_hours, calendar) = c.calendar(dir, &bot_src, bot.calendar.as_ref());
+    // Conditions and messages can count working days: `workdays_after(changed_on, 5)`.
+    let cal = calendar.clone();
+    c.env
+        .add_function(WORKDAYS_AFTER, move |date: String, n: i32| -> String {
+            chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d")
+                .map(|d| {
+                    cal.add_working_days(d, n)
+                        .date
+                        .format("%Y-%m-%d")
+                        .to_string()
+                })
+                .unwrap_or_default()
+        });
 
     if !c.d.errors.is_empty() {
         return Err(c.d.errors);

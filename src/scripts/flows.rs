@@ -5,10 +5,10 @@ use std::collections::HashSet;
 
 use toml::Spanned;
 
-use super::compile::{BUILTIN_ROLES, Compiler};
+use super::compile::{BUILTIN_ROLES, CONDITION_BUILTINS, Compiler};
 use super::diagnostics::Source;
 use super::model::{RawField, RawFieldType, RawFlow};
-use super::{ApprovalStepDef, Assignment, FieldDef, FieldKind, FlowDef, tpl};
+use super::{ApprovalStepDef, Assignment, DeadlineDef, FieldDef, FieldKind, FlowDef, tpl};
 use crate::engine::normalize::key;
 use crate::records::SignMode;
 
@@ -22,6 +22,7 @@ impl Compiler {
     ) -> Option<FlowDef> {
         let before = self.d.errors.len();
         let approval = self.approval_chain(src, &raw, roles);
+        let (deadline, register_updates) = self.reporting(src, &id, &raw);
         if raw.fields.is_empty() {
             self.d
                 .error(src.at(raw.title.span(), "a flow needs at least one field"));
@@ -93,6 +94,8 @@ impl Compiler {
                 .map(Spanned::into_inner)
                 .collect(),
             registers_account: raw.registers_account,
+            deadline,
+            register_updates,
             fields,
         })
     }
@@ -158,6 +161,44 @@ impl Compiler {
         chain
     }
 
+    /// `[deadline]` names a date field; `[register_updates]` names this flow's fields.
+    fn reporting(
+        &mut self,
+        src: &Source,
+        flow: &str,
+        raw: &RawFlow,
+    ) -> (Option<DeadlineDef>, Vec<(String, String)>) {
+        let is_field = |id: &str| raw.fields.iter().any(|f| f.get_ref().id.get_ref() == id);
+        let deadline = raw.deadline.as_ref().map(|d| {
+            let d = d.get_ref();
+            let date_field = raw.fields.iter().any(|f| {
+                f.get_ref().id.get_ref() == d.from.get_ref()
+                    && *f.get_ref().kind.get_ref() == RawFieldType::Date
+            });
+            if !date_field {
+                let msg = format!(
+                    "deadline.from `{}` is not a date field of this flow",
+                    d.from.get_ref()
+                );
+                self.d.error(src.at(d.from.span(), msg));
+            }
+            self.template(src, tpl::flow(flow, "deadline_note"), &d.note);
+            DeadlineDef {
+                from: d.from.get_ref().clone(),
+                working_days: d.working_days,
+            }
+        });
+        let mut updates = Vec::new();
+        for (from, to) in &raw.register_updates {
+            if !is_field(from) {
+                let msg = format!("register_updates: `{from}` is not a field of this flow");
+                self.d.error(src.at(to.span(), msg));
+            }
+            updates.push((from.clone(), to.get_ref().clone()));
+        }
+        (deadline, updates)
+    }
+
     /// A `when` expression must compile and name only fields that come before this one.
     fn condition(
         &mut self,
@@ -181,7 +222,7 @@ impl Compiler {
         let mut names: Vec<_> = names.into_iter().collect();
         names.sort();
         for n in names {
-            if !earlier.iter().any(|x| x.id == n) {
+            if !earlier.iter().any(|x| x.id == n) && !CONDITION_BUILTINS.contains(&n.as_str()) {
                 let later = f.id.get_ref() == &n;
                 let msg = if later {
                     format!("condition names field `{n}` itself")

@@ -87,6 +87,10 @@ pub struct FlowDef {
     pub card_fields: Vec<String>,
     /// On final approval the case enters the account register.
     pub registers_account: bool,
+    /// A reporting deadline: within `working_days` of the date in field `from`.
+    pub deadline: Option<DeadlineDef>,
+    /// This flow's field → the registration field it replaces on final approval.
+    pub register_updates: Vec<(String, String)>,
     pub fields: Vec<FieldDef>,
 }
 
@@ -157,6 +161,13 @@ impl FieldKind {
             FieldKind::Unit => "unit",
         }
     }
+}
+
+/// A reporting deadline (policy 5.1 note 3: changes within 5 working days).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadlineDef {
+    pub from: String,
+    pub working_days: u32,
 }
 
 /// Who decides one approval step.

@@ -168,6 +168,13 @@ pub struct RawFlow {
     /// On final approval the case enters the account register (registration).
     #[serde(default)]
     pub registers_account: bool,
+    /// A reporting deadline counted in working days from a date field (`[deadline]`).
+    #[serde(default)]
+    pub deadline: Option<Spanned<RawDeadline>>,
+    /// On final approval, copy these answers (this flow's field → the registration's field)
+    /// into the registered account picked in the `account` field (`[register_updates]`).
+    #[serde(default)]
+    pub register_updates: BTreeMap<String, Spanned<String>>,
     /// Field ids shown on the approver's card (besides number, applicant and unit).
     #[serde(default)]
     pub card_fields: Vec<Spanned<String>>,
@@ -176,6 +183,16 @@ pub struct RawFlow {
     pub no_unit: Option<Spanned<String>>,
     pub submitted: Spanned<String>,
     pub fields: Vec<Spanned<RawField>>,
+}
+
+/// `[deadline]`: within `working_days` of the date answered in field `from`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDeadline {
+    pub from: Spanned<String>,
+    pub working_days: u32,
+    /// Said when the form is filed: `changed_on`, `deadline`, `late` are available.
+    pub note: Spanned<String>,
 }
 
 /// One step of an approval chain: who decides (a role, or named userids) and how.

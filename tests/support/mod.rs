@@ -3,5 +3,6 @@
 
 pub mod bot;
 pub mod fake_wecom;
+pub mod flows;
 
 pub use fake_wecom::{FakeWeCom, Recorded};

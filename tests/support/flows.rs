@@ -1,0 +1,102 @@
+//! Stories several end-to-end tests share: 张三 files a registration, and case lookups.
+
+use std::time::Duration;
+
+use super::bot::TestBot;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+pub const REGISTRATION: &[&str] = &[
+    "备案",
+    "1",
+    "2026-04-28",
+    "2",
+    "团委青年之声",
+    "gh_1234567890ab",
+    "https://mp.weixin.qq.com/s/abc",
+    "是",
+    "单位介绍信",
+    "宣传本单位青年工作动态。",
+    "刘洋",
+    "010-12345678",
+    "13800138000",
+    "本人",
+    "010-12345678",
+    "13900139000",
+    "zhangsan@example.com",
+    "确认",
+];
+
+pub fn year() -> i32 {
+    flowbot::engine::Now::shanghai(flowbot::clock::now_ms())
+        .today()
+        .y
+}
+
+/// 张三 files a registration; returns its number once 刘洋 (团委's leader) has the card.
+pub async fn file(bot: &TestBot) -> String {
+    bot.say("zhangsan", REGISTRATION).await;
+    let number = format!("BA-{}-0001", year());
+    assert!(
+        bot.wait_for_text("zhangsan", &number, WAIT).await,
+        "filed: {:#?}",
+        bot.texts_to("zhangsan")
+    );
+    let u = "liuyang";
+    bot.fake
+        .wait_until(
+            move |f| f.sent_to(u).iter().any(|m| m["msgtype"] == "template_card"),
+            WAIT,
+        )
+        .await;
+    number
+}
+
+pub async fn case_json(bot: &TestBot, number: &str) -> serde_json::Value {
+    let record = bot
+        .store
+        .get_case(number)
+        .await
+        .unwrap()
+        .expect("the case exists");
+    serde_json::from_str(&record.body).unwrap()
+}
+
+/// `user` taps 同意 on the newest approval card they received.
+pub async fn approve_card(bot: &TestBot, user: &str, response_code: &str) {
+    let u = user.to_owned();
+    bot.fake
+        .wait_until(
+            move |f| {
+                f.sent_to(&u)
+                    .iter()
+                    .any(|m| m["msgtype"] == "template_card")
+            },
+            WAIT,
+        )
+        .await;
+    let (task, approve, _) = bot.last_card(user).expect("an approval card");
+    assert_eq!(
+        bot.post(&bot.tap(user, &approve, &task, response_code))
+            .await
+            .0,
+        200
+    );
+}
+
+/// 张三's registration through both approvals; returns the case and register numbers.
+pub async fn register(bot: &TestBot) -> (String, String) {
+    let number = file(bot).await;
+    approve_card(bot, "liuyang", "rc-leader").await;
+    let u = "chenjing";
+    bot.fake
+        .wait_until(
+            move |f| f.sent_to(u).iter().any(|m| m["msgtype"] == "template_card"),
+            WAIT,
+        )
+        .await;
+    approve_card(bot, "chenjing", "rc-xcb").await;
+    let register_number = format!("DJ-{}-0001", year());
+    assert!(bot.wait_for_text("zhangsan", &register_number, WAIT).await);
+    (number, register_number)
+}

@@ -29,6 +29,7 @@ pub mod http;
 pub mod loadgen;
 pub mod outbox;
 pub mod records;
+pub mod reminders;
 pub mod scripts;
 pub mod sim;
 pub mod store;

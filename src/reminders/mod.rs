@@ -4,6 +4,7 @@
 //! the next working morning — except for urgent duties.
 
 pub mod digest;
+pub mod duty;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 

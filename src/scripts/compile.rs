@@ -132,6 +132,16 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
                 .unwrap_or_default()
         });
 
+    let groups = bot
+        .groups
+        .iter()
+        .map(|(name, g)| {
+            let g = g.get_ref();
+            (name.clone(), super::GroupDef { title: g.title.clone(), appchat: g.appchat.clone() })
+        })
+        .collect::<BTreeMap<_, _>>();
+    let duties = c.duties(&bot_src, &bot, &groups);
+
     if !c.d.errors.is_empty() {
         return Err(c.d.errors);
     }
@@ -148,6 +158,8 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
         time_zone,
         working_hours,
         calendar,
+        groups,
+        duties,
         templates: c.env,
     };
     Ok((scripts, c.d.warnings))
@@ -305,6 +317,71 @@ impl Compiler {
         for (k, v) in invalid {
             self.template(src, tpl::invalid(k), v);
         }
+    }
+
+    /// `[duties.<kind>]`: ladders name known recipients and groups; messages compile.
+    fn duties(
+        &mut self,
+        src: &Source,
+        bot: &RawBot,
+        groups: &BTreeMap<String, super::GroupDef>,
+    ) -> BTreeMap<String, super::DutyDef> {
+        use crate::reminders::{Ladder, Offset, Recipient, Rung};
+        let mut out = BTreeMap::new();
+        for (kind, duty) in &bot.duties {
+            let d = duty.get_ref();
+            for (part, text) in [
+                ("opened", &d.opened),
+                ("nudge", &d.nudge),
+                ("digest_header", &d.digest_header),
+                ("digest_unit", &d.digest_unit),
+                ("digest_item", &d.digest_item),
+            ] {
+                self.template(src, tpl::duty(kind, part), text);
+            }
+            let mut rungs = Vec::new();
+            for rung in &d.rungs {
+                let r = rung.get_ref();
+                let offset = match (r.working_days, r.hours) {
+                    (Some(n), None) => Offset::WorkingDays(n),
+                    (None, Some(h)) => Offset::Hours(h),
+                    _ => {
+                        self.d
+                            .error(src.at(rung.span(), "a rung needs either `working_days` or `hours`"));
+                        continue;
+                    }
+                };
+                let mut to = Vec::new();
+                for who in &r.to {
+                    match who.get_ref().as_str() {
+                        "due" => to.push(Recipient::Due),
+                        "unit_leader" => to.push(Recipient::UnitLeader),
+                        "propaganda" => to.push(Recipient::Propaganda),
+                        other => self.d.error(src.at(
+                            who.span(),
+                            format!("unknown recipient `{other}` (due, unit_leader, propaganda)"),
+                        )),
+                    }
+                }
+                if let Some(group) = &r.group
+                    && !groups.contains_key(group.get_ref())
+                {
+                    let msg = format!("group `{}` is not in [groups]", group.get_ref());
+                    self.d.error(src.at(group.span(), msg));
+                }
+                rungs.push(Rung {
+                    offset,
+                    to,
+                    group: r.group.as_ref().map(|g| g.get_ref().clone()),
+                    repeat_every: r.repeat_every,
+                });
+            }
+            out.insert(
+                kind.clone(),
+                super::DutyDef { working_days: d.working_days, ladder: Ladder { urgent: d.urgent, rungs } },
+            );
+        }
+        out
     }
 
     /// `[approvals]`: every message the approval workflow needs, and nothing else.

@@ -45,7 +45,27 @@ pub struct Scripts {
     pub working_hours: WorkingHours,
     /// Holidays and make-up days from `calendar/cn-YYYY.toml`, in [`Scripts::time_zone`].
     pub calendar: Calendar,
+    /// Group chats by name.
+    pub groups: BTreeMap<String, GroupDef>,
+    /// Duties by kind, with their ladders.
+    pub duties: BTreeMap<String, DutyDef>,
     templates: minijinja::Environment<'static>,
+}
+
+/// A group chat: a robot (key from the environment) or an app group chat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupDef {
+    pub title: String,
+    pub appchat: Option<String>,
+}
+
+/// A duty kind: its deadline in working days and its reminder ladder. Its messages are the
+/// templates `tpl::duty(kind, ...)`: `opened`, `nudge`, `digest_header`, `digest_unit`,
+/// `digest_item`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DutyDef {
+    pub working_days: u32,
+    pub ladder: crate::reminders::Ladder,
 }
 
 /// The control vocabulary, normalised (ASCII lower case, no spaces).
@@ -201,6 +221,10 @@ pub mod tpl {
     /// A flow-level template: `start`, `no_unit`, `submitted`.
     pub fn flow(flow: &str, part: &str) -> String {
         format!("f.{flow}.{part}")
+    }
+    /// A duty message from `[duties.<kind>]`.
+    pub fn duty(kind: &str, part: &str) -> String {
+        format!("d.{kind}.{part}")
     }
     /// An approval message from `[approvals]`.
     pub fn approval(key: &str) -> String {

@@ -27,6 +27,61 @@ pub struct RawBot {
     pub approvals: Spanned<BTreeMap<String, Spanned<String>>>,
     #[serde(default)]
     pub calendar: Option<RawCalendar>,
+    /// Group chats by name: a group robot (its webhook key from `FLOWBOT_ROBOT_<NAME>`) or an
+    /// app group chat (`[groups.<name>]`).
+    #[serde(default)]
+    pub groups: BTreeMap<String, Spanned<RawGroup>>,
+    /// Duties the bot chases, with their reminder ladders (`[duties.<kind>]`).
+    #[serde(default)]
+    pub duties: BTreeMap<String, Spanned<RawDuty>>,
+}
+
+/// A group chat the bot posts nudges to.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGroup {
+    /// Shown in logs and the simulator.
+    pub title: String,
+    /// An app group chat id (`appchat/send`) instead of a robot.
+    #[serde(default)]
+    pub appchat: Option<String>,
+}
+
+/// A duty and its reminder ladder.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDuty {
+    /// Working days from the day the duty opens to its deadline.
+    pub working_days: u32,
+    /// Urgent duties are not deferred by quiet hours or holidays.
+    #[serde(default)]
+    pub urgent: bool,
+    /// Said to the people due when the duty opens.
+    pub opened: Spanned<String>,
+    /// A direct nudge.
+    pub nudge: Spanned<String>,
+    /// A digest in a group: its first line, each unit's heading, each item.
+    pub digest_header: Spanned<String>,
+    pub digest_unit: Spanned<String>,
+    pub digest_item: Spanned<String>,
+    pub rungs: Vec<Spanned<RawRung>>,
+}
+
+/// One rung: when (working days or hours from the deadline), whom, where.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRung {
+    #[serde(default)]
+    pub working_days: Option<i32>,
+    #[serde(default)]
+    pub hours: Option<i64>,
+    /// `due`, `unit_leader`, `propaganda`.
+    pub to: Vec<Spanned<String>>,
+    /// A group name: a digest there instead of direct messages.
+    #[serde(default)]
+    pub group: Option<Spanned<String>>,
+    #[serde(default)]
+    pub repeat_every: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,0 +1,60 @@
+//! A duty the bot chases: what is owed (a change report for an account), by whom, by when, and
+//! the timer jobs of its ladder. Stored like a case (number `RW-YYYY-NNNN`); closed when the
+//! report is confirmed, after which its timers are cancelled and its digest entries skipped.
+
+use serde::{Deserialize, Serialize};
+
+/// The prefix of duty numbers: 任务.
+pub const DUTY_PREFIX: &str = "RW";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Duty {
+    pub number: String,
+    /// The duty kind in bot.toml `[duties.<kind>]`.
+    pub kind: String,
+    pub unit: String,
+    pub unit_name: String,
+    /// The registered account it concerns (register number) and its name.
+    pub account: String,
+    pub account_name: String,
+    /// Who left or moved, their role on the account (`admin`/`leader`) and what happened
+    /// (`left`/`moved`).
+    pub person: String,
+    pub role: String,
+    pub event: String,
+    /// The people the duty is due from (the unit's leaders).
+    pub due: Vec<String>,
+    /// `YYYY-MM-DD`, company time zone.
+    pub deadline: String,
+    pub opened_at_ms: i64,
+    pub done: bool,
+}
+
+/// What a fired timer asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "job", rename_all = "snake_case")]
+pub enum TimerJob {
+    /// A direct-message rung of a duty's ladder (its `occurrence`-th firing, for repeats).
+    Rung { duty: String, rung: usize, occurrence: u32 },
+    /// The digest of every duty due in `group` at `slot_ms`.
+    Digest { group: String, slot_ms: i64 },
+}
+
+/// The open duty of an account, found when its change report is confirmed.
+pub fn open_index(account: &str) -> String {
+    format!("duty-open:{account}")
+}
+
+/// The duties in a group's digest at one moment.
+pub fn digest_index(group: &str, slot_ms: i64) -> String {
+    format!("digest:{group}:{slot_ms}")
+}
+
+pub fn rung_timer_id(duty: &str, rung: usize, occurrence: u32) -> String {
+    format!("duty-{duty}-{rung}-{occurrence}")
+}
+
+/// One timer per group and moment, however many duties it carries.
+pub fn digest_timer_id(group: &str, slot_ms: i64) -> String {
+    format!("digest-{group}-{slot_ms}")
+}

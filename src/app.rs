@@ -1,4 +1,5 @@
-//! Wiring: settings → store, scripts, crypto, API client → HTTP server, workers, outbox sender;
+//! Wiring: settings → store, scripts, crypto, API client → HTTP server, workers, outbox sender,
+//! timer scheduler;
 //! run until a shutdown signal, then stop accepting, finish in-flight work and exit.
 
 use std::future::Future;
@@ -15,6 +16,7 @@ use crate::directory::{Directory, Roles, StaticDirectory, WeComDirectory};
 use crate::dispatch::Dispatcher;
 use crate::http::{self, AppState, CallbackSettings};
 use crate::outbox::OutboxSender;
+use crate::scheduler::Scheduler;
 use crate::scripts::Scripts;
 use crate::store::Store;
 use crate::store::embedded::EmbeddedStore;
@@ -32,6 +34,7 @@ pub struct Application {
     state: AppState,
     workers: Vec<Worker>,
     sender: Option<OutboxSender>,
+    scheduler: Scheduler,
 }
 
 /// Opens the store the settings name: Redis when `REDIS_URL` is set, else the embedded file.
@@ -129,6 +132,8 @@ impl Application {
                 )
             })
             .collect();
+        // Fired timers are events: the scheduler wakes the workers like the callback does.
+        let scheduler = Scheduler::new(store.clone(), new_events.clone());
         let listener = TcpListener::bind(&settings.listen)
             .await
             .with_context(|| format!("cannot listen on {} (FLOWBOT_LISTEN)", settings.listen))?;
@@ -154,6 +159,7 @@ impl Application {
             state,
             workers,
             sender,
+            scheduler,
         })
     }
 
@@ -167,7 +173,7 @@ impl Application {
         self.state.store.clone()
     }
 
-    /// Serves until `shutdown` completes, then stops the workers and the sender.
+    /// Serves until `shutdown` completes, then stops the workers, the sender and the scheduler.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -186,6 +192,7 @@ impl Application {
         if let Some(sender) = self.sender {
             tasks.spawn(sender.run_until_stopped(stopped()));
         }
+        tasks.spawn(self.scheduler.run_until_stopped(stopped()));
         let router = http::router(self.state);
         let server = axum::serve(self.listener, router).with_graceful_shutdown(async move {
             shutdown.await;

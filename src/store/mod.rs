@@ -132,6 +132,10 @@ pub struct Commit {
 
 /// A durable timer: at `due_ms` it fires once, as an event of `conversation` carrying `payload`
 /// (see [`Store::fire_due_timers`]). Scheduling an id again moves it.
+///
+/// Keep `payload` a small reference (what to chase, which step), not a message body: a pending
+/// timer costs about 280 bytes on Redis with a 56-byte payload and 360 with a 120-byte one
+/// (measured at 1M timers, `tests/scheduler/bench.rs`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Timer {
     pub id: String,

@@ -1,4 +1,5 @@
-//! Wiring: settings → store, scripts, crypto, API client → HTTP server, workers, outbox sender;
+//! Wiring: settings → store, scripts, crypto, API client → HTTP server, workers, outbox sender,
+//! timer scheduler;
 //! run until a shutdown signal, then stop accepting, finish in-flight work and exit.
 //!
 //! Mode: in simulator mode (see [`crate::sim::enabled`]) the settings are pointed at the built-in
@@ -18,6 +19,7 @@ use crate::directory::{Directory, Roles, StaticDirectory, WeComDirectory};
 use crate::dispatch::Dispatcher;
 use crate::http::{self, AppState, CallbackSettings};
 use crate::outbox::OutboxSender;
+use crate::scheduler::Scheduler;
 use crate::scripts::Scripts;
 use crate::sim::{self, Simulator};
 use crate::store::Store;
@@ -37,6 +39,7 @@ pub struct Application {
     workers: Vec<Worker>,
     sender: Option<OutboxSender>,
     simulator: Option<Simulator>,
+    scheduler: Scheduler,
 }
 
 /// Opens the store the settings name: Redis when `REDIS_URL` is set, else the embedded file.
@@ -161,6 +164,8 @@ impl Application {
             true => Some(Simulator::new(&settings, &scripts, addr).await?),
             false => None,
         };
+        // Fired timers are events: the scheduler wakes the workers like the callback does.
+        let scheduler = Scheduler::new(store.clone(), new_events.clone());
         let store_name = match &settings.redis_url {
             Some(_) => format!("redis (prefix {})", settings.redis_prefix),
             None => format!("embedded ({})", settings.data_dir.display()),
@@ -185,6 +190,7 @@ impl Application {
             workers,
             sender,
             simulator,
+            scheduler,
         })
     }
 
@@ -198,7 +204,7 @@ impl Application {
         self.state.store.clone()
     }
 
-    /// Serves until `shutdown` completes, then stops the workers and the sender.
+    /// Serves until `shutdown` completes, then stops the workers, the sender and the scheduler.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -217,6 +223,7 @@ impl Application {
         if let Some(sender) = self.sender {
             tasks.spawn(sender.run_until_stopped(stopped()));
         }
+        tasks.spawn(self.scheduler.run_until_stopped(stopped()));
         let mut router = http::router(self.state);
         if let Some(simulator) = &self.simulator {
             router = router.merge(simulator.router());

@@ -12,6 +12,7 @@
 //! - [`outbox`] delivers those messages through [`wecom::api`], pacing them under WeCom's limits,
 //!   retrying with back-off and dead-lettering what cannot be sent;
 //! - [`store`] holds all shared state, on Redis or on an embedded SQLite file;
+//! - [`scheduler`] fires durable timers (reminders) into the same event pipeline;
 //! - [`calendar`] counts deadlines in working days and hours on the holiday calendar (pure);
 //! - [`config`] reads the settings, [`app`] wires everything together.
 //! - [`config`] reads the settings, [`app`] wires everything together;
@@ -30,6 +31,7 @@ pub mod loadgen;
 pub mod outbox;
 pub mod records;
 pub mod reminders;
+pub mod scheduler;
 pub mod scripts;
 pub mod sim;
 pub mod store;

@@ -22,6 +22,8 @@
 //! | `P:{pipe}:case-ix:<index>` | zset | case numbers, score = position from `seq:case-ix` (order added), no TTL |
 //! | `P:{pipe}:seq:case-ix` | string | INCR counter of index positions |
 //! | `P:{pipe}:seq:num:<series>` | string | INCR counter of [`super::Store::next_number`], no TTL |
+//! | `P:{pipe}:tm:due` | zset | pending timer ids, score = due (ms); equal dues sort by id |
+//! | `P:{pipe}:tm:data` | hash | timer id → `<conversation length>:<conversation><payload>`, no TTL |
 //! | `P:{tok:<app>}` | string | `<expires_at_ms>:<token>` |
 //! | `P:{lock:<name>}` | string | `<expires_at_ms>:<random token>` |
 //! | `P:{rl:<key>}` | zset | sliding-window log, score = call time |
@@ -40,6 +42,10 @@
 //! on the commit's content (case numbers, index names), so that script receives the bare
 //! `P:{pipe}:` prefix ([`Keys::pipe_prefix`]) and builds `case:`, `case-v:`, `case-log:` and
 //! `case-ix:` keys itself; the layout above is the contract between it and [`Keys`].
+//!
+//! Timers live under `{pipe}` as well, so firing one queues its event in the same script, and a
+//! commit schedules and cancels timers atomically with the event. A pending timer costs one ZSET
+//! member and one hash field (no key of its own): the compact layout for millions of timers.
 
 /// The key builder for one prefix.
 #[derive(Debug, Clone)]
@@ -157,6 +163,12 @@ impl Keys {
     pub fn case_index_seq(&self) -> String {
         self.pipe("seq:case-ix")
     }
+    pub fn timer_due(&self) -> String {
+        self.pipe("tm:due")
+    }
+    pub fn timer_data(&self) -> String {
+        self.pipe("tm:data")
+    }
     pub fn number_seq(&self, series: &str) -> String {
         self.pipe(&format!("seq:num:{series}"))
     }
@@ -197,6 +209,8 @@ mod tests {
             k.case_index("pending:lisi"),
             k.case_index_seq(),
             k.number_seq("BA2026"),
+            k.timer_due(),
+            k.timer_data(),
         ] {
             assert!(key.starts_with("fb:{pipe}:"), "{key}");
         }

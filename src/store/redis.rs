@@ -5,7 +5,7 @@
 //! tokens, leases, rate-limit log) are stored as timestamps and compared in the scripts. Redis
 //! TTLs (PX) are only a cleanup safety net on top. The exception is the conversation state, whose
 //! 30-day sliding TTL is the expiry itself. Conversation state, cases and number series:
-//! [`records`].
+//! [`records`]; durable timers: [`timers`].
 
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -20,10 +20,11 @@ use super::keys::{Keys, outbox_member};
 use super::{
     CachedToken, CaseRecord, ClaimedEvent, ClaimedOutbox, Commit, CommitOutcome, DEAD_LETTER_CAP,
     DeadLetter, Enqueue, FailOutcome, LockToken, NewEvent, QueueStats, RateDecision, Store,
-    StoreError, StoreResult, VersionedState, random_token,
+    StoreError, StoreResult, Timer, VersionedState, random_token,
 };
 
 mod records;
+mod timers;
 
 /// Minimum cleanup TTL of a cached token, whatever its `expires_at` says (clock skew margin).
 const TOKEN_MIN_TTL_MS: i64 = 60_000;
@@ -39,6 +40,9 @@ struct Scripts {
     try_lock: Script,
     compare_delete: Script,
     rate_limit: Script,
+    timer_schedule: Script,
+    timer_cancel: Script,
+    timer_fire: Script,
 }
 
 static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
@@ -52,6 +56,9 @@ static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     try_lock: Script::new(include_str!("lua/try_lock.lua")),
     compare_delete: Script::new(include_str!("lua/compare_delete.lua")),
     rate_limit: Script::new(include_str!("lua/rate_limit.lua")),
+    timer_schedule: Script::new(include_str!("lua/timer_schedule.lua")),
+    timer_cancel: Script::new(include_str!("lua/timer_cancel.lua")),
+    timer_fire: Script::new(include_str!("lua/timer_fire.lua")),
 });
 
 /// Store on Redis under a key prefix.
@@ -476,5 +483,26 @@ impl Store for RedisStore {
             .await
             .map_err(map_err)?;
         Ok(())
+    }
+
+    async fn schedule_timer(&self, timer: &Timer) -> StoreResult<()> {
+        timers::schedule(&self.con, &self.keys, timer).await
+    }
+
+    async fn cancel_timer(&self, id: &str) -> StoreResult<bool> {
+        timers::cancel(&self.con, &self.keys, id).await
+    }
+
+    async fn fire_due_timers(
+        &self,
+        now_ms: i64,
+        limit: usize,
+        dedupe_ttl: Duration,
+    ) -> StoreResult<Vec<String>> {
+        timers::fire_due(&self.con, &self.keys, now_ms, limit, dedupe_ttl).await
+    }
+
+    async fn pending_timers(&self) -> StoreResult<u64> {
+        timers::pending(&self.con, &self.keys).await
     }
 }

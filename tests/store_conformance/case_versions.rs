@@ -89,6 +89,7 @@ pub(super) async fn case_version_one_winner_among_racers(store: Arc<dyn Store>) 
                         &[&format!("approved by {i}")],
                     )
                 }],
+                ..Default::default()
             };
             tokio::spawn(async move {
                 start.wait().await;
@@ -222,6 +223,7 @@ pub(super) async fn case_conflict_applies_nothing(store: Arc<dyn Store>) {
                 ..versioned_write("X", Some(x_expected), Some("x2"), &["approved"])
             },
         ],
+        ..Default::default()
     };
     let e = claim_each(&store, &["A".to_string()], T0 + 1)
         .await

@@ -73,6 +73,7 @@ pub(super) async fn state_cas_one_winner_among_racers(store: Arc<dyn Store>) {
                 outbox: vec![item("member:a", &format!("o{i}"))],
                 state: set_state(0, &format!("s{i}")),
                 cases: vec![case(&format!("C{i}"), Some("{}"), &["created"])],
+                ..Default::default()
             };
             tokio::spawn(async move { (i, store.complete_event(&e, &commit, T0).await.unwrap()) })
         })
@@ -126,6 +127,7 @@ pub(super) async fn stale_state_version_applies_nothing(store: Arc<dyn Store>) {
             add_to: strings(&["pending:lisi"]),
             ..case("BA2026-1", Some("{\"n\":1}"), &["created"])
         }],
+        ..Default::default()
     };
     assert_eq!(
         store.complete_event(&e, &stale, T0 + 2).await.unwrap(),
@@ -177,6 +179,7 @@ pub(super) async fn second_completion_applies_nothing(store: Arc<dyn Store>) {
             add_to: strings(&["ix"]),
             ..case("K", Some("b1"), &["h1"])
         }],
+        ..Default::default()
     };
     assert_eq!(
         store.complete_event(&e, &first, T0).await.unwrap(),
@@ -190,6 +193,7 @@ pub(super) async fn second_completion_applies_nothing(store: Arc<dyn Store>) {
             expected_version: Some(1),
             ..case("K", Some("b2"), &["h2"])
         }],
+        ..Default::default()
     };
     assert_eq!(
         store.complete_event(&e, &second, T0 + 1).await.unwrap(),

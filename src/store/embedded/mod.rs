@@ -7,6 +7,7 @@
 //! Expiring rows (dedupe keys, done markers, locks, tokens, conversation states) carry an
 //! `expires_at` that is checked on read; expired dedupe, done and state rows are swept now and
 //! then. Cases, their history and indexes, and number series never expire ([`records`]).
+//! Durable timers are an indexed table ([`timers`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -19,11 +20,12 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, Transaction, params};
 use super::{
     CachedToken, CaseRecord, ClaimedEvent, ClaimedOutbox, Commit, CommitOutcome, DeadLetter,
     Enqueue, FailOutcome, LockToken, NewEvent, QueueStats, RateDecision, Store, StoreError,
-    StoreResult, VersionedState, random_token,
+    StoreResult, Timer, VersionedState, random_token,
 };
 
 mod outbox;
 mod records;
+mod timers;
 mod writer;
 
 use writer::Writer;
@@ -158,6 +160,41 @@ fn sweep(tx: &Transaction<'_>, now_ms: i64) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Queues `event` unless `key` was seen within its window (the body of
+/// [`Store::dedupe_and_enqueue`], shared with firing timers).
+fn enqueue_in(
+    tx: &Transaction<'_>,
+    key: &str,
+    ttl_ms: i64,
+    event: &NewEvent,
+    now_ms: i64,
+) -> rusqlite::Result<Enqueue> {
+    let seen: Option<i64> = tx
+        .query_row(
+            "SELECT event_id FROM dedupe WHERE key = ?1 AND expires_at > ?2",
+            params![key, now_ms],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(id) = seen {
+        return Ok(Enqueue::Duplicate {
+            event_id: id as u64,
+        });
+    }
+    tx.execute(
+        "INSERT INTO events (conversation, payload) VALUES (?1, ?2)",
+        params![event.conversation, event.payload],
+    )?;
+    let id = tx.last_insert_rowid();
+    tx.execute(
+        "INSERT OR REPLACE INTO dedupe (key, event_id, expires_at) VALUES (?1, ?2, ?3)",
+        params![key, id, now_ms.saturating_add(ttl_ms)],
+    )?;
+    Ok(Enqueue::Accepted {
+        event_id: id as u64,
+    })
+}
+
 #[async_trait]
 impl Store for EmbeddedStore {
     async fn dedupe_and_enqueue(
@@ -177,30 +214,7 @@ impl Store for EmbeddedStore {
             if sweep_now {
                 sweep(tx, now_ms)?;
             }
-            let seen: Option<i64> = tx
-                .query_row(
-                    "SELECT event_id FROM dedupe WHERE key = ?1 AND expires_at > ?2",
-                    params![key, now_ms],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if let Some(id) = seen {
-                return Ok(Enqueue::Duplicate {
-                    event_id: id as u64,
-                });
-            }
-            tx.execute(
-                "INSERT INTO events (conversation, payload) VALUES (?1, ?2)",
-                params![event.conversation, event.payload],
-            )?;
-            let id = tx.last_insert_rowid();
-            tx.execute(
-                "INSERT OR REPLACE INTO dedupe (key, event_id, expires_at) VALUES (?1, ?2, ?3)",
-                params![key, id, now_ms.saturating_add(ms(ttl))],
-            )?;
-            Ok(Enqueue::Accepted {
-                event_id: id as u64,
-            })
+            enqueue_in(tx, &key, ms(ttl), &event, now_ms)
         })
         .await
     }
@@ -463,5 +477,33 @@ impl Store for EmbeddedStore {
 
     async fn ping(&self) -> StoreResult<()> {
         self.tx(|tx| tx.query_row("SELECT 1", [], |_| Ok(()))).await
+    }
+
+    async fn schedule_timer(&self, timer: &Timer) -> StoreResult<()> {
+        let timer = timer.clone();
+        self.tx(move |tx| timers::schedule(tx, &timer)).await
+    }
+
+    async fn cancel_timer(&self, id: &str) -> StoreResult<bool> {
+        let id = id.to_owned();
+        self.tx(move |tx| timers::cancel(tx, &id)).await
+    }
+
+    async fn fire_due_timers(
+        &self,
+        now_ms: i64,
+        limit: usize,
+        dedupe_ttl: Duration,
+    ) -> StoreResult<Vec<String>> {
+        if limit == 0 {
+            return Ok(vec![]);
+        }
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.tx(move |tx| timers::fire_due(tx, now_ms, limit, ms(dedupe_ttl)))
+            .await
+    }
+
+    async fn pending_timers(&self) -> StoreResult<u64> {
+        self.tx(timers::pending).await
     }
 }

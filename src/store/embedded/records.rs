@@ -95,6 +95,7 @@ pub(super) fn complete_event(
     for item in &commit.outbox {
         insert.execute(params![item.channel, item.payload, now_ms])?;
     }
+    super::timers::apply_commit(tx, &commit.cancel_timers, &commit.timers)?;
     tx.execute("DELETE FROM events WHERE id = ?1", [id])?;
     tx.execute(
         "INSERT OR REPLACE INTO done (event_id, expires_at) VALUES (?1, ?2)",

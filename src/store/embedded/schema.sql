@@ -117,3 +117,12 @@ CREATE TABLE IF NOT EXISTS number_series (
     series TEXT PRIMARY KEY,
     last   INTEGER NOT NULL
 ) WITHOUT ROWID;
+
+-- Pending durable timers; fired in (due_at, id) order, the order of the Redis ZSET.
+CREATE TABLE IF NOT EXISTS timers (
+    id           TEXT PRIMARY KEY,
+    due_at       INTEGER NOT NULL,
+    conversation TEXT NOT NULL,
+    payload      TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS timers_due ON timers (due_at, id);

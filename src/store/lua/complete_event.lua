@@ -2,7 +2,8 @@
 -- items, done marker, pop it, release and re-ready the conversation.
 -- KEYS[1] done marker, KEYS[2] event hash, KEYS[3] conversation list, KEYS[4] ready zset,
 -- KEYS[5] leased zset, KEYS[6] event count, KEYS[7] outbox id counter, KEYS[8] outbox due zset,
--- KEYS[9] conversation state hash, KEYS[10] case index position counter
+-- KEYS[9] conversation state hash, KEYS[10] case index position counter, KEYS[11] timer due
+-- zset, KEYS[12] timer data hash
 -- ARGV[1] event id, ARGV[2] conversation, ARGV[3] now_ms, ARGV[4] done marker ttl ms,
 -- ARGV[5] outbox item prefix ({pipe}), ARGV[6] bare '<prefix>:{pipe}:' (case keys are built
 -- from it, see keys.rs), ARGV[7] state ttl ms, then a flat record from ARGV[8] on:
@@ -11,6 +12,7 @@
 --   outbox: n, then n (channel, payload) pairs
 --   cases:  n, then per case: number, '1' body | '0', n history entries..., n removed
 --           indexes..., n added indexes...
+--   timers: n cancelled, then n ids; n scheduled, then n (id, due_ms, encoded data) triples
 -- A case's version is `case-v:<number>`; a body without it (written before versions existed)
 -- counts as version 1, no body as version 0.
 -- Returns 1 committed, 0 already done or unknown (nothing changed), -1 state or case version
@@ -92,6 +94,17 @@ for _ = 1, tonumber(take()) do
       redis.call('ZADD', index, redis.call('INCR', KEYS[10]), number)
     end
   end
+end
+
+for _ = 1, tonumber(take()) do
+  local id = take()
+  redis.call('ZREM', KEYS[11], id)
+  redis.call('HDEL', KEYS[12], id)
+end
+for _ = 1, tonumber(take()) do
+  local id, due, data = take(), take(), take()
+  redis.call('ZADD', KEYS[11], due, id)
+  redis.call('HSET', KEYS[12], id, data)
 end
 
 if redis.call('LINDEX', KEYS[3], 0) == ARGV[1] then

@@ -72,6 +72,8 @@ pub(super) async fn complete_event(
         .key(k.outbox_due())
         .key(k.state(&event.conversation))
         .key(k.case_index_seq())
+        .key(k.timer_due())
+        .key(k.timer_data())
         .arg(event.event_id)
         .arg(&event.conversation)
         .arg(now_ms)
@@ -80,6 +82,7 @@ pub(super) async fn complete_event(
         .arg(k.pipe_prefix())
         .arg(ms(CONVERSATION_STATE_TTL));
     push_commit(&mut inv, commit);
+    super::timers::push_commit_timers(&mut inv, &commit.cancel_timers, &commit.timers);
     let outcome: i64 = inv.invoke_async(&mut con.clone()).await.map_err(map_err)?;
     match outcome {
         1 => Ok(CommitOutcome::Committed),

@@ -6,8 +6,10 @@
 //! written here: the worker commits the result atomically with the event.
 
 mod approvals;
+mod duties;
 mod forms;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -67,6 +69,8 @@ pub struct Dispatcher {
     store: Arc<dyn Store>,
     scripts: Arc<Scripts>,
     directory: Arc<dyn Directory>,
+    /// Group robots' webhook keys by group name (secrets, from the environment).
+    robot_keys: Arc<HashMap<String, String>>,
 }
 
 /// What handling one event changes, built up by the handlers.
@@ -115,7 +119,14 @@ impl Dispatcher {
             store,
             scripts,
             directory,
+            robot_keys: Arc::default(),
         }
+    }
+
+    /// The webhook keys of the group robots named in bot.toml `[groups]`.
+    pub fn with_robot_keys(mut self, keys: HashMap<String, String>) -> Self {
+        self.robot_keys = Arc::new(keys);
+        self
     }
 
     /// What handling `inbound` changes. The caller commits it atomically with the event's
@@ -132,6 +143,12 @@ impl Dispatcher {
         let before = draft.conversation.clone();
         match &inbound.kind {
             InboundKind::TemplateCardEvent(tap) => self.card_tap(&mut draft, tap, now_ms).await?,
+            InboundKind::ChangeContact(change) => {
+                self.contact_change(&mut draft, change, now_ms).await?
+            }
+            InboundKind::Timer { job, due_ms, .. } => {
+                self.timer(&mut draft, job, *due_ms, now_ms).await?
+            }
             InboundKind::Text { content, .. } if draft.conversation.awaiting_reason.is_some() => {
                 self.reason(&mut draft, content, now_ms).await?
             }

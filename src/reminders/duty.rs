@@ -28,6 +28,9 @@ pub struct Duty {
     pub deadline: String,
     pub opened_at_ms: i64,
     pub done: bool,
+    /// The ids of its direct-message timers still pending, cancelled when it is done.
+    #[serde(default)]
+    pub timers: Vec<String>,
 }
 
 /// What a fired timer asks for.
@@ -35,7 +38,11 @@ pub struct Duty {
 #[serde(tag = "job", rename_all = "snake_case")]
 pub enum TimerJob {
     /// A direct-message rung of a duty's ladder (its `occurrence`-th firing, for repeats).
-    Rung { duty: String, rung: usize, occurrence: u32 },
+    Rung {
+        duty: String,
+        rung: usize,
+        occurrence: u32,
+    },
     /// The digest of every duty due in `group` at `slot_ms`.
     Digest { group: String, slot_ms: i64 },
 }

@@ -137,7 +137,13 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
         .iter()
         .map(|(name, g)| {
             let g = g.get_ref();
-            (name.clone(), super::GroupDef { title: g.title.clone(), appchat: g.appchat.clone() })
+            (
+                name.clone(),
+                super::GroupDef {
+                    title: g.title.clone(),
+                    appchat: g.appchat.clone(),
+                },
+            )
         })
         .collect::<BTreeMap<_, _>>();
     let duties = c.duties(&bot_src, &bot, &groups);
@@ -346,8 +352,9 @@ impl Compiler {
                     (Some(n), None) => Offset::WorkingDays(n),
                     (None, Some(h)) => Offset::Hours(h),
                     _ => {
-                        self.d
-                            .error(src.at(rung.span(), "a rung needs either `working_days` or `hours`"));
+                        self.d.error(
+                            src.at(rung.span(), "a rung needs either `working_days` or `hours`"),
+                        );
                         continue;
                     }
                 };
@@ -378,7 +385,13 @@ impl Compiler {
             }
             out.insert(
                 kind.clone(),
-                super::DutyDef { working_days: d.working_days, ladder: Ladder { urgent: d.urgent, rungs } },
+                super::DutyDef {
+                    working_days: d.working_days,
+                    ladder: Ladder {
+                        urgent: d.urgent,
+                        rungs,
+                    },
+                },
             );
         }
         out

@@ -57,7 +57,11 @@ pub enum InboundKind {
     TemplateCardEvent(CardEvent),
     ChangeContact(ContactChange),
     /// Not from WeCom: one of the bot's own timers fired (a reminder); `job` is its JSON.
-    Timer { id: String, job: String, due_ms: i64 },
+    Timer {
+        id: String,
+        job: String,
+        due_ms: i64,
+    },
     Unknown {
         msg_type: String,
         event: Option<String>,

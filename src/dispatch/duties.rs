@@ -1,0 +1,467 @@
+//! Duties: a contact change that removes an account's administrator or supervising leader
+//! opens a change-report duty for the account's unit (policy 5.1 note 3); its ladder's timers
+//! nudge the people due, the unit's leaders and, in a group digest with @mentions, the
+//! propaganda department; confirming the change report closes it and cancels its timers.
+
+use chrono::{DateTime, Utc};
+
+use super::{DispatchError, Dispatcher, Draft};
+use crate::engine::{Answer, Now};
+use crate::records::{self, Case};
+use crate::reminders::digest::{self, DigestItem};
+use crate::reminders::duty::{self, Duty, TimerJob};
+use crate::reminders::{self, Recipient};
+use crate::scripts::{DutyDef, tpl};
+use crate::store::{CaseWrite, Timer};
+use crate::wecom::api::{MessageBody, Outbound};
+use crate::wecom::message::{ContactChange, Inbound, InboundKind};
+
+/// The duty kind a departed administrator or leader opens.
+const CHANGE_REPORT: &str = "change_report";
+/// WeCom's limit for a robot's markdown message.
+const ROBOT_MARKDOWN_BYTES: usize = 4096;
+
+fn ms(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+fn day(date: chrono::NaiveDate) -> String {
+    date.format("%Y-%m-%d").to_string()
+}
+
+impl Dispatcher {
+    /// A `change_contact` event: who left or moved, and which registered accounts name them.
+    pub(super) async fn contact_change(
+        &self,
+        draft: &mut Draft,
+        change: &ContactChange,
+        now_ms: i64,
+    ) -> Result<(), DispatchError> {
+        let (userid, departments, event) = match change {
+            ContactChange::DeleteUser { user_id } => (user_id.clone(), Vec::new(), "left"),
+            ContactChange::UpdateUser(fields) if !fields.departments.is_empty() => {
+                (fields.user_id.clone(), fields.departments.clone(), "moved")
+            }
+            _ => return Ok(()),
+        };
+        let Some(def) = self.scripts.duties.get(CHANGE_REPORT).cloned() else {
+            return Ok(());
+        };
+        for number in self.store.cases_in(records::REGISTER).await? {
+            let Some(loaded) = self.load_case(&number).await? else {
+                continue;
+            };
+            let account = loaded.case;
+            // A move counts only when the account's unit is a WeCom department the person left.
+            let left_unit = event == "left"
+                || account
+                    .unit
+                    .parse::<u64>()
+                    .is_ok_and(|unit| !departments.contains(&unit));
+            for role in ["admin", "leader"] {
+                let named = matches!(account.answers.get(role), Some(Answer::Member { userid: u, .. }) if *u == userid);
+                if named && left_unit {
+                    self.open_duty(draft, &def, &account, role, event, now_ms)
+                        .await?;
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn open_duty(
+        &self,
+        draft: &mut Draft,
+        def: &DutyDef,
+        account: &Case,
+        role: &str,
+        event: &str,
+        now_ms: i64,
+    ) -> Result<(), DispatchError> {
+        let Some(register_number) = account.register_number.clone() else {
+            return Ok(());
+        };
+        if !self
+            .store
+            .cases_in(&duty::open_index(&register_number))
+            .await?
+            .is_empty()
+        {
+            return Ok(()); // already being chased
+        }
+        let calendar = &self.scripts.calendar;
+        let today = calendar.date_at_ms(now_ms);
+        let deadline = calendar
+            .add_working_days(today, def.working_days as i32)
+            .date;
+        let series = format!("{}-{}", duty::DUTY_PREFIX, Now::shanghai(now_ms).today().y);
+        let number = format!("{series}-{:04}", self.store.next_number(&series).await?);
+        let person = match account.answers.get(role) {
+            Some(Answer::Member { name, .. }) => name.clone(),
+            _ => String::new(),
+        };
+        let account_name = self.account_name(account);
+        let mut duty = Duty {
+            number: number.clone(),
+            kind: CHANGE_REPORT.into(),
+            unit: account.unit.clone(),
+            unit_name: account.unit_name.clone(),
+            account: register_number.clone(),
+            account_name,
+            person,
+            role: role.into(),
+            event: event.into(),
+            due: self.directory.leaders_of(&account.unit).await?,
+            deadline: day(deadline),
+            opened_at_ms: now_ms,
+            done: false,
+            timers: Vec::new(),
+        };
+        tracing::info!(duty = %number, account = %register_number, "duty opened");
+        let opened = self.duty_text(&duty, "opened", false);
+        for person in duty.due.clone() {
+            draft.say(&person, opened.clone());
+        }
+        let now = DateTime::<Utc>::from_timestamp_millis(now_ms).unwrap_or_default();
+        let mut add_to = vec![duty::open_index(&register_number), "duties".to_owned()];
+        for (rung, at) in reminders::plan(
+            calendar,
+            &self.scripts.working_hours,
+            &def.ladder,
+            deadline,
+            now,
+        ) {
+            match &def.ladder.rungs[rung].group {
+                Some(group) => {
+                    add_to.push(duty::digest_index(group, ms(at)));
+                    self.schedule(
+                        draft,
+                        duty::digest_timer_id(group, ms(at)),
+                        ms(at),
+                        &TimerJob::Digest {
+                            group: group.clone(),
+                            slot_ms: ms(at),
+                        },
+                    );
+                }
+                None => {
+                    let id = duty::rung_timer_id(&number, rung, 0);
+                    duty.timers.push(id.clone());
+                    self.schedule(
+                        draft,
+                        id,
+                        ms(at),
+                        &TimerJob::Rung {
+                            duty: number.clone(),
+                            rung,
+                            occurrence: 0,
+                        },
+                    );
+                }
+            }
+        }
+        draft.write_case(CaseWrite {
+            number,
+            expected_version: Some(0),
+            body: Some(serde_json::to_string(&duty).expect("a duty serializes")),
+            add_to,
+            ..CaseWrite::default()
+        });
+        Ok(())
+    }
+
+    fn account_name(&self, account: &Case) -> String {
+        let Some(flow) = self.scripts.flows.get(&account.flow) else {
+            return String::new();
+        };
+        let texts = crate::approval::chain::Texts::new(&self.scripts, flow, account);
+        account
+            .answers
+            .get("account_name")
+            .map(|a| texts.answer(a))
+            .unwrap_or_default()
+    }
+
+    /// A timer for the pipeline: it fires as an event of its own conversation.
+    fn schedule(&self, draft: &mut Draft, id: String, due_ms: i64, job: &TimerJob) {
+        let conversation = match job {
+            TimerJob::Rung { duty, .. } => format!("duty:{duty}"),
+            TimerJob::Digest { group, .. } => format!("digest:{group}"),
+        };
+        let inbound = Inbound {
+            to_user: String::new(),
+            from_user: conversation.clone(),
+            create_time: due_ms / 1000,
+            agent_id: None,
+            kind: InboundKind::Timer {
+                id: id.clone(),
+                job: serde_json::to_string(job).expect("a job serializes"),
+                due_ms,
+            },
+        };
+        draft.commit.timers.push(Timer {
+            id,
+            due_ms,
+            conversation,
+            payload: serde_json::to_string(&inbound).expect("an event serializes"),
+        });
+    }
+
+    fn duty_text(&self, duty: &Duty, part: &str, overdue: bool) -> String {
+        let vars = minijinja::context! {
+            unit => &duty.unit_name, account => &duty.account_name, person => &duty.person,
+            role => &duty.role, event => &duty.event, deadline => &duty.deadline, overdue => overdue,
+        };
+        self.scripts.render(&tpl::duty(&duty.kind, part), &vars)
+    }
+
+    async fn load_duty(&self, number: &str) -> Result<Option<(Duty, u64)>, DispatchError> {
+        let Some(record) = self.store.get_case(number).await? else {
+            return Ok(None);
+        };
+        Ok(serde_json::from_str(&record.body)
+            .ok()
+            .map(|d| (d, record.version)))
+    }
+
+    /// A fired timer.
+    pub(super) async fn timer(
+        &self,
+        draft: &mut Draft,
+        job: &str,
+        due_ms: i64,
+        now_ms: i64,
+    ) -> Result<(), DispatchError> {
+        match serde_json::from_str::<TimerJob>(job) {
+            Ok(TimerJob::Rung {
+                duty,
+                rung,
+                occurrence,
+            }) => {
+                self.rung(draft, &duty, rung, occurrence, due_ms, now_ms)
+                    .await
+            }
+            Ok(TimerJob::Digest { group, slot_ms }) => {
+                self.digest(draft, &group, slot_ms, now_ms).await
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "unreadable timer job dropped");
+                Ok(())
+            }
+        }
+    }
+
+    async fn recipients(
+        &self,
+        duty: &Duty,
+        to: &[Recipient],
+    ) -> Result<Vec<String>, DispatchError> {
+        let mut people = Vec::new();
+        for who in to {
+            let found = match who {
+                Recipient::Due => duty.due.clone(),
+                Recipient::UnitLeader => self.directory.leaders_of(&duty.unit).await?,
+                Recipient::Propaganda => self.directory.role_members("propaganda").await?,
+            };
+            for p in found {
+                if !people.contains(&p) {
+                    people.push(p);
+                }
+            }
+        }
+        Ok(people)
+    }
+
+    fn overdue(&self, duty: &Duty, now_ms: i64) -> bool {
+        day(self.scripts.calendar.date_at_ms(now_ms)) > duty.deadline
+    }
+
+    async fn rung(
+        &self,
+        draft: &mut Draft,
+        number: &str,
+        rung: usize,
+        occurrence: u32,
+        due_ms: i64,
+        now_ms: i64,
+    ) -> Result<(), DispatchError> {
+        let Some((mut duty, version)) = self.load_duty(number).await? else {
+            return Ok(());
+        };
+        let Some(def) = self.scripts.duties.get(&duty.kind).cloned() else {
+            return Ok(());
+        };
+        let Some(step) = def.ladder.rungs.get(rung) else {
+            return Ok(());
+        };
+        if duty.done {
+            return Ok(());
+        }
+        let text = self.duty_text(&duty, "nudge", self.overdue(&duty, now_ms));
+        for person in self.recipients(&duty, &step.to).await? {
+            draft.say(&person, text.clone());
+        }
+        duty.timers
+            .retain(|t| *t != duty::rung_timer_id(number, rung, occurrence));
+        let fired = DateTime::<Utc>::from_timestamp_millis(due_ms).unwrap_or_default();
+        if let Some(next) = reminders::repeat_time(
+            &self.scripts.calendar,
+            &self.scripts.working_hours,
+            step,
+            fired,
+        ) {
+            let id = duty::rung_timer_id(number, rung, occurrence + 1);
+            duty.timers.push(id.clone());
+            self.schedule(
+                draft,
+                id,
+                ms(next),
+                &TimerJob::Rung {
+                    duty: number.to_owned(),
+                    rung,
+                    occurrence: occurrence + 1,
+                },
+            );
+        }
+        draft.write_case(CaseWrite {
+            number: number.to_owned(),
+            expected_version: Some(version),
+            body: Some(serde_json::to_string(&duty).expect("a duty serializes")),
+            ..CaseWrite::default()
+        });
+        Ok(())
+    }
+
+    /// Every open duty due in `group` now, as one digest (split only past WeCom's size limit).
+    async fn digest(
+        &self,
+        draft: &mut Draft,
+        group: &str,
+        slot_ms: i64,
+        now_ms: i64,
+    ) -> Result<(), DispatchError> {
+        let mut items = Vec::new();
+        let mut kind = None;
+        for number in self
+            .store
+            .cases_in(&duty::digest_index(group, slot_ms))
+            .await?
+        {
+            let Some((duty, _)) = self.load_duty(&number).await? else {
+                continue;
+            };
+            if duty.done {
+                continue;
+            }
+            let mut names = Vec::new();
+            for p in &duty.due {
+                names.push(self.name_of(p).await?);
+            }
+            let vars = minijinja::context! {
+                unit => &duty.unit_name, account => &duty.account_name, deadline => &duty.deadline,
+                names => names.join("、"), overdue => self.overdue(&duty, now_ms),
+            };
+            items.push(DigestItem {
+                unit: duty.unit_name.clone(),
+                line: self
+                    .scripts
+                    .render(&tpl::duty(&duty.kind, "digest_item"), &vars),
+                mention: duty.due.clone(),
+            });
+            // Repeating rungs of this group chase the duty again later.
+            if let Some(def) = self.scripts.duties.get(&duty.kind)
+                && let Some(step) = def
+                    .ladder
+                    .rungs
+                    .iter()
+                    .find(|r| r.group.as_deref() == Some(group))
+            {
+                let fired = DateTime::<Utc>::from_timestamp_millis(slot_ms).unwrap_or_default();
+                if let Some(next) = reminders::repeat_time(
+                    &self.scripts.calendar,
+                    &self.scripts.working_hours,
+                    step,
+                    fired,
+                ) {
+                    draft.write_case(CaseWrite {
+                        number: duty.number.clone(),
+                        add_to: vec![duty::digest_index(group, ms(next))],
+                        ..CaseWrite::default()
+                    });
+                    self.schedule(
+                        draft,
+                        duty::digest_timer_id(group, ms(next)),
+                        ms(next),
+                        &TimerJob::Digest {
+                            group: group.to_owned(),
+                            slot_ms: ms(next),
+                        },
+                    );
+                }
+            }
+            kind.get_or_insert(duty.kind.clone());
+        }
+        let Some(kind) = kind else { return Ok(()) };
+        let header = self.scripts.render(
+            &tpl::duty(&kind, "digest_header"),
+            &minijinja::Value::UNDEFINED,
+        );
+        let heading = |unit: &str| {
+            self.scripts.render(
+                &tpl::duty(&kind, "digest_unit"),
+                &minijinja::context! { unit => unit },
+            )
+        };
+        for part in digest::build(&header, heading, &items, ROBOT_MARKDOWN_BYTES) {
+            let body = MessageBody::Markdown {
+                content: part.content,
+            };
+            let message = match self
+                .scripts
+                .groups
+                .get(group)
+                .and_then(|g| g.appchat.clone())
+            {
+                Some(chat_id) => Outbound::AppChat { chat_id, body },
+                None => match self.robot_keys.get(group) {
+                    Some(key) => Outbound::Robot {
+                        webhook_key: key.clone(),
+                        body,
+                        mentioned: part.mention,
+                    },
+                    None => {
+                        tracing::warn!(%group, "no webhook key for this group robot (set FLOWBOT_ROBOT_<NAME>); digest not sent");
+                        continue;
+                    }
+                },
+            };
+            draft.send(message);
+        }
+        Ok(())
+    }
+
+    /// A confirmed change report for `account` closes its open duty and cancels its timers.
+    pub(super) async fn close_duty(
+        &self,
+        draft: &mut Draft,
+        account: &str,
+    ) -> Result<(), DispatchError> {
+        for number in self.store.cases_in(&duty::open_index(account)).await? {
+            let Some((mut duty, version)) = self.load_duty(&number).await? else {
+                continue;
+            };
+            duty.done = true;
+            draft.commit.cancel_timers.append(&mut duty.timers);
+            tracing::info!(duty = %number, "duty done");
+            draft.write_case(CaseWrite {
+                number: number.clone(),
+                expected_version: Some(version),
+                body: Some(serde_json::to_string(&duty).expect("a duty serializes")),
+                remove_from: vec![duty::open_index(account)],
+                ..CaseWrite::default()
+            });
+        }
+        Ok(())
+    }
+}

@@ -114,6 +114,7 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
         s.zip(e)
     });
     let (time_zone, working_hours, calendar) = c.calendar(dir, &bot_src, bot.calendar.as_ref());
+    let export = bot.export.as_ref().map(|x| c.export(&bot_src, x, &flows));
 
     if !c.d.errors.is_empty() {
         return Err(c.d.errors);
@@ -131,6 +132,7 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
         time_zone,
         working_hours,
         calendar,
+        export,
         templates: c.env,
     };
     Ok((scripts, c.d.warnings))

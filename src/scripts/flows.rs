@@ -81,6 +81,13 @@ impl Compiler {
                 example: f.example.get_ref().clone(),
             });
         }
+        let form = self.flow_form(
+            src,
+            raw.form.as_ref(),
+            raw.title.get_ref(),
+            &fields,
+            approval.len(),
+        );
         (self.d.errors.len() == before).then(|| FlowDef {
             id,
             title: raw.title.into_inner(),
@@ -94,6 +101,7 @@ impl Compiler {
                 .collect(),
             registers_account: raw.registers_account,
             fields,
+            form,
         })
     }
 

@@ -6,6 +6,7 @@
 mod calendar_settings;
 mod compile;
 pub mod diagnostics;
+mod export_settings;
 mod flows;
 pub mod model;
 
@@ -15,6 +16,7 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 pub use diagnostics::Diagnostic;
+pub use export_settings::{ExportTexts, FormLayout, FormRow, PrintTexts};
 use minijinja::Value;
 
 use crate::calendar::{Calendar, WorkingHours};
@@ -45,6 +47,8 @@ pub struct Scripts {
     pub working_hours: WorkingHours,
     /// Holidays and make-up days from `calendar/cn-YYYY.toml`, in [`Scripts::time_zone`].
     pub calendar: Calendar,
+    /// `[export]`: headers and words of `flowbot export` and `flowbot form`, if configured.
+    pub export: Option<ExportTexts>,
     templates: minijinja::Environment<'static>,
 }
 
@@ -88,6 +92,8 @@ pub struct FlowDef {
     /// On final approval the case enters the account register.
     pub registers_account: bool,
     pub fields: Vec<FieldDef>,
+    /// The printed form's layout (`[form]`; by default one row per field, titled as the flow).
+    pub form: FormLayout,
 }
 
 impl FlowDef {
@@ -195,6 +201,10 @@ pub mod tpl {
     pub fn approval(key: &str) -> String {
         format!("a.{key}")
     }
+    /// An `[export]` template: `approver`, `approved_on`, `date`.
+    pub fn export(key: &str) -> String {
+        format!("x.{key}")
+    }
     /// A field template: `prompt`, `when`, `invalid`, `other`.
     pub fn field(flow: &str, field: &str, part: &str) -> String {
         format!("f.{flow}.{field}.{part}")
@@ -218,6 +228,14 @@ impl Scripts {
                 .unwrap_or_else(|_| t.source().to_owned())
                 .trim()
                 .to_owned(),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// [`Scripts::render`] keeping leading and trailing blanks (e.g. room left on paper).
+    pub fn render_untrimmed(&self, name: &str, ctx: &Value) -> String {
+        match self.templates.get_template(name) {
+            Ok(t) => t.render(ctx).unwrap_or_else(|_| t.source().to_owned()),
             Err(_) => String::new(),
         }
     }

@@ -148,7 +148,17 @@ impl Application {
         let new_outbox = sender
             .as_ref()
             .map_or_else(|| Arc::new(Notify::new()), OutboxSender::notifier);
-        let dispatcher = Dispatcher::new(store.clone(), scripts.clone(), directory);
+        let mut robot_keys = settings.robot_keys.clone();
+        if simulated {
+            // The simulator's robots accept any key: give every group one so its digests show.
+            for group in scripts.groups.keys() {
+                robot_keys
+                    .entry(group.clone())
+                    .or_insert_with(|| format!("sim-{group}"));
+            }
+        }
+        let dispatcher =
+            Dispatcher::new(store.clone(), scripts.clone(), directory).with_robot_keys(robot_keys);
         let workers = (0..settings.workers)
             .map(|_| {
                 Worker::new(

@@ -113,6 +113,9 @@ pub struct Settings {
     pub pacing: Pacing,
     /// `FLOWBOT_DIRECTORY`; default `wecom` with credentials, else `static`.
     pub directory: DirectorySource,
+    /// `FLOWBOT_ROBOT_<NAME>`: the webhook key of the group robot named `<name>` in bot.toml
+    /// `[groups]` (secrets, kept out of bot-scripts).
+    pub robot_keys: HashMap<String, String>,
     /// `FLOWBOT_PROPAGANDA_USERS`: userids that hold the propaganda role instead of the members
     /// of the unit named in bot.toml (tests, small deployments).
     pub propaganda_users: Vec<String>,
@@ -143,6 +146,7 @@ impl Settings {
             propaganda_users: Vec::new(),
             simulator: SimulatorSetting::Off,
             simulator_public: false,
+            robot_keys: HashMap::new(),
         }
     }
 
@@ -151,7 +155,14 @@ impl Settings {
     pub fn load() -> Result<Self, ConfigError> {
         let path = std::env::var("FLOWBOT_CONFIG").ok();
         let file = read_config_file(path.as_deref().unwrap_or("flowbot.toml"), path.is_some())?;
-        Self::from_lookup(|key| std::env::var(key).ok().or_else(|| file.get(key).cloned()))
+        let mut settings =
+            Self::from_lookup(|key| std::env::var(key).ok().or_else(|| file.get(key).cloned()))?;
+        let robots = file
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .chain(std::env::vars());
+        settings.robot_keys = robot_keys(robots);
+        Ok(settings)
     }
 
     /// Builds settings from a key lookup (the environment, a file, or a test's map).
@@ -215,6 +226,15 @@ impl Settings {
         }
         Ok(s)
     }
+}
+
+/// `FLOWBOT_ROBOT_XCB=key` → `xcb → key`.
+fn robot_keys(vars: impl Iterator<Item = (String, String)>) -> HashMap<String, String> {
+    vars.filter_map(|(k, v)| {
+        let name = k.strip_prefix("FLOWBOT_ROBOT_")?.to_lowercase();
+        (!v.trim().is_empty()).then(|| (name, v.trim().to_owned()))
+    })
+    .collect()
 }
 
 fn read_credentials(

@@ -1,11 +1,16 @@
 //! The `flowbot` command: `serve` (default), `check`, `bench` (load generator), `dead-letters`,
-//! `workdays` (working-day deadlines on the holiday calendar).
+//! `workdays` (working-day deadlines on the holiday calendar), `export` (the register or every
+//! case as CSV/XLSX) and `form` (the printable 登记表 of a case).
 
+use std::path::PathBuf;
+
+use anyhow::Context;
 use chrono::NaiveDate;
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use flowbot::app::{self, Application};
 use flowbot::config::Settings;
 use flowbot::loadgen::{self, LoadConfig};
+use flowbot::records::files;
 
 #[derive(Parser)]
 #[command(
@@ -41,6 +46,38 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
+    /// Export the account register or every case for the propaganda department (Chinese
+    /// headers, times in the company's time zone). With the embedded store, stop the bot first.
+    Export {
+        #[arg(long, value_enum)]
+        what: ExportWhat,
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Write the filled 登记表 of a case as a printable HTML page (two copies, A4).
+    Form {
+        /// The case number (备案编号), e.g. BA-2026-0001.
+        number: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportWhat {
+    /// One row per registered account.
+    Register,
+    /// One row per case.
+    Cases,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    /// UTF-8 with a BOM (opens in Excel), RFC 4180 quoting.
+    Csv,
+    Xlsx,
 }
 
 #[derive(Subcommand)]
@@ -69,6 +106,30 @@ fn workdays(settings: &Settings, command: Workdays) -> anyhow::Result<()> {
         Workdays::Explain { date, n } => println!("{}", calendar.explain(date, n)),
     }
     Ok(())
+}
+
+/// The store and the compiled scripts, for the commands that read the records.
+async fn open_records(
+    settings: &Settings,
+) -> anyhow::Result<(
+    std::sync::Arc<dyn flowbot::store::Store>,
+    flowbot::scripts::Scripts,
+)> {
+    let scripts = flowbot::scripts::Scripts::load(&settings.scripts_dir)
+        .with_context(|| format!("loading {}", settings.scripts_dir.display()))?;
+    let store = match app::open_store(settings).await {
+        Ok(store) => store,
+        Err(e) if settings.redis_url.is_none() && format!("{e:#}").contains("in use") => {
+            anyhow::bail!(
+                "{e:#}\n\nThe running bot holds the embedded store's file lock, so the records \
+                 cannot be read while it runs: stop the bot (flowbot serve), run this command, \
+                 then start the bot again; or use Redis (REDIS_URL), which export reads while \
+                 the bot runs."
+            )
+        }
+        Err(e) => return Err(e),
+    };
+    Ok((store, scripts))
 }
 
 fn init_logging() {
@@ -120,6 +181,26 @@ async fn main() -> anyhow::Result<()> {
             let config = LoadConfig::from_args(args, &settings)?;
             let report = loadgen::run(config).await?;
             println!("{report}");
+            Ok(())
+        }
+        Command::Export { what, format, out } => {
+            let (store, scripts) = open_records(&settings).await?;
+            let what = match what {
+                ExportWhat::Register => files::What::Register,
+                ExportWhat::Cases => files::What::Cases,
+            };
+            let format = match format {
+                ExportFormat::Csv => files::FileFormat::Csv,
+                ExportFormat::Xlsx => files::FileFormat::Xlsx,
+            };
+            let rows = files::export(store.as_ref(), &scripts, what, format, &out).await?;
+            println!("{}: {rows} rows", out.display());
+            Ok(())
+        }
+        Command::Form { number, out } => {
+            let (store, scripts) = open_records(&settings).await?;
+            files::form(store.as_ref(), &scripts, &number, &out).await?;
+            println!("{}", out.display());
             Ok(())
         }
         Command::DeadLetters { limit } => {

@@ -72,7 +72,7 @@ async fn a_late_change_is_marked_late_and_updates_the_register(backend: Backend)
     assert_eq!(report["late"], true);
     assert!(report["due_date"].as_str().unwrap() < days_ago(0).as_str());
 
-    approve_card(&bot, "chenjing", "rc-confirm").await;
+    approve_card(&bot, "chenjing", "BG-", "rc-confirm").await;
     assert!(bot.wait_for_text("zhangsan", "确认，办理完毕", WAIT).await);
     let mut updated = false;
     for _ in 0..100 {

@@ -232,6 +232,7 @@ impl Dispatcher {
                 None => case.answers.0.push((to.clone(), new.clone())),
             }
         }
+        self.close_duty(draft, register_number).await?;
         let history = records::history(
             now_ms,
             &draft.user,

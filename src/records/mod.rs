@@ -1,7 +1,12 @@
 //! Cases as stored: a filed form with its number, unit, applicant, answers and approval chain,
 //! plus an append-only history; approved registrations form the account register. Pure data and
 //! the store writes that record them; the store keeps them forever (business records never
-//! expire).
+//! expire). [`export`] and [`form`] turn them into the propaganda department's spreadsheets and
+//! the printed 登记表; [`files`] loads and writes those.
+
+pub mod export;
+pub mod files;
+pub mod form;
 
 use serde::{Deserialize, Serialize};
 

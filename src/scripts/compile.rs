@@ -147,6 +147,7 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
         })
         .collect::<BTreeMap<_, _>>();
     let duties = c.duties(&bot_src, &bot, &groups);
+    let export = bot.export.as_ref().map(|x| c.export(&bot_src, x, &flows));
 
     if !c.d.errors.is_empty() {
         return Err(c.d.errors);
@@ -166,6 +167,7 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
         calendar,
         groups,
         duties,
+        export,
         templates: c.env,
     };
     Ok((scripts, c.d.warnings))

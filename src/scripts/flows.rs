@@ -82,6 +82,13 @@ impl Compiler {
                 example: f.example.get_ref().clone(),
             });
         }
+        let form = self.flow_form(
+            src,
+            raw.form.as_ref(),
+            raw.title.get_ref(),
+            &fields,
+            approval.len(),
+        );
         (self.d.errors.len() == before).then(|| FlowDef {
             id,
             title: raw.title.into_inner(),
@@ -97,6 +104,7 @@ impl Compiler {
             deadline,
             register_updates,
             fields,
+            form,
         })
     }
 

@@ -6,6 +6,7 @@
 mod calendar_settings;
 mod compile;
 pub mod diagnostics;
+mod export_settings;
 mod flows;
 pub mod model;
 
@@ -15,6 +16,7 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 pub use diagnostics::Diagnostic;
+pub use export_settings::{ExportTexts, FormLayout, FormRow, PrintTexts};
 use minijinja::Value;
 
 use crate::calendar::{Calendar, WorkingHours};
@@ -49,6 +51,8 @@ pub struct Scripts {
     pub groups: BTreeMap<String, GroupDef>,
     /// Duties by kind, with their ladders.
     pub duties: BTreeMap<String, DutyDef>,
+    /// `[export]`: headers and words of `flowbot export` and `flowbot form`, if configured.
+    pub export: Option<ExportTexts>,
     templates: minijinja::Environment<'static>,
 }
 
@@ -112,6 +116,8 @@ pub struct FlowDef {
     /// This flow's field → the registration field it replaces on final approval.
     pub register_updates: Vec<(String, String)>,
     pub fields: Vec<FieldDef>,
+    /// The printed form's layout (`[form]`; by default one row per field, titled as the flow).
+    pub form: FormLayout,
 }
 
 impl FlowDef {
@@ -230,6 +236,10 @@ pub mod tpl {
     pub fn approval(key: &str) -> String {
         format!("a.{key}")
     }
+    /// An `[export]` template: `approver`, `approved_on`, `date`.
+    pub fn export(key: &str) -> String {
+        format!("x.{key}")
+    }
     /// A field template: `prompt`, `when`, `invalid`, `other`.
     pub fn field(flow: &str, field: &str, part: &str) -> String {
         format!("f.{flow}.{field}.{part}")
@@ -253,6 +263,14 @@ impl Scripts {
                 .unwrap_or_else(|_| t.source().to_owned())
                 .trim()
                 .to_owned(),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// [`Scripts::render`] keeping leading and trailing blanks (e.g. room left on paper).
+    pub fn render_untrimmed(&self, name: &str, ctx: &Value) -> String {
+        match self.templates.get_template(name) {
+            Ok(t) => t.render(ctx).unwrap_or_else(|_| t.source().to_owned()),
             Err(_) => String::new(),
         }
     }

@@ -34,6 +34,10 @@ pub struct RawBot {
     /// Duties the bot chases, with their reminder ladders (`[duties.<kind>]`).
     #[serde(default)]
     pub duties: BTreeMap<String, Spanned<RawDuty>>,
+    /// `flowbot export` column headers and the printed form's words (`[export]`, optional: only
+    /// those two commands need it).
+    #[serde(default)]
+    pub export: Option<RawExport>,
 }
 
 /// A group chat the bot posts nudges to.
@@ -82,6 +86,54 @@ pub struct RawRung {
     pub group: Option<Spanned<String>>,
     #[serde(default)]
     pub repeat_every: Option<u32>,
+    /// `flowbot export` column headers and the printed form's words (`[export]`, optional: only
+    /// those two commands need it).
+    #[serde(default)]
+    pub export: Option<RawExport>,
+}
+
+/// `[export]`: the headers of the fixed columns of `flowbot export` (answer columns are headed
+/// by the flows' field labels) and, in `[export.form]`, the words of the printed form.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExport {
+    pub register_sheet: Spanned<String>,
+    pub cases_sheet: Spanned<String>,
+    pub register_number: Spanned<String>,
+    pub case_number: Spanned<String>,
+    pub flow: Spanned<String>,
+    pub unit: Spanned<String>,
+    pub applicant: Spanned<String>,
+    pub status: Spanned<String>,
+    pub current_step: Spanned<String>,
+    pub submitted_at: Spanned<String>,
+    pub decided_at: Spanned<String>,
+    pub registered_at: Spanned<String>,
+    /// Template over `step` (an approval step's label): the column of who approved it.
+    pub approver: Spanned<String>,
+    /// Template over `step`: the column of the date it was approved.
+    pub approved_on: Spanned<String>,
+    /// The answers of a registration shown in the register, by field id, in column order.
+    pub register_fields: Spanned<Vec<String>>,
+    pub form: RawPrintForm,
+}
+
+/// `[export.form]`: the words of the printed form (`flowbot form`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPrintForm {
+    /// One label per printed copy, e.g. who keeps it.
+    pub copies: Spanned<Vec<String>>,
+    /// Before the approver's name in an opinion box (负责人签字).
+    pub signature: Spanned<String>,
+    /// Under the signature (加盖单位公章).
+    pub seal: Spanned<String>,
+    /// Template over `year`, `month`, `day`: a decision's date on paper.
+    pub date: Spanned<String>,
+    /// An opinion box whose step has not been decided yet.
+    pub undecided: Spanned<String>,
+    /// The heading of the notes under the table (备注).
+    pub notes: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -237,6 +289,9 @@ pub struct RawFlow {
     #[serde(default)]
     pub no_unit: Option<Spanned<String>>,
     pub submitted: Spanned<String>,
+    /// The layout of the printed form (`flowbot form`), like the paper form.
+    #[serde(default)]
+    pub form: Option<RawFlowForm>,
     pub fields: Vec<Spanned<RawField>>,
 }
 
@@ -248,6 +303,29 @@ pub struct RawDeadline {
     pub working_days: u32,
     /// Said when the form is filed: `changed_on`, `deadline`, `late` are available.
     pub note: Spanned<String>,
+}
+
+/// A flow's `[form]`: the printed form's title, its rows of fields, the heading of each approval
+/// step's opinion box and the notes. Fields not placed in a row get a row of their own.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFlowForm {
+    pub title: Spanned<String>,
+    /// One heading per approval step, in chain order (default: the step's label).
+    #[serde(default)]
+    pub opinions: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    pub notes: Option<Spanned<String>>,
+    pub rows: Vec<RawFormRow>,
+}
+
+/// One row of the printed form: an optional group label and the fields side by side.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFormRow {
+    #[serde(default)]
+    pub group: Option<String>,
+    pub fields: Spanned<Vec<String>>,
 }
 
 /// One step of an approval chain: who decides (a role, or named userids) and how.

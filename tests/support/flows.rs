@@ -62,22 +62,30 @@ pub async fn case_json(bot: &TestBot, number: &str) -> serde_json::Value {
     serde_json::from_str(&record.body).unwrap()
 }
 
-/// `user` taps 同意 on the newest approval card they received.
-pub async fn approve_card(bot: &TestBot, user: &str, response_code: &str) {
-    let u = user.to_owned();
-    bot.fake
-        .wait_until(
-            move |f| {
-                f.sent_to(&u)
-                    .iter()
-                    .any(|m| m["msgtype"] == "template_card")
-            },
-            WAIT,
-        )
-        .await;
-    let (task, approve, _) = bot.last_card(user).expect("an approval card");
+/// `user` taps 同意 on their approval card for a case whose number starts with `number`.
+pub async fn approve_card(bot: &TestBot, user: &str, number: &str, response_code: &str) {
+    let (u, key) = (user.to_owned(), format!("approve:{number}"));
+    let card_for = move |f: &super::fake_wecom::FakeWeCom| {
+        f.sent_to(&u).into_iter().rev().find(|m| {
+            m["msgtype"] == "template_card"
+                && m["template_card"]["button_list"][0]["key"]
+                    .as_str()
+                    .is_some_and(|k| k.starts_with(&key))
+        })
+    };
+    let find = card_for.clone();
+    assert!(
+        bot.fake.wait_until(move |f| find(f).is_some(), WAIT).await,
+        "{user} has no card for {number}"
+    );
+    let card = card_for(&bot.fake).expect("the card");
+    let card = &card["template_card"];
+    let (task, approve) = (
+        card["task_id"].as_str().unwrap(),
+        card["button_list"][0]["key"].as_str().unwrap(),
+    );
     assert_eq!(
-        bot.post(&bot.tap(user, &approve, &task, response_code))
+        bot.post(&bot.tap(user, approve, task, response_code))
             .await
             .0,
         200
@@ -87,15 +95,8 @@ pub async fn approve_card(bot: &TestBot, user: &str, response_code: &str) {
 /// 张三's registration through both approvals; returns the case and register numbers.
 pub async fn register(bot: &TestBot) -> (String, String) {
     let number = file(bot).await;
-    approve_card(bot, "liuyang", "rc-leader").await;
-    let u = "chenjing";
-    bot.fake
-        .wait_until(
-            move |f| f.sent_to(u).iter().any(|m| m["msgtype"] == "template_card"),
-            WAIT,
-        )
-        .await;
-    approve_card(bot, "chenjing", "rc-xcb").await;
+    approve_card(bot, "liuyang", &number, "rc-leader").await;
+    approve_card(bot, "chenjing", &number, "rc-xcb").await;
     let register_number = format!("DJ-{}-0001", year());
     assert!(bot.wait_for_text("zhangsan", &register_number, WAIT).await);
     (number, register_number)

@@ -1,14 +1,15 @@
 //! End to end in a real browser: the bot in simulator mode (in-process, port 0, embedded store in
 //! a temp dir), headless Chromium driven through chromedriver with `fantoccini` (WebDriver). A
 //! staff member files a complete registration by typing in the console and sees the case number.
+//! (the approvals follow, below).
 //!
 //! Each step saves a screenshot under `target/console-screenshots/`. Without `/usr/bin/chromium`
 //! and `/usr/bin/chromedriver` the test prints a loud SKIPPED and passes, unless
 //! `BROWSER_REQUIRED` is set (`scripts/test` sets it when both exist); then it fails.
 //!
-//! The story continues once approvals exist: after [`file_registration`], add steps that switch
-//! to the unit leader (刘洋) and tap 同意, switch to 党委宣传部 (陈静) and tap 同意, switch back and
-//! see the register number; after [`jump_a_day`], see a reminder.
+//! The story goes on: the clock jumps a week ([`jump_a_week`]) and the unit leader (刘洋) finds a
+//! reminder card for the overdue approval, taps 同意; 党委宣传部 (陈静) taps 同意; the applicant
+//! sees the register number.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -116,7 +117,20 @@ async fn run_story(story: &mut Story, console: &str) -> anyhow::Result<()> {
     story.shot("console").await?;
     let case = file_registration(story).await?;
     ensure!(case.starts_with("BA"), "case number {case}");
-    // The unit leader and then the propaganda department tap 同意 on their cards.
+    // A week passes: the unit leader's approval is overdue and the bot chases it with a fresh
+    // card (a reminder). Then the leader and the propaganda department tap 同意.
+    jump_a_week(story).await?;
+    story.choose("liuyang").await?;
+    let cards = format!("button[data-key='approve:{case}']");
+    let deadline = Instant::now() + STEP_TIMEOUT;
+    while story.client.find_all(Locator::Css(&cards)).await?.len() < 2 {
+        ensure!(
+            Instant::now() < deadline,
+            "no reminder card for the overdue approval"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    story.shot("reminder-card").await?;
     approve_as(story, "liuyang", &case).await?;
     approve_as(story, "chenjing", &case).await?;
     story.choose(APPLICANT).await?;
@@ -126,7 +140,6 @@ async fn run_story(story: &mut Story, console: &str) -> anyhow::Result<()> {
         "the register number: {registered}"
     );
     story.shot("registered").await?;
-    jump_a_day(story).await?;
     Ok(())
 }
 
@@ -160,26 +173,26 @@ async fn approve_as(story: &mut Story, userid: &str, case: &str) -> anyhow::Resu
     story.shot(&format!("{userid}-approved")).await
 }
 
-/// "+1 天" on the clock panel moves the bot's clock; the panel says so.
-async fn jump_a_day(story: &mut Story) -> anyhow::Result<()> {
+/// "+1 周" on the clock panel moves the bot's clock; the panel says so.
+async fn jump_a_week(story: &mut Story) -> anyhow::Result<()> {
     story
         .client
-        .find(Locator::Id("clock-day"))
+        .find(Locator::Id("clock-week"))
         .await?
         .click()
         .await?;
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let offset = story.text("#clock-offset").await?;
-        if offset.contains("24 小时") {
+        if offset.contains("168 小时") {
             break;
         }
         ensure!(Instant::now() < deadline, "clock panel shows {offset:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     ensure!(
-        flowbot::clock::offset_ms() == 86_400_000,
-        "the bot's clock moved a day"
+        flowbot::clock::offset_ms() == 7 * 86_400_000,
+        "the bot's clock moved a week"
     );
     story.shot("clock-jumped").await
 }

@@ -21,6 +21,8 @@ async fn a_duty_is_chased_from_opening_to_escalation_and_stops_when_done() {
     for backend in [Backend::Embedded, Backend::Redis] {
         flowbot::clock::set_offset_ms(0);
         chase(backend).await;
+        flowbot::clock::set_offset_ms(0);
+        overdue_approval(backend).await;
     }
     flowbot::clock::set_offset_ms(0);
 }
@@ -53,6 +55,63 @@ async fn count_with(bot: &TestBot, user: &str, needle: &str, n: usize) -> bool {
             WAIT,
         )
         .await
+}
+
+fn cards(bot: &TestBot, user: &str) -> Vec<String> {
+    bot.fake
+        .sent_to(user)
+        .iter()
+        .filter(|m| m["msgtype"] == "template_card")
+        .map(|m| {
+            m["template_card"]["task_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect()
+}
+
+/// A leader who lets the approval deadline (2 working days) pass gets a fresh card, which works.
+async fn overdue_approval(backend: Backend) {
+    let Some(bot) = spawn_bot(backend, |_| {}).await else {
+        return;
+    };
+    let number = support::flows::file(&bot).await;
+    assert_eq!(cards(&bot, "liuyang").len(), 1);
+    let calendar = flowbot::scripts::Scripts::load(&bot.settings.scripts_dir)
+        .unwrap()
+        .calendar;
+    let today = calendar.date_at_ms(flowbot::clock::now_ms());
+    jump_to(calendar.add_working_days(today, 2).date);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        cards(&bot, "liuyang").len(),
+        1,
+        "not chased before the deadline has passed"
+    );
+    jump_to(calendar.add_working_days(today, 3).date);
+    let chased = bot
+        .fake
+        .wait_until(
+            |f| {
+                f.sent_to("liuyang")
+                    .iter()
+                    .filter(|m| m["msgtype"] == "template_card")
+                    .count()
+                    == 2
+            },
+            WAIT,
+        )
+        .await;
+    assert!(chased, "a fresh card after the deadline");
+    let ids = cards(&bot, "liuyang");
+    assert_ne!(ids[0], ids[1], "a fresh card has a fresh task id");
+    approve_card(&bot, "liuyang", &number, "rc-fresh").await;
+    assert!(
+        bot.wait_for_text("zhangsan", "已通过", WAIT).await,
+        "the fresh card decides"
+    );
+    bot.stop().await;
 }
 
 async fn chase(backend: Backend) {

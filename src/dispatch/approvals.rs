@@ -167,6 +167,7 @@ impl Dispatcher {
         }
         tracing::info!(case = %number, user = %draft.user, approve, status = decided.status.as_str(), "decision applied");
         case = decided;
+        self.chase_open_step(draft, &mut case, now_ms);
         let write = CaseWrite {
             number: case.number.clone(),
             body: Some(case.to_json()),

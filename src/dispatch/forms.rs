@@ -156,6 +156,7 @@ impl Dispatcher {
         }
         let mut write = case.filing();
         let change = self.open_chain(&mut case, now_ms).await?;
+        self.chase_open_step(draft, &mut case, now_ms);
         write.body = Some(case.to_json());
         write.expected_version = Some(0);
         self.apply(draft, write, change);
@@ -244,6 +245,7 @@ impl Dispatcher {
             ),
         ];
         let mut change = self.open_chain(&mut case, now_ms).await?;
+        self.chase_open_step(draft, &mut case, now_ms);
         history.append(&mut change.history);
         change.history = history;
         let texts = Texts::new(&self.scripts, &flow, &case);

@@ -45,6 +45,13 @@ pub enum TimerJob {
     },
     /// The digest of every duty due in `group` at `slot_ms`.
     Digest { group: String, slot_ms: i64 },
+    /// An approval step past its deadline: a fresh card to whoever has not decided.
+    ApprovalDue {
+        case: String,
+        round: u32,
+        step: usize,
+        occurrence: u32,
+    },
 }
 
 /// The open duty of an account, found when its change report is confirmed.
@@ -64,4 +71,8 @@ pub fn rung_timer_id(duty: &str, rung: usize, occurrence: u32) -> String {
 /// One timer per group and moment, however many duties it carries.
 pub fn digest_timer_id(group: &str, slot_ms: i64) -> String {
     format!("digest-{group}-{slot_ms}")
+}
+
+pub fn approval_timer_id(case: &str, round: u32, step: usize, occurrence: u32) -> String {
+    format!("approval-{case}-r{round}-s{step}-{occurrence}")
 }

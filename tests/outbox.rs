@@ -359,3 +359,76 @@ async fn a_configuration_error_is_retried_until_fixed() {
     assert_eq!(codes, [60020, 60020, 0]);
     assert!(s.store.dead_letters(10).await.unwrap().is_empty());
 }
+
+/// A 500-item digest for one group robot: split under WeCom's 4096-byte markdown limit, the
+/// parts go out paced (here 3 per second), in order, every item exactly once.
+#[tokio::test]
+async fn a_500_item_digest_goes_out_paced_in_order_and_complete() {
+    use flowbot::reminders::digest::{DigestItem, build};
+    let s = setup().await;
+    let items: Vec<DigestItem> = (0..500)
+        .map(|i| DigestItem {
+            unit: format!("单位{}", i % 5),
+            line: format!("· 第{i:03}项 账号变更报备，责任人 张三，期限 2026-12-04"),
+            mention: vec![format!("leader{}", i % 5)],
+        })
+        .collect();
+    let parts = build(
+        "【新媒体待办提醒】",
+        |u| format!("**{u}**"),
+        &items,
+        4096 - 512,
+    );
+    assert!(parts.len() >= 5, "{} parts", parts.len());
+    let messages: Vec<Outbound> = parts
+        .iter()
+        .map(|p| Outbound::Robot {
+            webhook_key: "robot-digest".into(),
+            body: MessageBody::Markdown {
+                content: p.content.clone(),
+            },
+            mentioned: p.mention.clone(),
+        })
+        .collect();
+    s.queue_messages(&messages).await;
+    let pacing = Pacing {
+        robot_limit: 3,
+        window: Duration::from_secs(1),
+        ..fast_pacing()
+    };
+    let (stop, task) = spawn(s.sender(pacing));
+    let n = parts.len();
+    let done = s
+        .fake
+        .wait_until(
+            move |f| f.robot_messages("robot-digest").len() >= n,
+            Duration::from_secs(30),
+        )
+        .await;
+    stop.send(()).unwrap();
+    task.await.unwrap();
+    assert!(done, "every part delivered");
+    let received: Vec<String> = s
+        .fake
+        .robot_messages("robot-digest")
+        .iter()
+        .map(|b| b["markdown"]["content"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        received.iter().all(|c| c.len() <= 4096),
+        "within WeCom's limit, mentions included"
+    );
+    let all = received.concat();
+    let mut last = 0;
+    for i in 0..500 {
+        let needle = format!("第{i:03}项");
+        assert_eq!(all.matches(&needle).count(), 1, "item {i} exactly once");
+        if i % 5 == 0 {
+            let at = all.find(&needle).unwrap();
+            assert!(at >= last, "unit 0 keeps its order at item {i}");
+            last = at;
+        }
+    }
+    let calls = s.fake.requests_to("/webhook/send");
+    assert!(max_in_window(&calls, Duration::from_secs(1)) <= 3, "paced");
+}

@@ -2,7 +2,7 @@
 //! (`同意`, `驳回`, `撤回`, `催办`, `修改 <编号>`, `状态`, `我的`, `待办`). Each decision is checked
 //! against the stored case and written with the version it read.
 
-use super::{DispatchError, Dispatcher, Draft, LoadedCase, PendingReject, local_day, local_time};
+use super::{DispatchError, Dispatcher, Draft, LoadedCase, PendingReject, local_time};
 use crate::approval::card;
 use crate::approval::chain::{self, Refusal, Texts, Via};
 use crate::approval::commands::{self, Command};
@@ -384,13 +384,24 @@ impl Dispatcher {
             }
         }
         let name_of = |p: &str| names.get(p).cloned().unwrap_or_else(|| p.to_owned());
+        // "Once per working day": a weekend or holiday counts as the next working day.
+        let calendar = &self.scripts.calendar;
+        let working_day = |ms: i64| {
+            let date = calendar.date_at_ms(ms);
+            let day = if calendar.is_working_day(date) {
+                date
+            } else {
+                calendar.add_working_days(date, 1).date
+            };
+            i64::from(chrono::Datelike::num_days_from_ce(&day))
+        };
         let before = case.clone();
         match chain::urge(
             &self.scripts,
             &flow,
             &mut case,
             &draft.user,
-            (&local_day, &name_of),
+            (&working_day, &name_of),
             now_ms,
         ) {
             Ok(change) => {

@@ -18,8 +18,9 @@ use crate::wecom::message::{ContactChange, Inbound, InboundKind};
 
 /// The duty kind a departed administrator or leader opens.
 const CHANGE_REPORT: &str = "change_report";
-/// WeCom's limit for a robot's markdown message.
-const ROBOT_MARKDOWN_BYTES: usize = 4096;
+/// WeCom's limit for a robot's markdown message (4096 bytes), less room for the `<@userid>`
+/// mentions the client appends.
+const ROBOT_MARKDOWN_BYTES: usize = 4096 - 512;
 
 fn ms(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()

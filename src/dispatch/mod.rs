@@ -231,9 +231,3 @@ fn local_time(ms: i64) -> String {
         minutes % 60
     )
 }
-
-/// The company's calendar day of a moment, for "once per day" rules.
-fn local_day(ms: i64) -> i64 {
-    let now = Now::shanghai(ms);
-    (ms + i64::from(now.utc_offset_minutes) * 60_000).div_euclid(86_400_000)
-}

@@ -1,6 +1,7 @@
 //! One-tap approvals through the real protocol: a registration goes from chat to the register
 //! through two card taps; rejections, edits and resubmission; every refusal. Both stores.
 
+#[macro_use]
 mod support;
 
 use std::time::Duration;
@@ -9,19 +10,6 @@ use support::bot::{Backend, TestBot, spawn_bot};
 use support::flows::{case_json, file, year};
 
 const WAIT: Duration = Duration::from_secs(20);
-
-macro_rules! on_both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod embedded {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Backend::Embedded).await })*
-        }
-        mod redis {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Backend::Redis).await })*
-        }
-    };
-}
 
 on_both_stores!(
     a_registration_reaches_the_register_through_two_taps,

@@ -1,5 +1,6 @@
 //! The WeCom callback end to end: a real bot on port 0, the fake WeCom API, both store backends.
 
+#[macro_use]
 mod support;
 
 use std::time::Duration;
@@ -8,20 +9,6 @@ use flowbot::wecom::crypto::CallbackCrypto;
 use support::bot::{Backend, spawn_bot};
 
 const WAIT: Duration = Duration::from_secs(15);
-
-/// Runs each scenario once per store backend.
-macro_rules! on_both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod embedded {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Backend::Embedded).await })*
-        }
-        mod redis {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Backend::Redis).await })*
-        }
-    };
-}
 
 on_both_stores!(
     url_verification_answers_the_decrypted_echostr,

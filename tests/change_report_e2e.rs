@@ -2,6 +2,7 @@
 //! asked for a reason and marked late, the propaganda department confirms with one tap, the
 //! register takes the new values and the account's history keeps the old ones. Both stores.
 
+#[macro_use]
 mod support;
 
 use std::time::Duration;
@@ -10,19 +11,6 @@ use support::bot::{Backend, spawn_bot};
 use support::flows::{approve_card, case_json, register, year};
 
 const WAIT: Duration = Duration::from_secs(20);
-
-macro_rules! on_both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod embedded {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Backend::Embedded).await })*
-        }
-        mod redis {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Backend::Redis).await })*
-        }
-    };
-}
 
 on_both_stores!(
     a_late_change_is_marked_late_and_updates_the_register,

@@ -1,6 +1,7 @@
 //! Conversational forms through the real protocol: encrypted callbacks in, `message/send` out,
 //! state and cases in the store. On both store backends.
 
+#[macro_use]
 mod support;
 
 use std::time::Duration;
@@ -8,19 +9,6 @@ use std::time::Duration;
 use support::bot::{Backend, spawn_bot};
 
 const WAIT: Duration = Duration::from_secs(20);
-
-macro_rules! on_both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod embedded {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Backend::Embedded).await })*
-        }
-        mod redis {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Backend::Redis).await })*
-        }
-    };
-}
 
 on_both_stores!(
     a_complete_registration_files_a_numbered_case,

@@ -1,6 +1,7 @@
 //! Faults in the pipeline: a worker that dies mid-event loses nothing and sends nothing twice;
 //! a bot restarted on the same store delivers what was queued before it stopped.
 
+#[macro_use]
 mod support;
 
 use std::sync::Arc;
@@ -15,19 +16,6 @@ use support::bot::{Backend, spawn_bot};
 use tokio::sync::Notify;
 
 const WAIT: Duration = Duration::from_secs(15);
-
-macro_rules! on_both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod embedded {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Backend::Embedded).await })*
-        }
-        mod redis {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Backend::Redis).await })*
-        }
-    };
-}
 
 on_both_stores!(an_event_whose_worker_died_is_handled_once_by_another);
 

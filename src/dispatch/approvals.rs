@@ -168,12 +168,7 @@ impl Dispatcher {
         tracing::info!(case = %number, user = %draft.user, approve, status = decided.status.as_str(), "decision applied");
         case = decided;
         self.chase_open_step(draft, &mut case, now_ms);
-        let write = CaseWrite {
-            number: case.number.clone(),
-            body: Some(case.to_json()),
-            expected_version: Some(version),
-            ..CaseWrite::default()
-        };
+        let write = case.update(version);
         self.apply(draft, write, change);
         Ok(())
     }
@@ -346,12 +341,7 @@ impl Dispatcher {
         let before = case.clone();
         match chain::withdraw(&self.scripts, &flow, &mut case, &draft.user, now_ms) {
             Ok(change) => {
-                let write = CaseWrite {
-                    number: case.number.clone(),
-                    body: Some(case.to_json()),
-                    expected_version: Some(version),
-                    ..CaseWrite::default()
-                };
+                let write = case.update(version);
                 self.apply(draft, write, change);
             }
             Err(Refusal::Closed) => {
@@ -405,12 +395,7 @@ impl Dispatcher {
             now_ms,
         ) {
             Ok(change) => {
-                let write = CaseWrite {
-                    number: case.number.clone(),
-                    body: Some(case.to_json()),
-                    expected_version: Some(version),
-                    ..CaseWrite::default()
-                };
+                let write = case.update(version);
                 self.apply(draft, write, change);
             }
             Err(refusal) => self.refuse(draft, &before, &refusal),
@@ -546,12 +531,7 @@ impl Dispatcher {
             fresh.assignees = vec![draft.user.clone()];
             let mut change = chain::Change::default();
             chain::send_card(&self.scripts, &flow, &case, &fresh, &mut change);
-            let write = CaseWrite {
-                number: case.number.clone(),
-                body: Some(case.to_json()),
-                expected_version: Some(version),
-                ..CaseWrite::default()
-            };
+            let write = case.update(version);
             self.apply(draft, write, change);
         }
         Ok(())

@@ -560,12 +560,7 @@ impl Dispatcher {
             next,
             &job,
         );
-        let write = CaseWrite {
-            number: number.to_owned(),
-            expected_version: Some(version),
-            body: Some(case.to_json()),
-            ..CaseWrite::default()
-        };
+        let write = case.update(version);
         self.apply(draft, write, change);
         Ok(())
     }

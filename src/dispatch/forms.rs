@@ -250,12 +250,7 @@ impl Dispatcher {
         change.history = history;
         let texts = Texts::new(&self.scripts, &flow, &case);
         draft.reply(texts.say("resubmitted"));
-        let write = CaseWrite {
-            number: case.number.clone(),
-            body: Some(case.to_json()),
-            expected_version: Some(version),
-            ..CaseWrite::default()
-        };
+        let write = case.update(version);
         self.apply(draft, write, change);
         Ok(())
     }

@@ -212,6 +212,17 @@ impl Case {
         serde_json::from_str(text)
     }
 
+    /// The store write that replaces this case's body, provided it is still at `version` (the
+    /// version it was read at: two approvers racing on one case give one decision).
+    pub fn update(&self, version: u64) -> CaseWrite {
+        CaseWrite {
+            number: self.number.clone(),
+            body: Some(self.to_json()),
+            expected_version: Some(version),
+            ..CaseWrite::default()
+        }
+    }
+
     /// The store write that files this case: body, the first history entry, its indexes.
     pub fn filing(&self) -> CaseWrite {
         CaseWrite {

@@ -140,6 +140,32 @@ async fn run_story(story: &mut Story, console: &str) -> anyhow::Result<()> {
         "the register number: {registered}"
     );
     story.shot("registered").await?;
+
+    // The account's administrator (张三) leaves the company: WeCom's contacts-change callback
+    // opens a change-report duty. Weeks later, past its deadline, the propaganda department's
+    // group gets a digest with @mentions.
+    story
+        .client
+        .find(Locator::Id("leave"))
+        .await?
+        .click()
+        .await?;
+    story.choose("liuyang").await?;
+    story.wait_bot_line("已离职").await?;
+    story.shot("duty-opened").await?;
+    for _ in 0..3 {
+        jump_a_week(story).await?;
+    }
+    let deadline = Instant::now() + STEP_TIMEOUT;
+    loop {
+        let groups = story.text("#groups").await?;
+        if groups.contains("团委青年之声") {
+            break;
+        }
+        ensure!(Instant::now() < deadline, "no group digest: {groups}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    story.shot("group-nudge").await?;
     Ok(())
 }
 
@@ -173,8 +199,9 @@ async fn approve_as(story: &mut Story, userid: &str, case: &str) -> anyhow::Resu
     story.shot(&format!("{userid}-approved")).await
 }
 
-/// "+1 周" on the clock panel moves the bot's clock; the panel says so.
+/// "+1 周" on the clock panel moves the bot's clock a week further; the panel says so.
 async fn jump_a_week(story: &mut Story) -> anyhow::Result<()> {
+    let before = flowbot::clock::offset_ms();
     story
         .client
         .find(Locator::Id("clock-week"))
@@ -184,14 +211,14 @@ async fn jump_a_week(story: &mut Story) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let offset = story.text("#clock-offset").await?;
-        if offset.contains("168 小时") {
+        if flowbot::clock::offset_ms() == before + 7 * 86_400_000 && offset.contains("小时") {
             break;
         }
         ensure!(Instant::now() < deadline, "clock panel shows {offset:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     ensure!(
-        flowbot::clock::offset_ms() == 7 * 86_400_000,
+        flowbot::clock::offset_ms() == before + 7 * 86_400_000,
         "the bot's clock moved a week"
     );
     story.shot("clock-jumped").await
@@ -251,7 +278,19 @@ impl Story {
     async fn choose(&self, userid: &str) -> anyhow::Result<()> {
         self.wait_for_person(userid).await?;
         let css = format!(".person[data-userid='{userid}']");
-        self.client.find(Locator::Css(&css)).await?.click().await?;
+        // The list re-renders as unread badges change: a click can hit a replaced element.
+        let mut tries = 0;
+        loop {
+            let clicked = match self.client.find(Locator::Css(&css)).await {
+                Ok(person) => person.click().await.is_ok(),
+                Err(_) => false,
+            };
+            tries += 1;
+            if clicked || tries == 10 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         let title = self.text("#chat-title").await?;
         ensure!(title.contains("与"), "chat title after choosing: {title}");
         Ok(())

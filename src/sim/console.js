@@ -138,6 +138,7 @@ function choose(userid) {
   $("composer-send").disabled = false;
   $("composer-input").placeholder = "输入消息，回车发送";
   document.querySelectorAll("#menu button").forEach((b) => { b.disabled = false; });
+  $("leave").disabled = false;
   $("composer-input").focus();
   history.replaceState(null, "", `?user=${encodeURIComponent(userid)}`);
   poll();
@@ -151,6 +152,9 @@ async function start() {
   $("people-list").addEventListener("click", (e) => {
     const b = e.target.closest("[data-userid]");
     if (b) choose(b.dataset.userid);
+  });
+  $("leave").addEventListener("click", () => {
+    if (state.me) post("/sim/ui/leave", { user: state.me }).then(poll);
   });
   $("menu").addEventListener("click", (e) => {
     const b = e.target.closest("[data-menu]");

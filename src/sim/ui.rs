@@ -38,6 +38,7 @@ pub(super) fn router() -> Router<Arc<Shared>> {
         .route("/sim/ui/send", post(send))
         .route("/sim/ui/menu", post(menu))
         .route("/sim/ui/tap", post(tap))
+        .route("/sim/ui/leave", post(leave))
         .route("/sim/ui/clock", post(clock_jump))
 }
 
@@ -221,6 +222,26 @@ async fn menu(State(sim): State<Arc<Shared>>, Json(req): Json<MenuClick>) -> Res
         format!("点击了菜单「{}」", item.label),
     );
     sim.deliver(&req.user, Action::MenuClick { key: &req.key })
+        .await
+}
+
+#[derive(Deserialize)]
+struct Leave {
+    user: String,
+}
+
+/// The member leaves the company: WeCom's contacts-change callback, from `sys`.
+async fn leave(State(sim): State<Arc<Shared>>, Json(req): Json<Leave>) -> Response {
+    if !sim.known(&req.user) {
+        return bad_request("unknown user");
+    }
+    sim.note(
+        &req.user,
+        From::Note,
+        "note",
+        "（模拟）已从通讯录删除：离职".to_owned(),
+    );
+    sim.deliver("sys", Action::MemberLeft { userid: &req.user })
         .await
 }
 

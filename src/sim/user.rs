@@ -19,6 +19,10 @@ pub(super) enum Action<'a> {
         card_type: &'a str,
         response_code: &'a str,
     },
+    /// The contacts changed: this member was deleted (WeCom sends it from `sys`, §3.7).
+    MemberLeft {
+        userid: &'a str,
+    },
 }
 
 /// `<![CDATA[...]]>`, splitting a `]]>` inside the text across two sections.
@@ -61,6 +65,13 @@ pub(super) fn plain_xml(
             cdata(task_id),
             cdata(card_type),
             cdata(response_code)
+        ),
+        Action::MemberLeft { userid } => format!(
+            "<MsgType>{}</MsgType><Event>{}</Event><ChangeType>{}</ChangeType><UserID>{}</UserID>",
+            cdata("event"),
+            cdata("change_contact"),
+            cdata("delete_user"),
+            cdata(userid)
         ),
     };
     format!(

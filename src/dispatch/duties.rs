@@ -12,9 +12,9 @@ use crate::reminders::digest::{self, DigestItem};
 use crate::reminders::duty::{self, Duty, TimerJob};
 use crate::reminders::{self, Recipient};
 use crate::scripts::{DutyDef, tpl};
-use crate::store::{CaseWrite, Timer};
+use crate::store::CaseWrite;
 use crate::wecom::api::{MessageBody, Outbound};
-use crate::wecom::message::{ContactChange, Inbound, InboundKind};
+use crate::wecom::message::ContactChange;
 
 /// The duty kind a departed administrator or leader opens.
 const CHANGE_REPORT: &str = "change_report";
@@ -22,7 +22,8 @@ const CHANGE_REPORT: &str = "change_report";
 /// mentions the client appends.
 const ROBOT_MARKDOWN_BYTES: usize = 4096 - 512;
 
-fn ms(at: DateTime<Utc>) -> i64 {
+/// A moment as stored: milliseconds since the epoch.
+pub(super) fn ms(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
 }
 
@@ -71,7 +72,7 @@ impl Dispatcher {
         Ok(())
     }
 
-    async fn open_duty(
+    pub(super) async fn open_duty(
         &self,
         draft: &mut Draft,
         def: &DutyDef,
@@ -172,7 +173,7 @@ impl Dispatcher {
         Ok(())
     }
 
-    fn account_name(&self, account: &Case) -> String {
+    pub(super) fn account_name(&self, account: &Case) -> String {
         let Some(flow) = self.scripts.flows.get(&account.flow) else {
             return String::new();
         };
@@ -184,33 +185,7 @@ impl Dispatcher {
             .unwrap_or_default()
     }
 
-    /// A timer for the pipeline: it fires as an event of its own conversation.
-    fn schedule(&self, draft: &mut Draft, id: String, due_ms: i64, job: &TimerJob) {
-        let conversation = match job {
-            TimerJob::Rung { duty, .. } => format!("duty:{duty}"),
-            TimerJob::Digest { group, .. } => format!("digest:{group}"),
-            TimerJob::ApprovalDue { case, .. } => format!("case:{case}"),
-        };
-        let inbound = Inbound {
-            to_user: String::new(),
-            from_user: conversation.clone(),
-            create_time: due_ms / 1000,
-            agent_id: None,
-            kind: InboundKind::Timer {
-                id: id.clone(),
-                job: serde_json::to_string(job).expect("a job serializes"),
-                due_ms,
-            },
-        };
-        draft.commit.timers.push(Timer {
-            id,
-            due_ms,
-            conversation,
-            payload: serde_json::to_string(&inbound).expect("an event serializes"),
-        });
-    }
-
-    fn duty_text(&self, duty: &Duty, part: &str, overdue: bool) -> String {
+    pub(super) fn duty_text(&self, duty: &Duty, part: &str, overdue: bool) -> String {
         let vars = minijinja::context! {
             unit => &duty.unit_name, account => &duty.account_name, person => &duty.person,
             role => &duty.role, event => &duty.event, deadline => &duty.deadline, overdue => overdue,
@@ -218,7 +193,10 @@ impl Dispatcher {
         self.scripts.render(&tpl::duty(&duty.kind, part), &vars)
     }
 
-    async fn load_duty(&self, number: &str) -> Result<Option<(Duty, u64)>, DispatchError> {
+    pub(super) async fn load_duty(
+        &self,
+        number: &str,
+    ) -> Result<Option<(Duty, u64)>, DispatchError> {
         let Some(record) = self.store.get_case(number).await? else {
             return Ok(None);
         };
@@ -227,43 +205,7 @@ impl Dispatcher {
             .map(|d| (d, record.version)))
     }
 
-    /// A fired timer.
-    pub(super) async fn timer(
-        &self,
-        draft: &mut Draft,
-        job: &str,
-        due_ms: i64,
-        now_ms: i64,
-    ) -> Result<(), DispatchError> {
-        match serde_json::from_str::<TimerJob>(job) {
-            Ok(TimerJob::Rung {
-                duty,
-                rung,
-                occurrence,
-            }) => {
-                self.rung(draft, &duty, rung, occurrence, due_ms, now_ms)
-                    .await
-            }
-            Ok(TimerJob::Digest { group, slot_ms }) => {
-                self.digest(draft, &group, slot_ms, now_ms).await
-            }
-            Ok(TimerJob::ApprovalDue {
-                case,
-                round,
-                step,
-                occurrence,
-            }) => {
-                self.approval_due(draft, &case, (round, step, occurrence), due_ms)
-                    .await
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "unreadable timer job dropped");
-                Ok(())
-            }
-        }
-    }
-
-    async fn recipients(
+    pub(super) async fn recipients(
         &self,
         duty: &Duty,
         to: &[Recipient],
@@ -284,11 +226,11 @@ impl Dispatcher {
         Ok(people)
     }
 
-    fn overdue(&self, duty: &Duty, now_ms: i64) -> bool {
+    pub(super) fn overdue(&self, duty: &Duty, now_ms: i64) -> bool {
         day(self.scripts.calendar.date_at_ms(now_ms)) > duty.deadline
     }
 
-    async fn rung(
+    pub(super) async fn rung(
         &self,
         draft: &mut Draft,
         number: &str,
@@ -345,7 +287,7 @@ impl Dispatcher {
     }
 
     /// Every open duty due in `group` now, as one digest (split only past WeCom's size limit).
-    async fn digest(
+    pub(super) async fn digest(
         &self,
         draft: &mut Draft,
         group: &str,
@@ -449,119 +391,6 @@ impl Dispatcher {
             };
             draft.send(message);
         }
-        Ok(())
-    }
-
-    /// A step that has just opened with a deadline (`deadline_working_days`) is chased once the
-    /// deadline passes: the timer goes into the same commit as the opening.
-    pub(super) fn chase_open_step(&self, draft: &mut Draft, case: &mut Case, now_ms: i64) {
-        if case.status != crate::records::CaseStatus::Pending {
-            return;
-        }
-        let Some(flow) = self.scripts.flows.get(&case.flow) else {
-            return;
-        };
-        let index = case.current_step;
-        let Some(days) = flow
-            .approval
-            .get(index)
-            .and_then(|d| d.deadline_working_days)
-        else {
-            return;
-        };
-        let (number, round) = (case.number.clone(), case.round);
-        let Some(step) = case.chain.get_mut(index) else {
-            return;
-        };
-        if step.deadline_ms.is_some() || step.opened_at_ms != Some(now_ms) {
-            return;
-        }
-        let calendar = &self.scripts.calendar;
-        let deadline = calendar
-            .add_working_days(calendar.date_at_ms(now_ms), days as i32)
-            .date;
-        let at = ms(reminders::deadline_moment(
-            calendar,
-            &self.scripts.working_hours,
-            deadline,
-        ));
-        step.deadline_ms = Some(at);
-        let job = TimerJob::ApprovalDue {
-            case: number.clone(),
-            round,
-            step: index,
-            occurrence: 0,
-        };
-        self.schedule(
-            draft,
-            duty::approval_timer_id(&number, round, index, 0),
-            at,
-            &job,
-        );
-    }
-
-    /// An approval step past its deadline: a fresh card (a new task id) to each assignee who has
-    /// not decided, and the next chase as many working days later.
-    async fn approval_due(
-        &self,
-        draft: &mut Draft,
-        number: &str,
-        (round, index, occurrence): (u32, usize, u32),
-        due_ms: i64,
-    ) -> Result<(), DispatchError> {
-        let Some(loaded) = self.load_case(number).await? else {
-            return Ok(());
-        };
-        let super::LoadedCase {
-            mut case, version, ..
-        } = loaded;
-        let open = case.status == crate::records::CaseStatus::Pending
-            && case.round == round
-            && case.current_step == index;
-        let Some(flow) = self.scripts.flows.get(&case.flow).cloned() else {
-            return Ok(());
-        };
-        let days = flow
-            .approval
-            .get(index)
-            .and_then(|d| d.deadline_working_days);
-        let (true, Some(days)) = (open, days) else {
-            return Ok(());
-        };
-        tracing::info!(case = %number, step = index, "approval overdue: chasing with a fresh card");
-        let task_id = super::forms::task_id(number, round, index);
-        case.chain[index].task_ids.push(task_id);
-        let mut change = crate::approval::chain::Change::default();
-        crate::approval::chain::send_card(
-            &self.scripts,
-            &flow,
-            &case,
-            &case.chain[index],
-            &mut change,
-        );
-        let calendar = &self.scripts.calendar;
-        let next_day = calendar
-            .add_working_days(calendar.date_at_ms(due_ms), days as i32)
-            .date;
-        let next = ms(reminders::deadline_moment(
-            calendar,
-            &self.scripts.working_hours,
-            next_day,
-        ));
-        let job = TimerJob::ApprovalDue {
-            case: number.to_owned(),
-            round,
-            step: index,
-            occurrence: occurrence + 1,
-        };
-        self.schedule(
-            draft,
-            duty::approval_timer_id(number, round, index, occurrence + 1),
-            next,
-            &job,
-        );
-        let write = case.update(version);
-        self.apply(draft, write, change);
         Ok(())
     }
 

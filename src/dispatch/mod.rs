@@ -6,8 +6,10 @@
 //! written here: the worker commits the result atomically with the event.
 
 mod approvals;
+mod commands;
 mod duties;
 mod forms;
+mod timers;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -1,3 +1,6 @@
+//! The reminder planner and digests on the real 2026 calendar: rung days around National Day,
+//! quiet-hour deferral, catch-up of an overdue duty, a 500-item digest.
+
 use chrono::{NaiveDate, TimeZone, Utc};
 
 use super::digest::{DigestItem, build};

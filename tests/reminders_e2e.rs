@@ -23,6 +23,8 @@ async fn a_duty_is_chased_from_opening_to_escalation_and_stops_when_done() {
         chase(backend).await;
         flowbot::clock::set_offset_ms(0);
         overdue_approval(backend).await;
+        flowbot::clock::set_offset_ms(0);
+        catch_up_sends_one_nudge(backend).await;
     }
     flowbot::clock::set_offset_ms(0);
 }
@@ -114,6 +116,49 @@ async fn overdue_approval(backend: Backend) {
     bot.stop().await;
 }
 
+/// 张三 leaves; the unit's leader is told. Returns the duty's deadline.
+async fn admin_leaves(bot: &TestBot) -> NaiveDate {
+    let calendar = flowbot::scripts::Scripts::load(&bot.settings.scripts_dir)
+        .unwrap()
+        .calendar;
+    let today = calendar.date_at_ms(flowbot::clock::now_ms());
+    let now = flowbot::clock::now_ms() / 1000;
+    let plain = format!(
+        "<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName>\
+<CreateTime>{now}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[change_contact]]></Event>\
+<ChangeType><![CDATA[delete_user]]></ChangeType><UserID><![CDATA[zhangsan]]></UserID></xml>"
+    );
+    let (query, body) = flowbot::loadgen::signed_xml(&bot.crypto, &plain, now, "98");
+    assert_eq!(bot.post_raw(&query, body).await.0, 200);
+    assert!(
+        count_with(bot, "liuyang", "已离职", 1).await,
+        "the unit leader is told"
+    );
+    calendar.add_working_days(today, 5).date
+}
+
+/// The bot was down until the deadline day: T-2, T-1 and T are all due at once, and the
+/// leader gets one nudge, not three.
+async fn catch_up_sends_one_nudge(backend: Backend) {
+    let Some(bot) = spawn_bot(backend, |_| {}).await else {
+        return;
+    };
+    register(&bot).await;
+    let deadline = admin_leaves(&bot).await;
+    jump_to(deadline);
+    assert!(
+        count_with(&bot, "liuyang", "【提醒】", 1).await,
+        "the nudge of the deadline day"
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let nudges = texts(&bot, "liuyang")
+        .iter()
+        .filter(|t| t.contains("【提醒】"))
+        .count();
+    assert_eq!(nudges, 1, "the earlier, superseded rungs stay silent");
+    bot.stop().await;
+}
+
 async fn chase(backend: Backend) {
     let Some(bot) = spawn_bot(backend, |s| {
         s.robot_keys.insert("xcb".into(), ROBOT_KEY.into());
@@ -126,24 +171,8 @@ async fn chase(backend: Backend) {
     let calendar = flowbot::scripts::Scripts::load(&bot.settings.scripts_dir)
         .unwrap()
         .calendar;
-    let today = calendar.date_at_ms(flowbot::clock::now_ms());
-    let deadline = calendar.add_working_days(today, 5).date;
-
-    // 张三 leaves: WeCom tells the bot.
-    let now = flowbot::clock::now_ms() / 1000;
-    let plain = format!(
-        "<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName>\
-<CreateTime>{now}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[change_contact]]></Event>\
-<ChangeType><![CDATA[delete_user]]></ChangeType><UserID><![CDATA[zhangsan]]></UserID></xml>"
-    );
-    let (query, body) = flowbot::loadgen::signed_xml(&bot.crypto, &plain, now, "99");
-    assert_eq!(bot.post_raw(&query, body).await.0, 200);
+    let deadline = admin_leaves(&bot).await;
     let deadline_text = deadline.format("%Y-%m-%d").to_string();
-    assert!(
-        count_with(&bot, "liuyang", "已离职", 1).await,
-        "the unit leader is told: {:#?}",
-        texts(&bot, "liuyang")
-    );
     assert!(
         texts(&bot, "liuyang")
             .iter()

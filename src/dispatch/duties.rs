@@ -251,9 +251,25 @@ impl Dispatcher {
         if duty.done {
             return Ok(());
         }
-        let text = self.duty_text(&duty, "nudge", self.overdue(&duty, now_ms));
-        for person in self.recipients(&duty, &step.to).await? {
-            draft.say(&person, text.clone());
+        // After downtime several rungs can be due at once: only the latest one speaks.
+        let superseded =
+            chrono::NaiveDate::parse_from_str(&duty.deadline, "%Y-%m-%d").is_ok_and(|deadline| {
+                def.ladder.rungs.iter().enumerate().any(|(j, other)| {
+                    let at = ms(reminders::fire_time(
+                        &self.scripts.calendar,
+                        &self.scripts.working_hours,
+                        &def.ladder,
+                        other,
+                        deadline,
+                    ));
+                    j != rung && other.group.is_none() && at > due_ms && at <= now_ms
+                })
+            });
+        if !superseded {
+            let text = self.duty_text(&duty, "nudge", self.overdue(&duty, now_ms));
+            for person in self.recipients(&duty, &step.to).await? {
+                draft.say(&person, text.clone());
+            }
         }
         duty.timers
             .retain(|t| *t != duty::rung_timer_id(number, rung, occurrence));

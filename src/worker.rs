@@ -12,6 +12,7 @@ use tokio::sync::Notify;
 
 use crate::clock;
 use crate::dispatch::{DispatchError, Dispatcher};
+use crate::reminders::duty::TimerPayload;
 use crate::store::{ClaimedEvent, Commit, CommitOutcome, Store};
 use crate::wecom::message::Inbound;
 
@@ -93,8 +94,13 @@ impl Worker {
         Ok(true)
     }
 
+    /// The event: a WeCom message, or one of the bot's timers (stored compactly).
     fn parse(claimed: &ClaimedEvent) -> Option<Inbound> {
         serde_json::from_str(&claimed.payload)
+            .or_else(|_| {
+                serde_json::from_str::<TimerPayload>(&claimed.payload)
+                    .map(|timer| timer.into_inbound(&claimed.conversation))
+            })
             .inspect_err(|e| tracing::error!(event_id = claimed.event_id, error = %e, "unreadable event dropped"))
             .ok()
     }

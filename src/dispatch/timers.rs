@@ -7,34 +7,11 @@ use super::{DispatchError, Dispatcher, Draft};
 use crate::records::Case;
 use crate::reminders;
 use crate::reminders::duty::{self, TimerJob};
-use crate::store::Timer;
-use crate::wecom::message::{Inbound, InboundKind};
 
 impl Dispatcher {
     /// A timer for the pipeline: it fires as an event of its own conversation.
     pub(super) fn schedule(&self, draft: &mut Draft, id: String, due_ms: i64, job: &TimerJob) {
-        let conversation = match job {
-            TimerJob::Rung { duty, .. } => format!("duty:{duty}"),
-            TimerJob::Digest { group, .. } => format!("digest:{group}"),
-            TimerJob::ApprovalDue { case, .. } => format!("case:{case}"),
-        };
-        let inbound = Inbound {
-            to_user: String::new(),
-            from_user: conversation.clone(),
-            create_time: due_ms / 1000,
-            agent_id: None,
-            kind: InboundKind::Timer {
-                id: id.clone(),
-                job: serde_json::to_string(job).expect("a job serializes"),
-                due_ms,
-            },
-        };
-        draft.commit.timers.push(Timer {
-            id,
-            due_ms,
-            conversation,
-            payload: serde_json::to_string(&inbound).expect("an event serializes"),
-        });
+        draft.commit.timers.push(duty::timer(id, due_ms, job));
     }
 
     /// A fired timer.

@@ -1,19 +1,20 @@
 //! Benchmark (ignored by default): 1,000,000 pending timers on Redis, the memory each costs and
 //! how fast due ones are claimed into the event pipeline. Run with
 //! `cargo test --release --test scheduler -- --ignored --nocapture timer_benchmark`.
-//! Runs under a unique prefix, deleted afterwards (never FLUSHALL). `TIMER_BENCH_PAYLOAD=<bytes>`
-//! pads each payload to that size (default: a 56-byte reminder reference).
+//! Runs under a unique prefix, deleted afterwards (never FLUSHALL). The timers have the shape the
+//! bot schedules for reminders (`reminders::duty::timer`).
 //!
-//! Measured (Redis 7.0.15 on loopback, 2-core VM, debug-build client; id 23 B, conversation
-//! 8 B): 1M pending with a 56-byte payload: 278 B/timer by `INFO used_memory` (262 B by
-//! `MEMORY USAGE`: zset 118 + hash 144); with a 120-byte payload 358 B/timer. Firing 50,000 due
-//! timers among 1M pending, batches of 100: 34–47k timers/s with one scheduler, 40–56k/s with
-//! two competing; an empty tick with 1M pending costs ~0.26 ms.
+//! Measured (Redis 7.0.15 on loopback, 2-core VM, release build; the bot's reminder timer shape:
+//! id 24 B, conversation 20 B, payload 67 B): 1M pending cost 294 B/timer by `INFO used_memory`
+//! (278 B by `MEMORY USAGE`: due zset 118 + data hash 160). Firing 50,000 due timers among 1M
+//! pending, batches of 100: 75k timers/s with one scheduler, 70k/s with two competing; an empty
+//! tick with 1M pending costs ~0.08 ms.
 
 use std::io::Write;
 use std::sync::Arc;
 use std::time::Instant;
 
+use flowbot::reminders::duty::TimerJob;
 use flowbot::scheduler::Scheduler;
 use flowbot::store::{Store, Timer};
 use tokio::sync::Notify;
@@ -23,6 +24,7 @@ use super::{Harness, T0, redis_store, redis_url};
 const PENDING: usize = 1_000_000;
 const DUE: usize = 100_000;
 
+/// A reminder timer exactly as the bot schedules one (a duty's rung, compact payload).
 fn bench_timer(i: usize) -> Timer {
     // Past-due for the first DUE, a day or more ahead for the rest.
     let due_ms = if i < DUE {
@@ -30,31 +32,16 @@ fn bench_timer(i: usize) -> Timer {
     } else {
         T0 + 86_400_000 + i as i64
     };
-    Timer {
-        id: format!("duty:CR2026-{i:07}:T-1"),
+    let duty = format!("RW-2026-{i:07}");
+    let job = TimerJob::Rung {
+        duty: duty.clone(),
+        rung: 1,
+        occurrence: 0,
+    };
+    flowbot::reminders::duty::timer(
+        flowbot::reminders::duty::rung_timer_id(&duty, 1, 0),
         due_ms,
-        conversation: format!("user{:04}", i % 5000),
-        payload: pad(format!(
-            "{{\"kind\":\"reminder\",\"duty\":\"CR2026-{i:07}\",\"step\":\"T-1\"}}"
-        )),
-    }
-}
-
-/// Pads a JSON object to `TIMER_BENCH_PAYLOAD` bytes with a filler field.
-fn pad(json: String) -> String {
-    let want: usize = std::env::var("TIMER_BENCH_PAYLOAD")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let filler = ",\"x\":\"\"}".len();
-    if want <= json.len() + filler {
-        return json;
-    }
-    let n = want - json.len() - filler;
-    format!(
-        "{},\"x\":\"{}\"}}",
-        &json[..json.len() - 1],
-        "x".repeat(n + 1)
+        &job,
     )
 }
 

@@ -23,7 +23,7 @@ use tokio::sync::Notify;
 
 use crate::clock;
 use crate::store::{ClaimedOutbox, FailOutcome, RateDecision, Store};
-use crate::wecom::api::{ApiError, Outbound, WeComClient};
+use crate::wecom::api::{ApiError, MessageBody, Outbound, WeComClient};
 
 /// How long a claimed item is leased by default; it must outlast a whole batch.
 const DEFAULT_LEASE: Duration = Duration::from_secs(120);
@@ -185,7 +185,30 @@ impl OutboxSender {
                 return;
             }
         }
-        match self.client.deliver(&message).await {
+        let mut result = self.client.deliver(&message).await;
+        if let (
+            Err(ApiError::Refused { errcode, .. }),
+            Outbound::UpdateCard {
+                userids,
+                fallback: Some(text),
+                ..
+            },
+        ) = (&result, &message)
+        {
+            // The card cannot be updated (its response code is spent or expired): say it.
+            tracing::info!(
+                errcode,
+                "card update refused; sending the decision as a message instead"
+            );
+            let replacement = Outbound::Send {
+                to_user: userids.join("|"),
+                body: MessageBody::Text {
+                    content: text.clone(),
+                },
+            };
+            result = self.client.deliver(&replacement).await;
+        }
+        match result {
             Ok(()) => match self.store.complete_outbox(item.id).await {
                 Ok(()) => report.delivered += 1,
                 Err(e) => {

@@ -160,6 +160,7 @@ async fn card_updates_have_the_documented_bodies() {
         response_code: "RC1".into(),
         replace_name: Some("已同意".into()),
         card: None,
+        fallback: None,
     };
     client.deliver(&grey_out).await.unwrap();
     let card = json!({"card_type":"button_interaction","task_id":"t1","replace_text":"已同意",
@@ -170,6 +171,7 @@ async fn card_updates_have_the_documented_bodies() {
         response_code: "RC2".into(),
         replace_name: None,
         card: Some(card.clone()),
+        fallback: None,
     };
     client.deliver(&replace).await.unwrap();
     assert_eq!(
@@ -187,6 +189,7 @@ async fn card_updates_have_the_documented_bodies() {
         response_code: "RC3".into(),
         replace_name: None,
         card: None,
+        fallback: None,
     };
     assert!(matches!(
         client.deliver(&neither).await,

@@ -17,6 +17,7 @@ on_both_stores!(
     two_approvers_tapping_at_once_give_one_decision,
     a_rejected_filing_is_edited_and_resubmitted,
     text_commands_withdraw_urge_status_and_lists,
+    a_card_that_cannot_be_updated_is_replaced_by_a_message,
 );
 
 /// Waits until the fake has seen `n` accepted card updates.
@@ -323,5 +324,28 @@ async fn text_commands_withdraw_urge_status_and_lists(backend: Backend) {
     );
     bot.say("zhangsan", &["我的"]).await;
     assert!(bot.wait_for_text("zhangsan", "您提交的事项", WAIT).await);
+    bot.stop().await;
+}
+
+async fn a_card_that_cannot_be_updated_is_replaced_by_a_message(backend: Backend) {
+    let Some(bot) = spawn_bot(backend, |_| {}).await else {
+        return;
+    };
+    let number = file(&bot).await;
+    // WeCom refuses the update (the tap's response code is spent or past its 72 hours).
+    bot.fake.fail_next("/update_template_card", 42017, 1);
+    let (task, approve, _) = bot.last_card("liuyang").unwrap();
+    bot.post(&bot.tap("liuyang", &approve, &task, "rc-spent"))
+        .await;
+    assert!(
+        bot.wait_for_text("liuyang", &format!("（{number}）已由刘洋同意"), WAIT)
+            .await,
+        "the decision arrives as a fresh message: {:#?}",
+        bot.texts_to("liuyang")
+    );
+    assert!(
+        bot.store.dead_letters(10).await.unwrap().is_empty(),
+        "nothing dead-lettered"
+    );
     bot.stop().await;
 }

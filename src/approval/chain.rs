@@ -315,6 +315,7 @@ pub fn decide(
             response_code: response_code.clone(),
             replace_name: Some(label),
             card: None,
+            fallback: Some(texts.say("decided_elsewhere")),
         }),
         Via::Text => {
             for other in &others {

@@ -158,6 +158,7 @@ async fn cards_are_sent_tapped_and_finished_through_the_real_protocol() {
         response_code: code,
         replace_name: Some("已同意".into()),
         card: None,
+        fallback: None,
     };
     sim.client.deliver(&update).await.unwrap();
     let inbox = sim.poll("liuyang").await["inbox"].clone();

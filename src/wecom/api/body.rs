@@ -44,6 +44,7 @@ pub(crate) fn request(message: &Outbound, agent_id: i64) -> Result<Request, ApiE
             response_code,
             replace_name,
             card,
+            ..
         } => {
             let mut json =
                 json!({"userids": userids, "agentid": agent_id, "response_code": response_code});

@@ -31,6 +31,10 @@ pub enum Outbound {
         response_code: String,
         replace_name: Option<String>,
         card: Option<serde_json::Value>,
+        /// Sent to `userids` as a text instead when WeCom refuses the update (a response code
+        /// that is spent or older than 72 h).
+        #[serde(default)]
+        fallback: Option<String>,
     },
     /// `appchat/send` to a group chat the app created.
     AppChat { chat_id: String, body: MessageBody },

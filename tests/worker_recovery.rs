@@ -17,7 +17,10 @@ use tokio::sync::Notify;
 
 const WAIT: Duration = Duration::from_secs(15);
 
-on_both_stores!(an_event_whose_worker_died_is_handled_once_by_another);
+on_both_stores!(
+    an_event_whose_worker_died_is_handled_once_by_another,
+    a_decision_made_just_before_a_crash_is_announced_once_after_restart,
+);
 
 async fn an_event_whose_worker_died_is_handled_once_by_another(backend: Backend) {
     // A replica that only accepts callbacks: no worker of its own races the test.
@@ -102,5 +105,97 @@ async fn events_queued_before_a_restart_are_answered_after_it() {
     .unwrap();
     let replies = bot.wait_for_messages("zhoujiu", 3, WAIT).await;
     assert_eq!(replies.len(), 3);
+    bot.stop().await;
+}
+
+/// The bot decides (the decision and its notifications commit together) and dies before it
+/// sends anything; after a restart every notification goes out, once.
+async fn a_decision_made_just_before_a_crash_is_announced_once_after_restart(backend: Backend) {
+    // In its first life WeCom accepts nothing from the bot: every notification stays queued.
+    let Some(bot) = spawn_bot(backend, |s| {
+        s.pacing.base_backoff = Duration::from_millis(200);
+        s.pacing.max_backoff = Duration::from_secs(1);
+    })
+    .await
+    else {
+        return;
+    };
+    bot.fake.fail_next("/message/send", -1, 100_000);
+    bot.fake.fail_next("/update_template_card", -1, 100_000);
+    bot.say("zhangsan", support::flows::REGISTRATION).await;
+    let number = format!("BA-{}-0001", support::flows::year());
+    let mut task = None;
+    for _ in 0..200 {
+        if let Some(record) = bot.store.get_case(&number).await.unwrap() {
+            let case: serde_json::Value = serde_json::from_str(&record.body).unwrap();
+            task = case["chain"][0]["task_ids"][0].as_str().map(str::to_owned);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let task = task.expect("the case is filed");
+    bot.post(&bot.tap(
+        "liuyang",
+        &format!("approve:{number}"),
+        &task,
+        "rc-before-crash",
+    ))
+    .await;
+    for _ in 0..200 {
+        let case = support::flows::case_json(&bot, &number).await;
+        if case["current_step"] == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        bot.fake.sent_to("zhangsan").is_empty(),
+        "nothing was sent before the crash"
+    );
+    let settings = bot.settings.clone();
+    let kept = bot.keep_store_and_stop().await;
+
+    // Second life on the same store, delivering normally.
+    let Some(bot) = spawn_bot(backend, move |s| {
+        let fresh_fake = s.api_base.clone();
+        *s = settings.clone();
+        s.api_base = fresh_fake;
+        s.pacing = flowbot::outbox::Pacing::default();
+    })
+    .await
+    else {
+        return;
+    };
+    drop(kept);
+    assert!(
+        bot.wait_for_text("zhangsan", "已通过", WAIT).await,
+        "the applicant hears of the decision"
+    );
+    let u = "chenjing";
+    bot.fake
+        .wait_until(
+            move |f| f.sent_to(u).iter().any(|m| m["msgtype"] == "template_card"),
+            WAIT,
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let told = bot
+        .texts_to("zhangsan")
+        .iter()
+        .filter(|t| t.contains("已通过"))
+        .count();
+    assert_eq!(told, 1, "once");
+    let cards = bot
+        .fake
+        .sent_to("chenjing")
+        .iter()
+        .filter(|m| m["msgtype"] == "template_card")
+        .count();
+    assert_eq!(cards, 1, "the next approver's card, once");
+    assert_eq!(
+        bot.fake.accepted_bodies("/update_template_card").len(),
+        1,
+        "the tapped card updated once"
+    );
     bot.stop().await;
 }

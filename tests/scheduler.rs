@@ -8,13 +8,10 @@
 //! `scheduler/bench.rs` (`#[ignore]`d).
 
 use std::collections::HashSet;
-use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
 use flowbot::scheduler::Scheduler;
-use flowbot::store::embedded::EmbeddedStore;
-use flowbot::store::redis::RedisStore;
 use flowbot::store::{
     ClaimedEvent, Commit, CommitOutcome, Enqueue, NewEvent, StateWrite, Store, Timer,
 };
@@ -27,105 +24,11 @@ const T0: i64 = 1_800_000_000_000;
 const SEC: i64 = 1000;
 const LEASE: Duration = Duration::from_secs(30);
 
-// ---------------------------------------------------------------------------------------------
-// Backends
+#[macro_use]
+mod support;
+use support::store::*;
 
-struct Harness {
-    store: Arc<dyn Store>,
-    _dir: Option<tempfile::TempDir>,
-    redis: Option<(String, String)>,
-}
-
-impl Drop for Harness {
-    fn drop(&mut self) {
-        // A fresh runtime: this may run while the test's runtime unwinds a panic.
-        if let Some((url, prefix)) = self.redis.take() {
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async {
-                    if let Ok(store) = RedisStore::connect(&url, &prefix).await {
-                        let _ = store.delete_all_keys().await;
-                    }
-                });
-            })
-            .join();
-        }
-    }
-}
-
-fn embedded_harness() -> Harness {
-    let dir = tempfile::tempdir().unwrap();
-    Harness {
-        store: Arc::new(EmbeddedStore::open(dir.path()).unwrap()),
-        _dir: Some(dir),
-        redis: None,
-    }
-}
-
-fn redis_url() -> String {
-    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
-}
-
-async fn redis_store(prefix: &str) -> Option<RedisStore> {
-    let url = redis_url();
-    let store = match RedisStore::connect(&url, prefix).await {
-        Ok(s) => s,
-        Err(e) => return redis_missing(&url, &e.to_string()),
-    };
-    match store.ping().await {
-        Ok(()) => Some(store),
-        Err(e) => redis_missing(&url, &e.to_string()),
-    }
-}
-
-async fn redis_harness() -> Option<Harness> {
-    let prefix = format!("flowbot-test-{:016x}", rand::random::<u64>());
-    let store = redis_store(&prefix).await?;
-    Some(Harness {
-        store: Arc::new(store),
-        _dir: None,
-        redis: Some((redis_url(), prefix)),
-    })
-}
-
-fn redis_missing<T>(url: &str, err: &str) -> Option<T> {
-    if std::env::var_os("REDIS_REQUIRED").is_some() {
-        panic!("REDIS_REQUIRED is set but Redis at {url} does not answer: {err}");
-    }
-    let _ = writeln!(
-        std::io::stderr(),
-        "\n*** SKIP: Redis at {url} does not answer ({err}); Redis scheduler tests NOT run ***\n"
-    );
-    None
-}
-
-macro_rules! on_both_stores {
-    ($($prop:ident),* $(,)?) => {
-        mod embedded {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $prop() {
-                    let h = super::embedded_harness();
-                    super::$prop(h.store.clone()).await;
-                }
-            )*
-        }
-        mod redis {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $prop() {
-                    let Some(h) = super::redis_harness().await else { return };
-                    super::$prop(h.store.clone()).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_stores!(
+store_properties!(
     competing_schedulers_fire_ten_thousand_timers_once,
     catch_up_after_an_hour_fires_overdue_timers_once_in_due_order,
     cancelled_timer_never_fires,

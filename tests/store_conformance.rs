@@ -80,100 +80,11 @@ async fn complete(
     store.complete_event(e, &commit, now).await.unwrap()
 }
 
-// ---------------------------------------------------------------------------------------------
-// Backends
+#[macro_use]
+mod support;
+use support::store::*;
 
-/// A store for one test; cleans up after itself.
-struct Harness {
-    store: Arc<dyn Store>,
-    _dir: Option<tempfile::TempDir>,
-    redis: Option<(String, String)>,
-}
-
-impl Drop for Harness {
-    fn drop(&mut self) {
-        // Delete the test's Redis keys on a fresh runtime and connection: this may run while the
-        // test's runtime is unwinding a panic, where its tasks no longer make progress.
-        if let Some((url, prefix)) = self.redis.take() {
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async {
-                    if let Ok(store) = RedisStore::connect(&url, &prefix).await {
-                        let _ = store.delete_all_keys().await;
-                    }
-                });
-            })
-            .join();
-        }
-    }
-}
-
-fn embedded_harness() -> Harness {
-    let dir = tempfile::tempdir().unwrap();
-    let store = EmbeddedStore::open(dir.path()).unwrap();
-    Harness {
-        store: Arc::new(store),
-        _dir: Some(dir),
-        redis: None,
-    }
-}
-
-async fn redis_harness() -> Option<Harness> {
-    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-    let prefix = format!("flowbot-test-{:016x}", rand::random::<u64>());
-    let store = match RedisStore::connect(&url, &prefix).await {
-        Ok(s) => s,
-        Err(e) => return redis_missing(&url, &e.to_string()),
-    };
-    if let Err(e) = store.ping().await {
-        return redis_missing(&url, &e.to_string());
-    }
-    Some(Harness {
-        store: Arc::new(store),
-        _dir: None,
-        redis: Some((url, prefix)),
-    })
-}
-
-fn redis_missing(url: &str, err: &str) -> Option<Harness> {
-    if std::env::var_os("REDIS_REQUIRED").is_some() {
-        panic!("REDIS_REQUIRED is set but Redis at {url} does not answer: {err}");
-    }
-    // Straight to stderr, not `eprintln!`: the test harness would capture that and hide it.
-    let _ = writeln!(
-        std::io::stderr(),
-        "\n*** SKIP: Redis at {url} does not answer ({err}); Redis conformance NOT run ***\n"
-    );
-    None
-}
-
-macro_rules! properties {
-    ($($prop:ident),* $(,)?) => {
-        mod embedded {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $prop() {
-                    let h = super::embedded_harness();
-                    super::$prop(h.store.clone()).await;
-                }
-            )*
-        }
-                mod redis {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $prop() {
-                    let Some(h) = super::redis_harness().await else { return };
-                    super::$prop(h.store.clone()).await;
-                }
-            )*
-        }
-    };
-}
-
-properties!(
+store_properties!(
     dedupe_one_winner_and_ttl,
     fifo_and_one_at_a_time,
     concurrent_workers_drain_in_order,

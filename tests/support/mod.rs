@@ -16,8 +16,34 @@ macro_rules! on_both_stores {
     };
 }
 
+/// Runs each named property `async fn name(store: Arc<dyn Store>)` on a fresh store of each
+/// backend, as `embedded::name` and `redis::name`.
+macro_rules! store_properties {
+    ($($prop:ident),* $(,)?) => {
+        mod embedded {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $prop() {
+                    let h = super::embedded_harness();
+                    super::$prop(h.store.clone()).await;
+                }
+            )*
+        }
+        mod redis {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $prop() {
+                    let Some(h) = super::redis_harness().await else { return };
+                    super::$prop(h.store.clone()).await;
+                }
+            )*
+        }
+    };
+}
+
 pub mod bot;
 pub mod fake_wecom;
 pub mod flows;
+pub mod store;
 
 pub use fake_wecom::{FakeWeCom, Recorded};

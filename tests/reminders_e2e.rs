@@ -25,6 +25,8 @@ async fn a_duty_is_chased_from_opening_to_escalation_and_stops_when_done() {
         overdue_approval(backend).await;
         flowbot::clock::set_offset_ms(0);
         catch_up_sends_one_nudge(backend).await;
+        flowbot::clock::set_offset_ms(0);
+        digest_in_an_app_group_chat(backend).await;
     }
     flowbot::clock::set_offset_ms(0);
 }
@@ -157,6 +159,53 @@ async fn catch_up_sends_one_nudge(backend: Backend) {
         .count();
     assert_eq!(nudges, 1, "the earlier, superseded rungs stay silent");
     bot.stop().await;
+}
+
+/// The same escalation in an app group chat (`appchat/send`) instead of a robot, when bot.toml
+/// names one for the group.
+async fn digest_in_an_app_group_chat(backend: Backend) {
+    let scripts = tempfile::tempdir().unwrap();
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bot-scripts");
+    copy_dir(&shipped, scripts.path());
+    let bot_toml = scripts.path().join("bot.toml");
+    let text = std::fs::read_to_string(&bot_toml).unwrap();
+    let text = text.replace(
+        "title = \"党委宣传部新媒体工作群\"",
+        "title = \"党委宣传部新媒体工作群\"\nappchat = \"wrkxcb01\"",
+    );
+    std::fs::write(&bot_toml, text).unwrap();
+    let dir = scripts.path().to_owned();
+    let Some(bot) = spawn_bot(backend, move |s| s.scripts_dir = dir).await else {
+        return;
+    };
+    register(&bot).await;
+    let deadline = admin_leaves(&bot).await;
+    let calendar = flowbot::scripts::Scripts::load(&bot.settings.scripts_dir)
+        .unwrap()
+        .calendar;
+    jump_to(calendar.add_working_days(deadline, 1).date);
+    let got = bot
+        .fake
+        .wait_until(|f| !f.accepted_bodies("/appchat/send").is_empty(), WAIT)
+        .await;
+    assert!(got, "the digest in the app group chat");
+    let sent = bot.fake.accepted_bodies("/appchat/send")[0].clone();
+    assert_eq!(sent["chatid"], "wrkxcb01");
+    assert!(sent.to_string().contains("团委青年之声"), "{sent}");
+    bot.stop().await;
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
 }
 
 async fn chase(backend: Backend) {

@@ -28,6 +28,8 @@ pub struct Worker {
 
 /// How long an idle worker sleeps when nobody wakes it (events of other replicas, expired leases).
 const IDLE_POLL: Duration = Duration::from_millis(200);
+/// An event claimed more often than this is set aside instead of blocking its conversation.
+const MAX_ATTEMPTS: u32 = 5;
 /// A commit that keeps losing the version race gives up; the event is retried after its lease.
 const MAX_CONFLICTS: usize = 3;
 
@@ -53,6 +55,20 @@ impl Worker {
         let Some(claimed) = self.store.claim_event(now_ms, self.lease).await? else {
             return Ok(false);
         };
+        if claimed.attempt > MAX_ATTEMPTS {
+            // Its workers kept dying (or the dispatcher kept failing): set it aside so the rest
+            // of the conversation can go on. The log keeps what it was.
+            tracing::error!(
+                event_id = claimed.event_id,
+                conversation = %claimed.conversation,
+                attempts = claimed.attempt,
+                "event set aside after repeated failures"
+            );
+            self.store
+                .complete_event(&claimed, &Commit::default(), clock::now_ms())
+                .await?;
+            return Ok(true);
+        }
         let Some(inbound) = Self::parse(&claimed) else {
             self.store
                 .complete_event(&claimed, &Commit::default(), clock::now_ms())

@@ -19,6 +19,7 @@ const WAIT: Duration = Duration::from_secs(15);
 
 on_both_stores!(
     an_event_whose_worker_died_is_handled_once_by_another,
+    an_event_that_keeps_killing_its_workers_is_set_aside,
     a_decision_made_just_before_a_crash_is_announced_once_after_restart,
 );
 
@@ -74,6 +75,65 @@ async fn an_event_whose_worker_died_is_handled_once_by_another(backend: Backend)
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(bot.fake.sent_to("qianba").len(), 1, "exactly one reply");
+    bot.stop().await;
+}
+
+/// An event whose workers die five times is set aside: the conversation's next message is
+/// answered instead of waiting forever behind it.
+async fn an_event_that_keeps_killing_its_workers_is_set_aside(backend: Backend) {
+    let Some(bot) = spawn_bot(backend, |s| s.workers = 0).await else {
+        return;
+    };
+    bot.post(&bot.text("sunqi", 9101, "你好")).await;
+    bot.post(&bot.text("sunqi", 9102, "你好")).await;
+    let now = flowbot::clock::now_ms();
+    let lease = Duration::from_secs(30);
+    for attempt in 1..=5 {
+        let claim = bot
+            .store
+            .claim_event(now + (attempt - 1) * 31_000, lease)
+            .await
+            .unwrap();
+        assert_eq!(
+            claim.map(|c| c.attempt),
+            Some(attempt as u32),
+            "a worker claims it, then dies"
+        );
+    }
+    let scripts = Arc::new(Scripts::load(&bot.settings.scripts_dir).unwrap());
+    let directory = StaticDirectory::load(
+        &bot.settings.scripts_dir.join("directory.toml"),
+        Roles::new(scripts.roles.clone()),
+    )
+    .unwrap();
+    let worker = Worker::new(
+        bot.store.clone(),
+        Dispatcher::new(bot.store.clone(), scripts, Arc::new(directory)),
+        lease,
+        Arc::new(Notify::new()),
+        Arc::new(Notify::new()),
+    );
+    let later = now + 5 * 31_000;
+    assert!(
+        worker.tick(later).await.unwrap(),
+        "the sixth claim sets it aside"
+    );
+    assert!(
+        worker.tick(later + 1).await.unwrap(),
+        "the next message is handled"
+    );
+    assert_eq!(bot.wait_for_messages("sunqi", 1, WAIT).await.len(), 1);
+    assert_eq!(
+        bot.store.queue_stats().await.unwrap().events,
+        0,
+        "nothing left queued"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        bot.fake.sent_to("sunqi").len(),
+        1,
+        "one answer: the second message's"
+    );
     bot.stop().await;
 }
 

@@ -3,54 +3,13 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use flowbot::store::embedded::EmbeddedStore;
-use flowbot::store::{CachedToken, Store};
+use flowbot::store::CachedToken;
 use flowbot::wecom::api::{ApiCredentials, ApiError, MessageBody, Outbound, WeComClient};
 use serde_json::json;
-use support::FakeWeCom;
 
-const CORP: &str = "wwcorp0001";
-const SECRET: &str = "app-secret-do-not-log";
-const AGENT: i64 = 1000002;
-
-struct Setup {
-    fake: FakeWeCom,
-    store: Arc<dyn Store>,
-    _dir: tempfile::TempDir,
-}
-
-async fn setup() -> Setup {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store: Arc<dyn Store> = Arc::new(EmbeddedStore::open(dir.path()).expect("store opens"));
-    Setup {
-        fake: FakeWeCom::start(CORP, SECRET).await,
-        store,
-        _dir: dir,
-    }
-}
-
-impl Setup {
-    fn client(&self) -> WeComClient {
-        self.client_with_secret(SECRET)
-    }
-
-    fn client_with_secret(&self, secret: &str) -> WeComClient {
-        let credentials = ApiCredentials {
-            corp_id: CORP.into(),
-            agent_id: AGENT,
-            secret: secret.into(),
-        };
-        WeComClient::new(
-            &self.fake.base_url(),
-            credentials,
-            self.store.clone(),
-            Duration::from_secs(5),
-        )
-    }
-}
+use support::client::{AGENT, CORP, SECRET, setup};
 
 fn text(to: &str, content: &str) -> Outbound {
     Outbound::Send {

@@ -3,49 +3,19 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use flowbot::outbox::{OutboxSender, Pacing};
-use flowbot::store::embedded::EmbeddedStore;
-use flowbot::store::{Commit, CommitOutcome, NewEvent, OutboxItem, Store};
-use flowbot::wecom::api::{ApiCredentials, MessageBody, Outbound, WeComClient};
-use support::{FakeWeCom, Recorded};
+use flowbot::store::{Commit, CommitOutcome, NewEvent, OutboxItem};
+use flowbot::wecom::api::{MessageBody, Outbound};
+use support::Recorded;
 use tokio::sync::oneshot;
 
-const CORP: &str = "wwcorp0001";
-const SECRET: &str = "app-secret";
-
-struct Setup {
-    fake: FakeWeCom,
-    store: Arc<dyn Store>,
-    _dir: tempfile::TempDir,
-}
-
-async fn setup() -> Setup {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store: Arc<dyn Store> = Arc::new(EmbeddedStore::open(dir.path()).expect("store opens"));
-    Setup {
-        fake: FakeWeCom::start(CORP, SECRET).await,
-        store,
-        _dir: dir,
-    }
-}
+use support::client::{Setup, setup};
 
 impl Setup {
     fn sender(&self, pacing: Pacing) -> OutboxSender {
-        let credentials = ApiCredentials {
-            corp_id: CORP.into(),
-            agent_id: 1000002,
-            secret: SECRET.into(),
-        };
-        let client = WeComClient::new(
-            &self.fake.base_url(),
-            credentials,
-            self.store.clone(),
-            Duration::from_secs(5),
-        );
-        OutboxSender::new(self.store.clone(), client, pacing)
+        OutboxSender::new(self.store.clone(), self.client(), pacing)
     }
 
     /// Queues items the way the worker does: with a completed event.

@@ -78,7 +78,11 @@ impl<'a> Texts<'a> {
         if let Some(step) = case.chain.get(case.current_step) {
             values.insert("step", Value::from(step.label.clone()));
         }
-        Self { scripts, values }
+        let mut texts = Self { scripts, values };
+        // The case's status as people read it (it may name the step, so it comes last).
+        let status = texts.status(case.status);
+        texts.set("status", status);
+        texts
     }
 
     /// Adds or replaces a value.

@@ -246,12 +246,7 @@ impl Dispatcher {
 
     /// Tells the actor why nothing changed; a tapped card that is spent gets greyed out too.
     pub(super) fn refuse(&self, draft: &mut Draft, case: &Case, refusal: &Refusal) {
-        let Some(flow) = self.scripts.flows.get(&case.flow) else {
-            return;
-        };
-        let texts = Texts::new(&self.scripts, flow, case);
-        let status = texts.status(case.status);
-        draft.reply(texts.with("status", status).say(refusal.message()));
+        self.say_about(draft, case, refusal.message());
     }
 
     pub(super) fn say_about(&self, draft: &mut Draft, case: &Case, key: &str) {

@@ -86,11 +86,7 @@ impl Dispatcher {
                 let write = case.update(version);
                 self.apply(draft, write, change);
             }
-            Err(Refusal::Closed) => {
-                let texts = Texts::new(&self.scripts, &flow, &before);
-                let status = texts.status(before.status);
-                draft.reply(texts.with("status", status).say("cannot_withdraw"));
-            }
+            Err(Refusal::Closed) => self.say_about(draft, &before, "cannot_withdraw"),
             Err(refusal) => self.refuse(draft, &before, &refusal),
         }
         Ok(())
@@ -162,8 +158,7 @@ impl Dispatcher {
             return Ok(());
         }
         if case.status != CaseStatus::Rejected {
-            let status = texts.status(case.status);
-            draft.reply(texts.with("status", status).say("cannot_edit"));
+            draft.reply(texts.say("cannot_edit"));
             return Ok(());
         }
         draft.conversation.form = ConversationState {

@@ -206,9 +206,7 @@ impl Dispatcher {
             return Ok(());
         };
         if case.applicant != draft.user || case.status != CaseStatus::Rejected {
-            let texts = Texts::new(&self.scripts, &flow, &case);
-            let status = texts.status(case.status);
-            draft.reply(texts.with("status", status).say("cannot_edit"));
+            self.say_about(draft, &case, "cannot_edit");
             return Ok(());
         }
         let texts = Texts::new(&self.scripts, &flow, &case);

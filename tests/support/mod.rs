@@ -42,6 +42,7 @@ macro_rules! store_properties {
 }
 
 pub mod bot;
+pub mod client;
 pub mod fake_wecom;
 pub mod flows;
 pub mod store;

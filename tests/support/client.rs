@@ -1,0 +1,50 @@
+//! The WeCom API client against the fake WeCom, on a real (embedded) store in a temp dir.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use flowbot::store::Store;
+use flowbot::store::embedded::EmbeddedStore;
+use flowbot::wecom::api::{ApiCredentials, WeComClient};
+
+use super::fake_wecom::FakeWeCom;
+
+pub const CORP: &str = "wwcorp0001";
+pub const SECRET: &str = "app-secret-do-not-log";
+pub const AGENT: i64 = 1000002;
+
+pub struct Setup {
+    pub fake: FakeWeCom,
+    pub store: Arc<dyn Store>,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn setup() -> Setup {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store: Arc<dyn Store> = Arc::new(EmbeddedStore::open(dir.path()).expect("store opens"));
+    Setup {
+        fake: FakeWeCom::start(CORP, SECRET).await,
+        store,
+        _dir: dir,
+    }
+}
+
+impl Setup {
+    pub fn client(&self) -> WeComClient {
+        self.client_with_secret(SECRET)
+    }
+
+    pub fn client_with_secret(&self, secret: &str) -> WeComClient {
+        let credentials = ApiCredentials {
+            corp_id: CORP.into(),
+            agent_id: AGENT,
+            secret: secret.into(),
+        };
+        WeComClient::new(
+            &self.fake.base_url(),
+            credentials,
+            self.store.clone(),
+            Duration::from_secs(5),
+        )
+    }
+}

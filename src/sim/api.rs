@@ -64,6 +64,20 @@ pub(super) fn check_token(world: &World, q: &HashMap<String, String>) -> Result<
     }
 }
 
+/// An app-message call: a valid token and the app's own agentid.
+fn check_app_call(
+    sim: &Shared,
+    world: &World,
+    q: &HashMap<String, String>,
+    body: &Value,
+) -> Result<(), Json<Value>> {
+    check_token(world, q)?;
+    if body["agentid"].as_i64() != Some(sim.agent_id) {
+        return Err(error(40056, "invalid agentid"));
+    }
+    Ok(())
+}
+
 /// The message content of a body with `msgtype` text or markdown, as a chat line.
 fn content_line(world: &mut World, body: &Value) -> Result<Msg, Json<Value>> {
     let msgtype = body["msgtype"].as_str().unwrap_or("");
@@ -85,11 +99,8 @@ async fn message_send(
     Json(body): Json<Value>,
 ) -> Json<Value> {
     let mut world = sim.world();
-    if let Err(e) = check_token(&world, &q) {
+    if let Err(e) = check_app_call(&sim, &world, &q, &body) {
         return e;
-    }
-    if body["agentid"].as_i64() != Some(sim.agent_id) {
-        return error(40056, "invalid agentid");
     }
     let touser = body["touser"].as_str().unwrap_or("");
     if touser.is_empty() {
@@ -157,11 +168,8 @@ async fn update_template_card(
     Json(body): Json<Value>,
 ) -> Json<Value> {
     let mut world = sim.world();
-    if let Err(e) = check_token(&world, &q) {
+    if let Err(e) = check_app_call(&sim, &world, &q, &body) {
         return e;
-    }
-    if body["agentid"].as_i64() != Some(sim.agent_id) {
-        return error(40056, "invalid agentid");
     }
     let code = body["response_code"].as_str().unwrap_or("");
     // Single use: a code is spent by its first update.

@@ -26,6 +26,7 @@ pub mod config;
 pub mod directory;
 pub mod dispatch;
 pub mod engine;
+pub mod event;
 pub mod http;
 pub mod loadgen;
 pub mod outbox;

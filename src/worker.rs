@@ -12,9 +12,8 @@ use tokio::sync::Notify;
 
 use crate::clock;
 use crate::dispatch::{DispatchError, Dispatcher};
-use crate::reminders::duty::TimerPayload;
+use crate::event::Event;
 use crate::store::{ClaimedEvent, Commit, CommitOutcome, Store};
-use crate::wecom::message::Inbound;
 
 /// One worker loop; run several per replica for concurrency across conversations.
 #[derive(Clone)]
@@ -69,14 +68,17 @@ impl Worker {
                 .await?;
             return Ok(true);
         }
-        let Some(inbound) = Self::parse(&claimed) else {
+        let Some(event) = Self::parse(&claimed) else {
             self.store
                 .complete_event(&claimed, &Commit::default(), clock::now_ms())
                 .await?;
             return Ok(true);
         };
         for _ in 0..MAX_CONFLICTS {
-            let commit = self.dispatcher.handle(&inbound, now_ms).await?;
+            let commit = self
+                .dispatcher
+                .handle(&claimed.conversation, &event, now_ms)
+                .await?;
             match self
                 .store
                 .complete_event(&claimed, &commit, clock::now_ms())
@@ -110,13 +112,9 @@ impl Worker {
         Ok(true)
     }
 
-    /// The event: a WeCom message, or one of the bot's timers (stored compactly).
-    fn parse(claimed: &ClaimedEvent) -> Option<Inbound> {
-        serde_json::from_str(&claimed.payload)
-            .or_else(|_| {
-                serde_json::from_str::<TimerPayload>(&claimed.payload)
-                    .map(|timer| timer.into_inbound(&claimed.conversation))
-            })
+    /// The event as stored (tagged: a WeCom message or a fired timer).
+    fn parse(claimed: &ClaimedEvent) -> Option<Event> {
+        Event::from_payload(&claimed.payload)
             .inspect_err(|e| tracing::error!(event_id = claimed.event_id, error = %e, "unreadable event dropped"))
             .ok()
     }

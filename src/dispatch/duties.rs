@@ -7,9 +7,10 @@ use chrono::{DateTime, Utc};
 
 use super::{DispatchError, Dispatcher, Draft};
 use crate::engine::{Answer, Now};
+use crate::event::TimerJob;
 use crate::records::{self, Case};
 use crate::reminders::digest::{self, DigestItem};
-use crate::reminders::duty::{self, Duty, TimerJob};
+use crate::reminders::duty::{self, Duty};
 use crate::reminders::{self, Recipient};
 use crate::scripts::{DutyDef, tpl};
 use crate::store::CaseWrite;

@@ -18,11 +18,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::directory::{Directory, DirectoryError};
 use crate::engine::{ConversationState, Now};
+use crate::event::Event;
 use crate::records::{Case, HistoryEntry};
 use crate::scripts::Scripts;
 use crate::store::{CaseWrite, Commit, OutboxItem, StateWrite, Store, StoreError};
 use crate::wecom::api::{MessageBody, Outbound};
-use crate::wecom::message::{Inbound, InboundKind};
+use crate::wecom::message::InboundKind;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DispatchError {
@@ -133,8 +134,13 @@ impl Dispatcher {
 
     /// What handling `inbound` changes. The caller commits it atomically with the event's
     /// completion, and re-runs this on a version conflict.
-    pub async fn handle(&self, inbound: &Inbound, now_ms: i64) -> Result<Commit, DispatchError> {
-        let user = inbound.conversation().to_owned();
+    pub async fn handle(
+        &self,
+        conversation: &str,
+        event: &Event,
+        now_ms: i64,
+    ) -> Result<Commit, DispatchError> {
+        let user = conversation.to_owned();
         let (version, conversation) = self.load_conversation(&user).await?;
         let mut draft = Draft {
             user,
@@ -143,13 +149,18 @@ impl Dispatcher {
             version,
         };
         let before = draft.conversation.clone();
+        let inbound = match event {
+            Event::WeCom(inbound) => inbound,
+            Event::Timer(fired) => {
+                self.timer(&mut draft, &fired.job, fired.due_ms, now_ms)
+                    .await?;
+                return Ok(self.finish(draft, before));
+            }
+        };
         match &inbound.kind {
             InboundKind::TemplateCardEvent(tap) => self.card_tap(&mut draft, tap, now_ms).await?,
             InboundKind::ChangeContact(change) => {
                 self.contact_change(&mut draft, change, now_ms).await?
-            }
-            InboundKind::Timer { job, due_ms, .. } => {
-                self.timer(&mut draft, job, *due_ms, now_ms).await?
             }
             InboundKind::Text { content, .. } if draft.conversation.awaiting_reason.is_some() => {
                 self.reason(&mut draft, content, now_ms).await?
@@ -164,6 +175,11 @@ impl Dispatcher {
             }
             _ => tracing::debug!("event not handled by the dispatcher"),
         }
+        Ok(self.finish(draft, before))
+    }
+
+    /// The commit of a handled event, with the conversation's next state if it changed.
+    fn finish(&self, mut draft: Draft, before: Conversation) -> Commit {
         if draft.conversation != before {
             let state = (draft.conversation != Conversation::default())
                 .then(|| serde_json::to_string(&draft.conversation).expect("state serializes"));
@@ -172,7 +188,7 @@ impl Dispatcher {
                 state,
             });
         }
-        Ok(draft.commit)
+        draft.commit
     }
 
     async fn load_conversation(&self, user: &str) -> Result<(u64, Conversation), DispatchError> {

@@ -4,48 +4,45 @@
 
 use super::duties::ms;
 use super::{DispatchError, Dispatcher, Draft};
+use crate::event::{self, TimerJob};
 use crate::records::Case;
 use crate::reminders;
-use crate::reminders::duty::{self, TimerJob};
+use crate::reminders::duty;
 
 impl Dispatcher {
     /// A timer for the pipeline: it fires as an event of its own conversation.
     pub(super) fn schedule(&self, draft: &mut Draft, id: String, due_ms: i64, job: &TimerJob) {
-        draft.commit.timers.push(duty::timer(id, due_ms, job));
+        draft.commit.timers.push(event::timer(id, due_ms, job));
     }
 
     /// A fired timer.
     pub(super) async fn timer(
         &self,
         draft: &mut Draft,
-        job: &str,
+        job: &TimerJob,
         due_ms: i64,
         now_ms: i64,
     ) -> Result<(), DispatchError> {
-        match serde_json::from_str::<TimerJob>(job) {
-            Ok(TimerJob::Rung {
+        match job.clone() {
+            TimerJob::Rung {
                 duty,
                 rung,
                 occurrence,
-            }) => {
+            } => {
                 self.rung(draft, &duty, rung, occurrence, due_ms, now_ms)
                     .await
             }
-            Ok(TimerJob::Digest { group, slot_ms }) => {
+            TimerJob::Digest { group, slot_ms } => {
                 self.digest(draft, &group, slot_ms, now_ms).await
             }
-            Ok(TimerJob::ApprovalDue {
+            TimerJob::ApprovalDue {
                 case,
                 round,
                 step,
                 occurrence,
-            }) => {
+            } => {
                 self.approval_due(draft, &case, (round, step, occurrence), due_ms)
                     .await
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "unreadable timer job dropped");
-                Ok(())
             }
         }
     }

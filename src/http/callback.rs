@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use super::query::CallbackQuery;
 use super::{AppState, CallbackSettings};
 use crate::clock;
+use crate::event::Event;
 use crate::store::{Enqueue, NewEvent};
 use crate::wecom::crypto::CryptoError;
 use crate::wecom::message::{self, InboundKind};
@@ -170,18 +171,14 @@ async fn accept(
         tracing::info!(%msg_type, event = event.as_deref().unwrap_or(""), "ignoring a message type the bot does not handle");
         return Ok(());
     }
+    let dedupe_key = inbound.dedupe_key();
     let event = NewEvent {
         conversation: inbound.conversation().to_owned(),
-        payload: serde_json::to_string(&inbound).map_err(|e| Refusal::Malformed(e.to_string()))?,
+        payload: Event::WeCom(Box::new(inbound)).to_payload(),
     };
     let outcome = state
         .store
-        .dedupe_and_enqueue(
-            &inbound.dedupe_key(),
-            settings.dedupe_ttl,
-            &event,
-            clock::now_ms(),
-        )
+        .dedupe_and_enqueue(&dedupe_key, settings.dedupe_ttl, &event, clock::now_ms())
         .await
         .map_err(|e| Refusal::StoreUnavailable(e.to_string()))?;
     match outcome {

@@ -2,7 +2,7 @@
 //! how fast due ones are claimed into the event pipeline. Run with
 //! `cargo test --release --test scheduler -- --ignored --nocapture timer_benchmark`.
 //! Runs under a unique prefix, deleted afterwards (never FLUSHALL). The timers have the shape the
-//! bot schedules for reminders (`reminders::duty::timer`).
+//! bot schedules for reminders (`event::timer`).
 //!
 //! Measured (Redis 7.0.15 on loopback, 2-core VM, release build; the bot's reminder timer shape:
 //! id 24 B, conversation 20 B, payload 67 B): 1M pending cost 294 B/timer by `INFO used_memory`
@@ -14,7 +14,7 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Instant;
 
-use flowbot::reminders::duty::TimerJob;
+use flowbot::event::TimerJob;
 use flowbot::scheduler::Scheduler;
 use flowbot::store::{Store, Timer};
 use tokio::sync::Notify;
@@ -38,7 +38,7 @@ fn bench_timer(i: usize) -> Timer {
         rung: 1,
         occurrence: 0,
     };
-    flowbot::reminders::duty::timer(
+    flowbot::event::timer(
         flowbot::reminders::duty::rung_timer_id(&duty, 1, 0),
         due_ms,
         &job,

@@ -56,12 +56,6 @@ pub enum InboundKind {
     EnterAgent,
     TemplateCardEvent(CardEvent),
     ChangeContact(ContactChange),
-    /// Not from WeCom: one of the bot's own timers fired (a reminder); `job` is its JSON.
-    Timer {
-        id: String,
-        job: String,
-        due_ms: i64,
-    },
     Unknown {
         msg_type: String,
         event: Option<String>,
@@ -147,7 +141,6 @@ impl Inbound {
                 ("template_card_event", &card.event_key, &card.task_id, "")
             }
             InboundKind::ChangeContact(change) => ("change_contact", "", "", change.change_type()),
-            InboundKind::Timer { id, .. } => ("timer", id.as_str(), "", ""),
             InboundKind::Unknown {
                 event, event_key, ..
             } => (

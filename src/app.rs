@@ -15,7 +15,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 
 use crate::config::{DirectorySource, Settings};
-use crate::directory::{Directory, Roles, StaticDirectory, WeComDirectory};
+use crate::directory::{ContactsDirectory, Directory, Roles, StaticDirectory};
 use crate::dispatch::Dispatcher;
 use crate::http::{self, AppState, CallbackSettings};
 use crate::outbox::OutboxSender;
@@ -62,7 +62,8 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
 /// How long the contacts API's answers are cached.
 const DIRECTORY_TTL: Duration = Duration::from_secs(300);
 
-/// The directory the settings name; the propaganda override applies to either source.
+/// The directory the settings name; the propaganda override applies to either source. The
+/// contacts are asked through the one API client.
 fn open_directory(
     settings: &Settings,
     scripts: &Scripts,
@@ -71,16 +72,11 @@ fn open_directory(
     let roles = Roles::new(scripts.roles.clone())
         .with_override("propaganda", settings.propaganda_users.clone());
     Ok(match (settings.directory, client) {
-        (DirectorySource::WeCom, Some(client)) => {
-            let http = reqwest::Client::builder().timeout(API_TIMEOUT).build()?;
-            Arc::new(WeComDirectory::new(
-                http,
-                &settings.api_base,
-                Arc::new(client),
-                roles,
-                DIRECTORY_TTL,
-            ))
-        }
+        (DirectorySource::WeCom, Some(client)) => Arc::new(ContactsDirectory::new(
+            Arc::new(client),
+            roles,
+            DIRECTORY_TTL,
+        )),
         _ => {
             let path = settings.scripts_dir.join("directory.toml");
             let directory = StaticDirectory::load(&path, roles).map_err(|diagnostics| {

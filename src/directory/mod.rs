@@ -1,10 +1,10 @@
 //! Who is in which unit, who leads a unit, who holds a role. Two sources: [`StaticDirectory`]
-//! (`bot-scripts/directory.toml`, for the demo and tests) and [`WeComDirectory`] (the contacts
-//! API, cached with a TTL). The engine never calls a directory: the caller resolves what a step
+//! (`bot-scripts/directory.toml`, for the demo and tests) and [`ContactsDirectory`] (the WeCom
+//! contacts, asked through the [`Contacts`] trait and cached with a TTL). The engine never calls a directory: the caller resolves what a step
 //! needs and hands it a [`Snapshot`] inside the engine's context.
 
+mod contacts;
 mod static_dir;
-mod wecom;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -12,8 +12,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+pub use contacts::{Contacts, ContactsDirectory};
 pub use static_dir::{StaticDirectory, parse_static};
-pub use wecom::{TokenSource, WeComDirectory};
 
 /// A unit (department) as the user sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,14 +127,23 @@ impl Roles {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+/// A directory lookup that failed.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum DirectoryError {
-    #[error("directory transport: {0}")]
-    Transport(String),
-    #[error("directory API error {errcode}: {errmsg}")]
-    Api { errcode: i64, errmsg: String },
-    #[error("access token: {0}")]
-    Token(String),
+    /// A later try may succeed: the network, a rate limit, the access token, or a configuration
+    /// an admin can fix (e.g. the server's IP not yet trusted).
+    #[error("contacts lookup failed, retryable: {0}")]
+    Retryable(String),
+    /// The same lookup will fail again: the contacts API refused it or answered nonsense.
+    #[error("contacts lookup failed: {0}")]
+    Failed(String),
+}
+
+impl DirectoryError {
+    /// Whether a later retry of the same lookup may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, DirectoryError::Retryable(_))
+    }
 }
 
 /// What the bot asks of a directory.

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::app::Application;
-use crate::directory::{Directory, WeComDirectory};
+use crate::directory::{ContactsDirectory, Directory};
 use crate::wecom::api::{ApiError, MessageBody, Outbound, WeComClient};
 
 fn addr(s: &str) -> SocketAddr {
@@ -218,9 +218,7 @@ async fn group_chats_keep_nudges_and_mentions() {
 #[tokio::test]
 async fn the_contacts_api_serves_the_demo_directory() {
     let sim = Sim::start().await;
-    let dir = WeComDirectory::new(
-        reqwest::Client::new(),
-        &format!("{}{API_PREFIX}", sim.base),
+    let dir = ContactsDirectory::new(
         Arc::new(sim.client.clone()),
         Roles::new(Default::default()),
         Duration::from_secs(60),

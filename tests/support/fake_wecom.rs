@@ -1,7 +1,8 @@
 //! A fake of WeCom's API side (gettoken, message/send, update_template_card, appchat/send,
-//! webhook/send) on 127.0.0.1:0 that records every request and answers like WeCom: tokens are
-//! checked (unknown → 40014, missing → 41001, expired → 42001), a wrong secret gets 40001, and
-//! failures can be injected per path.
+//! webhook/send, and the contacts calls user/get, department/get, department/list,
+//! user/simplelist over a small company) on 127.0.0.1:0 that records every request and answers
+//! like WeCom: tokens are checked (unknown → 40014, missing → 41001, expired → 42001), a wrong
+//! secret gets 40001, and failures (or any answer) can be injected per path.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -41,8 +42,8 @@ struct Inner {
     expired: Vec<String>,
     issued: u64,
     sequence: u64,
-    /// Path suffix → (errcode, times left).
-    failures: Vec<(String, i64, u32)>,
+    /// Path suffix → (injected answer, times left).
+    injected: Vec<(String, Value, u32)>,
     requests: Vec<Recorded>,
 }
 
@@ -58,7 +59,7 @@ impl FakeWeCom {
             expired: Vec::new(),
             issued: 0,
             sequence: 0,
-            failures: Vec::new(),
+            injected: Vec::new(),
             requests: Vec::new(),
         }));
         let app = Router::new()
@@ -67,6 +68,10 @@ impl FakeWeCom {
             .route("/cgi-bin/message/update_template_card", post(api_call))
             .route("/cgi-bin/appchat/send", post(api_call))
             .route("/cgi-bin/webhook/send", post(api_call))
+            .route("/cgi-bin/user/get", get(contacts_call))
+            .route("/cgi-bin/department/get", get(contacts_call))
+            .route("/cgi-bin/department/list", get(contacts_call))
+            .route("/cgi-bin/user/simplelist", get(contacts_call))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -141,9 +146,15 @@ impl FakeWeCom {
 
     /// The next `times` calls to a path ending with `path_suffix` answer `errcode`.
     pub fn fail_next(&self, path_suffix: &str, errcode: i64, times: u32) {
+        self.answer_next(path_suffix, error(errcode, "injected failure").0, times);
+    }
+
+    /// The next `times` calls to a path ending with `path_suffix` answer `answer` as it is
+    /// (recorded with its errcode, or -2 when it has none).
+    pub fn answer_next(&self, path_suffix: &str, answer: Value, times: u32) {
         self.lock()
-            .failures
-            .push((path_suffix.to_owned(), errcode, times));
+            .injected
+            .push((path_suffix.to_owned(), answer, times));
     }
 
     /// Polls `pred` every 10 ms until it holds (`true`) or `timeout` passes (`false`).
@@ -173,13 +184,28 @@ impl FakeWeCom {
 }
 
 impl Inner {
-    fn injected_failure(&mut self, path: &str) -> Option<i64> {
+    /// An injected answer for `path`, with its errcode.
+    fn injected(&mut self, path: &str) -> Option<(i64, Json<Value>)> {
         let slot = self
-            .failures
+            .injected
             .iter_mut()
             .find(|(suffix, _, left)| *left > 0 && path.ends_with(suffix.as_str()))?;
         slot.2 -= 1;
-        Some(slot.1)
+        let answer = slot.1.clone();
+        Some((answer["errcode"].as_i64().unwrap_or(-2), Json(answer)))
+    }
+
+    /// WeCom's answer to an app call that carries `token` when the token is not valid.
+    fn rejected_token(&self, token: &str) -> Option<(i64, Json<Value>)> {
+        if token.is_empty() {
+            Some((41001, error(41001, "access_token missing")))
+        } else if self.expired.iter().any(|t| t == token) {
+            Some((42001, error(42001, "access_token expired")))
+        } else if self.current.as_deref() != Some(token) {
+            Some((40014, error(40014, "invalid access_token")))
+        } else {
+            None
+        }
     }
 
     fn record(&mut self, path: &str, query: HashMap<String, String>, body: Value, errcode: i64) {
@@ -208,8 +234,8 @@ async fn gettoken(
 ) -> Json<Value> {
     let mut inner = state.lock().expect("fake WeCom state");
     let path = uri.path().to_owned();
-    let (errcode, answer) = if let Some(code) = inner.injected_failure(&path) {
-        (code, error(code, "injected failure"))
+    let (errcode, answer) = if let Some(injected) = inner.injected(&path) {
+        injected
     } else if query.get("corpid") != Some(&inner.corp_id) {
         (40013, error(40013, "invalid corpid"))
     } else if query.get("corpsecret") != Some(&inner.secret) {
@@ -240,16 +266,12 @@ async fn api_call(
     let path = uri.path().to_owned();
     let robot = path.ends_with("/webhook/send");
     let token = query.get("access_token").cloned().unwrap_or_default();
-    let (errcode, answer) = if let Some(code) = inner.injected_failure(&path) {
-        (code, error(code, "injected failure"))
+    let (errcode, answer) = if let Some(injected) = inner.injected(&path) {
+        injected
     } else if robot && query.get("key").is_none_or(|k| k.is_empty()) {
         (93000, error(93000, "invalid webhook url"))
-    } else if !robot && token.is_empty() {
-        (41001, error(41001, "access_token missing"))
-    } else if !robot && inner.expired.contains(&token) {
-        (42001, error(42001, "access_token expired"))
-    } else if !robot && inner.current.as_deref() != Some(token.as_str()) {
-        (40014, error(40014, "invalid access_token"))
+    } else if let Some(rejected) = (!robot).then(|| inner.rejected_token(&token)).flatten() {
+        rejected
     } else if let Some(problem) = invalid_body(&path, &body) {
         (40035, error(40035, problem))
     } else {
@@ -295,4 +317,73 @@ fn invalid_body(path: &str, body: &Value) -> Option<&'static str> {
     } else {
         (!has_content).then_some("msgtype or its content missing")
     }
+}
+
+/// The fake company's units: WeCom department id, name, leaders. 1 is the root.
+const DEPARTMENTS: &[(u64, &str, &[&str])] = &[
+    (1, "测试公司", &[]),
+    (2, "团委", &["liuyang"]),
+    (3, "党委宣传部", &["chenjing"]),
+];
+
+/// The fake company's members: userid, name, department ids. 赵六 belongs to no unit.
+const USERS: &[(&str, &str, &[u64])] = &[
+    ("liuyang", "刘洋", &[2]),
+    ("zhangsan", "张三", &[2]),
+    ("chenjing", "陈静", &[3]),
+    ("zhaoliu", "赵六", &[]),
+];
+
+fn department(id: u64) -> Option<Value> {
+    let (id, name, leaders) = DEPARTMENTS.iter().find(|d| d.0 == id)?;
+    let parentid = if *id == 1 { 0 } else { 1 };
+    Some(json!({"id": id, "name": name, "parentid": parentid, "department_leader": leaders}))
+}
+
+fn user(userid: &str) -> Option<Value> {
+    let (userid, name, department) = USERS.iter().find(|u| u.0 == userid)?;
+    Some(json!({"userid": userid, "name": name, "department": department}))
+}
+
+/// The contacts calls over [`DEPARTMENTS`] and [`USERS`], with WeCom's token checks.
+async fn contacts_call(
+    State(state): State<Shared>,
+    uri: Uri,
+    Query(query): Query<HashMap<String, String>>,
+) -> Json<Value> {
+    let mut inner = state.lock().expect("fake WeCom state");
+    let path = uri.path().to_owned();
+    let token = query.get("access_token").cloned().unwrap_or_default();
+    let ok = |mut answer: Value| {
+        answer["errcode"] = json!(0);
+        answer["errmsg"] = json!("ok");
+        (0, Json(answer))
+    };
+    let (errcode, answer) = if let Some(injected) = inner.injected(&path) {
+        injected
+    } else if let Some(rejected) = inner.rejected_token(&token) {
+        rejected
+    } else if path.ends_with("/user/get") {
+        match user(query.get("userid").map_or("", String::as_str)) {
+            Some(user) => ok(user),
+            None => (60111, error(60111, "userid not found")),
+        }
+    } else if path.ends_with("/department/get") {
+        match query
+            .get("id")
+            .and_then(|id| id.parse().ok())
+            .and_then(department)
+        {
+            Some(d) => ok(json!({"department": d})),
+            None => (60123, error(60123, "invalid party id")),
+        }
+    } else if path.ends_with("/department/list") {
+        let all: Vec<Value> = DEPARTMENTS.iter().filter_map(|d| department(d.0)).collect();
+        ok(json!({"department": all}))
+    } else {
+        let all: Vec<Value> = USERS.iter().filter_map(|u| user(u.0)).collect();
+        ok(json!({"userlist": all}))
+    };
+    inner.record(&path, query, Value::Null, errcode);
+    answer
 }

@@ -28,6 +28,9 @@ pub(crate) struct ApiResponse {
     pub invalidtag: Vec<String>,
     #[serde(default, deserialize_with = "string_or_list")]
     pub unlicenseduser: Vec<String>,
+    /// The whole answer, for calls that read more than these fields (the contacts calls).
+    #[serde(skip)]
+    pub json: Value,
 }
 
 /// errcodes that mean "this access_token is not (or no longer) valid": refresh once and retry.

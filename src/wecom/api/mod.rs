@@ -1,11 +1,14 @@
-//! The outbound WeCom API client: access token shared through the store (one refresher at a
-//! time), `message/send`, `message/update_template_card`, `appchat/send`, group robot
-//! `webhook/send`, and WeCom's errcodes turned into decisions (refresh, back off, give up).
+//! The one WeCom API client of the bot: access token shared through the store (one refresher at
+//! a time, refreshed once when WeCom rejects it), `message/send`, `message/update_template_card`,
+//! `appchat/send`, group robot `webhook/send`, the contacts calls behind the directory's
+//! [`Contacts`](crate::directory::Contacts) trait, and WeCom's errcodes turned into decisions
+//! (refresh, back off, give up).
 //!
 //! Secrets stay out of logs and errors: paths are logged without their query strings (which
 //! carry the secret, the token or the webhook key), and `reqwest` errors are stripped of URLs.
 
 mod body;
+mod contacts;
 mod errcode;
 mod outbound;
 mod token;
@@ -15,6 +18,7 @@ pub use outbound::{MessageBody, Outbound};
 use std::sync::Arc;
 use std::time::Duration;
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::store::{Store, StoreError};
@@ -148,32 +152,16 @@ impl WeComClient {
         let request = body::request(message, self.credentials.agent_id)?;
         let answer = match &request.auth {
             Auth::WebhookKey(key) => {
-                self.call_post(request.path, &[("key", key)], &request.body)
-                    .await?
+                let answer = self
+                    .call(request.path, &[("key", key)], Some(&request.body))
+                    .await?;
+                succeeded(request.path, answer)?
             }
             Auth::Token => {
-                let token = self.access_token().await?;
-                let answer = self.post_with_token(&request, &token).await?;
-                match answer.errcode {
-                    Some(code) if errcode::is_token_error(code) => {
-                        tracing::info!(
-                            errcode = code,
-                            path = request.path,
-                            "token rejected, refreshing once"
-                        );
-                        self.invalidate(&token).await?;
-                        let token = self.access_token().await?;
-                        self.post_with_token(&request, &token).await?
-                    }
-                    _ => answer,
-                }
+                self.call_with_token(request.path, &[], Some(&request.body))
+                    .await?
             }
         };
-        let errcode = answer.errcode.unwrap_or_default();
-        if errcode != 0 {
-            tracing::warn!(errcode, errmsg = %answer.errmsg, path = request.path, "WeCom call failed");
-            return Err(errcode::classify(errcode, &answer.errmsg));
-        }
         let receipt = Receipt {
             msgid: answer.msgid,
             response_code: answer.response_code,
@@ -196,40 +184,43 @@ impl WeComClient {
         Ok(receipt)
     }
 
-    async fn post_with_token(
-        &self,
-        request: &body::Request,
-        token: &str,
-    ) -> Result<ApiResponse, ApiError> {
-        self.call_post(request.path, &[("access_token", token)], &request.body)
-            .await
-    }
-
-    async fn call_post(
+    /// Calls `path` (GET, or POST of `body`) with the app's access token; when WeCom rejects the
+    /// token, drops it, gets a new one and calls once more. Any errcode but 0 is an [`ApiError`].
+    pub(crate) async fn call_with_token(
         &self,
         path: &'static str,
         query: &[(&str, &str)],
-        body: &Value,
+        body: Option<&Value>,
     ) -> Result<ApiResponse, ApiError> {
-        let sent = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .query(query)
-            .json(body)
-            .send();
-        self.answer(path, sent).await
+        fn with<'a>(token: &'a str, query: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+            [("access_token", token)]
+                .into_iter()
+                .chain(query.iter().copied())
+                .collect()
+        }
+        let token = self.access_token().await?;
+        let mut answer = self.call(path, &with(&token, query), body).await?;
+        if let Some(code) = answer.errcode.filter(|c| errcode::is_token_error(*c)) {
+            tracing::info!(errcode = code, path, "token rejected, refreshing once");
+            self.invalidate(&token).await?;
+            let token = self.access_token().await?;
+            answer = self.call(path, &with(&token, query), body).await?;
+        }
+        succeeded(path, answer)
     }
 
-    async fn call_get(
+    /// One GET (no `body`) or POST of `body` to `path`.
+    async fn call(
         &self,
         path: &'static str,
         query: &[(&str, &str)],
+        body: Option<&Value>,
     ) -> Result<ApiResponse, ApiError> {
-        let sent = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .query(query)
-            .send();
+        let url = format!("{}{path}", self.base);
+        let sent = match body {
+            Some(body) => self.http.post(url).query(query).json(body).send(),
+            None => self.http.get(url).query(query).send(),
+        };
         self.answer(path, sent).await
     }
 
@@ -251,13 +242,28 @@ impl WeComClient {
             return Err(ApiError::Transport(format!("{path}: HTTP {status}")));
         }
         let bytes = response.bytes().await.map_err(transport)?;
-        let answer: ApiResponse = serde_json::from_slice(&bytes)
-            .map_err(|e| ApiError::Transport(format!("{path}: answer is not JSON: {e}")))?;
+        let not_json = |e: serde_json::Error| {
+            ApiError::Transport(format!("{path}: answer is not WeCom's JSON: {e}"))
+        };
+        let json: Value = serde_json::from_slice(&bytes).map_err(not_json)?;
+        let mut answer = ApiResponse::deserialize(&json).map_err(not_json)?;
+        answer.json = json;
         if answer.errcode.is_none() {
             return Err(ApiError::Transport(format!(
                 "{path}: answer without errcode"
             )));
         }
         Ok(answer)
+    }
+}
+
+/// The answer when its errcode is 0, else the errcode's [`ApiError`] (logged).
+fn succeeded(path: &'static str, answer: ApiResponse) -> Result<ApiResponse, ApiError> {
+    match answer.errcode.unwrap_or_default() {
+        0 => Ok(answer),
+        errcode => {
+            tracing::warn!(errcode, errmsg = %answer.errmsg, path, "WeCom call failed");
+            Err(errcode::classify(errcode, &answer.errmsg))
+        }
     }
 }

@@ -103,12 +103,8 @@ impl WeComClient {
             ("corpid", self.credentials.corp_id.as_str()),
             ("corpsecret", self.credentials.secret.as_str()),
         ];
-        let answer = self.call_get("/cgi-bin/gettoken", &query).await?;
-        let errcode = answer.errcode.unwrap_or_default();
-        if errcode != 0 {
-            tracing::error!(errcode, errmsg = %answer.errmsg, "gettoken failed");
-            return Err(super::errcode::classify(errcode, &answer.errmsg));
-        }
+        const GETTOKEN: &str = "/cgi-bin/gettoken";
+        let answer = super::succeeded(GETTOKEN, self.call(GETTOKEN, &query, None).await?)?;
         let Some(token) = answer.access_token.filter(|t| !t.is_empty()) else {
             return Err(ApiError::Transport(
                 "gettoken answered without access_token".to_owned(),
@@ -127,15 +123,5 @@ impl WeComClient {
         self.store.put_token(app, &cached).await?;
         tracing::info!(valid_s, "fetched a new access_token");
         Ok(token)
-    }
-}
-
-/// The contacts directory borrows the client's shared token.
-#[async_trait::async_trait]
-impl crate::directory::TokenSource for WeComClient {
-    async fn token(&self) -> Result<String, crate::directory::DirectoryError> {
-        self.access_token()
-            .await
-            .map_err(|e| crate::directory::DirectoryError::Token(e.to_string()))
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use flowbot::directory::parse_static;
-use flowbot::engine::{Context, ConversationState, EngineInput, Now, StepOutcome, step};
+use flowbot::domain::engine::{Context, ConversationState, EngineInput, Now, StepOutcome, step};
 use flowbot::scripts::Scripts;
 use flowbot::scripts::diagnostics::Source;
 

@@ -9,8 +9,8 @@ use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
 use flowbot::app::{self, Application};
 use flowbot::config::Settings;
+use flowbot::domain::records::files;
 use flowbot::loadgen::{self, LoadConfig};
-use flowbot::records::files;
 
 #[derive(Parser)]
 #[command(

@@ -20,7 +20,7 @@ on_both_stores!(
 /// A date `days` calendar days before today, in the company's zone.
 fn days_ago(days: i64) -> String {
     let ms = flowbot::clock::now_ms() - days * 86_400_000;
-    let d = flowbot::engine::Now::shanghai(ms).today();
+    let d = flowbot::domain::engine::Now::shanghai(ms).today();
     format!("{:04}-{:02}-{:02}", d.y, d.m, d.d)
 }
 

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use flowbot::directory::{Snapshot, parse_static};
-use flowbot::engine::{
+use flowbot::domain::engine::{
     Account, Answer, Answers, Context, ConversationState, Effect, EngineInput, Now, StepOutcome,
     step,
 };

@@ -11,8 +11,8 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 
 use calamine::{Data, Reader, Xlsx, open_workbook};
-use flowbot::records::export::Cell;
-use flowbot::records::files::{self, FileFormat, What};
+use flowbot::domain::records::export::Cell;
+use flowbot::domain::records::files::{self, FileFormat, What};
 use flowbot::scripts::Scripts;
 use flowbot::store::Store;
 use flowbot::store::embedded::EmbeddedStore;

@@ -39,7 +39,7 @@ const REGISTRATION: &[&str] = &[
 ];
 
 fn this_year() -> i32 {
-    flowbot::engine::Now::shanghai(flowbot::clock::now_ms())
+    flowbot::domain::engine::Now::shanghai(flowbot::clock::now_ms())
         .today()
         .y
 }

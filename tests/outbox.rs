@@ -334,7 +334,7 @@ async fn a_configuration_error_is_retried_until_fixed() {
 /// parts go out paced (here 3 per second), in order, every item exactly once.
 #[tokio::test]
 async fn a_500_item_digest_goes_out_paced_in_order_and_complete() {
-    use flowbot::reminders::digest::{DigestItem, build};
+    use flowbot::domain::reminders::digest::{DigestItem, build};
     let s = setup().await;
     let items: Vec<DigestItem> = (0..500)
         .map(|i| DigestItem {

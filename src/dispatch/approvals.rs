@@ -3,10 +3,10 @@
 //! against the stored case and written with the version it read.
 
 use super::{DispatchError, Dispatcher, Draft, LoadedCase, PendingReject};
-use crate::approval::card;
-use crate::approval::chain::{self, Refusal, Texts, Via};
-use crate::engine::normalize;
-use crate::records::{self, Case, CaseStatus};
+use crate::domain::approval::card;
+use crate::domain::approval::chain::{self, Refusal, Texts, Via};
+use crate::domain::engine::normalize;
+use crate::domain::records::{self, Case, CaseStatus};
 use crate::scripts::tpl;
 use crate::store::CaseWrite;
 use crate::wecom::message::CardEvent;
@@ -135,7 +135,7 @@ impl Dispatcher {
                     let series = format!(
                         "{}-{}",
                         records::REGISTER_PREFIX,
-                        crate::engine::Now::shanghai(now_ms).today().y
+                        crate::domain::engine::Now::shanghai(now_ms).today().y
                     );
                     let n = self.store.next_number(&series).await?;
                     register_number = Some(format!("{series}-{n:04}"));
@@ -179,7 +179,7 @@ impl Dispatcher {
         report: &Case,
         now_ms: i64,
     ) -> Result<(), DispatchError> {
-        let Some(crate::engine::Answer::Ref {
+        let Some(crate::domain::engine::Answer::Ref {
             id: register_number,
             ..
         }) = report.answers.get("account")

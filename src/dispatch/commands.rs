@@ -2,11 +2,11 @@
 //! [`super::approvals`]), `撤回`, `催办`, `修改 <编号>`, `状态`, `我的`, `待办`.
 
 use super::{DispatchError, Dispatcher, Draft, LoadedCase, PendingReject, local_time};
-use crate::approval::chain::{self, Refusal, Texts, Via};
-use crate::approval::commands::{self, Command};
-use crate::approval::views;
-use crate::engine::{ConversationState, FormState, Phase};
-use crate::records::{self, Case, CaseStatus};
+use crate::domain::approval::chain::{self, Refusal, Texts, Via};
+use crate::domain::approval::commands::{self, Command};
+use crate::domain::approval::views;
+use crate::domain::engine::{ConversationState, FormState, Phase};
+use crate::domain::records::{self, Case, CaseStatus};
 use crate::scripts::tpl;
 
 impl Dispatcher {

@@ -6,12 +6,12 @@
 use chrono::{DateTime, Utc};
 
 use super::{DispatchError, Dispatcher, Draft};
-use crate::engine::{Answer, Now};
+use crate::domain::engine::{Answer, Now};
+use crate::domain::records::{self, Case};
+use crate::domain::reminders::digest::{self, DigestItem};
+use crate::domain::reminders::duty::{self, Duty};
+use crate::domain::reminders::{self, Recipient};
 use crate::event::TimerJob;
-use crate::records::{self, Case};
-use crate::reminders::digest::{self, DigestItem};
-use crate::reminders::duty::{self, Duty};
-use crate::reminders::{self, Recipient};
 use crate::scripts::{DutyDef, tpl};
 use crate::store::CaseWrite;
 use crate::wecom::api::{MessageBody, Outbound};
@@ -178,7 +178,7 @@ impl Dispatcher {
         let Some(flow) = self.scripts.flows.get(&account.flow) else {
             return String::new();
         };
-        let texts = crate::approval::chain::Texts::new(&self.scripts, flow, account);
+        let texts = crate::domain::approval::chain::Texts::new(&self.scripts, flow, account);
         account
             .answers
             .get("account_name")

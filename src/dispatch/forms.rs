@@ -4,10 +4,10 @@
 use rand::Rng;
 
 use super::{DispatchError, Dispatcher, Draft, LoadedCase};
-use crate::approval::chain::{self, Texts};
 use crate::directory;
-use crate::engine::{self, Answers, EngineInput, Now, StepOutcome};
-use crate::records::{self, Case, CaseStatus, HistoryKind};
+use crate::domain::approval::chain::{self, Texts};
+use crate::domain::engine::{self, Answers, EngineInput, Now, StepOutcome};
+use crate::domain::records::{self, Case, CaseStatus, HistoryKind};
 use crate::scripts::{Assignment, FlowDef};
 use crate::store::CaseWrite;
 use crate::wecom::message::Inbound;

@@ -1,6 +1,6 @@
 //! One event in, one [`Commit`] out. The dispatcher does the I/O of a step around the pure
 //! parts: it loads the conversation and the cases an event touches, resolves people in the
-//! directory, runs the form [`engine`](crate::engine) or the [`approval`](crate::approval)
+//! directory, runs the form [`engine`](crate::domain::engine) or the [`approval`](crate::domain::approval)
 //! chain, and turns their results into the next state, case writes (each with the version it
 //! read, so two approvers racing on one case give one decision) and outbound messages. Nothing is
 //! written here: the worker commits the result atomically with the event.
@@ -17,9 +17,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::directory::{Directory, DirectoryError};
-use crate::engine::{ConversationState, Now};
+use crate::domain::engine::{ConversationState, Now};
+use crate::domain::records::{Case, HistoryEntry};
 use crate::event::Event;
-use crate::records::{Case, HistoryEntry};
 use crate::scripts::Scripts;
 use crate::store::{CaseWrite, Commit, OutboxItem, StateWrite, Store, StoreError};
 use crate::wecom::api::{MessageBody, Outbound};

@@ -4,10 +4,10 @@
 
 use super::duties::ms;
 use super::{DispatchError, Dispatcher, Draft};
+use crate::domain::records::Case;
+use crate::domain::reminders;
+use crate::domain::reminders::duty;
 use crate::event::{self, TimerJob};
-use crate::records::Case;
-use crate::reminders;
-use crate::reminders::duty;
 
 impl Dispatcher {
     /// A timer for the pipeline: it fires as an event of its own conversation.
@@ -50,7 +50,7 @@ impl Dispatcher {
     /// A step that has just opened with a deadline (`deadline_working_days`) is chased once the
     /// deadline passes: the timer goes into the same commit as the opening.
     pub(super) fn chase_open_step(&self, draft: &mut Draft, case: &mut Case, now_ms: i64) {
-        if case.status != crate::records::CaseStatus::Pending {
+        if case.status != crate::domain::records::CaseStatus::Pending {
             return;
         }
         let Some(flow) = self.scripts.flows.get(&case.flow) else {
@@ -110,7 +110,7 @@ impl Dispatcher {
         let super::LoadedCase {
             mut case, version, ..
         } = loaded;
-        let open = case.status == crate::records::CaseStatus::Pending
+        let open = case.status == crate::domain::records::CaseStatus::Pending
             && case.round == round
             && case.current_step == index;
         let Some(flow) = self.scripts.flows.get(&case.flow).cloned() else {
@@ -126,8 +126,8 @@ impl Dispatcher {
         tracing::info!(case = %number, step = index, "approval overdue: chasing with a fresh card");
         let task_id = super::forms::task_id(number, round, index);
         case.chain[index].task_ids.push(task_id);
-        let mut change = crate::approval::chain::Change::default();
-        crate::approval::chain::send_card(
+        let mut change = crate::domain::approval::chain::Change::default();
+        crate::domain::approval::chain::send_card(
             &self.scripts,
             &flow,
             &case,

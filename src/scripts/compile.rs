@@ -12,7 +12,7 @@ use toml::Spanned;
 use super::diagnostics::{Diagnostic, Diagnostics, Source};
 use super::model::{RawBot, RawFlow, RawMessages, RawWords};
 use super::{Scripts, Words, tpl};
-use crate::engine::normalize::key;
+use crate::domain::engine::normalize::key;
 
 /// Roles every flow may name without declaring them.
 pub(super) const BUILTIN_ROLES: &[&str] = &["unit_leader"];
@@ -334,7 +334,7 @@ impl Compiler {
         bot: &RawBot,
         groups: &BTreeMap<String, super::GroupDef>,
     ) -> BTreeMap<String, super::DutyDef> {
-        use crate::reminders::{Ladder, Offset, Recipient, Rung};
+        use crate::domain::reminders::{Ladder, Offset, Recipient, Rung};
         let mut out = BTreeMap::new();
         for (kind, duty) in &bot.duties {
             let d = duty.get_ref();
@@ -406,14 +406,14 @@ impl Compiler {
         table: &Spanned<BTreeMap<String, Spanned<String>>>,
     ) {
         for (key, text) in table.get_ref() {
-            if crate::approval::MESSAGES.contains(&key.as_str()) {
+            if crate::domain::approval::MESSAGES.contains(&key.as_str()) {
                 self.template(src, tpl::approval(key), text);
             } else {
                 self.d
                     .error(src.at(text.span(), format!("unknown approval message `{key}`")));
             }
         }
-        for key in crate::approval::MESSAGES {
+        for key in crate::domain::approval::MESSAGES {
             if !table.get_ref().contains_key(*key) {
                 self.d.error(src.at(
                     table.span(),

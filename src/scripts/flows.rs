@@ -9,8 +9,8 @@ use super::compile::{BUILTIN_ROLES, CONDITION_BUILTINS, Compiler};
 use super::diagnostics::Source;
 use super::model::{RawField, RawFieldType, RawFlow};
 use super::{ApprovalStepDef, Assignment, DeadlineDef, FieldDef, FieldKind, FlowDef, tpl};
-use crate::engine::normalize::key;
-use crate::records::SignMode;
+use crate::domain::engine::normalize::key;
+use crate::domain::records::SignMode;
 
 impl Compiler {
     pub(super) fn flow(

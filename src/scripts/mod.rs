@@ -69,7 +69,7 @@ pub struct GroupDef {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DutyDef {
     pub working_days: u32,
-    pub ladder: crate::reminders::Ladder,
+    pub ladder: crate::domain::reminders::Ladder,
 }
 
 /// The control vocabulary, normalised (ASCII lower case, no spaces).
@@ -210,7 +210,7 @@ pub enum Assignment {
 pub struct ApprovalStepDef {
     pub label: String,
     pub assignment: Assignment,
-    pub mode: crate::records::SignMode,
+    pub mode: crate::domain::records::SignMode,
     pub deadline_working_days: Option<u32>,
 }
 

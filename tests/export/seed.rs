@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use flowbot::engine::{Answer, Answers};
-use flowbot::records::{
+use flowbot::domain::engine::{Answer, Answers};
+use flowbot::domain::records::{
     self, ApprovalStep, Case, CaseStatus, Decision, HistoryKind, REGISTER, SignMode,
 };
 use flowbot::store::embedded::EmbeddedStore;

@@ -39,7 +39,7 @@ fn bench_timer(i: usize) -> Timer {
         occurrence: 0,
     };
     flowbot::event::timer(
-        flowbot::reminders::duty::rung_timer_id(&duty, 1, 0),
+        flowbot::domain::reminders::duty::rung_timer_id(&duty, 1, 0),
         due_ms,
         &job,
     )

@@ -28,7 +28,7 @@ pub const REGISTRATION: &[&str] = &[
 ];
 
 pub fn year() -> i32 {
-    flowbot::engine::Now::shanghai(flowbot::clock::now_ms())
+    flowbot::domain::engine::Now::shanghai(flowbot::clock::now_ms())
         .today()
         .y
 }

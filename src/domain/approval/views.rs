@@ -4,7 +4,7 @@
 use minijinja::Value;
 
 use super::chain::Texts;
-use crate::records::{Case, HistoryEntry, HistoryKind};
+use crate::domain::records::{Case, HistoryEntry, HistoryKind};
 use crate::scripts::{Scripts, tpl};
 
 fn json_value(value: serde_json::Value) -> Value {

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use minijinja::Value;
 
 use super::card::approval_card;
-use crate::engine::Answer;
-use crate::records::{
+use crate::domain::engine::Answer;
+use crate::domain::records::{
     self, ApprovalStep, Case, CaseStatus, Decision, HistoryKind, SignMode, pending_index,
 };
 use crate::scripts::{FlowDef, Scripts, tpl};

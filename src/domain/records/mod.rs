@@ -10,7 +10,7 @@ pub mod form;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::Answers;
+use crate::domain::engine::Answers;
 use crate::store::CaseWrite;
 
 /// Where a case stands.

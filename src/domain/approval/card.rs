@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use super::chain::Texts;
-use crate::records::{ApprovalStep, Case};
+use crate::domain::records::{ApprovalStep, Case};
 use crate::scripts::FlowDef;
 
 /// Button key prefixes: `approve:<number>`, `reject:<number>`.

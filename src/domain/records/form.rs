@@ -8,7 +8,7 @@ use minijinja::Value;
 
 use super::export::{answer_text, local_time};
 use super::{ApprovalStep, Case};
-use crate::engine::Answer;
+use crate::domain::engine::Answer;
 use crate::scripts::{ExportTexts, FieldKind, FlowDef, Scripts, tpl};
 
 const STYLE: &str = r#"

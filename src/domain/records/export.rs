@@ -8,8 +8,8 @@ use chrono_tz::Tz;
 use minijinja::Value;
 
 use super::{ApprovalStep, Case, CaseStatus};
-use crate::approval::chain::Texts;
-use crate::engine::Answer;
+use crate::domain::approval::chain::Texts;
+use crate::domain::engine::Answer;
 use crate::scripts::{ExportTexts, Scripts, tpl};
 
 /// One cell: text, or a moment/date that a spreadsheet can sort (CSV shows it as text).

@@ -5,8 +5,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
+use flowbot::clock::Clock;
 use flowbot::directory::parse_static;
-use flowbot::domain::engine::{Context, ConversationState, EngineInput, Now, StepOutcome, step};
+use flowbot::domain::engine::{Context, ConversationState, EngineInput, StepOutcome, step};
 use flowbot::scripts::Scripts;
 use flowbot::scripts::diagnostics::Source;
 
@@ -29,7 +30,7 @@ fn bench_step(c: &mut Criterion) {
         accounts: Vec::new(),
         case_number: None,
     };
-    let now = Now::shanghai(START_MS);
+    let now = Clock::new(scripts.time_zone).at(START_MS);
     let mut state = ConversationState::default();
     for text in [
         "备案",

@@ -14,6 +14,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 
+use crate::clock::Clock;
 use crate::config::{DirectorySource, Settings};
 use crate::directory::{ContactsDirectory, Directory, Roles, StaticDirectory};
 use crate::dispatch::Dispatcher;
@@ -42,20 +43,26 @@ pub struct Application {
     scheduler: Scheduler,
 }
 
-/// Opens the store the settings name: Redis when `REDIS_URL` is set, else the embedded file.
-pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+/// Opens the store the settings name: Redis when `REDIS_URL` is set, else the embedded file;
+/// where the store judges time itself, it reads `clock`.
+pub async fn open_store(settings: &Settings, clock: &Clock) -> anyhow::Result<Arc<dyn Store>> {
     Ok(match &settings.redis_url {
         Some(url) => Arc::new(
             RedisStore::connect(url, &settings.redis_prefix)
                 .await
-                .context("connecting to Redis (REDIS_URL)")?,
+                .context("connecting to Redis (REDIS_URL)")?
+                .with_clock(clock.clone()),
         ),
-        None => Arc::new(EmbeddedStore::open(&settings.data_dir).with_context(|| {
-            format!(
-                "opening the embedded store in {}",
-                settings.data_dir.display()
-            )
-        })?),
+        None => Arc::new(
+            EmbeddedStore::open(&settings.data_dir)
+                .with_context(|| {
+                    format!(
+                        "opening the embedded store in {}",
+                        settings.data_dir.display()
+                    )
+                })?
+                .with_clock(clock.clone()),
+        ),
     })
 }
 
@@ -115,7 +122,9 @@ impl Application {
         }
         let scripts =
             Arc::new(Scripts::load(&settings.scripts_dir).context("bot-scripts are invalid")?);
-        let store = open_store(&settings).await?;
+        // The company clock, in bot.toml's `[calendar] time_zone`; everything reads time from it.
+        let clock = Clock::new(scripts.time_zone);
+        let store = open_store(&settings, &clock).await?;
         let new_events = Arc::new(Notify::new());
 
         let (callback, sender, client) = match &settings.wecom {
@@ -132,9 +141,14 @@ impl Application {
                     wecom.api_credentials(),
                     store.clone(),
                     API_TIMEOUT,
+                    clock.clone(),
                 );
-                let sender =
-                    OutboxSender::new(store.clone(), client.clone(), settings.pacing.clone());
+                let sender = OutboxSender::new(
+                    store.clone(),
+                    client.clone(),
+                    settings.pacing.clone(),
+                    clock.clone(),
+                );
                 (Some(Arc::new(callback)), Some(sender), Some(client))
             }
             None => (None, None, None),
@@ -153,8 +167,8 @@ impl Application {
                     .or_insert_with(|| format!("sim-{group}"));
             }
         }
-        let dispatcher =
-            Dispatcher::new(store.clone(), scripts.clone(), directory).with_robot_keys(robot_keys);
+        let dispatcher = Dispatcher::new(store.clone(), scripts.clone(), directory, clock.clone())
+            .with_robot_keys(robot_keys);
         let workers = (0..settings.workers)
             .map(|_| {
                 Worker::new(
@@ -163,15 +177,16 @@ impl Application {
                     settings.event_lease,
                     new_events.clone(),
                     new_outbox.clone(),
+                    clock.clone(),
                 )
             })
             .collect();
         let simulator = match simulated {
-            true => Some(Simulator::new(&settings, &scripts, addr).await?),
+            true => Some(Simulator::new(&settings, &scripts, addr, clock.clone()).await?),
             false => None,
         };
         // Fired timers are events: the scheduler wakes the workers like the callback does.
-        let scheduler = Scheduler::new(store.clone(), new_events.clone());
+        let scheduler = Scheduler::new(store.clone(), new_events.clone(), clock.clone());
         let store_name = match &settings.redis_url {
             Some(_) => format!("redis (prefix {})", settings.redis_prefix),
             None => format!("embedded ({})", settings.data_dir.display()),
@@ -189,6 +204,7 @@ impl Application {
             store,
             callback,
             new_events,
+            clock,
         };
         Ok(Self {
             listener,
@@ -208,6 +224,11 @@ impl Application {
 
     pub fn store(&self) -> Arc<dyn Store> {
         self.state.store.clone()
+    }
+
+    /// The bot's clock (tests and the simulator move it ahead).
+    pub fn clock(&self) -> Clock {
+        self.state.clock.clone()
     }
 
     /// Serves until `shutdown` completes, then stops the workers, the sender and the scheduler.

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use hdrhistogram::Histogram;
 
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::wecom::crypto::CallbackCrypto;
 
@@ -41,6 +42,8 @@ pub struct BenchArgs {
 pub struct LoadConfig {
     pub args: BenchArgs,
     pub crypto: CallbackCrypto,
+    /// Stamps the callbacks (the wall clock, like WeCom's).
+    pub clock: Clock,
 }
 
 impl LoadConfig {
@@ -51,7 +54,11 @@ impl LoadConfig {
             );
         };
         let crypto = CallbackCrypto::new(&wecom.token, &wecom.aes_key, &wecom.corp_id)?;
-        Ok(Self { args, crypto })
+        Ok(Self {
+            args,
+            crypto,
+            clock: Clock::default(),
+        })
     }
 }
 
@@ -148,12 +155,13 @@ pub async fn run(config: LoadConfig) -> anyhow::Result<LoadReport> {
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..args.concurrency.max(1) {
-        let (http, endpoint, next, crypto, args) = (
+        let (http, endpoint, next, crypto, args, clock) = (
             http.clone(),
             endpoint.clone(),
             next.clone(),
             config.crypto.clone(),
             args.clone(),
+            config.clock.clone(),
         );
         tasks.spawn(async move {
             let mut hist =
@@ -172,7 +180,7 @@ pub async fn run(config: LoadConfig) -> anyhow::Result<LoadReport> {
                     }
                     None => Instant::now(),
                 };
-                let now_s = crate::clock::now_ms() / 1000;
+                let now_s = clock.now_ms() / 1000;
                 let user = format!("user{:05}", i % args.users.max(1));
                 let (query, body) = signed_callback(&crypto, &user, base_id + i, "你好", now_s);
                 let response = http

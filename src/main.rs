@@ -117,7 +117,8 @@ async fn open_records(
 )> {
     let scripts = flowbot::scripts::Scripts::load(&settings.scripts_dir)
         .with_context(|| format!("loading {}", settings.scripts_dir.display()))?;
-    let store = match app::open_store(settings).await {
+    let clock = flowbot::clock::Clock::new(scripts.time_zone);
+    let store = match app::open_store(settings, &clock).await {
         Ok(store) => store,
         Err(e) if settings.redis_url.is_none() && format!("{e:#}").contains("in use") => {
             anyhow::bail!(
@@ -204,7 +205,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::DeadLetters { limit } => {
-            let store = app::open_store(&settings).await?;
+            let store = app::open_store(&settings, &flowbot::clock::Clock::default()).await?;
             for dead in store.dead_letters(limit).await? {
                 let line = serde_json::json!({
                     "id": dead.id,

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
-use crate::clock;
+use crate::clock::Clock;
 use crate::store::{ClaimedOutbox, FailOutcome, RateDecision, Store};
 use crate::wecom::api::{ApiError, MessageBody, Outbound, WeComClient};
 
@@ -50,6 +50,7 @@ pub struct OutboxSender {
     store: Arc<dyn Store>,
     client: WeComClient,
     pacing: Pacing,
+    clock: Clock,
     notify: Arc<Notify>,
     lease: Duration,
     batch: usize,
@@ -59,11 +60,12 @@ pub struct OutboxSender {
 }
 
 impl OutboxSender {
-    pub fn new(store: Arc<dyn Store>, client: WeComClient, pacing: Pacing) -> Self {
+    pub fn new(store: Arc<dyn Store>, client: WeComClient, pacing: Pacing, clock: Clock) -> Self {
         Self {
             store,
             client,
             pacing,
+            clock,
             notify: Arc::new(Notify::new()),
             lease: DEFAULT_LEASE,
             batch: DEFAULT_BATCH,
@@ -135,7 +137,7 @@ impl OutboxSender {
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
         loop {
-            let report = self.tick(clock::now_ms()).await;
+            let report = self.tick(self.clock.now_ms()).await;
             let busy = report.delivered + report.retried + report.dead_lettered > 0;
             tokio::select! {
                 biased;

@@ -13,7 +13,7 @@ use std::time::Duration;
 use rand::Rng;
 use tokio::sync::Notify;
 
-use crate::clock;
+use crate::clock::Clock;
 use crate::store::{Store, StoreResult};
 
 /// Timers taken per store call: a Redis script blocks the server while it runs, so keep it short.
@@ -29,16 +29,18 @@ pub const DEDUPE_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 pub struct Scheduler {
     store: Arc<dyn Store>,
     notify_workers: Arc<Notify>,
+    clock: Clock,
     interval: Duration,
     dedupe_ttl: Duration,
 }
 
 impl Scheduler {
     /// A scheduler over `store` that wakes the workers through `notify_workers` when it fires.
-    pub fn new(store: Arc<dyn Store>, notify_workers: Arc<Notify>) -> Self {
+    pub fn new(store: Arc<dyn Store>, notify_workers: Arc<Notify>, clock: Clock) -> Self {
         Self {
             store,
             notify_workers,
+            clock,
             interval: INTERVAL,
             dedupe_ttl: DEDUPE_TTL,
         }
@@ -71,12 +73,12 @@ impl Scheduler {
         }
     }
 
-    /// Ticks on the clock ([`clock::now_ms`]) until `shutdown` completes; a tick in progress is
+    /// Ticks on the clock ([`Clock::now_ms`]) until `shutdown` completes; a tick in progress is
     /// finished first (each batch is atomic, so stopping between batches loses nothing).
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
         loop {
-            match self.tick(clock::now_ms()).await {
+            match self.tick(self.clock.now_ms()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(fired = n, "scheduler fired timers"),
                 Err(e) => tracing::warn!(error = %e, "scheduler: could not fire timers"),

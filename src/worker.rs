@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use crate::clock;
+use crate::clock::Clock;
 use crate::dispatch::{DispatchError, Dispatcher};
 use crate::event::Event;
 use crate::store::{ClaimedEvent, Commit, CommitOutcome, Store};
@@ -23,6 +23,7 @@ pub struct Worker {
     lease: Duration,
     new_events: Arc<Notify>,
     new_outbox: Arc<Notify>,
+    clock: Clock,
 }
 
 /// How long an idle worker sleeps when nobody wakes it (events of other replicas, expired leases).
@@ -39,6 +40,7 @@ impl Worker {
         lease: Duration,
         new_events: Arc<Notify>,
         new_outbox: Arc<Notify>,
+        clock: Clock,
     ) -> Self {
         Self {
             store,
@@ -46,6 +48,7 @@ impl Worker {
             lease,
             new_events,
             new_outbox,
+            clock,
         }
     }
 
@@ -64,13 +67,13 @@ impl Worker {
                 "event set aside after repeated failures"
             );
             self.store
-                .complete_event(&claimed, &Commit::default(), clock::now_ms())
+                .complete_event(&claimed, &Commit::default(), self.clock.now_ms())
                 .await?;
             return Ok(true);
         }
         let Some(event) = Self::parse(&claimed) else {
             self.store
-                .complete_event(&claimed, &Commit::default(), clock::now_ms())
+                .complete_event(&claimed, &Commit::default(), self.clock.now_ms())
                 .await?;
             return Ok(true);
         };
@@ -81,7 +84,7 @@ impl Worker {
                 .await?;
             match self
                 .store
-                .complete_event(&claimed, &commit, clock::now_ms())
+                .complete_event(&claimed, &commit, self.clock.now_ms())
                 .await?
             {
                 CommitOutcome::Committed => {
@@ -128,7 +131,7 @@ impl Worker {
             let handled = tokio::select! {
                 biased;
                 _ = &mut shutdown => return,
-                result = self.tick(clock::now_ms()) => result.unwrap_or_else(|e| {
+                result = self.tick(self.clock.now_ms()) => result.unwrap_or_else(|e| {
                     // The event stays leased and is retried when the lease runs out.
                     tracing::warn!(error = %e, "worker: could not handle an event, backing off");
                     false

@@ -372,7 +372,13 @@ async fn unreachable_api_is_a_transport_error_without_secrets() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
-    let client = WeComClient::new(&base, credentials, s.store.clone(), Duration::from_secs(2));
+    let client = WeComClient::new(
+        &base,
+        credentials,
+        s.store.clone(),
+        Duration::from_secs(2),
+        s.clock.clone(),
+    );
     let error = client.deliver(&text("zhangsan", "hi")).await.unwrap_err();
     assert!(matches!(error, ApiError::Transport(_)), "{error:?}");
     assert!(error.is_retryable());
@@ -388,6 +394,7 @@ async fn unreachable_api_is_a_transport_error_without_secrets() {
     assert!(!error.to_string().contains("secret-robot-key"), "{error}");
 }
 
+/// The wall clock, as the client's clock (no offset) reads it.
 fn now() -> i64 {
-    flowbot::clock::now_ms()
+    flowbot::clock::Clock::default().now_ms()
 }

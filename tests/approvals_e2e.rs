@@ -91,7 +91,7 @@ async fn a_registration_reaches_the_register_through_two_taps(backend: Backend) 
     // 陈静 (党委宣传部) taps 同意: the account is registered, applicant and leader are told.
     bot.post(&bot.tap("chenjing", &approve2, &task2, "rc-xcb"))
         .await;
-    let register = format!("DJ-{}-0001", year());
+    let register = format!("DJ-{}-0001", year(&bot));
     assert!(
         bot.wait_for_text("zhangsan", &register, WAIT).await,
         "{:#?}",

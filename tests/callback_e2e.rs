@@ -157,13 +157,8 @@ async fn forged_foreign_oversized_stale_and_malformed_callbacks_are_refused_and_
         (w.token.clone(), w.aes_key.clone())
     };
     let foreign = CallbackCrypto::new(&token, &key, "ww_other_corp").unwrap();
-    let (query, body) = flowbot::loadgen::signed_callback(
-        &foreign,
-        user,
-        2,
-        "你好",
-        flowbot::clock::now_ms() / 1000,
-    );
+    let (query, body) =
+        flowbot::loadgen::signed_callback(&foreign, user, 2, "你好", bot.clock.now_ms() / 1000);
     assert_eq!(
         bot.post_raw(&query, body).await,
         (403, "wrong corp id".into())
@@ -175,13 +170,13 @@ async fn forged_foreign_oversized_stale_and_malformed_callbacks_are_refused_and_
     );
     assert_eq!(bot.post_raw(&good.query, oversized).await.0, 413);
 
-    let stale = bot.text_at(user, 3, "你好", flowbot::clock::now_ms() / 1000 - 16 * 60);
+    let stale = bot.text_at(user, 3, "你好", bot.clock.now_ms() / 1000 - 16 * 60);
     assert_eq!(
         bot.post(&stale).await.0,
         403,
         "a 16-minute-old timestamp is refused"
     );
-    let future = bot.text_at(user, 4, "你好", flowbot::clock::now_ms() / 1000 + 16 * 60);
+    let future = bot.text_at(user, 4, "你好", bot.clock.now_ms() / 1000 + 16 * 60);
     assert_eq!(bot.post(&future).await.0, 403);
 
     assert_eq!(

@@ -7,7 +7,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::bot::{Backend, spawn_bot};
+use support::bot::{Backend, TestBot, spawn_bot};
 use support::flows::{approve_card, case_json, register, year};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -17,11 +17,10 @@ on_both_stores!(
     a_change_reported_today_is_on_time
 );
 
-/// A date `days` calendar days before today, in the company's zone.
-fn days_ago(days: i64) -> String {
-    let ms = flowbot::clock::now_ms() - days * 86_400_000;
-    let d = flowbot::domain::engine::Now::shanghai(ms).today();
-    format!("{:04}-{:02}-{:02}", d.y, d.m, d.d)
+/// A date `days` calendar days before today on the bot's clock, in the company's zone.
+fn days_ago(bot: &TestBot, days: u64) -> String {
+    let d = bot.clock.now().today - chrono::Days::new(days);
+    d.format("%Y-%m-%d").to_string()
 }
 
 async fn a_late_change_is_marked_late_and_updates_the_register(backend: Backend) {
@@ -30,7 +29,7 @@ async fn a_late_change_is_marked_late_and_updates_the_register(backend: Backend)
     };
     let (registration, register_number) = register(&bot).await;
     // Three weeks ago is more than 5 working days ago, holidays or not.
-    let changed_on = days_ago(21);
+    let changed_on = days_ago(&bot, 21);
     bot.say(
         "zhangsan",
         &[
@@ -44,7 +43,7 @@ async fn a_late_change_is_marked_late_and_updates_the_register(backend: Backend)
         ],
     )
     .await;
-    let number = format!("BG-{}-0001", year());
+    let number = format!("BG-{}-0001", year(&bot));
     assert!(
         bot.wait_for_text("zhangsan", &number, WAIT).await,
         "{:#?}",
@@ -58,7 +57,7 @@ async fn a_late_change_is_marked_late_and_updates_the_register(backend: Backend)
     assert!(asked, "a late report asks for a reason");
     let report = case_json(&bot, &number).await;
     assert_eq!(report["late"], true);
-    assert!(report["due_date"].as_str().unwrap() < days_ago(0).as_str());
+    assert!(report["due_date"].as_str().unwrap() < days_ago(&bot, 0).as_str());
 
     approve_card(&bot, "chenjing", "BG-", "rc-confirm").await;
     assert!(bot.wait_for_text("zhangsan", "确认，办理完毕", WAIT).await);
@@ -114,7 +113,7 @@ async fn a_change_reported_today_is_on_time(backend: Backend) {
         "{:#?}",
         bot.texts_to("zhangsan")
     );
-    let report = case_json(&bot, &format!("BG-{}-0001", year())).await;
+    let report = case_json(&bot, &format!("BG-{}-0001", year(&bot))).await;
     assert_eq!(report["late"], false);
     let asked = bot
         .texts_to("zhangsan")

@@ -75,6 +75,7 @@ async fn a_staff_member_files_a_registration_in_the_console() {
     settings.simulator = SimulatorSetting::On;
     let app = Application::build(settings).await.expect("bot builds");
     let console = format!("http://{}/console", app.local_addr());
+    let clock = app.clock();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let bot = tokio::spawn(app.run_until_stopped(async move {
         let _ = stopped.await;
@@ -94,6 +95,7 @@ async fn a_staff_member_files_a_registration_in_the_console() {
         client: client.clone(),
         shots,
         step: 0,
+        clock,
     };
     let result = run_story(&mut story, &console).await;
     if result.is_err() {
@@ -201,7 +203,7 @@ async fn approve_as(story: &mut Story, userid: &str, case: &str) -> anyhow::Resu
 
 /// "+1 周" on the clock panel moves the bot's clock a week further; the panel says so.
 async fn jump_a_week(story: &mut Story) -> anyhow::Result<()> {
-    let before = flowbot::clock::offset_ms();
+    let before = story.clock.offset_ms();
     story
         .client
         .find(Locator::Id("clock-week"))
@@ -211,14 +213,14 @@ async fn jump_a_week(story: &mut Story) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let offset = story.text("#clock-offset").await?;
-        if flowbot::clock::offset_ms() == before + 7 * 86_400_000 && offset.contains("小时") {
+        if story.clock.offset_ms() == before + 7 * 86_400_000 && offset.contains("小时") {
             break;
         }
         ensure!(Instant::now() < deadline, "clock panel shows {offset:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     ensure!(
-        flowbot::clock::offset_ms() == before + 7 * 86_400_000,
+        story.clock.offset_ms() == before + 7 * 86_400_000,
         "the bot's clock moved a week"
     );
     story.shot("clock-jumped").await
@@ -250,6 +252,8 @@ struct Story {
     client: Client,
     shots: PathBuf,
     step: usize,
+    /// The bot's clock, which the console's clock panel moves.
+    clock: flowbot::clock::Clock,
 }
 
 impl Story {

@@ -92,14 +92,21 @@ async fn acknowledged_callbacks_survive_a_kill(redis_prefix: Option<String>) {
     let acked = Arc::new(Mutex::new(BTreeSet::new()));
     let http = reqwest::Client::new();
     let mut senders = tokio::task::JoinSet::new();
+    // The bot runs in another process: stamp callbacks with the wall clock, as WeCom does.
+    let clock = flowbot::clock::Clock::default();
     for task in 0..16u64 {
-        let (http, url, crypto, acked) =
-            (http.clone(), bot.url.clone(), crypto.clone(), acked.clone());
+        let (http, url, crypto, acked, clock) = (
+            http.clone(),
+            bot.url.clone(),
+            crypto.clone(),
+            acked.clone(),
+            clock.clone(),
+        );
         senders.spawn(async move {
             for i in 0.. {
                 let n = task * 1_000_000 + i;
                 let user = format!("u{n}");
-                let now = flowbot::clock::now_ms() / 1000;
+                let now = clock.now_ms() / 1000;
                 let (query, body) =
                     flowbot::loadgen::signed_callback(&crypto, &user, n, "你好", now);
                 match http

@@ -16,10 +16,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use flowbot::clock::Clock;
 use flowbot::directory::{Snapshot, parse_static};
 use flowbot::domain::engine::{
-    Account, Answer, Answers, Context, ConversationState, Effect, EngineInput, Now, StepOutcome,
-    step,
+    Account, Answer, Answers, Context, ConversationState, Effect, EngineInput, StepOutcome, step,
 };
 use flowbot::scripts::Scripts;
 use flowbot::scripts::diagnostics::Source;
@@ -78,7 +78,7 @@ impl Run {
     }
 
     fn send(&mut self, input: EngineInput) {
-        let now = Now::shanghai(self.now);
+        let now = Clock::new(self.scripts.time_zone).at(self.now);
         let mut outcome = step(&self.scripts, &self.state, &input, &self.context(None), now);
         if let StepOutcome::NeedsCaseNumber { prefix, .. } = &outcome {
             let number = format!("{prefix}-2026-{:04}", self.cases.len() + 1);
@@ -334,7 +334,7 @@ fn confirm_without_a_case_number_changes_nothing() {
         &r.state,
         &input,
         &r.context(None),
-        Now::shanghai(START_MS),
+        Clock::new(r.scripts.time_zone).at(START_MS),
     );
     assert_eq!(
         outcome,

@@ -38,12 +38,6 @@ const REGISTRATION: &[&str] = &[
     "zhangsan@example.com",
 ];
 
-fn this_year() -> i32 {
-    flowbot::domain::engine::Now::shanghai(flowbot::clock::now_ms())
-        .today()
-        .y
-}
-
 async fn a_complete_registration_files_a_numbered_case(backend: Backend) {
     // Four workers: the per-conversation lease must still apply the answers in order.
     let Some(bot) = spawn_bot(backend, |s| s.workers = 4).await else {
@@ -53,7 +47,7 @@ async fn a_complete_registration_files_a_numbered_case(backend: Backend) {
     answers.push("确认");
     // All answers are sent without waiting for the bot: they are queued and applied in order.
     bot.say("zhangsan", &answers).await;
-    let number = format!("BA-{}-0001", this_year());
+    let number = format!("BA-{}-0001", support::flows::year(&bot));
     let expected = number.clone();
     let u = "zhangsan".to_owned();
     let done = bot

@@ -15,7 +15,12 @@ use support::client::{Setup, setup};
 
 impl Setup {
     fn sender(&self, pacing: Pacing) -> OutboxSender {
-        OutboxSender::new(self.store.clone(), self.client(), pacing)
+        OutboxSender::new(
+            self.store.clone(),
+            self.client(),
+            pacing,
+            self.clock.clone(),
+        )
     }
 
     /// Queues items the way the worker does: with a completed event.
@@ -67,8 +72,9 @@ fn rand_suffix() -> u64 {
     N.fetch_add(1, Ordering::Relaxed)
 }
 
+/// The wall clock, as the client's clock (no offset) reads it.
 fn now() -> i64 {
-    flowbot::clock::now_ms()
+    flowbot::clock::Clock::default().now_ms()
 }
 
 fn text(to: &str, content: String) -> Outbound {

@@ -1,10 +1,12 @@
-//! A duty followed from opening to escalation on a simulated clock: 张三, the administrator of
-//! a registered account, leaves the company (a `change_contact` callback); 团委's leader is told
-//! and nudged on the right working days; the day after the deadline the propaganda department's
-//! group robot gets a digest with @mentions; once the change report is confirmed the chase stops.
-//!
-//! The clock offset is process-wide, so both store backends run in this one test, in turn.
+//! Duties and approvals followed on each bot's own simulated clock: 张三, the administrator
+//! of a registered account, leaves the company (a `change_contact` callback); 团委's leader is
+//! told and nudged on the right working days; the day after the deadline the propaganda
+//! department's group robot gets a digest with @mentions; once the change report is confirmed
+//! the chase stops. Each scenario runs on each store backend with its own bot and clock.
+//! "Nothing more happened" is asserted once the bot has settled: every timer due on its clock
+//! fired, no event queued, the outbox empty.
 
+#[macro_use]
 mod support;
 
 use std::time::Duration;
@@ -16,29 +18,30 @@ use support::flows::{approve_card, register};
 const WAIT: Duration = Duration::from_secs(20);
 const ROBOT_KEY: &str = "robot-key-xcb";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_duty_is_chased_from_opening_to_escalation_and_stops_when_done() {
-    for backend in [Backend::Embedded, Backend::Redis] {
-        flowbot::clock::set_offset_ms(0);
-        chase(backend).await;
-        flowbot::clock::set_offset_ms(0);
-        overdue_approval(backend).await;
-        flowbot::clock::set_offset_ms(0);
-        catch_up_sends_one_nudge(backend).await;
-        flowbot::clock::set_offset_ms(0);
-        digest_in_an_app_group_chat(backend).await;
-    }
-    flowbot::clock::set_offset_ms(0);
-}
+on_both_stores!(
+    a_duty_is_chased_from_opening_to_escalation_and_stops_when_done,
+    an_overdue_approval_gets_a_fresh_card_which_works,
+    after_downtime_only_the_latest_nudge_is_sent,
+    the_digest_goes_to_an_app_group_chat_when_bot_toml_names_one,
+);
 
-/// Moves the bot's clock to 10:00 Shanghai time on `day`.
-fn jump_to(day: NaiveDate) {
-    let target = chrono_tz::Asia::Shanghai
+/// Moves the bot's clock to 10:00 on `day` in the company's time zone.
+fn jump_to(bot: &TestBot, day: NaiveDate) {
+    let target = bot
+        .clock
+        .zone()
         .from_local_datetime(&day.and_hms_opt(10, 0, 0).unwrap())
         .unwrap()
         .timestamp_millis();
-    let real = flowbot::clock::now_ms() - flowbot::clock::offset_ms();
-    flowbot::clock::set_offset_ms(target - real);
+    let real = bot.clock.now_ms() - bot.clock.offset_ms();
+    bot.clock.set_offset_ms(target - real);
+}
+
+/// The company's working-day calendar, as the bot loaded it.
+fn calendar_of(bot: &TestBot) -> flowbot::calendar::Calendar {
+    flowbot::scripts::Scripts::load(&bot.settings.scripts_dir)
+        .unwrap()
+        .calendar
 }
 
 fn texts(bot: &TestBot, user: &str) -> Vec<String> {
@@ -76,24 +79,22 @@ fn cards(bot: &TestBot, user: &str) -> Vec<String> {
 }
 
 /// A leader who lets the approval deadline (2 working days) pass gets a fresh card, which works.
-async fn overdue_approval(backend: Backend) {
+async fn an_overdue_approval_gets_a_fresh_card_which_works(backend: Backend) {
     let Some(bot) = spawn_bot(backend, |_| {}).await else {
         return;
     };
     let number = support::flows::file(&bot).await;
     assert_eq!(cards(&bot, "liuyang").len(), 1);
-    let calendar = flowbot::scripts::Scripts::load(&bot.settings.scripts_dir)
-        .unwrap()
-        .calendar;
-    let today = calendar.date_at_ms(flowbot::clock::now_ms());
-    jump_to(calendar.add_working_days(today, 2).date);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let calendar = calendar_of(&bot);
+    let today = bot.clock.now().today;
+    jump_to(&bot, calendar.add_working_days(today, 2).date);
+    bot.settle(WAIT).await;
     assert_eq!(
         cards(&bot, "liuyang").len(),
         1,
         "not chased before the deadline has passed"
     );
-    jump_to(calendar.add_working_days(today, 3).date);
+    jump_to(&bot, calendar.add_working_days(today, 3).date);
     let chased = bot
         .fake
         .wait_until(
@@ -120,11 +121,8 @@ async fn overdue_approval(backend: Backend) {
 
 /// 张三 leaves; the unit's leader is told. Returns the duty's deadline.
 async fn admin_leaves(bot: &TestBot) -> NaiveDate {
-    let calendar = flowbot::scripts::Scripts::load(&bot.settings.scripts_dir)
-        .unwrap()
-        .calendar;
-    let today = calendar.date_at_ms(flowbot::clock::now_ms());
-    let now = flowbot::clock::now_ms() / 1000;
+    let today = bot.clock.now().today;
+    let now = bot.clock.now_ms() / 1000;
     let plain = format!(
         "<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName>\
 <CreateTime>{now}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[change_contact]]></Event>\
@@ -136,23 +134,23 @@ async fn admin_leaves(bot: &TestBot) -> NaiveDate {
         count_with(bot, "liuyang", "已离职", 1).await,
         "the unit leader is told"
     );
-    calendar.add_working_days(today, 5).date
+    calendar_of(bot).add_working_days(today, 5).date
 }
 
 /// The bot was down until the deadline day: T-2, T-1 and T are all due at once, and the
 /// leader gets one nudge, not three.
-async fn catch_up_sends_one_nudge(backend: Backend) {
+async fn after_downtime_only_the_latest_nudge_is_sent(backend: Backend) {
     let Some(bot) = spawn_bot(backend, |_| {}).await else {
         return;
     };
     register(&bot).await;
     let deadline = admin_leaves(&bot).await;
-    jump_to(deadline);
+    jump_to(&bot, deadline);
     assert!(
         count_with(&bot, "liuyang", "【提醒】", 1).await,
         "the nudge of the deadline day"
     );
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    bot.settle(WAIT).await;
     let nudges = texts(&bot, "liuyang")
         .iter()
         .filter(|t| t.contains("【提醒】"))
@@ -163,27 +161,18 @@ async fn catch_up_sends_one_nudge(backend: Backend) {
 
 /// The same escalation in an app group chat (`appchat/send`) instead of a robot, when bot.toml
 /// names one for the group.
-async fn digest_in_an_app_group_chat(backend: Backend) {
-    let scripts = tempfile::tempdir().unwrap();
-    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bot-scripts");
-    copy_dir(&shipped, scripts.path());
-    let bot_toml = scripts.path().join("bot.toml");
-    let text = std::fs::read_to_string(&bot_toml).unwrap();
-    let text = text.replace(
+async fn the_digest_goes_to_an_app_group_chat_when_bot_toml_names_one(backend: Backend) {
+    let scripts = support::scripts::with_bot_toml(
         "title = \"党委宣传部新媒体工作群\"",
         "title = \"党委宣传部新媒体工作群\"\nappchat = \"wrkxcb01\"",
     );
-    std::fs::write(&bot_toml, text).unwrap();
     let dir = scripts.path().to_owned();
     let Some(bot) = spawn_bot(backend, move |s| s.scripts_dir = dir).await else {
         return;
     };
     register(&bot).await;
     let deadline = admin_leaves(&bot).await;
-    let calendar = flowbot::scripts::Scripts::load(&bot.settings.scripts_dir)
-        .unwrap()
-        .calendar;
-    jump_to(calendar.add_working_days(deadline, 1).date);
+    jump_to(&bot, calendar_of(&bot).add_working_days(deadline, 1).date);
     let got = bot
         .fake
         .wait_until(|f| !f.accepted_bodies("/appchat/send").is_empty(), WAIT)
@@ -195,20 +184,7 @@ async fn digest_in_an_app_group_chat(backend: Backend) {
     bot.stop().await;
 }
 
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
-async fn chase(backend: Backend) {
+async fn a_duty_is_chased_from_opening_to_escalation_and_stops_when_done(backend: Backend) {
     let Some(bot) = spawn_bot(backend, |s| {
         s.robot_keys.insert("xcb".into(), ROBOT_KEY.into());
     })
@@ -217,9 +193,7 @@ async fn chase(backend: Backend) {
         return;
     };
     register(&bot).await;
-    let calendar = flowbot::scripts::Scripts::load(&bot.settings.scripts_dir)
-        .unwrap()
-        .calendar;
+    let calendar = calendar_of(&bot);
     let deadline = admin_leaves(&bot).await;
     let deadline_text = deadline.format("%Y-%m-%d").to_string();
     assert!(
@@ -230,27 +204,28 @@ async fn chase(backend: Backend) {
     );
 
     // T-2 and T-1: the person due (团委's leader) is reminded, once each.
-    jump_to(calendar.add_working_days(deadline, -2).date);
+    jump_to(&bot, calendar.add_working_days(deadline, -2).date);
     assert!(
         count_with(&bot, "liuyang", "【提醒】", 1).await,
         "T-2 nudge: {:#?}",
         texts(&bot, "liuyang")
     );
-    jump_to(calendar.add_working_days(deadline, -1).date);
+    jump_to(&bot, calendar.add_working_days(deadline, -1).date);
     assert!(
         count_with(&bot, "liuyang", "【提醒】", 2).await,
         "T-1 nudge"
     );
     // T: the person due and the unit leader (the same person here: one message).
-    jump_to(deadline);
+    jump_to(&bot, deadline);
     assert!(count_with(&bot, "liuyang", "【提醒】", 3).await, "T nudge");
+    bot.settle(WAIT).await;
     assert!(
         bot.fake.robot_messages(ROBOT_KEY).is_empty(),
         "no escalation before the deadline has passed"
     );
 
     // T+1: a digest in the propaganda department's group, @-mentioning who is due.
-    jump_to(calendar.add_working_days(deadline, 1).date);
+    jump_to(&bot, calendar.add_working_days(deadline, 1).date);
     let got = bot
         .fake
         .wait_until(|f| !f.robot_messages(ROBOT_KEY).is_empty(), WAIT)
@@ -266,7 +241,7 @@ async fn chase(backend: Backend) {
         content.contains("liuyang"),
         "mentions the person due: {content}"
     );
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    bot.settle(WAIT).await;
     assert_eq!(
         texts(&bot, "liuyang")
             .iter()
@@ -303,8 +278,8 @@ async fn chase(backend: Backend) {
         "{:#?}",
         texts(&bot, "zhangsan")
     );
-    jump_to(calendar.add_working_days(deadline, 7).date);
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    jump_to(&bot, calendar.add_working_days(deadline, 7).date);
+    bot.settle(WAIT).await;
     assert_eq!(
         bot.fake.robot_messages(ROBOT_KEY).len(),
         1,

@@ -11,6 +11,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use flowbot::clock::Clock;
 use flowbot::scheduler::Scheduler;
 use flowbot::store::{
     ClaimedEvent, Commit, CommitOutcome, Enqueue, NewEvent, StateWrite, Store, Timer,
@@ -51,7 +52,7 @@ fn timer(id: &str, due_ms: i64, conversation: &str) -> Timer {
 }
 
 fn scheduler(store: &Arc<dyn Store>) -> Scheduler {
-    Scheduler::new(store.clone(), Arc::new(Notify::new()))
+    Scheduler::new(store.clone(), Arc::new(Notify::new()), Clock::default())
 }
 
 /// Schedules `timers` from 16 concurrent tasks.
@@ -326,7 +327,7 @@ async fn fired_timer_arrives_through_claim_event(store: Arc<dyn Store>) {
     );
 
     let notify = Arc::new(Notify::new());
-    let s = Scheduler::new(store.clone(), notify.clone());
+    let s = Scheduler::new(store.clone(), notify.clone(), Clock::default());
     assert_eq!(s.tick(T0 + SEC).await.unwrap(), 1);
     tokio::time::timeout(Duration::from_millis(100), notify.notified())
         .await

@@ -31,7 +31,7 @@ async fn an_event_whose_worker_died_is_handled_once_by_another(backend: Backend)
     bot.post(&bot.text("qianba", 9001, "你好")).await;
 
     // Worker A claims the event, then dies (it never completes).
-    let now = flowbot::clock::now_ms();
+    let now = bot.clock.now_ms();
     let lease = Duration::from_secs(30);
     let dead_claim = bot
         .store
@@ -49,10 +49,16 @@ async fn an_event_whose_worker_died_is_handled_once_by_another(backend: Backend)
     .unwrap();
     let worker_b = Worker::new(
         bot.store.clone(),
-        Dispatcher::new(bot.store.clone(), scripts, Arc::new(directory)),
+        Dispatcher::new(
+            bot.store.clone(),
+            scripts,
+            Arc::new(directory),
+            bot.clock.clone(),
+        ),
         lease,
         Arc::new(Notify::new()),
         Arc::new(Notify::new()),
+        bot.clock.clone(),
     );
     assert!(
         !worker_b.tick(now).await.unwrap(),
@@ -86,7 +92,7 @@ async fn an_event_that_keeps_killing_its_workers_is_set_aside(backend: Backend) 
     };
     bot.post(&bot.text("sunqi", 9101, "你好")).await;
     bot.post(&bot.text("sunqi", 9102, "你好")).await;
-    let now = flowbot::clock::now_ms();
+    let now = bot.clock.now_ms();
     let lease = Duration::from_secs(30);
     for attempt in 1..=5 {
         let claim = bot
@@ -108,10 +114,16 @@ async fn an_event_that_keeps_killing_its_workers_is_set_aside(backend: Backend) 
     .unwrap();
     let worker = Worker::new(
         bot.store.clone(),
-        Dispatcher::new(bot.store.clone(), scripts, Arc::new(directory)),
+        Dispatcher::new(
+            bot.store.clone(),
+            scripts,
+            Arc::new(directory),
+            bot.clock.clone(),
+        ),
         lease,
         Arc::new(Notify::new()),
         Arc::new(Notify::new()),
+        bot.clock.clone(),
     );
     let later = now + 5 * 31_000;
     assert!(
@@ -183,7 +195,7 @@ async fn a_decision_made_just_before_a_crash_is_announced_once_after_restart(bac
     bot.fake.fail_next("/message/send", -1, 100_000);
     bot.fake.fail_next("/update_template_card", -1, 100_000);
     bot.say("zhangsan", support::flows::REGISTRATION).await;
-    let number = format!("BA-{}-0001", support::flows::year());
+    let number = format!("BA-{}-0001", support::flows::year(&bot));
     let mut task = None;
     for _ in 0..200 {
         if let Some(record) = bot.store.get_case(&number).await.unwrap() {

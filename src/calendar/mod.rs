@@ -14,7 +14,7 @@ mod hours;
 
 use std::collections::{BTreeSet, HashMap};
 
-use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Weekday};
 use chrono_tz::Tz;
 
 pub use explain::{Explanation, Step};
@@ -156,12 +156,6 @@ impl Calendar {
     /// The company's local date at an instant.
     pub fn local_date<Z: TimeZone>(&self, instant: &DateTime<Z>) -> NaiveDate {
         instant.with_timezone(&self.time_zone).date_naive()
-    }
-
-    /// The company's local date at `ms` milliseconds since the Unix epoch (the bot's clock).
-    pub fn date_at_ms(&self, ms: i64) -> NaiveDate {
-        let instant = DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default();
-        self.local_date(&instant)
     }
 
     /// "Within `n` working days of `date`": the `n`-th working day after `date`, `date` itself

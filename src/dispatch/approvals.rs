@@ -2,7 +2,7 @@
 //! (`同意`, `驳回`, `撤回`, `催办`, `修改 <编号>`, `状态`, `我的`, `待办`). Each decision is checked
 //! against the stored case and written with the version it read.
 
-use super::{DispatchError, Dispatcher, Draft, LoadedCase, PendingReject};
+use super::{DispatchError, Dispatcher, Draft, LoadedCase, PendingReject, numbers};
 use crate::domain::approval::card;
 use crate::domain::approval::chain::{self, Refusal, Texts, Via};
 use crate::domain::engine::normalize;
@@ -132,13 +132,9 @@ impl Dispatcher {
                 now_ms,
             ) {
                 Err(Refusal::NeedsRegisterNumber) if register_number.is_none() => {
-                    let series = format!(
-                        "{}-{}",
-                        records::REGISTER_PREFIX,
-                        crate::domain::engine::Now::shanghai(now_ms).today().y
-                    );
-                    let n = self.store.next_number(&series).await?;
-                    register_number = Some(format!("{series}-{n:04}"));
+                    let now = self.clock.at(now_ms);
+                    let number = numbers::next(&*self.store, records::REGISTER_PREFIX, now);
+                    register_number = Some(number.await?);
                 }
                 other => break other.map(|change| (attempt, change)),
             }

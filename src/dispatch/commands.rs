@@ -1,7 +1,7 @@
 //! The text commands of the approval workflow: `同意`/`驳回 <编号>` (decided in
 //! [`super::approvals`]), `撤回`, `催办`, `修改 <编号>`, `状态`, `我的`, `待办`.
 
-use super::{DispatchError, Dispatcher, Draft, LoadedCase, PendingReject, local_time};
+use super::{DispatchError, Dispatcher, Draft, LoadedCase, PendingReject};
 use crate::domain::approval::chain::{self, Refusal, Texts, Via};
 use crate::domain::approval::commands::{self, Command};
 use crate::domain::approval::views;
@@ -115,7 +115,7 @@ impl Dispatcher {
         // "Once per working day": a weekend or holiday counts as the next working day.
         let calendar = &self.scripts.calendar;
         let working_day = |ms: i64| {
-            let date = calendar.date_at_ms(ms);
+            let date = self.clock.at(ms).today;
             let day = if calendar.is_working_day(date) {
                 date
             } else {
@@ -212,7 +212,7 @@ impl Dispatcher {
             &case,
             &history,
             &name_of,
-            &local_time,
+            &|ms| self.local_time(ms),
         ));
         Ok(())
     }

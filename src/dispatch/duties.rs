@@ -5,8 +5,9 @@
 
 use chrono::{DateTime, Utc};
 
+use super::numbers;
 use super::{DispatchError, Dispatcher, Draft};
-use crate::domain::engine::{Answer, Now};
+use crate::domain::engine::Answer;
 use crate::domain::records::{self, Case};
 use crate::domain::reminders::digest::{self, DigestItem};
 use crate::domain::reminders::duty::{self, Duty};
@@ -93,13 +94,13 @@ impl Dispatcher {
         {
             return Ok(()); // already being chased
         }
-        let calendar = &self.scripts.calendar;
-        let today = calendar.date_at_ms(now_ms);
-        let deadline = calendar
-            .add_working_days(today, def.working_days as i32)
+        let now = self.clock.at(now_ms);
+        let deadline = self
+            .scripts
+            .calendar
+            .add_working_days(now.today, def.working_days as i32)
             .date;
-        let series = format!("{}-{}", duty::DUTY_PREFIX, Now::shanghai(now_ms).today().y);
-        let number = format!("{series}-{:04}", self.store.next_number(&series).await?);
+        let number = numbers::next(&*self.store, duty::DUTY_PREFIX, now).await?;
         let person = match account.answers.get(role) {
             Some(Answer::Member { name, .. }) => name.clone(),
             _ => String::new(),
@@ -126,14 +127,13 @@ impl Dispatcher {
         for person in duty.due.clone() {
             draft.say(&person, opened.clone());
         }
-        let now = DateTime::<Utc>::from_timestamp_millis(now_ms).unwrap_or_default();
         let mut add_to = vec![duty::open_index(&register_number), "duties".to_owned()];
         for (rung, at) in reminders::plan(
-            calendar,
+            &self.scripts.calendar,
             &self.scripts.working_hours,
             &def.ladder,
             deadline,
-            now,
+            now.instant(),
         ) {
             match &def.ladder.rungs[rung].group {
                 Some(group) => {
@@ -228,7 +228,7 @@ impl Dispatcher {
     }
 
     pub(super) fn overdue(&self, duty: &Duty, now_ms: i64) -> bool {
-        day(self.scripts.calendar.date_at_ms(now_ms)) > duty.deadline
+        day(self.clock.at(now_ms).today) > duty.deadline
     }
 
     pub(super) async fn rung(
@@ -274,7 +274,7 @@ impl Dispatcher {
         }
         duty.timers
             .retain(|t| *t != duty::rung_timer_id(number, rung, occurrence));
-        let fired = DateTime::<Utc>::from_timestamp_millis(due_ms).unwrap_or_default();
+        let fired = self.clock.at(due_ms).instant();
         if let Some(next) = reminders::repeat_time(
             &self.scripts.calendar,
             &self.scripts.working_hours,
@@ -347,7 +347,7 @@ impl Dispatcher {
                     .iter()
                     .find(|r| r.group.as_deref() == Some(group))
             {
-                let fired = DateTime::<Utc>::from_timestamp_millis(slot_ms).unwrap_or_default();
+                let fired = self.clock.at(slot_ms).instant();
                 if let Some(next) = reminders::repeat_time(
                     &self.scripts.calendar,
                     &self.scripts.working_hours,

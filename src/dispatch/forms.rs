@@ -3,10 +3,10 @@
 
 use rand::Rng;
 
-use super::{DispatchError, Dispatcher, Draft, LoadedCase};
+use super::{DispatchError, Dispatcher, Draft, LoadedCase, numbers};
 use crate::directory;
 use crate::domain::approval::chain::{self, Texts};
-use crate::domain::engine::{self, Answers, EngineInput, Now, StepOutcome};
+use crate::domain::engine::{self, Answers, EngineInput, StepOutcome};
 use crate::domain::records::{self, Case, CaseStatus, HistoryKind};
 use crate::scripts::{Assignment, FlowDef};
 use crate::store::CaseWrite;
@@ -59,13 +59,11 @@ impl Dispatcher {
         }
         // Editing a rejected case keeps its number.
         ctx.case_number = draft.conversation.editing.clone();
-        let now = Now::shanghai(now_ms);
+        let now = self.clock.at(now_ms);
         let state = draft.conversation.form.clone();
         let mut outcome = engine::step(&self.scripts, &state, &input, &ctx, now);
         if let StepOutcome::NeedsCaseNumber { prefix, .. } = &outcome {
-            let series = format!("{prefix}-{}", now.today().y);
-            let n = self.store.next_number(&series).await?;
-            ctx.case_number = Some(format!("{series}-{n:04}"));
+            ctx.case_number = Some(numbers::next(&*self.store, prefix, now).await?);
             outcome = engine::step(&self.scripts, &state, &input, &ctx, now);
         }
         let StepOutcome::Next {
@@ -179,7 +177,7 @@ impl Dispatcher {
         let due = calendar
             .add_working_days(from_date, deadline.working_days as i32)
             .date;
-        let late = calendar.date_at_ms(now_ms) > due;
+        let late = self.clock.at(now_ms).today > due;
         let due = due.format("%Y-%m-%d").to_string();
         let vars = minijinja::context! { changed_on => from, deadline => &due, late => late };
         draft.reply(

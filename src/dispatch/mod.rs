@@ -9,6 +9,7 @@ mod approvals;
 mod commands;
 mod duties;
 mod forms;
+mod numbers;
 mod timers;
 
 use std::collections::HashMap;
@@ -16,8 +17,9 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::clock::Clock;
 use crate::directory::{Directory, DirectoryError};
-use crate::domain::engine::{ConversationState, Now};
+use crate::domain::engine::ConversationState;
 use crate::domain::records::{Case, HistoryEntry};
 use crate::event::Event;
 use crate::scripts::Scripts;
@@ -72,6 +74,8 @@ pub struct Dispatcher {
     store: Arc<dyn Store>,
     scripts: Arc<Scripts>,
     directory: Arc<dyn Directory>,
+    /// The company clock: local dates and times in the company's zone.
+    clock: Clock,
     /// Group robots' webhook keys by group name (secrets, from the environment).
     robot_keys: Arc<HashMap<String, String>>,
 }
@@ -117,11 +121,13 @@ impl Dispatcher {
         store: Arc<dyn Store>,
         scripts: Arc<Scripts>,
         directory: Arc<dyn Directory>,
+        clock: Clock,
     ) -> Self {
         Self {
             store,
             scripts,
             directory,
+            clock,
             robot_keys: Arc::default(),
         }
     }
@@ -232,20 +238,9 @@ impl Dispatcher {
             .await?
             .map_or_else(|| userid.to_owned(), |p| p.name))
     }
-}
 
-/// `2026-11-28 14:05` in the company's time zone.
-fn local_time(ms: i64) -> String {
-    let now = Now::shanghai(ms);
-    let local_ms = ms + i64::from(now.utc_offset_minutes) * 60_000;
-    let date = now.today();
-    let minutes = local_ms.rem_euclid(86_400_000) / 60_000;
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}",
-        date.y,
-        date.m,
-        date.d,
-        minutes / 60,
-        minutes % 60
-    )
+    /// `2026-11-28 14:05` in the company's time zone.
+    fn local_time(&self, ms: i64) -> String {
+        self.clock.local(ms).format("%Y-%m-%d %H:%M").to_string()
+    }
 }

@@ -73,7 +73,7 @@ impl Dispatcher {
         }
         let calendar = &self.scripts.calendar;
         let deadline = calendar
-            .add_working_days(calendar.date_at_ms(now_ms), days as i32)
+            .add_working_days(self.clock.at(now_ms).today, days as i32)
             .date;
         let at = ms(reminders::deadline_moment(
             calendar,
@@ -136,7 +136,7 @@ impl Dispatcher {
         );
         let calendar = &self.scripts.calendar;
         let next_day = calendar
-            .add_working_days(calendar.date_at_ms(due_ms), days as i32)
+            .add_working_days(self.clock.at(due_ms).today, days as i32)
             .date;
         let next = ms(reminders::deadline_moment(
             calendar,

@@ -10,7 +10,6 @@ use axum::response::{IntoResponse, Response};
 
 use super::query::CallbackQuery;
 use super::{AppState, CallbackSettings};
-use crate::clock;
 use crate::event::Event;
 use crate::store::{Enqueue, NewEvent};
 use crate::wecom::crypto::CryptoError;
@@ -144,7 +143,7 @@ async fn accept(
     let signature = required(&q.msg_signature, "msg_signature")?;
     let timestamp = required(&q.timestamp, "timestamp")?;
     let nonce = required(&q.nonce, "nonce")?;
-    check_fresh(&timestamp, settings, clock::now_ms())?;
+    check_fresh(&timestamp, settings, state.clock.now_ms())?;
     let body = body.map_err(|rejection| match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => Refusal::TooLarge,
         _ => Refusal::Malformed(rejection.body_text()),
@@ -178,7 +177,12 @@ async fn accept(
     };
     let outcome = state
         .store
-        .dedupe_and_enqueue(&dedupe_key, settings.dedupe_ttl, &event, clock::now_ms())
+        .dedupe_and_enqueue(
+            &dedupe_key,
+            settings.dedupe_ttl,
+            &event,
+            state.clock.now_ms(),
+        )
         .await
         .map_err(|e| Refusal::StoreUnavailable(e.to_string()))?;
     match outcome {

@@ -14,6 +14,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use tokio::sync::Notify;
 
+use crate::clock::Clock;
 use crate::store::Store;
 use crate::wecom::crypto::CallbackCrypto;
 
@@ -38,6 +39,8 @@ pub struct AppState {
     pub callback: Option<Arc<CallbackSettings>>,
     /// Woken after each enqueue so that an idle worker picks the event up at once.
     pub new_events: Arc<Notify>,
+    /// The replay window and the enqueue time are judged on it.
+    pub clock: Clock,
 }
 
 /// The bot's routes.

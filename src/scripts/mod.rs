@@ -20,6 +20,7 @@ pub use export_settings::{ExportTexts, FormLayout, FormRow, PrintTexts};
 use minijinja::Value;
 
 use crate::calendar::{Calendar, WorkingHours};
+use crate::clock::Clock;
 
 /// The compiled, validated contents of a `bot-scripts/` folder.
 #[derive(Debug)]
@@ -343,7 +344,7 @@ fn check_with(dir: &Path, today: Option<NaiveDate>) -> Result<CheckReport, Vec<D
     let cal = &scripts.calendar;
     let cal_dir = dir.join("calendar");
     if cal_dir.is_dir() {
-        let today = today.unwrap_or_else(|| cal.date_at_ms(crate::clock::now_ms()));
+        let today = today.unwrap_or_else(|| Clock::new(scripts.time_zone).now().today);
         warnings.extend(crate::calendar::missing_year_warnings(cal, &cal_dir, today));
     }
     Ok(CheckReport {

@@ -13,7 +13,6 @@ use serde_json::{Value, json};
 
 use super::Shared;
 use super::state::{From, Msg, World, mentions_in};
-use crate::clock;
 
 type Params = Query<HashMap<String, String>>;
 
@@ -79,12 +78,12 @@ fn check_app_call(
 }
 
 /// The message content of a body with `msgtype` text or markdown, as a chat line.
-fn content_line(world: &mut World, body: &Value) -> Result<Msg, Json<Value>> {
+fn content_line(world: &mut World, body: &Value, now_ms: i64) -> Result<Msg, Json<Value>> {
     let msgtype = body["msgtype"].as_str().unwrap_or("");
     let content = body[msgtype]["content"].as_str();
     match (msgtype, content) {
         ("text" | "markdown", Some(content)) => {
-            let mut msg = world.line(From::Bot, msgtype, content.to_owned(), clock::now_ms());
+            let mut msg = world.line(From::Bot, msgtype, content.to_owned(), now_ms);
             msg.mentions = mentions_in(content);
             Ok(msg)
         }
@@ -136,11 +135,11 @@ async fn message_send(
             answer["response_code"] = json!(world.response_code(task_id));
         }
         let title = card["main_title"]["title"].as_str().unwrap_or("");
-        let mut msg = world.line(From::Bot, msgtype, title.to_owned(), clock::now_ms());
+        let mut msg = world.line(From::Bot, msgtype, title.to_owned(), sim.clock.now_ms());
         msg.card = Some(card.clone());
         msg
     } else {
-        match content_line(&mut world, &body) {
+        match content_line(&mut world, &body, sim.clock.now_ms()) {
             Ok(msg) => msg,
             Err(e) => return e,
         }
@@ -218,7 +217,7 @@ async fn appchat_send(
     let Some(chat_id) = body["chatid"].as_str().filter(|c| !c.is_empty()) else {
         return error(86001, "chatid invalid");
     };
-    let msg = match content_line(&mut world, &body) {
+    let msg = match content_line(&mut world, &body, sim.clock.now_ms()) {
         Ok(msg) => msg,
         Err(e) => return e,
     };
@@ -239,7 +238,7 @@ async fn webhook_send(
         return error(93000, "invalid webhook url");
     };
     let mut world = sim.world();
-    let mut msg = match content_line(&mut world, &body) {
+    let mut msg = match content_line(&mut world, &body, sim.clock.now_ms()) {
         Ok(msg) => msg,
         Err(e) => return e,
     };

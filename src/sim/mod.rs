@@ -27,6 +27,7 @@ use anyhow::Context;
 use axum::Router;
 use rand::Rng;
 
+use crate::clock::Clock;
 use crate::config::{Settings, SimulatorSetting, WeComSettings};
 use crate::directory::{Directory, Roles, Snapshot, StaticDirectory};
 use crate::scripts::Scripts;
@@ -120,6 +121,8 @@ struct Shared {
     /// Userids holding the propaganda role.
     propaganda: Vec<String>,
     menu: Vec<MenuItem>,
+    /// The bot's clock: the console's "jump ahead" moves it.
+    clock: Clock,
     world: Mutex<state::World>,
 }
 
@@ -141,6 +144,7 @@ impl Simulator {
         settings: &Settings,
         scripts: &Scripts,
         addr: SocketAddr,
+        clock: Clock,
     ) -> anyhow::Result<Simulator> {
         let wecom = settings
             .wecom
@@ -182,6 +186,7 @@ impl Simulator {
                 directory: directory.snapshot().await?,
                 propaganda,
                 menu,
+                clock,
                 world: Mutex::new(state::World::default()),
             }),
         })

@@ -74,6 +74,7 @@ impl Sim {
             wecom.api_credentials(),
             app.store(),
             Duration::from_secs(5),
+            app.clock(),
         );
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(app.run_until_stopped(async move {

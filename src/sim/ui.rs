@@ -15,7 +15,6 @@ use serde_json::{Value, json};
 use super::Shared;
 use super::state::{From, Msg};
 use super::user::Action;
-use crate::clock;
 
 const HTML: &str = include_str!("console.html");
 const CSS: &str = include_str!("console.css");
@@ -143,8 +142,8 @@ async fn poll(State(sim): State<Arc<Shared>>, Query(who): Query<Who>) -> Json<Va
         .collect();
     let chats: Vec<_> = world.chats.values().collect();
     Json(json!({
-        "now_ms": clock::now_ms(),
-        "offset_ms": clock::offset_ms(),
+        "now_ms": sim.clock.now_ms(),
+        "offset_ms": sim.clock.offset_ms(),
         "inbox": inbox,
         "chats": chats,
         "counts": counts,
@@ -178,7 +177,7 @@ impl Shared {
 
     fn note(&self, user: &str, from: From, msgtype: &str, content: String) {
         let mut world = self.world();
-        let line = world.line(from, msgtype, content, clock::now_ms());
+        let line = world.line(from, msgtype, content, self.clock.now_ms());
         world.push_inbox(user, line);
     }
 
@@ -287,13 +286,13 @@ struct ClockJump {
 }
 
 /// Moves the bot's clock ahead (or back to the real time with `reset`).
-async fn clock_jump(Json(req): Json<ClockJump>) -> Json<Value> {
+async fn clock_jump(State(sim): State<Arc<Shared>>, Json(req): Json<ClockJump>) -> Json<Value> {
     let offset = if req.reset {
         0
     } else {
-        clock::offset_ms().saturating_add(req.advance_ms.max(0))
+        sim.clock.offset_ms().saturating_add(req.advance_ms.max(0))
     };
-    clock::set_offset_ms(offset);
+    sim.clock.set_offset_ms(offset);
     tracing::info!(offset_ms = offset, "simulated clock moved");
-    Json(json!({"ok": true, "now_ms": clock::now_ms(), "offset_ms": offset}))
+    Json(json!({"ok": true, "now_ms": sim.clock.now_ms(), "offset_ms": offset}))
 }

@@ -3,7 +3,6 @@
 //! with the app's token and EncodingAESKey (§2) and POSTed to the bot's `/wecom/callback`.
 
 use super::Shared;
-use crate::clock;
 
 /// What the member did.
 pub(super) enum Action<'a> {
@@ -85,7 +84,7 @@ pub(super) fn plain_xml(
 impl Shared {
     /// Sends what `user` did to the bot exactly as WeCom would. `Err` says why the bot refused.
     pub(super) async fn callback(&self, user: &str, action: Action<'_>) -> Result<(), String> {
-        let now_ms = clock::now_ms();
+        let now_ms = self.clock.now_ms();
         let now_s = now_ms / 1000;
         let msg_id = self.world().msg_id(now_ms);
         let plain = plain_xml(&self.corp_id, self.agent_id, user, now_s, msg_id, &action);

@@ -22,6 +22,7 @@ use super::{
     DeadLetter, Enqueue, FailOutcome, LockToken, NewEvent, QueueStats, RateDecision, Store,
     StoreError, StoreResult, Timer, VersionedState, random_token,
 };
+use crate::clock::Clock;
 
 mod records;
 mod timers;
@@ -66,6 +67,8 @@ static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
 pub struct RedisStore {
     con: ConnectionManager,
     keys: Keys,
+    /// Sets the cleanup TTL of cached tokens.
+    clock: Clock,
 }
 
 fn map_err(e: RedisError) -> StoreError {
@@ -119,7 +122,17 @@ impl RedisStore {
             .get_connection_manager_with_config(config)
             .await
             .map_err(map_err)?;
-        Ok(Self { con, keys })
+        Ok(Self {
+            con,
+            keys,
+            clock: Clock::default(),
+        })
+    }
+
+    /// Reads time from `clock` (the application's) instead of the wall clock.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// The key builder (for tools and tests).
@@ -394,8 +407,8 @@ impl Store for RedisStore {
 
     async fn put_token(&self, app: &str, token: &CachedToken) -> StoreResult<()> {
         // Validity is decided by `expires_at_ms` on read; the PX only cleans up, so it is based on
-        // the wall clock with a margin for skew between replicas.
-        let ttl = (token.expires_at_ms - crate::clock::now_ms()).max(TOKEN_MIN_TTL_MS);
+        // the store's clock with a margin for skew between replicas.
+        let ttl = (token.expires_at_ms - self.clock.now_ms()).max(TOKEN_MIN_TTL_MS);
         let () = redis::cmd("SET")
             .arg(self.keys.token(app))
             .arg(format!("{}:{}", token.expires_at_ms, token.token))

@@ -14,6 +14,7 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Instant;
 
+use flowbot::clock::Clock;
 use flowbot::event::TimerJob;
 use flowbot::scheduler::Scheduler;
 use flowbot::store::{Store, Timer};
@@ -132,7 +133,7 @@ async fn timer_benchmark() {
     ));
 
     // Nothing due yet at T0 - 1: the cost of looking with 1M pending.
-    let s = Scheduler::new(store.clone(), Arc::new(Notify::new()));
+    let s = Scheduler::new(store.clone(), Arc::new(Notify::new()), Clock::default());
     let started = Instant::now();
     for _ in 0..1000 {
         assert_eq!(s.tick(T0 - 1).await.unwrap(), 0);

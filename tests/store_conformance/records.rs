@@ -464,7 +464,9 @@ async fn embedded_state_expires_after_ttl() {
     let h = embedded_harness();
     let store = h.store.clone();
     let day = 24 * 3600 * SEC;
-    let then = flowbot::clock::now_ms() - 31 * day;
+    // The harness's store judges expiry on the wall clock, as this one reads it.
+    let clock = flowbot::clock::Clock::default();
+    let then = clock.now_ms() - 31 * day;
     let commit = Commit {
         state: set_state(0, "old"),
         cases: vec![case("K", Some("{}"), &["created"])],
@@ -476,7 +478,7 @@ async fn embedded_state_expires_after_ttl() {
         store.get_case("K").await.unwrap().is_some(),
         "cases never expire"
     );
-    let now = flowbot::clock::now_ms();
+    let now = clock.now_ms();
     let stale = Commit {
         state: set_state(1, "new"),
         ..Default::default()

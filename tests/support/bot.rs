@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use flowbot::app::Application;
+use flowbot::clock::Clock;
 use flowbot::config::{DirectorySource, Settings, WeComSettings};
+use flowbot::scheduler::Scheduler;
 use flowbot::store::Store;
 use flowbot::store::redis::RedisStore;
 use flowbot::wecom::crypto::CallbackCrypto;
@@ -29,6 +31,8 @@ pub struct TestBot {
     pub fake: FakeWeCom,
     pub store: Arc<dyn Store>,
     pub settings: Settings,
+    /// The bot's own clock: tests move it ahead.
+    pub clock: Clock,
     http: reqwest::Client,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -105,6 +109,7 @@ pub async fn spawn_bot(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> O
         .expect("bot builds");
     let base_url = format!("http://{}", app.local_addr());
     let store = app.store();
+    let clock = app.clock();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(app.run_until_stopped(async move {
         let _ = stopped.await;
@@ -115,6 +120,7 @@ pub async fn spawn_bot(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> O
         fake,
         store,
         settings,
+        clock,
         http: reqwest::Client::new(),
         stop: Some(stop),
         task: Some(task),
@@ -135,7 +141,7 @@ pub struct Callback {
 impl TestBot {
     /// An encrypted, signed text message from `user`.
     pub fn text(&self, user: &str, msg_id: u64, content: &str) -> Callback {
-        let now = flowbot::clock::now_ms() / 1000;
+        let now = self.clock.now_ms() / 1000;
         self.text_at(user, msg_id, content, now)
     }
 
@@ -147,7 +153,7 @@ impl TestBot {
 
     /// An encrypted, signed app-menu click from `user`.
     pub fn click(&self, user: &str, key: &str) -> Callback {
-        let now = flowbot::clock::now_ms() / 1000;
+        let now = self.clock.now_ms() / 1000;
         let plain = format!(
             "<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[{user}]]></FromUserName>\
 <CreateTime>{now}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[click]]></Event>\
@@ -159,7 +165,7 @@ impl TestBot {
 
     /// A tap on a template card button, as WeCom sends it.
     pub fn tap(&self, user: &str, event_key: &str, task_id: &str, response_code: &str) -> Callback {
-        let now = flowbot::clock::now_ms() / 1000;
+        let now = self.clock.now_ms() / 1000;
         let plain = format!(
             "<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[{user}]]></FromUserName>\
 <CreateTime>{now}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[template_card_event]]></Event>\
@@ -257,6 +263,30 @@ impl TestBot {
             .wait_until(move |f| f.sent_to(&u).len() >= n, timeout)
             .await;
         self.fake.sent_to(user)
+    }
+
+    /// Waits until everything due on the bot's clock has happened: a scheduler tick of the
+    /// test's own fires no timer (every due one has been fired), no event is queued and the
+    /// outbox is empty (every message has reached the fake WeCom). Panics after `timeout`.
+    pub async fn settle(&self, timeout: Duration) {
+        let scheduler = Scheduler::new(
+            self.store.clone(),
+            Arc::new(tokio::sync::Notify::new()),
+            self.clock.clone(),
+        );
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let fired = scheduler.tick(self.clock.now_ms()).await.expect("timers");
+            let stats = self.store.queue_stats().await.expect("queue stats");
+            if fired == 0 && stats.events == 0 && stats.outbox == 0 {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the bot did not settle within {timeout:?}: {stats:?}, {fired} timer(s) just fired"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// Stops the bot but keeps its store (the temp dir and Redis keys) for a bot started next

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use flowbot::clock::Clock;
 use flowbot::store::Store;
 use flowbot::store::embedded::EmbeddedStore;
 use flowbot::wecom::api::{ApiCredentials, WeComClient};
@@ -16,6 +17,8 @@ pub const AGENT: i64 = 1000002;
 pub struct Setup {
     pub fake: FakeWeCom,
     pub store: Arc<dyn Store>,
+    /// The clock of the client under test.
+    pub clock: Clock,
     _dir: tempfile::TempDir,
 }
 
@@ -25,6 +28,7 @@ pub async fn setup() -> Setup {
     Setup {
         fake: FakeWeCom::start(CORP, SECRET).await,
         store,
+        clock: Clock::default(),
         _dir: dir,
     }
 }
@@ -45,6 +49,7 @@ impl Setup {
             credentials,
             self.store.clone(),
             Duration::from_secs(5),
+            self.clock.clone(),
         )
     }
 }

@@ -27,16 +27,15 @@ pub const REGISTRATION: &[&str] = &[
     "确认",
 ];
 
-pub fn year() -> i32 {
-    flowbot::domain::engine::Now::shanghai(flowbot::clock::now_ms())
-        .today()
-        .y
+/// This year on the bot's clock, in the company's zone (case numbers count per year).
+pub fn year(bot: &TestBot) -> i32 {
+    bot.clock.now().year()
 }
 
 /// 张三 files a registration; returns its number once 刘洋 (团委's leader) has the card.
 pub async fn file(bot: &TestBot) -> String {
     bot.say("zhangsan", REGISTRATION).await;
-    let number = format!("BA-{}-0001", year());
+    let number = format!("BA-{}-0001", year(bot));
     assert!(
         bot.wait_for_text("zhangsan", &number, WAIT).await,
         "filed: {:#?}",
@@ -97,7 +96,7 @@ pub async fn register(bot: &TestBot) -> (String, String) {
     let number = file(bot).await;
     approve_card(bot, "liuyang", &number, "rc-leader").await;
     approve_card(bot, "chenjing", &number, "rc-xcb").await;
-    let register_number = format!("DJ-{}-0001", year());
+    let register_number = format!("DJ-{}-0001", year(bot));
     assert!(bot.wait_for_text("zhangsan", &register_number, WAIT).await);
     (number, register_number)
 }

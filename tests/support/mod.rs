@@ -45,6 +45,7 @@ pub mod bot;
 pub mod client;
 pub mod fake_wecom;
 pub mod flows;
+pub mod scripts;
 pub mod store;
 
 pub use fake_wecom::{FakeWeCom, Recorded};

@@ -251,8 +251,7 @@ impl Form<'_> {
             self.st.answers.set(&fd.id, a);
             return self.advance();
         }
-        let (today, yesterday) = (self.now.today(), self.now.yesterday());
-        match parse(&fd.kind, text, &self.s.words, self.ctx, today, yesterday) {
+        match parse(&fd.kind, text, &self.s.words, self.ctx, self.now.today) {
             Some(Parsed::Answer(a)) => {
                 self.st.answers.set(&fd.id, a);
                 self.advance();

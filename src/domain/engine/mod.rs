@@ -1,12 +1,11 @@
 //! The conversation engine: `step(scripts, state, input, ctx, now) → (state', effects)`.
 //!
 //! Pure: no I/O, no clock, no randomness. The caller (the worker) loads the state, resolves
-//! the [`Context`] from the directory, passes `now`, and applies the returned effects and state
+//! the [`Context`] from the directory, passes `now` (read from the company clock), and applies the returned effects and state
 //! atomically. Case numbers are allocated by the caller: a confirmed form with no
 //! `ctx.case_number` yields [`StepOutcome::NeedsCaseNumber`] and nothing else; the caller
 //! allocates one and calls `step` again with the same input.
 
-pub mod date;
 mod form;
 pub mod normalize;
 pub mod parse;
@@ -17,6 +16,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::clock::Now;
 use crate::directory::{Person, Snapshot, Unit};
 use crate::scripts::Scripts;
 use crate::wecom::api::MessageBody;
@@ -38,32 +38,6 @@ impl EngineInput {
             InboundKind::MenuClick { key } => Some(EngineInput::MenuClick(key.clone())),
             _ => None,
         }
-    }
-}
-
-/// The current time as the caller read it: ms since the epoch and the company's UTC offset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Now {
-    pub ms: i64,
-    pub utc_offset_minutes: i32,
-}
-
-impl Now {
-    /// Asia/Shanghai (UTC+8, no daylight saving).
-    pub fn shanghai(ms: i64) -> Now {
-        Now {
-            ms,
-            utc_offset_minutes: 8 * 60,
-        }
-    }
-
-    /// Today's date in the company's zone.
-    pub fn today(&self) -> date::Date {
-        date::from_days(date::local_days(self.ms, self.utc_offset_minutes))
-    }
-
-    pub fn yesterday(&self) -> date::Date {
-        date::from_days(date::local_days(self.ms, self.utc_offset_minutes) - 1)
     }
 }
 

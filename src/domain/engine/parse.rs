@@ -1,7 +1,8 @@
 //! Turning one normalised reply into a typed answer for a field type, or saying it is invalid.
 //! Pure: the directory, the user's units and accounts and "today" come in as arguments.
 
-use super::date::{self, Date};
+use chrono::{Datelike, NaiveDate};
+
 use super::normalize::{ascii, key};
 use super::state::Answer;
 use super::{Account, Context};
@@ -24,8 +25,7 @@ pub fn parse(
     text: &str,
     words: &Words,
     ctx: &Context,
-    today: Date,
-    yesterday: Date,
+    today: NaiveDate,
 ) -> Option<Parsed> {
     let k = key(text);
     let answer = match kind {
@@ -48,10 +48,7 @@ pub fn parse(
         FieldKind::YesNo if Words::is(&words.yes, &k) => Answer::Bool(true),
         FieldKind::YesNo if Words::is(&words.no, &k) => Answer::Bool(false),
         FieldKind::YesNo => return None,
-        FieldKind::Date => {
-            let d = date::parse(&k, today, yesterday, (&words.today, &words.yesterday))?;
-            Answer::Date(d.to_string())
-        }
+        FieldKind::Date => Answer::Date(date(&k, today, words)?.format("%Y-%m-%d").to_string()),
         FieldKind::Mobile => Answer::Text(mobile(&k)?),
         FieldKind::Phone => phone(&k)?,
         FieldKind::Email => Answer::Text(email(&k)?),
@@ -81,6 +78,38 @@ pub fn parse(
 }
 
 /// A numbered option by its number (1-based) or its text.
+/// A date typed by a user (`k` is already a matching key: ASCII, no spaces): `2026-11-28`,
+/// `2026/11/28`, `2026.11.28`, `2026年11月28日`, `11月28日` (this year), `20261128`, or the
+/// scripted words for today and yesterday (`today` is the company's local date).
+fn date(k: &str, today: NaiveDate, words: &Words) -> Option<NaiveDate> {
+    if Words::is(&words.today, k) {
+        return Some(today);
+    }
+    if Words::is(&words.yesterday, k) {
+        return today.pred_opt();
+    }
+    let t = k.trim_end_matches(['日', '号']);
+    let parts: Vec<&str> = if t.len() == 8 && t.bytes().all(|b| b.is_ascii_digit()) {
+        vec![&t[..4], &t[4..6], &t[6..]]
+    } else {
+        t.split(['-', '/', '.', '年', '月']).collect()
+    };
+    let nums: Option<Vec<u32>> = parts
+        .iter()
+        .map(|p| {
+            (!p.is_empty() && p.len() <= 4)
+                .then(|| p.parse().ok())
+                .flatten()
+        })
+        .collect();
+    let (y, m, d) = match nums?.as_slice() {
+        [y, m, d] if (1900..=2100).contains(y) => (*y as i32, *m, *d),
+        [m, d] => (today.year(), *m, *d),
+        _ => return None,
+    };
+    NaiveDate::from_ymd_opt(y, m, d)
+}
+
 fn pick<'a>(options: impl Iterator<Item = &'a str> + Clone, k: &str) -> Option<usize> {
     let n = options.clone().count();
     if let Ok(i) = k.parse::<usize>() {
@@ -273,5 +302,39 @@ mod tests {
         );
         assert_eq!(url("http://x.cn").as_deref(), Some("http://x.cn"));
         assert_eq!(url("not a url"), None);
+    }
+
+    #[test]
+    fn dates_parse_in_every_written_form() {
+        let today = NaiveDate::from_ymd_opt(2026, 5, 3).unwrap();
+        let words = Words {
+            today: vec!["今天".to_owned()],
+            yesterday: vec!["昨天".to_owned()],
+            ..Words::default()
+        };
+        let d = |s: &str| date(s, today, &words).map(|d| d.format("%Y-%m-%d").to_string());
+        for s in [
+            "2026-11-28",
+            "2026/11/28",
+            "2026.11.28",
+            "2026年11月28日",
+            "11月28日",
+            "20261128",
+        ] {
+            assert_eq!(d(s).as_deref(), Some("2026-11-28"), "{s}");
+        }
+        assert_eq!(d("今天").as_deref(), Some("2026-05-03"));
+        assert_eq!(d("昨天").as_deref(), Some("2026-05-02"));
+        // Yesterday of the 1st is in the previous month (and year).
+        let new_year = NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
+        assert_eq!(
+            date("昨天", new_year, &words)
+                .map(|d| d.to_string())
+                .as_deref(),
+            Some("2026-12-31")
+        );
+        for s in ["2026-02-30", "13月1日", "明天", "2026-1", "1800-01-01", ""] {
+            assert_eq!(d(s), None, "{s}");
+        }
     }
 }

@@ -67,8 +67,7 @@ impl<'a> Form<'a> {
     /// The answers by field id, plus `today` (`YYYY-MM-DD` in the company's zone) for
     /// conditions such as `today > workdays_after(changed_on, 5)`.
     pub fn answer_values(&self) -> Value {
-        let today = self.now.today();
-        let today = format!("{:04}-{:02}-{:02}", today.y, today.m, today.d);
+        let today = self.now.today.format("%Y-%m-%d").to_string();
         Value::from_pairs(
             self.st
                 .answers

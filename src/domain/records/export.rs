@@ -3,11 +3,12 @@
 //! (`[export]` and the flows' field labels); moments are taken in the company's time zone.
 //! Writing them as CSV or XLSX is [`super::files`].
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use chrono::{NaiveDate, NaiveDateTime};
 use chrono_tz::Tz;
 use minijinja::Value;
 
 use super::{ApprovalStep, Case, CaseStatus};
+use crate::clock::local_datetime;
 use crate::domain::approval::chain::Texts;
 use crate::domain::engine::Answer;
 use crate::scripts::{ExportTexts, Scripts, tpl};
@@ -44,16 +45,8 @@ pub struct Table {
     pub rows: Vec<Vec<Cell>>,
 }
 
-/// A moment (ms since the epoch) as local time in `tz`.
-pub fn local_time(tz: Tz, at_ms: i64) -> NaiveDateTime {
-    DateTime::from_timestamp_millis(at_ms)
-        .unwrap_or_default()
-        .with_timezone(&tz)
-        .naive_local()
-}
-
 fn time(tz: Tz, at_ms: Option<i64>) -> Cell {
-    at_ms.map_or_else(Cell::empty, |ms| Cell::Time(local_time(tz, ms)))
+    at_ms.map_or_else(Cell::empty, |ms| Cell::Time(local_datetime(tz, ms)))
 }
 
 /// An answer as the summary shows it (`yes`/`no` labels from `[messages]`).
@@ -152,7 +145,7 @@ pub fn register(scripts: &Scripts, x: &ExportTexts, cases: &[Case]) -> Table {
                 match approved.and_then(approvals_of) {
                     Some((names, at)) => {
                         row.push(Cell::Text(names));
-                        row.push(Cell::Date(local_time(tz, at).date()));
+                        row.push(Cell::Date(local_datetime(tz, at).date()));
                     }
                     None => row.extend([Cell::empty(), Cell::empty()]),
                 }

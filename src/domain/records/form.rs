@@ -6,8 +6,9 @@ use std::fmt::Write;
 
 use minijinja::Value;
 
-use super::export::{answer_text, local_time};
+use super::export::answer_text;
 use super::{ApprovalStep, Case};
+use crate::clock::local_datetime;
 use crate::domain::engine::Answer;
 use crate::scripts::{ExportTexts, FieldKind, FlowDef, Scripts, tpl};
 
@@ -85,7 +86,7 @@ fn value_html(scripts: &Scripts, flow: &FlowDef, case: &Case, id: &str) -> Strin
 }
 
 fn date_text(scripts: &Scripts, at_ms: Option<i64>) -> String {
-    let date = at_ms.map(|ms| local_time(scripts.time_zone, ms).date());
+    let date = at_ms.map(|ms| local_datetime(scripts.time_zone, ms).date());
     // Undecided: room to write the date by hand.
     let blank = |width: usize| "　".repeat(width);
     let part = |f: &str, w| date.map_or_else(|| blank(w), |d| d.format(f).to_string());
@@ -151,7 +152,7 @@ fn copy(scripts: &Scripts, x: &ExportTexts, flow: &FlowDef, case: &Case, label: 
         escape(label),
         escape(&flow.form.title)
     );
-    let submitted = local_time(scripts.time_zone, case.submitted_at_ms);
+    let submitted = local_datetime(scripts.time_zone, case.submitted_at_ms);
     let mut meta = vec![(&x.case_number, case.number.clone())];
     if let Some(n) = &case.register_number {
         meta.push((&x.register_number, n.clone()));

@@ -22,6 +22,7 @@ use super::{
     Enqueue, FailOutcome, LockToken, NewEvent, QueueStats, RateDecision, Store, StoreError,
     StoreResult, Timer, VersionedState, random_token,
 };
+use crate::clock::Clock;
 
 mod outbox;
 mod records;
@@ -43,6 +44,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 pub struct EmbeddedStore {
     inner: Arc<Inner>,
+    /// Judges conversation expiry where the trait passes no time.
+    clock: Clock,
 }
 
 struct Inner {
@@ -111,7 +114,14 @@ impl EmbeddedStore {
                 path,
                 enqueues: AtomicU64::new(0),
             }),
+            clock: Clock::default(),
         })
+    }
+
+    /// Judges conversation expiry on `clock` (the application's) instead of the wall clock.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// The SQLite file.
@@ -272,8 +282,8 @@ impl Store for EmbeddedStore {
     }
 
     async fn load_conversation(&self, conversation: &str) -> StoreResult<Option<VersionedState>> {
-        // The trait takes no time here: expiry is judged by the wall clock.
-        let (conversation, now_ms) = (conversation.to_owned(), crate::clock::now_ms());
+        // The trait takes no time here: expiry is judged by the store's clock.
+        let (conversation, now_ms) = (conversation.to_owned(), self.clock.now_ms());
         self.tx(move |tx| records::load_state(tx, &conversation, now_ms))
             .await
     }

@@ -21,6 +21,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::clock::Clock;
 use crate::store::{Store, StoreError};
 use body::Auth;
 use errcode::ApiResponse;
@@ -118,6 +119,8 @@ pub struct WeComClient {
     credentials: ApiCredentials,
     store: Arc<dyn Store>,
     timeout: Duration,
+    /// Token expiry is judged on the company clock.
+    clock: Clock,
     tokens: Arc<token::TokenState>,
 }
 
@@ -127,6 +130,7 @@ impl WeComClient {
         credentials: ApiCredentials,
         store: Arc<dyn Store>,
         timeout: Duration,
+        clock: Clock,
     ) -> Self {
         let http = reqwest::Client::builder()
             .timeout(timeout)
@@ -138,6 +142,7 @@ impl WeComClient {
             credentials,
             store,
             timeout,
+            clock,
             tokens: Arc::default(),
         }
     }

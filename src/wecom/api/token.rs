@@ -10,7 +10,6 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::clock;
 use crate::store::CachedToken;
 
 use super::{ApiError, WeComClient};
@@ -62,16 +61,16 @@ impl WeComClient {
             if let Some(error) = self.tokens.failure_since(started) {
                 return Err(error);
             }
-            if let Some(cached) = self.store.get_token(&app, clock::now_ms()).await? {
+            if let Some(cached) = self.store.get_token(&app, self.clock.now_ms()).await? {
                 return Ok(cached.token);
             }
             if let Some(lock) = self
                 .store
-                .try_lock(&lock_name, lock_ttl, clock::now_ms())
+                .try_lock(&lock_name, lock_ttl, self.clock.now_ms())
                 .await?
             {
                 // Someone may have stored a token between our miss and our lock.
-                let result = match self.store.get_token(&app, clock::now_ms()).await {
+                let result = match self.store.get_token(&app, self.clock.now_ms()).await {
                     Ok(Some(cached)) => Ok(cached.token),
                     _ => self.fetch_and_store(&app).await,
                 };
@@ -118,7 +117,7 @@ impl WeComClient {
         };
         let cached = CachedToken {
             token: token.clone(),
-            expires_at_ms: clock::now_ms() + valid_s * 1000,
+            expires_at_ms: self.clock.now_ms() + valid_s * 1000,
         };
         self.store.put_token(app, &cached).await?;
         tracing::info!(valid_s, "fetched a new access_token");

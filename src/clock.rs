@@ -4,42 +4,17 @@
 //! The application builds one [`Clock`] and hands clones to everything that reads time; clones
 //! share one offset, which the simulator moves ahead ("jump ahead") so that reminders and
 //! deadlines can be watched without waiting (0 unless the simulator sets it). Pure code (the
-//! form engine, approvals) never reads a clock: it is given a [`Now`], read at the edge.
+//! domain) never reads a clock: it is given a [`Now`] (a pure value of [`crate::calendar`]),
+//! read here at the edge.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use chrono_tz::Tz;
 
-use crate::calendar::DEFAULT_TIME_ZONE;
-
-/// A moment as the company sees it: the instant and the company's local date at it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Now {
-    /// Milliseconds since the Unix epoch.
-    pub ms: i64,
-    /// The company's local date at `ms`.
-    pub today: NaiveDate,
-}
-
-impl Now {
-    /// The local date before [`Now::today`].
-    pub fn yesterday(&self) -> NaiveDate {
-        self.today.pred_opt().unwrap_or(self.today)
-    }
-
-    /// The instant, for the calendar's working-hour arithmetic.
-    pub fn instant(&self) -> DateTime<Utc> {
-        DateTime::from_timestamp_millis(self.ms).unwrap_or_default()
-    }
-
-    /// The year of the local date (case numbers count per year).
-    pub fn year(&self) -> i32 {
-        self.today.year()
-    }
-}
+use crate::calendar::{DEFAULT_TIME_ZONE, Now, local_datetime};
 
 /// Wall time plus an adjustable offset, in the company's time zone; cheap to clone, clones
 /// share the offset.
@@ -116,16 +91,10 @@ impl Clock {
     }
 }
 
-/// The local date and time in `zone` at `ms` milliseconds since the Unix epoch.
-pub fn local_datetime(zone: Tz, ms: i64) -> NaiveDateTime {
-    DateTime::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .with_timezone(&zone)
-        .naive_local()
-}
-
 #[cfg(test)]
 mod tests {
+    use chrono::{DateTime, NaiveDate};
+
     use super::*;
 
     fn ms(rfc3339: &str) -> i64 {
@@ -144,7 +113,6 @@ mod tests {
         // 16:30 UTC on 30 November is 00:30 on 1 December in Shanghai.
         let now = clock.at(ms("2026-11-30T16:30:00Z"));
         assert_eq!(now.today, date(2026, 12, 1));
-        assert_eq!(now.yesterday(), date(2026, 11, 30));
         assert_eq!(
             clock.local(now.ms).format("%Y-%m-%d %H:%M").to_string(),
             "2026-12-01 00:30"

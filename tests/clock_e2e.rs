@@ -55,7 +55,8 @@ async fn dates_numbers_and_times_are_in_the_zone_bot_toml_names(backend: Backend
 
     bot.say("zhangsan", &[&format!("状态 {number}")]).await;
     assert!(
-        bot.wait_for_text("zhangsan", "2026-12-31 22:30", WAIT).await,
+        bot.wait_for_text("zhangsan", "2026-12-31 22:30", WAIT)
+            .await,
         "the history in New York time: {:#?}",
         bot.texts_to("zhangsan")
     );

@@ -11,6 +11,7 @@
 mod explain;
 mod file;
 mod hours;
+mod local;
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -20,6 +21,7 @@ use chrono_tz::Tz;
 pub use explain::{Explanation, Step};
 pub use file::{load, load_with_warnings, missing_year_warnings, parse_year};
 pub use hours::{TimeDeadline, WorkingHours};
+pub use local::{Now, local_datetime};
 
 /// The time zone used when bot.toml names none.
 pub const DEFAULT_TIME_ZONE: Tz = chrono_tz::Asia::Shanghai;

@@ -1,7 +1,7 @@
 //! The one number allocator: case, register and duty numbers are `{prefix}-{year}-{n:04}`,
 //! counted per prefix and year in the store, the year being the company's local date's.
 
-use crate::clock::Now;
+use crate::calendar::Now;
 use crate::store::{Store, StoreError};
 
 /// The next number of `prefix` in the year of `now`'s local date, e.g. `BA-2026-0001`.

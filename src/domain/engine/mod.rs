@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::clock::Now;
+use crate::calendar::Now;
 use crate::directory::{Person, Snapshot, Unit};
 use crate::scripts::Scripts;
 use crate::wecom::api::MessageBody;

@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use minijinja::Value;
 
 use super::{ApprovalStep, Case, CaseStatus};
-use crate::clock::local_datetime;
+use crate::calendar::local_datetime;
 use crate::domain::approval::chain::Texts;
 use crate::domain::engine::Answer;
 use crate::scripts::{ExportTexts, Scripts, tpl};

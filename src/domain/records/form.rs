@@ -8,7 +8,7 @@ use minijinja::Value;
 
 use super::export::answer_text;
 use super::{ApprovalStep, Case};
-use crate::clock::local_datetime;
+use crate::calendar::local_datetime;
 use crate::domain::engine::Answer;
 use crate::scripts::{ExportTexts, FieldKind, FlowDef, Scripts, tpl};
 

@@ -18,12 +18,12 @@ use std::sync::Arc;
 
 use flowbot::clock::Clock;
 use flowbot::directory::{Snapshot, parse_static};
+use flowbot::dispatch::engine_input;
 use flowbot::domain::engine::{
     Account, Answer, Answers, Context, ConversationState, Effect, EngineInput, StepOutcome, step,
 };
 use flowbot::scripts::Scripts;
 use flowbot::scripts::diagnostics::Source;
-use flowbot::wecom::api::MessageBody;
 use flowbot::wecom::message::{Inbound, InboundKind};
 use regex::Regex;
 
@@ -97,8 +97,7 @@ impl Run {
         self.reply.clear();
         for e in effects {
             match e {
-                Effect::Say(MessageBody::Text { content }) => self.reply.push_str(&content),
-                Effect::Say(other) => panic!("unexpected message {other:?}"),
+                Effect::Say(content) => self.reply.push_str(&content),
                 Effect::SubmitCase {
                     case_number,
                     unit,
@@ -306,21 +305,15 @@ fn inbound_messages_become_engine_inputs() {
         msg_id: "1".into(),
         content: "备案".into(),
     });
-    assert_eq!(
-        EngineInput::from_inbound(&text),
-        Some(EngineInput::Text("备案".into()))
-    );
+    assert_eq!(engine_input(&text), Some(EngineInput::Text("备案".into())));
     let click = inbound(InboundKind::MenuClick {
         key: "registration".into(),
     });
     assert_eq!(
-        EngineInput::from_inbound(&click),
+        engine_input(&click),
         Some(EngineInput::MenuClick("registration".into()))
     );
-    assert_eq!(
-        EngineInput::from_inbound(&inbound(InboundKind::EnterAgent)),
-        None
-    );
+    assert_eq!(engine_input(&inbound(InboundKind::EnterAgent)), None);
 }
 
 /// Confirming without a case number asks for one and changes nothing.

@@ -3,8 +3,9 @@
 //! against the stored case and written with the version it read.
 
 use super::{DispatchError, Dispatcher, Draft, LoadedCase, PendingReject, numbers};
+use crate::domain::approval::Texts;
 use crate::domain::approval::card;
-use crate::domain::approval::chain::{self, Refusal, Texts, Via};
+use crate::domain::approval::chain::{self, Refusal, Via};
 use crate::domain::engine::normalize;
 use crate::domain::records::{self, Case, CaseStatus};
 use crate::scripts::tpl;

@@ -2,7 +2,8 @@
 //! [`super::approvals`]), `撤回`, `催办`, `修改 <编号>`, `状态`, `我的`, `待办`.
 
 use super::{DispatchError, Dispatcher, Draft, LoadedCase, PendingReject};
-use crate::domain::approval::chain::{self, Refusal, Texts, Via};
+use crate::domain::approval::Texts;
+use crate::domain::approval::chain::{self, Refusal, Via};
 use crate::domain::approval::commands::{self, Command};
 use crate::domain::approval::views;
 use crate::domain::engine::{ConversationState, FormState, Phase};

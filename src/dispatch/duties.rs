@@ -12,10 +12,10 @@ use crate::domain::records::{self, Case};
 use crate::domain::reminders::digest::{self, DigestItem};
 use crate::domain::reminders::duty::{self, Duty};
 use crate::domain::reminders::{self, Recipient};
+use crate::domain::reply::Reply;
 use crate::event::TimerJob;
 use crate::scripts::{DutyDef, tpl};
 use crate::store::CaseWrite;
-use crate::wecom::api::{MessageBody, Outbound};
 use crate::wecom::message::ContactChange;
 
 /// The duty kind a departed administrator or leader opens.
@@ -178,7 +178,7 @@ impl Dispatcher {
         let Some(flow) = self.scripts.flows.get(&account.flow) else {
             return String::new();
         };
-        let texts = crate::domain::approval::chain::Texts::new(&self.scripts, flow, account);
+        let texts = crate::domain::approval::Texts::new(&self.scripts, flow, account);
         account
             .answers
             .get("account_name")
@@ -384,29 +384,11 @@ impl Dispatcher {
             )
         };
         for part in digest::build(&header, heading, &items, ROBOT_MARKDOWN_BYTES) {
-            let body = MessageBody::Markdown {
-                content: part.content,
-            };
-            let message = match self
-                .scripts
-                .groups
-                .get(group)
-                .and_then(|g| g.appchat.clone())
-            {
-                Some(chat_id) => Outbound::AppChat { chat_id, body },
-                None => match self.robot_keys.get(group) {
-                    Some(key) => Outbound::Robot {
-                        webhook_key: key.clone(),
-                        body,
-                        mentioned: part.mention,
-                    },
-                    None => {
-                        tracing::warn!(%group, "no webhook key for this group robot (set FLOWBOT_ROBOT_<NAME>); digest not sent");
-                        continue;
-                    }
-                },
-            };
-            draft.send(message);
+            draft.send(Reply::Group {
+                group: group.to_owned(),
+                markdown: part.content,
+                mentions: part.mention,
+            });
         }
         Ok(())
     }

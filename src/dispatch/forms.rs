@@ -5,12 +5,13 @@ use rand::Rng;
 
 use super::{DispatchError, Dispatcher, Draft, LoadedCase, numbers};
 use crate::directory;
-use crate::domain::approval::chain::{self, Texts};
+use crate::domain::approval::Texts;
+use crate::domain::approval::chain;
 use crate::domain::engine::{self, Answers, EngineInput, StepOutcome};
 use crate::domain::records::{self, Case, CaseStatus, HistoryKind};
 use crate::scripts::{Assignment, FlowDef};
 use crate::store::CaseWrite;
-use crate::wecom::message::Inbound;
+use crate::wecom::message::{Inbound, InboundKind};
 
 /// What a confirmed form becomes.
 struct Filing {
@@ -29,7 +30,7 @@ impl Dispatcher {
         inbound: &Inbound,
         now_ms: i64,
     ) -> Result<(), DispatchError> {
-        let Some(input) = EngineInput::from_inbound(inbound) else {
+        let Some(input) = engine_input(inbound) else {
             return Ok(());
         };
         let mut ctx = directory::engine_context(&*self.directory, &draft.user).await?;
@@ -79,10 +80,7 @@ impl Dispatcher {
         }
         for effect in effects {
             match effect {
-                engine::Effect::Say(body) => {
-                    let to = draft.user.clone();
-                    draft.send(crate::wecom::api::Outbound::Send { to_user: to, body });
-                }
+                engine::Effect::Say(text) => draft.reply(text),
                 engine::Effect::SubmitCase {
                     flow,
                     version,
@@ -291,6 +289,16 @@ impl Dispatcher {
         for message in change.messages {
             draft.send(message);
         }
+    }
+}
+
+/// What the form engine sees of a WeCom message: texts and menu clicks; anything else is not
+/// for the engine.
+pub fn engine_input(inbound: &Inbound) -> Option<EngineInput> {
+    match &inbound.kind {
+        InboundKind::Text { content, .. } => Some(EngineInput::Text(content.clone())),
+        InboundKind::MenuClick { key } => Some(EngineInput::MenuClick(key.clone())),
+        _ => None,
     }
 }
 

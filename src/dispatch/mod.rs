@@ -12,6 +12,8 @@ mod forms;
 mod numbers;
 mod timers;
 
+pub use forms::engine_input;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -21,11 +23,12 @@ use crate::clock::Clock;
 use crate::directory::{Directory, DirectoryError};
 use crate::domain::engine::ConversationState;
 use crate::domain::records::{Case, HistoryEntry};
+use crate::domain::reply::Reply;
 use crate::event::Event;
 use crate::scripts::Scripts;
 use crate::store::{CaseWrite, Commit, OutboxItem, StateWrite, Store, StoreError};
-use crate::wecom::api::{MessageBody, Outbound};
 use crate::wecom::message::InboundKind;
+use crate::wecom::render::{self, GroupRoute};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DispatchError {
@@ -84,16 +87,15 @@ pub struct Dispatcher {
 struct Draft {
     user: String,
     commit: Commit,
+    /// What the bot says; rendered into outbox items when the draft is finished.
+    replies: Vec<Reply>,
     conversation: Conversation,
     version: u64,
 }
 
 impl Draft {
-    fn send(&mut self, message: Outbound) {
-        self.commit.outbox.push(OutboxItem {
-            channel: message.channel(),
-            payload: serde_json::to_string(&message).expect("outbound serializes"),
-        });
+    fn send(&mut self, reply: Reply) {
+        self.replies.push(reply);
     }
 
     /// A text to the user of this conversation.
@@ -104,10 +106,7 @@ impl Draft {
 
     fn say(&mut self, to: &str, content: String) {
         if !content.is_empty() {
-            self.send(Outbound::Send {
-                to_user: to.to_owned(),
-                body: MessageBody::Text { content },
-            });
+            self.send(Reply::text(to, content));
         }
     }
 
@@ -151,6 +150,7 @@ impl Dispatcher {
         let mut draft = Draft {
             user,
             commit: Commit::default(),
+            replies: Vec::new(),
             conversation,
             version,
         };
@@ -186,6 +186,14 @@ impl Dispatcher {
 
     /// The commit of a handled event, with the conversation's next state if it changed.
     fn finish(&self, mut draft: Draft, before: Conversation) -> Commit {
+        for reply in std::mem::take(&mut draft.replies) {
+            if let Some(message) = render::outbound(reply, |group| self.group_route(group)) {
+                draft.commit.outbox.push(OutboxItem {
+                    channel: message.channel(),
+                    payload: serde_json::to_string(&message).expect("outbound serializes"),
+                });
+            }
+        }
         if draft.conversation != before {
             let state = (draft.conversation != Conversation::default())
                 .then(|| serde_json::to_string(&draft.conversation).expect("state serializes"));
@@ -228,6 +236,23 @@ impl Dispatcher {
             version: record.version,
             history,
         }))
+    }
+
+    /// How a group of bot.toml `[groups]` is reached: its app group chat, else its robot.
+    fn group_route(&self, group: &str) -> Option<GroupRoute> {
+        if let Some(chat_id) = self
+            .scripts
+            .groups
+            .get(group)
+            .and_then(|g| g.appchat.clone())
+        {
+            return Some(GroupRoute::AppChat(chat_id));
+        }
+        let route = self.robot_keys.get(group).cloned().map(GroupRoute::Robot);
+        if route.is_none() {
+            tracing::warn!(%group, "no webhook key for this group robot (set FLOWBOT_ROBOT_<NAME>); message not sent");
+        }
+        route
     }
 
     /// A person's display name (their userid when the directory does not know them).

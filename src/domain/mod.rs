@@ -9,3 +9,4 @@ pub mod approval;
 pub mod engine;
 pub mod records;
 pub mod reminders;
+pub mod reply;

@@ -2,17 +2,13 @@
 //! or all-sign), withdraw, urge, resubmit. Each function returns what changes (the case,
 //! history lines, messages, index moves) or why nothing may change ([`Refusal`]).
 
-use std::collections::HashMap;
-
-use minijinja::Value;
-
 use super::card::approval_card;
-use crate::domain::engine::Answer;
+use super::texts::Texts;
 use crate::domain::records::{
     self, ApprovalStep, Case, CaseStatus, Decision, HistoryKind, SignMode, pending_index,
 };
-use crate::scripts::{FlowDef, Scripts, tpl};
-use crate::wecom::api::{MessageBody, Outbound};
+use crate::domain::reply::Reply;
+use crate::scripts::{FlowDef, Scripts};
 
 /// Why an action changes nothing; each is told to the actor.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,77 +42,14 @@ impl Refusal {
 #[derive(Debug, Clone, Default)]
 pub struct Change {
     pub history: Vec<String>,
-    pub messages: Vec<Outbound>,
+    pub messages: Vec<Reply>,
     pub add_to: Vec<String>,
     pub remove_from: Vec<String>,
 }
 
 impl Change {
     fn say(&mut self, to: &str, content: String) {
-        self.messages.push(Outbound::Send {
-            to_user: to.to_owned(),
-            body: MessageBody::Text { content },
-        });
-    }
-}
-
-/// The texts of one case, rendered from `[approvals]` with the case's values.
-pub struct Texts<'a> {
-    scripts: &'a Scripts,
-    values: HashMap<&'static str, Value>,
-}
-
-impl<'a> Texts<'a> {
-    pub fn new(scripts: &'a Scripts, flow: &FlowDef, case: &Case) -> Self {
-        let mut values = HashMap::new();
-        values.insert("title", Value::from(flow.title.clone()));
-        values.insert("number", Value::from(case.number.clone()));
-        values.insert("applicant", Value::from(case.applicant_name.clone()));
-        values.insert("unit", Value::from(case.unit_name.clone()));
-        values.insert("round", Value::from(case.round));
-        values.insert("changes", Value::from(case.last_changes.join("；")));
-        if let Some(step) = case.chain.get(case.current_step) {
-            values.insert("step", Value::from(step.label.clone()));
-        }
-        let mut texts = Self { scripts, values };
-        // The case's status as people read it (it may name the step, so it comes last).
-        let status = texts.status(case.status);
-        texts.set("status", status);
-        texts
-    }
-
-    /// Adds or replaces a value.
-    pub fn with(mut self, key: &'static str, value: impl Into<Value>) -> Self {
-        self.values.insert(key, value.into());
-        self
-    }
-
-    pub fn set(&mut self, key: &'static str, value: impl Into<Value>) {
-        self.values.insert(key, value.into());
-    }
-
-    /// Renders the `[approvals]` message `key`.
-    pub fn say(&self, key: &str) -> String {
-        let ctx: std::collections::BTreeMap<&str, Value> =
-            self.values.iter().map(|(k, v)| (*k, v.clone())).collect();
-        let ctx = Value::from(ctx);
-        self.scripts.render(&tpl::approval(key), &ctx)
-    }
-
-    /// An answer as the summary shows it.
-    pub fn answer(&self, answer: &Answer) -> String {
-        let yes = self
-            .scripts
-            .render(&tpl::msg("yes_label"), &Value::UNDEFINED);
-        let no = self
-            .scripts
-            .render(&tpl::msg("no_label"), &Value::UNDEFINED);
-        answer.display(&yes, &no)
-    }
-
-    /// The status as people read it.
-    pub fn status(&self, status: CaseStatus) -> String {
-        self.say(&format!("status_{}", status.as_str()))
+        self.messages.push(Reply::text(to, content));
     }
 }
 
@@ -188,11 +121,9 @@ pub fn send_card(
         return;
     }
     let texts = Texts::new(scripts, flow, case);
-    change.messages.push(Outbound::Send {
-        to_user: waiting.join("|"),
-        body: MessageBody::TemplateCard {
-            card: approval_card(&texts, flow, case, step),
-        },
+    change.messages.push(Reply::Card {
+        to: waiting.into_iter().map(str::to_owned).collect(),
+        card: approval_card(&texts, flow, case, step),
     });
 }
 
@@ -314,11 +245,10 @@ pub fn decide(
         (vec![actor.to_owned()], Vec::new())
     };
     match via {
-        Via::Card { response_code, .. } => change.messages.push(Outbound::UpdateCard {
-            userids: card_people,
+        Via::Card { response_code, .. } => change.messages.push(Reply::CloseCard {
+            members: card_people,
             response_code: response_code.clone(),
-            replace_name: Some(label),
-            card: None,
+            label,
             fallback: Some(texts.say("decided_elsewhere")),
         }),
         Via::Text => {

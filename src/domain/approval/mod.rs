@@ -5,7 +5,10 @@
 pub mod card;
 pub mod chain;
 pub mod commands;
+pub mod texts;
 pub mod views;
+
+pub use texts::Texts;
 
 /// Every message `[approvals]` in bot.toml must define (and nothing else).
 pub const MESSAGES: &[&str] = &[
@@ -14,6 +17,9 @@ pub const MESSAGES: &[&str] = &[
     "card_resubmitted",
     "button_approve",
     "button_reject",
+    "card_row_number",
+    "card_row_applicant",
+    "card_row_unit",
     "card_approved",
     "card_rejected",
     "ask_reason",

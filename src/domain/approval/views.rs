@@ -3,7 +3,7 @@
 
 use minijinja::Value;
 
-use super::chain::Texts;
+use super::texts::Texts;
 use crate::domain::records::{Case, HistoryEntry, HistoryKind};
 use crate::scripts::{Scripts, tpl};
 

@@ -1,8 +1,8 @@
 //! The conversation engine: `step(scripts, state, input, ctx, now) → (state', effects)`.
 //!
 //! Pure: no I/O, no clock, no randomness. The caller (the worker) loads the state, resolves
-//! the [`Context`] from the directory, passes `now` (read from the company clock), and applies the returned effects and state
-//! atomically. Case numbers are allocated by the caller: a confirmed form with no
+//! the [`Context`] from the directory, passes `now` (read from the company clock), and applies the
+//! returned effects and state atomically. Case numbers are allocated by the caller: a confirmed form with no
 //! `ctx.case_number` yields [`StepOutcome::NeedsCaseNumber`] and nothing else; the caller
 //! allocates one and calls `step` again with the same input.
 
@@ -19,8 +19,6 @@ use serde::{Deserialize, Serialize};
 use crate::calendar::Now;
 use crate::directory::{Person, Snapshot, Unit};
 use crate::scripts::Scripts;
-use crate::wecom::api::MessageBody;
-use crate::wecom::message::{Inbound, InboundKind};
 pub use state::{Answer, Answers, ConversationState, FormState, Phase};
 
 /// What the user did, as far as the engine cares.
@@ -28,17 +26,6 @@ pub use state::{Answer, Answers, ConversationState, FormState, Phase};
 pub enum EngineInput {
     Text(String),
     MenuClick(String),
-}
-
-impl EngineInput {
-    /// Text messages and menu clicks; anything else is not for the engine.
-    pub fn from_inbound(inbound: &Inbound) -> Option<EngineInput> {
-        match &inbound.kind {
-            InboundKind::Text { content, .. } => Some(EngineInput::Text(content.clone())),
-            InboundKind::MenuClick { key } => Some(EngineInput::MenuClick(key.clone())),
-            _ => None,
-        }
-    }
 }
 
 /// A registered account of the user's unit (for `account` fields).
@@ -68,8 +55,8 @@ pub struct Context {
 /// Something the caller must do.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    /// Send this to the user in this conversation.
-    Say(MessageBody),
+    /// Say this to the user in this conversation.
+    Say(String),
     /// Store a confirmed form as a case, ready for approval.
     SubmitCase {
         flow: String,
@@ -109,5 +96,5 @@ pub fn step(
 
 /// One text message.
 fn say(text: String) -> Effect {
-    Effect::Say(MessageBody::Text { content: text })
+    Effect::Say(text)
 }

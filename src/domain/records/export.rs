@@ -9,7 +9,7 @@ use minijinja::Value;
 
 use super::{ApprovalStep, Case, CaseStatus};
 use crate::calendar::local_datetime;
-use crate::domain::approval::chain::Texts;
+use crate::domain::approval::Texts;
 use crate::domain::engine::Answer;
 use crate::scripts::{ExportTexts, Scripts, tpl};
 

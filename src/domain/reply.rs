@@ -1,0 +1,71 @@
+//! What the bot says, in the domain's own terms: a text to a member, an approval card with its
+//! buttons, closing a tapped card, a digest for a group chat. The WeCom layer
+//! (`wecom::render`) turns these into WeCom's wire bodies; nothing here knows that format or
+//! WeCom's size limits.
+
+/// One message the bot sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// A text to one member.
+    Text { to: String, text: String },
+    /// An interactive card to these members.
+    Card { to: Vec<String>, card: Card },
+    /// A tapped card is spent: show `label` instead of its buttons to `members`; when the card
+    /// can no longer be updated, tell them `fallback` instead.
+    CloseCard {
+        members: Vec<String>,
+        response_code: String,
+        label: String,
+        fallback: Option<String>,
+    },
+    /// A formatted (markdown) message in a group chat named in bot.toml `[groups]`, with these
+    /// members @-mentioned.
+    Group {
+        group: String,
+        markdown: String,
+        mentions: Vec<String>,
+    },
+}
+
+impl Reply {
+    /// A text to one member.
+    pub fn text(to: &str, text: String) -> Reply {
+        Reply::Text {
+            to: to.to_owned(),
+            text,
+        }
+    }
+}
+
+/// A card with a title, rows of facts and buttons; a tap comes back with the button's key and
+/// the card's task id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Card {
+    /// A short line naming the sender (e.g. the app).
+    pub source: String,
+    pub title: String,
+    /// The line under the title (e.g. the approval step).
+    pub title_note: String,
+    /// An optional paragraph under the title (e.g. what changed since the last round).
+    pub note: Option<String>,
+    pub rows: Vec<CardRow>,
+    /// Unique and unguessable; the tap names it.
+    pub task_id: String,
+    pub buttons: Vec<CardButton>,
+}
+
+/// One fact on a card; `member` makes the value a link to that member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardRow {
+    pub label: String,
+    pub value: String,
+    pub member: Option<String>,
+}
+
+/// A button: its text, the key a tap returns, and whether it is the main action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardButton {
+    pub text: String,
+    pub key: String,
+    pub primary: bool,
+}

@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use flowbot::clock::Clock;
+use flowbot::diagnostics::Source;
 use flowbot::directory::parse_static;
 use flowbot::domain::engine::{Context, ConversationState, EngineInput, StepOutcome, step};
 use flowbot::scripts::Scripts;
-use flowbot::scripts::diagnostics::Source;
 
 const START_MS: i64 = 1_777_773_600_000;
 

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
 use flowbot::app::{self, Application};
 use flowbot::config::Settings;
-use flowbot::domain::records::files;
+use flowbot::exports;
 use flowbot::loadgen::{self, LoadConfig};
 
 #[derive(Parser)]
@@ -187,20 +187,20 @@ async fn main() -> anyhow::Result<()> {
         Command::Export { what, format, out } => {
             let (store, scripts) = open_records(&settings).await?;
             let what = match what {
-                ExportWhat::Register => files::What::Register,
-                ExportWhat::Cases => files::What::Cases,
+                ExportWhat::Register => exports::What::Register,
+                ExportWhat::Cases => exports::What::Cases,
             };
             let format = match format {
-                ExportFormat::Csv => files::FileFormat::Csv,
-                ExportFormat::Xlsx => files::FileFormat::Xlsx,
+                ExportFormat::Csv => exports::FileFormat::Csv,
+                ExportFormat::Xlsx => exports::FileFormat::Xlsx,
             };
-            let rows = files::export(store.as_ref(), &scripts, what, format, &out).await?;
+            let rows = exports::export(store.as_ref(), &scripts, what, format, &out).await?;
             println!("{}: {rows} rows", out.display());
             Ok(())
         }
         Command::Form { number, out } => {
             let (store, scripts) = open_records(&settings).await?;
-            files::form(store.as_ref(), &scripts, &number, &out).await?;
+            exports::form(store.as_ref(), &scripts, &number, &out).await?;
             println!("{}", out.display());
             Ok(())
         }

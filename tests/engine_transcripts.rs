@@ -17,13 +17,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use flowbot::clock::Clock;
+use flowbot::diagnostics::Source;
 use flowbot::directory::{Snapshot, parse_static};
 use flowbot::dispatch::engine_input;
 use flowbot::domain::engine::{
     Account, Answer, Answers, Context, ConversationState, Effect, EngineInput, StepOutcome, step,
 };
 use flowbot::scripts::Scripts;
-use flowbot::scripts::diagnostics::Source;
 use flowbot::wecom::message::{Inbound, InboundKind};
 use regex::Regex;
 

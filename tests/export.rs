@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use calamine::{Data, Reader, Xlsx, open_workbook};
 use flowbot::domain::records::export::Cell;
-use flowbot::domain::records::files::{self, FileFormat, What};
+use flowbot::exports::{self as files, FileFormat, What};
 use flowbot::scripts::Scripts;
 use flowbot::store::Store;
 use flowbot::store::embedded::EmbeddedStore;

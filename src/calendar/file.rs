@@ -11,7 +11,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{Calendar, Holiday, Year};
-use crate::scripts::diagnostics::{Diagnostic, Diagnostics, Source};
+use crate::diagnostics::{Diagnostic, Diagnostics, Source};
 
 /// A holiday period longer than this is probably a typo in `start` or `end`.
 const LONGEST_HOLIDAY_DAYS: i64 = 14;

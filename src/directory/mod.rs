@@ -161,27 +161,5 @@ pub trait Directory: Send + Sync {
     async fn snapshot(&self) -> Result<Arc<Snapshot>, DirectoryError>;
 }
 
-/// Builds the engine's [`crate::domain::engine::Context`] for one user: the person (an unknown userid
-/// becomes a person in no unit, whom unit-only flows refuse), their units, the snapshot and the
-/// `propaganda` role. Accounts are left empty until the register exists; the case number is unset.
-pub async fn engine_context(
-    dir: &dyn Directory,
-    userid: &str,
-) -> Result<crate::domain::engine::Context, DirectoryError> {
-    let user = dir.person(userid).await?.unwrap_or_else(|| Person {
-        userid: userid.to_owned(),
-        name: userid.to_owned(),
-        units: Vec::new(),
-    });
-    Ok(crate::domain::engine::Context {
-        units: dir.units_of(userid).await?,
-        user,
-        directory: dir.snapshot().await?,
-        accounts: Vec::new(),
-        propaganda: dir.role_members("propaganda").await?,
-        case_number: None,
-    })
-}
-
 #[cfg(test)]
 mod tests;

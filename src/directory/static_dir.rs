@@ -10,7 +10,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{Directory, DirectoryError, Person, Roles, Snapshot, Unit, UnitInfo};
-use crate::scripts::diagnostics::{Diagnostic, Source};
+use crate::diagnostics::{Diagnostic, Source};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

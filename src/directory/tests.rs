@@ -38,19 +38,6 @@ async fn static_directory_answers_from_the_file() {
     );
 }
 
-/// The engine context for a user comes from the directory; an unknown user has no unit.
-#[tokio::test]
-async fn engine_context_is_built_from_the_directory() {
-    let d = demo(roles());
-    let ctx = engine_context(&d, "zhangwei").await.expect("context");
-    assert_eq!(ctx.user.name, "张伟");
-    assert_eq!(ctx.units.len(), 2);
-    assert_eq!(ctx.propaganda, ["chenjing", "lina"]);
-    assert!(ctx.case_number.is_none());
-    let ghost = engine_context(&d, "ghost").await.expect("context");
-    assert!(ghost.units.is_empty() && ghost.user.units.is_empty());
-}
-
 /// `FLOWBOT_PROPAGANDA_USERS` (parsed by the caller) replaces the role's members.
 #[tokio::test]
 async fn propaganda_override_replaces_the_role_members() {

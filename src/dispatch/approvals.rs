@@ -2,6 +2,7 @@
 //! (`同意`, `驳回`, `撤回`, `催办`, `修改 <编号>`, `状态`, `我的`, `待办`). Each decision is checked
 //! against the stored case and written with the version it read.
 
+use super::CaseWrites;
 use super::{DispatchError, Dispatcher, Draft, LoadedCase, PendingReject, numbers};
 use crate::domain::approval::Texts;
 use crate::domain::approval::card;

@@ -1,6 +1,7 @@
 //! The text commands of the approval workflow: `同意`/`驳回 <编号>` (decided in
 //! [`super::approvals`]), `撤回`, `催办`, `修改 <编号>`, `状态`, `我的`, `待办`.
 
+use super::CaseWrites;
 use super::{DispatchError, Dispatcher, Draft, LoadedCase, PendingReject};
 use crate::domain::approval::Texts;
 use crate::domain::approval::chain::{self, Refusal, Via};

@@ -3,8 +3,8 @@
 
 use rand::Rng;
 
+use super::CaseWrites;
 use super::{DispatchError, Dispatcher, Draft, LoadedCase, numbers};
-use crate::directory;
 use crate::domain::approval::Texts;
 use crate::domain::approval::chain;
 use crate::domain::engine::{self, Answers, EngineInput, StepOutcome};
@@ -33,7 +33,7 @@ impl Dispatcher {
         let Some(input) = engine_input(inbound) else {
             return Ok(());
         };
-        let mut ctx = directory::engine_context(&*self.directory, &draft.user).await?;
+        let mut ctx = super::engine_context(&*self.directory, &draft.user).await?;
         for unit in &ctx.units {
             for number in self
                 .store

@@ -6,12 +6,16 @@
 //! written here: the worker commits the result atomically with the event.
 
 mod approvals;
+mod case_writes;
 mod commands;
+mod context;
 mod duties;
 mod forms;
 mod numbers;
 mod timers;
 
+pub use case_writes::CaseWrites;
+pub use context::engine_context;
 pub use forms::engine_input;
 
 use std::collections::HashMap;

@@ -2,6 +2,7 @@
 //! duty's rung, a group digest, an overdue approval step); approval steps past their deadline
 //! are chased with a fresh card.
 
+use super::CaseWrites;
 use super::duties::ms;
 use super::{DispatchError, Dispatcher, Draft};
 use crate::domain::records::Case;

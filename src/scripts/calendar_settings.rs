@@ -6,9 +6,9 @@ use std::path::Path;
 use chrono_tz::Tz;
 
 use super::compile::Compiler;
-use super::diagnostics::Source;
 use super::model::RawCalendar;
 use crate::calendar::{self, Calendar, DEFAULT_TIME_ZONE, WorkingHours};
+use crate::diagnostics::Source;
 
 impl Compiler {
     /// The time zone, the working hours and the calendar read from `dir/calendar`; each falls

@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use minijinja::Environment;
 use toml::Spanned;
 
-use super::diagnostics::{Diagnostic, Diagnostics, Source};
 use super::model::{RawBot, RawFlow, RawMessages, RawWords};
 use super::{Scripts, Words, tpl};
+use crate::diagnostics::{Diagnostic, Diagnostics, Source};
 use crate::domain::engine::normalize::key;
 
 /// Roles every flow may name without declaring them.

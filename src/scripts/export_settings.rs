@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, HashSet};
 use toml::Spanned;
 
 use super::compile::Compiler;
-use super::diagnostics::Source;
 use super::model::{RawExport, RawFlowForm};
 use super::{FieldDef, FlowDef, tpl};
+use crate::diagnostics::Source;
 
 /// The compiled `[export]`: fixed column headers, register columns, the printed form's words.
 /// `approver`, `approved_on` and the form's `date` are templates ([`tpl::export`]).

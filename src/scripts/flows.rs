@@ -6,11 +6,11 @@ use std::collections::HashSet;
 use toml::Spanned;
 
 use super::compile::{BUILTIN_ROLES, CONDITION_BUILTINS, Compiler};
-use super::diagnostics::Source;
 use super::model::{RawField, RawFieldType, RawFlow};
 use super::{ApprovalStepDef, Assignment, DeadlineDef, FieldDef, FieldKind, FlowDef, tpl};
+use crate::diagnostics::Source;
 use crate::domain::engine::normalize::key;
-use crate::domain::records::SignMode;
+use crate::scripts::SignMode;
 
 impl Compiler {
     pub(super) fn flow(

@@ -1,11 +1,10 @@
 //! `bot-scripts/`: the serde model of the TOML files ([`model`]), their validation into checked
 //! definitions (`compile`, `flows`) and the diagnostics reported as `file:line: message`
-//! ([`diagnostics`]). Reading the folder is the only I/O; the compiled [`Scripts`] is immutable
+//! ([`crate::diagnostics`]). Reading the folder is the only I/O; the compiled [`Scripts`] is immutable
 //! and shared by every engine step. Every word the bot says is a template in these files.
 
 mod calendar_settings;
 mod compile;
-pub mod diagnostics;
 mod export_settings;
 mod flows;
 pub mod model;
@@ -15,12 +14,13 @@ use std::fmt;
 use std::path::Path;
 
 use chrono::NaiveDate;
-pub use diagnostics::Diagnostic;
 pub use export_settings::{ExportTexts, FormLayout, FormRow, PrintTexts};
 use minijinja::Value;
+use serde::{Deserialize, Serialize};
 
 use crate::calendar::{Calendar, WorkingHours};
 use crate::clock::Clock;
+pub use crate::diagnostics::Diagnostic;
 
 /// The compiled, validated contents of a `bot-scripts/` folder.
 #[derive(Debug)]
@@ -211,7 +211,7 @@ pub enum Assignment {
 pub struct ApprovalStepDef {
     pub label: String,
     pub assignment: Assignment,
-    pub mode: crate::domain::records::SignMode,
+    pub mode: SignMode,
     pub deadline_working_days: Option<u32>,
 }
 
@@ -354,4 +354,12 @@ fn check_with(dir: &Path, today: Option<NaiveDate>) -> Result<CheckReport, Vec<D
         calendar_years: cal.years().collect(),
         warnings,
     })
+}
+
+/// 或签 (any one assignee decides) or 会签 (every assignee must approve).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignMode {
+    Any,
+    All,
 }

@@ -8,10 +8,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::NaiveDate;
+use flowbot::dispatch::CaseWrites;
 use flowbot::domain::engine::{Answer, Answers};
 use flowbot::domain::records::{
-    self, ApprovalStep, Case, CaseStatus, Decision, HistoryKind, REGISTER, SignMode,
+    self, ApprovalStep, Case, CaseStatus, Decision, HistoryKind, REGISTER,
 };
+use flowbot::scripts::SignMode;
 use flowbot::store::embedded::EmbeddedStore;
 use flowbot::store::{Commit, CommitOutcome, Enqueue, NewEvent, Store};
 

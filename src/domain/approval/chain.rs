@@ -5,10 +5,10 @@
 use super::card::approval_card;
 use super::texts::Texts;
 use crate::domain::records::{
-    self, ApprovalStep, Case, CaseStatus, Decision, HistoryKind, SignMode, pending_index,
+    self, ApprovalStep, Case, CaseStatus, Decision, HistoryKind, pending_index,
 };
 use crate::domain::reply::Reply;
-use crate::scripts::{FlowDef, Scripts};
+use crate::scripts::{FlowDef, Scripts, SignMode};
 
 /// Why an action changes nothing; each is told to the actor.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,13 +5,12 @@
 //! the printed 登记表; [`files`] loads and writes those.
 
 pub mod export;
-pub mod files;
 pub mod form;
 
 use serde::{Deserialize, Serialize};
 
 use crate::domain::engine::Answers;
-use crate::store::CaseWrite;
+use crate::scripts::SignMode;
 
 /// Where a case stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,14 +40,6 @@ impl CaseStatus {
     pub fn is_final(self) -> bool {
         matches!(self, CaseStatus::Approved | CaseStatus::Withdrawn)
     }
-}
-
-/// 或签 (any one assignee decides) or 会签 (every assignee must approve).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SignMode {
-    Any,
-    All,
 }
 
 /// One decision on a step.
@@ -210,37 +201,6 @@ impl Case {
 
     pub fn from_json(text: &str) -> serde_json::Result<Case> {
         serde_json::from_str(text)
-    }
-
-    /// The store write that replaces this case's body, provided it is still at `version` (the
-    /// version it was read at: two approvers racing on one case give one decision).
-    pub fn update(&self, version: u64) -> CaseWrite {
-        CaseWrite {
-            number: self.number.clone(),
-            body: Some(self.to_json()),
-            expected_version: Some(version),
-            ..CaseWrite::default()
-        }
-    }
-
-    /// The store write that files this case: body, the first history entry, its indexes.
-    pub fn filing(&self) -> CaseWrite {
-        CaseWrite {
-            number: self.number.clone(),
-            expected_version: None,
-            body: Some(self.to_json()),
-            history: vec![history(
-                self.submitted_at_ms,
-                &self.applicant,
-                HistoryKind::Submitted,
-            )],
-            add_to: vec![
-                ALL_CASES.to_owned(),
-                applicant_index(&self.applicant),
-                unit_index(&self.unit),
-            ],
-            remove_from: Vec::new(),
-        }
     }
 }
 

@@ -1,5 +1,5 @@
 //! `flowbot export` and `flowbot form`: load the cases from the store, build the table
-//! ([`super::export`]) or the page ([`super::form`]) and write the file: CSV (UTF-8 with a BOM so
+//! ([`crate::domain::records::export`]) or the page ([`crate::domain::records::form`]) and write the file: CSV (UTF-8 with a BOM so
 //! spreadsheet programs read the Chinese right, RFC 4180 quoting), XLSX, or HTML.
 
 use std::path::Path;
@@ -7,8 +7,8 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use rust_xlsxwriter::{ExcelDateTime, Format as XlsxFormat, Workbook};
 
-use super::export::{self, Cell, Table};
-use super::{ALL_CASES, Case, REGISTER, form};
+use crate::domain::records::export::{self, Cell, Table};
+use crate::domain::records::{ALL_CASES, Case, REGISTER, form};
 use crate::scripts::{ExportTexts, Scripts};
 use crate::store::Store;
 

@@ -126,6 +126,17 @@ impl Application {
         let clock = Clock::new(scripts.time_zone);
         let store = open_store(&settings, &clock).await?;
         let new_events = Arc::new(Notify::new());
+        let mut robot_keys = settings.robot_keys.clone();
+        if simulated {
+            // The simulator's robots accept any key: give every group one so its digests show.
+            for group in scripts.groups.keys() {
+                robot_keys
+                    .entry(group.clone())
+                    .or_insert_with(|| format!("sim-{group}"));
+            }
+        }
+        // The dispatcher names the robots; the client looks their keys up when it delivers.
+        let robots = robot_keys.keys().cloned().collect();
 
         let (callback, sender, client) = match &settings.wecom {
             Some(wecom) => {
@@ -142,7 +153,8 @@ impl Application {
                     store.clone(),
                     API_TIMEOUT,
                     clock.clone(),
-                );
+                )
+                .with_robot_keys(robot_keys);
                 let sender = OutboxSender::new(
                     store.clone(),
                     client.clone(),
@@ -158,17 +170,8 @@ impl Application {
         let new_outbox = sender
             .as_ref()
             .map_or_else(|| Arc::new(Notify::new()), OutboxSender::notifier);
-        let mut robot_keys = settings.robot_keys.clone();
-        if simulated {
-            // The simulator's robots accept any key: give every group one so its digests show.
-            for group in scripts.groups.keys() {
-                robot_keys
-                    .entry(group.clone())
-                    .or_insert_with(|| format!("sim-{group}"));
-            }
-        }
         let dispatcher = Dispatcher::new(store.clone(), scripts.clone(), directory, clock.clone())
-            .with_robot_keys(robot_keys);
+            .with_robots(robots);
         let workers = (0..settings.workers)
             .map(|_| {
                 Worker::new(

@@ -9,7 +9,7 @@ use flowbot::store::CachedToken;
 use flowbot::wecom::api::{ApiCredentials, ApiError, MessageBody, Outbound, WeComClient};
 use serde_json::json;
 
-use support::client::{AGENT, CORP, SECRET, setup};
+use support::client::{AGENT, CORP, ROBOTS, SECRET, setup};
 
 fn text(to: &str, content: &str) -> Outbound {
     Outbound::Send {
@@ -193,16 +193,35 @@ async fn appchat_messages_go_to_appchat_send() {
     assert_eq!(s.fake.requests().len(), before, "nothing sent");
 }
 
-/// Robot messages go to `webhook/send?key=…` without any token; mentions are kept.
+/// The webhook key of the test client's robot `xcb`.
+fn xcb_key() -> &'static str {
+    ROBOTS
+        .iter()
+        .find(|(name, _)| *name == "xcb")
+        .expect("xcb")
+        .1
+}
+
+/// Robot messages name their group; the client looks its webhook key up when it delivers and
+/// sends to `webhook/send?key=…` without any token; mentions are kept. The key is never part
+/// of the message (the outbox payload).
 #[tokio::test]
-async fn robot_messages_use_the_webhook_key_and_no_token() {
+async fn robot_messages_use_the_named_robots_webhook_key_and_no_token() {
     let s = setup().await;
     let client = s.client();
     let robot = |body| Outbound::Robot {
-        webhook_key: "robot-key-1".into(),
+        robot: "xcb".into(),
         body,
         mentioned: vec!["lisi".into()],
     };
+    let payload = serde_json::to_string(&robot(MessageBody::Text {
+        content: "x".into(),
+    }))
+    .unwrap();
+    assert!(
+        payload.contains("xcb") && !payload.contains(xcb_key()),
+        "{payload}"
+    );
     client
         .deliver(&robot(MessageBody::Text {
             content: "请提交年报".into(),
@@ -216,7 +235,7 @@ async fn robot_messages_use_the_webhook_key_and_no_token() {
         .await
         .unwrap();
     assert_eq!(
-        s.fake.robot_messages("robot-key-1"),
+        s.fake.robot_messages(xcb_key()),
         [
             json!({"msgtype":"text","text":{"content":"请提交年报","mentioned_list":["lisi"]}}),
             json!({"msgtype":"markdown","markdown":{"content":"**年报** <@lisi>"}}),
@@ -225,6 +244,28 @@ async fn robot_messages_use_the_webhook_key_and_no_token() {
     assert_eq!(s.fake.gettoken_calls(), 0);
     let calls = s.fake.requests_to("/cgi-bin/webhook/send");
     assert!(calls.iter().all(|r| !r.query.contains_key("access_token")));
+}
+
+/// A robot whose key is not set when the message is delivered: a configuration error, retried
+/// by the outbox (an admin may set `FLOWBOT_ROBOT_<NAME>` and restart); nothing is sent.
+#[tokio::test]
+async fn a_robot_without_a_webhook_key_is_a_retryable_config_error() {
+    let s = setup().await;
+    let robot = Outbound::Robot {
+        robot: "gh".into(),
+        body: MessageBody::Text {
+            content: "x".into(),
+        },
+        mentioned: vec![],
+    };
+    let error = s.client().deliver(&robot).await.unwrap_err();
+    assert!(
+        matches!(error, ApiError::Config { errcode: None, .. }),
+        "{error:?}"
+    );
+    assert!(error.is_retryable());
+    assert!(error.to_string().contains("FLOWBOT_ROBOT_GH"), "{error}");
+    assert!(s.fake.requests().is_empty(), "nothing sent");
 }
 
 /// An expired token (42001) is refreshed exactly once, and the message still goes out once,
@@ -302,7 +343,13 @@ async fn wrong_secret_is_a_config_error_without_retries() {
     for _ in 0..3 {
         let error = client.deliver(&text("zhangsan", "hi")).await.unwrap_err();
         assert!(
-            matches!(error, ApiError::Config { errcode: 40001, .. }),
+            matches!(
+                error,
+                ApiError::Config {
+                    errcode: Some(40001),
+                    ..
+                }
+            ),
             "{error:?}"
         );
         // The outbox may retry it later, with back-off: an admin can fix the secret.
@@ -324,7 +371,13 @@ async fn untrusted_ip_is_a_config_error() {
         .await
         .unwrap_err();
     assert!(
-        matches!(error, ApiError::Config { errcode: 60020, .. }),
+        matches!(
+            error,
+            ApiError::Config {
+                errcode: Some(60020),
+                ..
+            }
+        ),
         "{error:?}"
     );
     assert!(error.to_string().contains("企业可信IP"));
@@ -384,14 +437,16 @@ async fn unreachable_api_is_a_transport_error_without_secrets() {
     assert!(error.is_retryable());
     assert!(!error.to_string().contains(SECRET), "{error}");
     let robot = Outbound::Robot {
-        webhook_key: "secret-robot-key".into(),
+        robot: "xcb".into(),
         body: MessageBody::Text {
             content: "x".into(),
         },
         mentioned: vec![],
     };
+    let client = client.with_robot_keys([("xcb".to_owned(), xcb_key().to_owned())].into());
     let error = client.deliver(&robot).await.unwrap_err();
-    assert!(!error.to_string().contains("secret-robot-key"), "{error}");
+    assert!(matches!(error, ApiError::Transport(_)), "{error:?}");
+    assert!(!error.to_string().contains(xcb_key()), "{error}");
 }
 
 /// The wall clock, as the client's clock (no offset) reads it.

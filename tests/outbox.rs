@@ -84,9 +84,9 @@ fn text(to: &str, content: String) -> Outbound {
     }
 }
 
-fn robot(key: &str, content: String) -> Outbound {
+fn robot(name: &str, content: String) -> Outbound {
     Outbound::Robot {
-        webhook_key: key.into(),
+        robot: name.into(),
         body: MessageBody::Text { content },
         mentioned: vec![],
     }
@@ -359,7 +359,7 @@ async fn a_500_item_digest_goes_out_paced_in_order_and_complete() {
     let messages: Vec<Outbound> = parts
         .iter()
         .map(|p| Outbound::Robot {
-            webhook_key: "robot-digest".into(),
+            robot: "robot-digest".into(),
             body: MessageBody::Markdown {
                 content: p.content.clone(),
             },

@@ -18,7 +18,7 @@ pub use case_writes::CaseWrites;
 pub use context::engine_context;
 pub use forms::engine_input;
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -83,8 +83,8 @@ pub struct Dispatcher {
     directory: Arc<dyn Directory>,
     /// The company clock: local dates and times in the company's zone.
     clock: Clock,
-    /// Group robots' webhook keys by group name (secrets, from the environment).
-    robot_keys: Arc<HashMap<String, String>>,
+    /// The groups whose robot has a webhook key (the keys stay with the API client).
+    robots: Arc<HashSet<String>>,
 }
 
 /// What handling one event changes, built up by the handlers.
@@ -131,13 +131,13 @@ impl Dispatcher {
             scripts,
             directory,
             clock,
-            robot_keys: Arc::default(),
+            robots: Arc::default(),
         }
     }
 
-    /// The webhook keys of the group robots named in bot.toml `[groups]`.
-    pub fn with_robot_keys(mut self, keys: HashMap<String, String>) -> Self {
-        self.robot_keys = Arc::new(keys);
+    /// The groups of bot.toml `[groups]` whose robot has a webhook key.
+    pub fn with_robots(mut self, robots: HashSet<String>) -> Self {
+        self.robots = Arc::new(robots);
         self
     }
 
@@ -252,7 +252,10 @@ impl Dispatcher {
         {
             return Some(GroupRoute::AppChat(chat_id));
         }
-        let route = self.robot_keys.get(group).cloned().map(GroupRoute::Robot);
+        let route = self
+            .robots
+            .contains(group)
+            .then(|| GroupRoute::Robot(group.to_owned()));
         if route.is_none() {
             tracing::warn!(%group, "no webhook key for this group robot (set FLOWBOT_ROBOT_<NAME>); message not sent");
         }

@@ -75,7 +75,8 @@ impl Sim {
             app.store(),
             Duration::from_secs(5),
             app.clock(),
-        );
+        )
+        .with_robot_keys([("xcb".to_owned(), "secret-key".to_owned())].into());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(app.run_until_stopped(async move {
             let _ = stopped.await;
@@ -191,7 +192,7 @@ async fn group_chats_keep_nudges_and_mentions() {
     };
     sim.client.deliver(&nudge).await.unwrap();
     let robot = Outbound::Robot {
-        webhook_key: "secret-key".into(),
+        robot: "xcb".into(),
         body: MessageBody::Markdown {
             content: "**待审批** 1 件".into(),
         },

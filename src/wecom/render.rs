@@ -12,7 +12,8 @@ use crate::wecom::api::{MessageBody, Outbound};
 pub enum GroupRoute {
     /// An app group chat (`appchat/send`) by its chat id.
     AppChat(String),
-    /// A group robot (`webhook/send`) by its webhook key.
+    /// A group robot (`webhook/send`) by its group name; the API client looks its webhook key
+    /// up when it delivers the message.
     Robot(String),
 }
 
@@ -52,8 +53,8 @@ pub fn outbound(reply: Reply, route: impl Fn(&str) -> Option<GroupRoute>) -> Opt
             let body = MessageBody::Markdown { content: markdown };
             match route(&group)? {
                 GroupRoute::AppChat(chat_id) => Outbound::AppChat { chat_id, body },
-                GroupRoute::Robot(webhook_key) => Outbound::Robot {
-                    webhook_key,
+                GroupRoute::Robot(robot) => Outbound::Robot {
+                    robot,
                     body,
                     mentioned: mentions,
                 },
@@ -168,7 +169,7 @@ mod tests {
         };
         let route = |group: &str| match group {
             "chat" => Some(GroupRoute::AppChat("wrk123".into())),
-            "robot" => Some(GroupRoute::Robot("key".into())),
+            "robot" => Some(GroupRoute::Robot("robot".into())),
             _ => None,
         };
         assert!(matches!(

@@ -13,6 +13,14 @@ use super::fake_wecom::FakeWeCom;
 pub const CORP: &str = "wwcorp0001";
 pub const SECRET: &str = "app-secret-do-not-log";
 pub const AGENT: i64 = 1000002;
+/// The group robots the test client knows: group name → webhook key. The outbox tests' robots
+/// use their names as keys, so the fake's records read plainly.
+pub const ROBOTS: &[(&str, &str)] = &[
+    ("xcb", "xcb-webhook-key-do-not-log"),
+    ("robot-a", "robot-a"),
+    ("robot-b", "robot-b"),
+    ("robot-digest", "robot-digest"),
+];
 
 pub struct Setup {
     pub fake: FakeWeCom,
@@ -50,6 +58,12 @@ impl Setup {
             self.store.clone(),
             Duration::from_secs(5),
             self.clock.clone(),
+        )
+        .with_robot_keys(
+            ROBOTS
+                .iter()
+                .map(|(name, key)| (name.to_string(), key.to_string()))
+                .collect(),
         )
     }
 }

@@ -15,8 +15,8 @@ const ROBOT_MARKDOWN_MAX: usize = 4096;
 pub(crate) enum Auth {
     /// `?access_token=` of the app.
     Token,
-    /// `?key=` of a group robot; no token.
-    WebhookKey(String),
+    /// `?key=` of the named group robot's webhook key; no token.
+    Robot(String),
 }
 
 /// One POST to WeCom.
@@ -79,12 +79,12 @@ pub(crate) fn request(message: &Outbound, agent_id: i64) -> Result<Request, ApiE
             }
         }
         Outbound::Robot {
-            webhook_key,
+            robot,
             body,
             mentioned,
         } => Request {
             path: "/cgi-bin/webhook/send",
-            auth: Auth::WebhookKey(webhook_key.clone()),
+            auth: Auth::Robot(robot.clone()),
             body: robot_body(body, mentioned),
         },
     })

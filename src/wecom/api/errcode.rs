@@ -41,7 +41,10 @@ pub(crate) fn is_token_error(errcode: i64) -> bool {
 /// Turns a non-zero errcode into the caller's decision. Token errcodes are handled before this
 /// (by a refresh); if one still reaches here, the refresh did not help and a later retry may.
 pub(crate) fn classify(errcode: i64, errmsg: &str) -> ApiError {
-    let config = |hint| ApiError::Config { errcode, hint };
+    let config = |hint: &str| ApiError::Config {
+        errcode: Some(errcode),
+        hint: hint.to_owned(),
+    };
     match errcode {
         40001 => config(
             "the app secret is invalid (wrong WECOM_SECRET for this agent, secret reset, or app \

@@ -15,6 +15,7 @@ mod token;
 
 pub use outbound::{MessageBody, Outbound};
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,9 +36,10 @@ pub enum ApiError {
     /// 45009 / 45033 / 130101 / -1: retry after a back-off.
     #[error("rate limited by WeCom (errcode {errcode})")]
     RateLimited { errcode: i64 },
-    /// 40001 / 40013 / 40091 / 60020: configuration; retrying will not help.
-    #[error("configuration error (errcode {errcode}): {hint}")]
-    Config { errcode: i64, hint: &'static str },
+    /// 40001 / 40013 / 40091 / 60020, or a setting the call needs is missing (a group robot's
+    /// webhook key): configuration; retrying helps only once an admin fixes it.
+    #[error("configuration error{}: {hint}", errcode.map(|c| format!(" (errcode {c})")).unwrap_or_default())]
+    Config { errcode: Option<i64>, hint: String },
     /// Any other errcode: the message is refused as it is.
     #[error("WeCom refused the call: errcode {errcode}: {errmsg}")]
     Refused { errcode: i64, errmsg: String },
@@ -68,9 +70,8 @@ impl ApiError {
     /// WeCom's errcode, when the error came from one.
     pub fn errcode(&self) -> Option<i64> {
         match self {
-            ApiError::RateLimited { errcode }
-            | ApiError::Config { errcode, .. }
-            | ApiError::Refused { errcode, .. } => Some(*errcode),
+            ApiError::RateLimited { errcode } | ApiError::Refused { errcode, .. } => Some(*errcode),
+            ApiError::Config { errcode, .. } => *errcode,
             _ => None,
         }
     }
@@ -122,6 +123,8 @@ pub struct WeComClient {
     /// Token expiry is judged on the company clock.
     clock: Clock,
     tokens: Arc<token::TokenState>,
+    /// Group robots' webhook keys by group name (`FLOWBOT_ROBOT_<NAME>`).
+    robot_keys: Arc<HashMap<String, String>>,
 }
 
 impl WeComClient {
@@ -144,7 +147,28 @@ impl WeComClient {
             timeout,
             clock,
             tokens: Arc::default(),
+            robot_keys: Arc::default(),
         }
+    }
+
+    /// The webhook keys of the group robots, by group name in bot.toml `[groups]`.
+    pub fn with_robot_keys(mut self, keys: HashMap<String, String>) -> Self {
+        self.robot_keys = Arc::new(keys);
+        self
+    }
+
+    /// The webhook key of the group robot `name`; a missing one is a configuration error.
+    fn robot_key(&self, name: &str) -> Result<&str, ApiError> {
+        self.robot_keys
+            .get(name)
+            .map(String::as_str)
+            .ok_or_else(|| ApiError::Config {
+                errcode: None,
+                hint: format!(
+                    "no webhook key for the group robot {name}: set FLOWBOT_ROBOT_{}",
+                    name.to_uppercase()
+                ),
+            })
     }
 
     /// Delivers one outbound message (token handling and one refresh-and-retry included).
@@ -156,7 +180,8 @@ impl WeComClient {
     pub async fn deliver_with_receipt(&self, message: &Outbound) -> Result<Receipt, ApiError> {
         let request = body::request(message, self.credentials.agent_id)?;
         let answer = match &request.auth {
-            Auth::WebhookKey(key) => {
+            Auth::Robot(name) => {
+                let key = self.robot_key(name)?;
                 let answer = self
                     .call(request.path, &[("key", key)], Some(&request.body))
                     .await?;

@@ -38,17 +38,19 @@ pub enum Outbound {
     },
     /// `appchat/send` to a group chat the app created.
     AppChat { chat_id: String, body: MessageBody },
-    /// Group robot `webhook/send`; `mentioned` are userids (or `@all`) to @-mention.
+    /// Group robot `webhook/send` of the group named `robot` in bot.toml `[groups]`; its webhook
+    /// key (a secret) is looked up when the message is delivered, so it is never stored.
+    /// `mentioned` are userids (or `@all`) to @-mention.
     Robot {
-        webhook_key: String,
+        robot: String,
         body: MessageBody,
         mentioned: Vec<String>,
     },
 }
 
 impl Outbound {
-    /// The pacing channel (and rate-limit key): per member for app messages, per robot for
-    /// webhooks (the key is a secret, so only its hash), per group chat.
+    /// The pacing channel (and rate-limit key): per member for app messages, per group robot,
+    /// per group chat.
     pub fn channel(&self) -> String {
         match self {
             Outbound::Send { to_user, .. } => format!("member:{to_user}"),
@@ -56,7 +58,7 @@ impl Outbound {
                 format!("card:{}", short_hash(response_code))
             }
             Outbound::AppChat { chat_id, .. } => format!("appchat:{chat_id}"),
-            Outbound::Robot { webhook_key, .. } => format!("robot:{}", short_hash(webhook_key)),
+            Outbound::Robot { robot, .. } => format!("robot:{robot}"),
         }
     }
 }

@@ -1,5 +1,6 @@
-//! Settings, read from the environment (names as in DESIGN.md) and optionally from a
-//! `flowbot.toml` holding the same keys; the environment wins. Secrets are kept out of `Debug`.
+//! Settings, read from the environment (names as in the README's settings table) and optionally
+//! from a `flowbot.toml` holding the same keys; the environment wins. Secrets (the app secret,
+//! callback token, AES key, robot webhook keys and a Redis password) are kept out of `Debug`.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -83,8 +84,9 @@ impl SimulatorSetting {
     }
 }
 
-/// Everything the bot needs to start. A plain struct: tests build it literally.
-#[derive(Debug, Clone)]
+/// Everything the bot needs to start. A plain struct: tests build it literally. `Debug` shows
+/// no secret.
+#[derive(Clone)]
 pub struct Settings {
     /// `FLOWBOT_LISTEN`; port 0 picks a free port.
     pub listen: String,
@@ -225,6 +227,63 @@ impl Settings {
             s.propaganda_users = crate::directory::Roles::parse_userids(&v);
         }
         Ok(s)
+    }
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Every field is named here, so a new one cannot be shown without a thought on secrecy.
+        let Settings {
+            listen,
+            scripts_dir,
+            data_dir,
+            redis_url,
+            redis_prefix,
+            wecom,
+            api_base,
+            replay_window,
+            dedupe_ttl,
+            workers,
+            event_lease,
+            pacing,
+            directory,
+            robot_keys,
+            propaganda_users,
+            simulator,
+            simulator_public,
+        } = self;
+        let robots: std::collections::BTreeSet<&String> = robot_keys.keys().collect();
+        f.debug_struct("Settings")
+            .field("listen", listen)
+            .field("scripts_dir", scripts_dir)
+            .field("data_dir", data_dir)
+            .field("redis_url", &redis_url.as_deref().map(without_password))
+            .field("redis_prefix", redis_prefix)
+            .field("wecom", wecom)
+            .field("api_base", api_base)
+            .field("replay_window", replay_window)
+            .field("dedupe_ttl", dedupe_ttl)
+            .field("workers", workers)
+            .field("event_lease", event_lease)
+            .field("pacing", pacing)
+            .field("directory", directory)
+            .field("robots_with_keys", &robots)
+            .field("propaganda_users", propaganda_users)
+            .field("simulator", simulator)
+            .field("simulator_public", simulator_public)
+            .finish()
+    }
+}
+
+/// A URL with its user info (`user:password@`) hidden.
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://***{}", &rest[at..]),
+        None => url.to_owned(),
     }
 }
 
@@ -448,6 +507,44 @@ mod tests {
         let ok =
             Settings::from_lookup(lookup(&[("WECOM_API_BASE", "http://127.0.0.1:9/")])).unwrap();
         assert_eq!(ok.api_base, "http://127.0.0.1:9");
+    }
+
+    /// The whole settings, as a `{:?}` in a log line would show them: no secret appears.
+    #[test]
+    fn settings_debug_shows_no_secret() {
+        let mut s = Settings::from_lookup(lookup(&[
+            ("WECOM_CORP_ID", "ww1"),
+            ("WECOM_AGENT_ID", "1000002"),
+            ("WECOM_SECRET", "corp-secret-value"),
+            ("WECOM_TOKEN", "callback-token-value"),
+            (
+                "WECOM_AES_KEY",
+                "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+            ),
+            (
+                "REDIS_URL",
+                "redis://flowbot:redis-password@10.0.0.5:6379/0",
+            ),
+        ]))
+        .unwrap();
+        s.robot_keys = robot_keys(
+            [("FLOWBOT_ROBOT_XCB".to_owned(), "robot-key-value".to_owned())].into_iter(),
+        );
+        let shown = format!("{s:?} {s:#?}");
+        for secret in [
+            "corp-secret-value",
+            "callback-token-value",
+            "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+            "robot-key-value",
+            "redis-password",
+        ] {
+            assert!(!shown.contains(secret), "{secret} shown in {shown}");
+        }
+        assert!(
+            shown.contains("ww1") && shown.contains("\"xcb\""),
+            "{shown}"
+        );
+        assert!(shown.contains("10.0.0.5:6379"), "{shown}");
     }
 
     #[test]

@@ -1,12 +1,12 @@
-//! Request bodies for each [`Outbound`] (§5.3–5.6, §6.1, §6.2 of the protocol notes). Pure: no I/O.
+//! Request bodies for each [`Outbound`], as WeCom's API documents them. Pure: no I/O.
 
 use serde_json::{Value, json};
 
 use super::{ApiError, MessageBody, Outbound};
 
-/// App messages and app group chats: `content` at most 2048 bytes (§5.4, §6.1).
+/// App messages and app group chats: `content` at most 2048 bytes.
 const APP_CONTENT_MAX: usize = 2048;
-/// Group robot text: 2048 bytes; robot markdown: 4096 bytes (§6.2, §10 item 14).
+/// Group robot text: 2048 bytes; robot markdown: 4096 bytes.
 const ROBOT_TEXT_MAX: usize = 2048;
 const ROBOT_MARKDOWN_MAX: usize = 4096;
 

@@ -1,5 +1,4 @@
-//! WeCom's JSON answers and what their errcodes mean for the caller (§5.1, §5.2 of the protocol
-//! notes). Pure: no I/O.
+//! WeCom's JSON answers and what their errcodes mean for the caller. Pure: no I/O.
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -19,7 +18,7 @@ pub(crate) struct ApiResponse {
     pub msgid: Option<String>,
     #[serde(default, deserialize_with = "opaque_string")]
     pub response_code: Option<String>,
-    /// `"a|b"` or `["a","b"]`: WeCom has used both (§5.3).
+    /// `"a|b"` or `["a","b"]`: WeCom has used both.
     #[serde(default, deserialize_with = "string_or_list")]
     pub invaliduser: Vec<String>,
     #[serde(default, deserialize_with = "string_or_list")]

@@ -1,5 +1,5 @@
 //! The app's access_token, cached in the store and refreshed by one caller at a time across all
-//! replicas (§5.1, §10 item 9 of the protocol notes).
+//! replicas.
 //!
 //! On a cache miss a caller takes the store lock `token:<app>`; the winner calls `gettoken` and
 //! stores the token, the others poll the cache until it appears. A failed `gettoken` is shared

@@ -43,9 +43,9 @@ pub enum ApiError {
     /// Any other errcode: the message is refused as it is.
     #[error("WeCom refused the call: errcode {errcode}: {errmsg}")]
     Refused { errcode: i64, errmsg: String },
-    /// The message cannot be sent as it is (e.g. a template card to an app group chat); nothing
-    /// was sent.
-    #[error("invalid message: {0}")]
+    /// The message cannot be sent as it is (e.g. a template card to an app group chat; nothing
+    /// was sent), or an accepted call's answer lacks what the bot reads from it.
+    #[error("invalid: {0}")]
     Invalid(String),
     /// The shared store (token cache, lock) failed: retry later.
     #[error("store: {0}")]

@@ -222,7 +222,8 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-/// A dead letter's payload for an operator's eyes: a robot's webhook key is a secret.
+/// A dead letter's payload for an operator's eyes. Robot messages name their group, but dead
+/// letters queued before keys were looked up at delivery may still hold a webhook key: hidden.
 fn redacted_payload(payload: &str) -> serde_json::Value {
     let mut value: serde_json::Value = serde_json::from_str(payload)
         .unwrap_or_else(|_| serde_json::Value::String(payload.to_owned()));

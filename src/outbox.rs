@@ -312,14 +312,10 @@ fn order_per_channel(mut items: Vec<ClaimedOutbox>) -> Vec<ClaimedOutbox> {
         slots.entry(item.channel.clone()).or_default().push(i);
     }
     for positions in slots.values() {
-        let mut ids: Vec<u64> = positions.iter().map(|&i| items[i].id).collect();
-        ids.sort_unstable();
-        let mut by_id: HashMap<u64, ClaimedOutbox> = positions
-            .iter()
-            .map(|&i| (items[i].id, items[i].clone()))
-            .collect();
-        for (&i, id) in positions.iter().zip(ids) {
-            items[i] = by_id.remove(&id).expect("claimed item");
+        let mut channel: Vec<ClaimedOutbox> = positions.iter().map(|&i| items[i].clone()).collect();
+        channel.sort_by_key(|item| item.id);
+        for (&i, item) in positions.iter().zip(channel) {
+            items[i] = item;
         }
     }
     items

@@ -9,7 +9,7 @@ use crate::domain::approval::card;
 use crate::domain::approval::chain::{self, Refusal, Via};
 use crate::domain::engine::normalize;
 use crate::domain::records::{self, Case, CaseStatus};
-use crate::scripts::tpl;
+use crate::scripts::{FlowDef, tpl};
 use crate::store::CaseWrite;
 use crate::wecom::message::CardEvent;
 
@@ -34,7 +34,7 @@ impl Dispatcher {
             return self.decide(draft, number, true, None, via, now_ms).await;
         }
         // 驳回: ask for the reason first (if the tapper may decide at all).
-        let Some(loaded) = self.case_for(draft, number).await? else {
+        let Some((loaded, _)) = self.case_for(draft, number).await? else {
             return Ok(());
         };
         if let Err(refusal) = chain::check(&loaded.case, &draft.user, &via) {
@@ -84,21 +84,37 @@ impl Dispatcher {
         .await
     }
 
-    /// Loads a case for the user, telling them when it does not exist.
+    /// Loads a case the user acts on, with its flow; tells them when there is no such case or
+    /// when its flow is gone from bot-scripts (see [`Self::flow_of`]).
     pub(super) async fn case_for(
         &self,
         draft: &mut Draft,
         number: &str,
-    ) -> Result<Option<LoadedCase>, DispatchError> {
-        let loaded = self.load_case(number).await?;
-        if loaded.is_none() {
+    ) -> Result<Option<(LoadedCase, &FlowDef)>, DispatchError> {
+        let Some(loaded) = self.load_case(number).await? else {
             let text = self.scripts.render(
                 &tpl::approval("unknown_case"),
                 &minijinja::context! { number => number },
             );
             draft.reply(text);
+            return Ok(None);
+        };
+        Ok(self.flow_of(draft, &loaded.case).map(|flow| (loaded, flow)))
+    }
+
+    /// The flow of a stored case. When bot-scripts no longer define it, the user is told that
+    /// the flow is retired (nothing changes) and the answer is `None`.
+    pub(super) fn flow_of(&self, draft: &mut Draft, case: &Case) -> Option<&FlowDef> {
+        let flow = self.scripts.flows.get(&case.flow);
+        if flow.is_none() {
+            tracing::warn!(case = %case.number, flow = %case.flow, "case of a flow gone from bot-scripts");
+            let text = self.scripts.render(
+                &tpl::approval("flow_retired"),
+                &minijinja::context! { number => &case.number },
+            );
+            draft.reply(text);
         }
-        Ok(loaded.filter(|l| self.scripts.flows.contains_key(&l.case.flow)))
+        flow
     }
 
     /// Decides the open step of a case, exactly once.
@@ -111,20 +127,22 @@ impl Dispatcher {
         via: Via,
         now_ms: i64,
     ) -> Result<(), DispatchError> {
-        let Some(LoadedCase {
-            mut case, version, ..
-        }) = self.case_for(draft, number).await?
+        let Some((
+            LoadedCase {
+                mut case, version, ..
+            },
+            flow,
+        )) = self.case_for(draft, number).await?
         else {
             return Ok(());
         };
-        let flow = self.scripts.flows[&case.flow].clone();
         let name = self.name_of(&draft.user).await?;
         let mut register_number = None;
         let result = loop {
             let mut attempt = case.clone();
             match chain::decide(
                 &self.scripts,
-                &flow,
+                flow,
                 &mut attempt,
                 (&draft.user, &name),
                 approve,
@@ -151,14 +169,14 @@ impl Dispatcher {
         };
         if decided.status == CaseStatus::Approved && flow.registers_account {
             let leaders = self.directory.leaders_of(&decided.unit).await?;
-            chain::announce_approval(&self.scripts, &flow, &decided, &leaders, &mut change);
+            chain::announce_approval(&self.scripts, flow, &decided, &leaders, &mut change);
         }
         if decided.status == CaseStatus::Approved && !flow.registers_account {
-            let texts = Texts::new(&self.scripts, &flow, &decided).with("name", name.clone());
+            let texts = Texts::new(&self.scripts, flow, &decided).with("name", name.clone());
             draft.say(&decided.applicant, texts.say("confirmed_to_applicant"));
         }
         if decided.status == CaseStatus::Approved && !flow.register_updates.is_empty() {
-            self.update_register(draft, &flow, &decided, now_ms).await?;
+            self.update_register(draft, flow, &decided, now_ms).await?;
         }
         tracing::info!(case = %number, user = %draft.user, approve, status = decided.status.as_str(), "decision applied");
         case = decided;
@@ -248,7 +266,7 @@ impl Dispatcher {
     }
 
     pub(super) fn say_about(&self, draft: &mut Draft, case: &Case, key: &str) {
-        if let Some(flow) = self.scripts.flows.get(&case.flow) {
+        if let Some(flow) = self.flow_of(draft, case) {
             draft.reply(Texts::new(&self.scripts, flow, case).say(key));
         }
     }

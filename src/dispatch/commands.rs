@@ -45,7 +45,7 @@ impl Dispatcher {
                 number,
                 reason: None,
             } => {
-                if let Some(loaded) = self.case_for(draft, &number).await? {
+                if let Some((loaded, _)) = self.case_for(draft, &number).await? {
                     match chain::check(&loaded.case, &draft.user, &Via::Text) {
                         Ok(()) => {
                             draft.conversation.awaiting_reason = Some(PendingReject {
@@ -75,15 +75,17 @@ impl Dispatcher {
         number: &str,
         now_ms: i64,
     ) -> Result<(), DispatchError> {
-        let Some(LoadedCase {
-            mut case, version, ..
-        }) = self.case_for(draft, number).await?
+        let Some((
+            LoadedCase {
+                mut case, version, ..
+            },
+            flow,
+        )) = self.case_for(draft, number).await?
         else {
             return Ok(());
         };
-        let flow = self.scripts.flows[&case.flow].clone();
         let before = case.clone();
-        match chain::withdraw(&self.scripts, &flow, &mut case, &draft.user, now_ms) {
+        match chain::withdraw(&self.scripts, flow, &mut case, &draft.user, now_ms) {
             Ok(change) => {
                 let write = case.update(version);
                 self.apply(draft, write, change);
@@ -100,13 +102,15 @@ impl Dispatcher {
         number: &str,
         now_ms: i64,
     ) -> Result<(), DispatchError> {
-        let Some(LoadedCase {
-            mut case, version, ..
-        }) = self.case_for(draft, number).await?
+        let Some((
+            LoadedCase {
+                mut case, version, ..
+            },
+            flow,
+        )) = self.case_for(draft, number).await?
         else {
             return Ok(());
         };
-        let flow = self.scripts.flows[&case.flow].clone();
         let mut names = std::collections::HashMap::new();
         if let Some(step) = case.chain.get(case.current_step) {
             for person in &step.assignees {
@@ -128,7 +132,7 @@ impl Dispatcher {
         let before = case.clone();
         match chain::urge(
             &self.scripts,
-            &flow,
+            flow,
             &mut case,
             &draft.user,
             (&working_day, &name_of),
@@ -150,10 +154,9 @@ impl Dispatcher {
         number: &str,
         now_ms: i64,
     ) -> Result<(), DispatchError> {
-        let Some(LoadedCase { case, .. }) = self.case_for(draft, number).await? else {
+        let Some((LoadedCase { case, .. }, flow)) = self.case_for(draft, number).await? else {
             return Ok(());
         };
-        let flow = &self.scripts.flows[&case.flow];
         let texts = Texts::new(&self.scripts, flow, &case);
         if case.applicant != draft.user {
             draft.reply(texts.say("no_permission"));
@@ -191,7 +194,8 @@ impl Dispatcher {
         draft: &mut Draft,
         number: &str,
     ) -> Result<(), DispatchError> {
-        let Some(LoadedCase { case, history, .. }) = self.case_for(draft, number).await? else {
+        let Some((LoadedCase { case, history, .. }, _)) = self.case_for(draft, number).await?
+        else {
             return Ok(());
         };
         if !self.may_view(&case, &draft.user).await? {
@@ -252,28 +256,33 @@ impl Dispatcher {
         {
             if let Some(loaded) = self.load_case(&number).await?
                 && chain::check(&loaded.case, &draft.user, &Via::Text).is_ok()
+                && let Some(flow) = self.flow_of(draft, &loaded.case)
             {
-                waiting.push(loaded);
+                waiting.push((loaded, flow));
             }
         }
         if !cards || waiting.is_empty() {
-            let list: Vec<Case> = waiting.into_iter().map(|l| l.case).collect();
+            let list: Vec<Case> = waiting.into_iter().map(|(l, _)| l.case).collect();
             draft.reply(views::todo(&self.scripts, &list));
             return Ok(());
         }
-        for LoadedCase {
-            mut case, version, ..
-        } in waiting
+        for (
+            LoadedCase {
+                mut case, version, ..
+            },
+            flow,
+        ) in waiting
         {
-            let flow = self.scripts.flows[&case.flow].clone();
             let step_index = case.current_step;
             let task_id = super::forms::task_id(&case.number, case.round, step_index);
-            let step = &mut case.chain[step_index];
+            let Some(step) = case.chain.get_mut(step_index) else {
+                continue;
+            };
             step.task_ids.push(task_id);
             let mut fresh = step.clone();
             fresh.assignees = vec![draft.user.clone()];
             let mut change = chain::Change::default();
-            chain::send_card(&self.scripts, &flow, &case, &fresh, &mut change);
+            chain::send_card(&self.scripts, flow, &case, &fresh, &mut change);
             let write = case.update(version);
             self.apply(draft, write, change);
         }

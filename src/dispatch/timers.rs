@@ -126,15 +126,13 @@ impl Dispatcher {
         };
         tracing::info!(case = %number, step = index, "approval overdue: chasing with a fresh card");
         let task_id = super::forms::task_id(number, round, index);
-        case.chain[index].task_ids.push(task_id);
+        let Some(step) = case.chain.get_mut(index) else {
+            return Ok(());
+        };
+        step.task_ids.push(task_id);
+        let step = step.clone();
         let mut change = crate::domain::approval::chain::Change::default();
-        crate::domain::approval::chain::send_card(
-            &self.scripts,
-            &flow,
-            &case,
-            &case.chain[index],
-            &mut change,
-        );
+        crate::domain::approval::chain::send_card(&self.scripts, &flow, &case, &step, &mut change);
         let calendar = &self.scripts.calendar;
         let next_day = calendar
             .add_working_days(self.clock.at(due_ms).today, days as i32)

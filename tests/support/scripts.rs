@@ -28,3 +28,16 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The shipped scripts with flow `old` replaced by an identical flow `new` (its file renamed,
+/// its keywords and menu keys moved): cases of `old` may be stored, but `old` is gone.
+pub fn with_flow_renamed(old: &str, new: &str) -> tempfile::TempDir {
+    let dir = with_bot_toml(&format!("[flows.{old}]"), &format!("[flows.{new}]"));
+    let flows = dir.path().join("flows");
+    std::fs::rename(
+        flows.join(format!("{old}.toml")),
+        flows.join(format!("{new}.toml")),
+    )
+    .expect("rename the flow");
+    dir
+}

@@ -184,7 +184,7 @@ pub fn decide(
     let (actor, actor_name) = actor;
     check(case, actor, via)?;
     let index = case.current_step;
-    let step = &case.chain[index];
+    let step = case.chain.get(index).ok_or(Refusal::Closed)?;
     let closes = !approve
         || step.mode == SignMode::Any
         || step
@@ -196,7 +196,7 @@ pub fn decide(
         return Err(Refusal::NeedsRegisterNumber);
     }
     let mut change = Change::default();
-    let step = &mut case.chain[index];
+    let step = case.chain.get_mut(index).ok_or(Refusal::Closed)?;
     step.decisions.push(Decision {
         by: actor.to_owned(),
         by_name: actor_name.to_owned(),
@@ -274,7 +274,11 @@ pub fn decide(
     }
     if !last_step {
         case.current_step += 1;
-        let next = case.chain[case.current_step].label.clone();
+        let next = case
+            .chain
+            .get(case.current_step)
+            .map(|s| s.label.clone())
+            .unwrap_or_default();
         change.say(&case.applicant, texts.with("next", next).say("step_passed"));
         open_step(scripts, flow, case, now_ms, &mut change);
         return Ok(change);

@@ -30,6 +30,7 @@ pub const MESSAGES: &[&str] = &[
     "case_closed",
     "card_expired",
     "unknown_case",
+    "flow_retired",
     "no_permission",
     "usage",
     "step_passed",

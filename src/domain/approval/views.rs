@@ -92,10 +92,8 @@ pub fn status(
     };
     let lines: Vec<Value> = history
         .iter()
-        .map(|h| {
-            let mut t = texts(scripts, case)
-                .expect("flow exists")
-                .with("name", name_of(&h.by));
+        .filter_map(|h| {
+            let mut t = texts(scripts, case)?.with("name", name_of(&h.by));
             let key = match &h.kind {
                 HistoryKind::Submitted => "history_submitted",
                 HistoryKind::Approved { step } => {
@@ -130,7 +128,9 @@ pub fn status(
                     "history_changed"
                 }
             };
-            json_value(serde_json::json!({ "at": format_time(h.at_ms), "text": t.say(key) }))
+            Some(json_value(
+                serde_json::json!({ "at": format_time(h.at_ms), "text": t.say(key) }),
+            ))
         })
         .collect();
     let status = t.status(case.status);

@@ -34,5 +34,6 @@ pub mod scheduler;
 pub mod scripts;
 pub mod sim;
 pub mod store;
+pub mod stored_refs;
 pub mod wecom;
 pub mod worker;

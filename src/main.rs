@@ -133,6 +133,27 @@ async fn open_records(
     Ok((store, scripts))
 }
 
+/// What `flowbot check` warns about the store the bot would open (`REDIS_URL`, else the
+/// embedded data dir if it exists): stored cases and duties the scripts in `dir` no longer
+/// define. A store that cannot be opened is a warning too: the scripts themselves are valid.
+async fn stored_refs_warnings(settings: &Settings, dir: &std::path::Path) -> Vec<String> {
+    if settings.redis_url.is_none() && !settings.data_dir.is_dir() {
+        return Vec::new();
+    }
+    let scripts = match flowbot::scripts::Scripts::load(dir) {
+        Ok(scripts) => scripts,
+        Err(e) => return vec![format!("stored cases not checked: {e}")],
+    };
+    let clock = flowbot::clock::Clock::new(scripts.time_zone);
+    let store = match app::open_store(settings, &clock).await {
+        Ok(store) => store,
+        Err(e) => return vec![format!("stored cases not checked: {e:#}")],
+    };
+    flowbot::stored_refs::warnings(store.as_ref(), &scripts)
+        .await
+        .unwrap_or_else(|e| vec![format!("stored cases not checked: {e}")])
+}
+
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
@@ -162,6 +183,9 @@ async fn main() -> anyhow::Result<()> {
             };
             match checked {
                 Ok(report) => {
+                    for warning in stored_refs_warnings(&settings, &dir).await {
+                        println!("warning: {warning}");
+                    }
                     println!("{report}");
                     Ok(())
                 }

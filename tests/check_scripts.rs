@@ -1,9 +1,21 @@
-//! `flowbot check`: the shipped bot-scripts pass, and every broken fixture under
-//! `tests/fixtures/broken-scripts/` is refused with the right file and line.
+//! `flowbot check`: the shipped bot-scripts pass, every broken fixture under
+//! `tests/fixtures/broken-scripts/` is refused with the right file and line, and stored cases
+//! and duties the scripts no longer define are warned about (both stores).
+
+#[path = "export/seed.rs"]
+#[allow(dead_code)]
+mod seed;
+mod support;
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+use std::time::Duration;
 
+use flowbot::domain::reminders::duty::{ALL_DUTIES, Duty};
 use flowbot::scripts::{self, Scripts};
+use flowbot::store::embedded::EmbeddedStore;
+use flowbot::store::{CaseWrite, Commit, CommitOutcome, Enqueue, NewEvent, Store};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -200,4 +212,142 @@ fn every_error_is_reported_at_once() {
     .expect("copy");
     let errs = scripts::check(tmp.path()).expect_err("refused");
     assert_eq!(errs.len(), 3, "{errs:?}");
+}
+
+/// The four seeded registrations (flow `registration`) and a duty of a kind bot-scripts never
+/// defined, committed as the worker would.
+async fn seed_store(store: &Arc<dyn Store>) {
+    seed::write(store, &seed::cases()).await;
+    let duty = Duty {
+        number: "RW-2026-0001".into(),
+        kind: "annual_review".into(),
+        unit: "tw".into(),
+        unit_name: "团委".into(),
+        account: "DJ-2026-0001".into(),
+        account_name: "团委青年之声".into(),
+        person: "张三".into(),
+        role: "admin".into(),
+        event: "left".into(),
+        due: vec!["liuyang".into()],
+        deadline: "2026-12-07".into(),
+        opened_at_ms: seed::submitted_ms(),
+        done: false,
+        timers: Vec::new(),
+    };
+    let event = NewEvent {
+        conversation: "seed-duty".into(),
+        payload: "seed-duty".into(),
+    };
+    let (now, ttl) = (seed::submitted_ms(), Duration::from_secs(3600));
+    let queued = store.dedupe_and_enqueue("seed-duty", ttl, &event, now);
+    assert!(matches!(queued.await.unwrap(), Enqueue::Accepted { .. }));
+    let claimed = store.claim_event(now, ttl).await.unwrap().expect("claimed");
+    let commit = Commit {
+        cases: vec![CaseWrite {
+            number: duty.number.clone(),
+            expected_version: Some(0),
+            body: Some(serde_json::to_string(&duty).unwrap()),
+            add_to: vec![ALL_DUTIES.to_owned()],
+            ..CaseWrite::default()
+        }],
+        ..Default::default()
+    };
+    let done = store.complete_event(&claimed, &commit, now).await.unwrap();
+    assert_eq!(done, CommitOutcome::Committed);
+}
+
+/// `flowbot check <scripts>` in an empty working dir, with only the given environment.
+fn flowbot_check(scripts: &Path, env: &[(&str, &str)]) -> (Output, tempfile::TempDir) {
+    let cwd = tempfile::tempdir().expect("tempdir");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_flowbot"));
+    cmd.arg("check")
+        .arg(scripts)
+        .current_dir(cwd.path())
+        .env("RUST_LOG", "warn");
+    for key in [
+        "FLOWBOT_CONFIG",
+        "FLOWBOT_DATA",
+        "FLOWBOT_REDIS_PREFIX",
+        "REDIS_URL",
+    ] {
+        cmd.env_remove(key);
+    }
+    cmd.envs(env.iter().copied());
+    (cmd.output().expect("run flowbot"), cwd)
+}
+
+/// Runs the check of the shipped scripts and of a copy without flow `registration` against
+/// the seeded store the environment names.
+fn assert_check_warns_of_stored_refs(env: &[(&str, &str)]) {
+    let warning_lines = |out: &Output| -> Vec<String> {
+        assert!(out.status.success(), "exit 0 with warnings: {out:?}");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            stdout.lines().last().is_some_and(|l| l.starts_with("ok: ")),
+            "{stdout}"
+        );
+        stdout
+            .lines()
+            .filter(|l| l.starts_with("warning: "))
+            .map(str::to_owned)
+            .collect()
+    };
+    let duty = "warning: stored duty RW-2026-0001 (open) is of kind `annual_review`";
+
+    let (shipped, _) = flowbot_check(&root().join("bot-scripts"), env);
+    let lines = warning_lines(&shipped);
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(lines[0].starts_with(duty), "{lines:#?}");
+
+    let renamed = support::scripts::with_flow_renamed("registration", "registration_v2");
+    let (out, _) = flowbot_check(renamed.path(), env);
+    let lines = warning_lines(&out);
+    let cases: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("is of flow `registration`"))
+        .collect();
+    assert_eq!(cases.len(), 4, "{lines:#?}");
+    for (number, status) in [
+        ("BA-2026-0001", "approved"),
+        ("BA-2026-0002", "pending"),
+        ("BA-2026-0003", "rejected"),
+    ] {
+        let case = format!("warning: stored case {number} ({status})");
+        assert!(cases.iter().any(|l| l.starts_with(&case)), "{lines:#?}");
+    }
+    assert!(lines.iter().any(|l| l.starts_with(duty)), "{lines:#?}");
+    assert_eq!(lines.len(), 5, "{lines:#?}");
+}
+
+/// The embedded store in FLOWBOT_DATA, as the bot would open it.
+#[tokio::test]
+async fn check_warns_of_cases_of_a_removed_flow_in_the_embedded_store() {
+    let data = tempfile::tempdir().expect("tempdir");
+    {
+        let store: Arc<dyn Store> = Arc::new(EmbeddedStore::open(data.path()).expect("open"));
+        seed_store(&store).await;
+    }
+    let data = data.path().to_str().expect("utf-8 path");
+    assert_check_warns_of_stored_refs(&[("FLOWBOT_DATA", data)]);
+}
+
+/// Redis at REDIS_URL under FLOWBOT_REDIS_PREFIX, as the bot would open it.
+#[tokio::test]
+async fn check_warns_of_cases_of_a_removed_flow_in_redis() {
+    let Some(harness) = support::store::redis_harness().await else {
+        return;
+    };
+    seed_store(&harness.store).await;
+    let (url, prefix) = harness.redis.clone().expect("a redis harness");
+    assert_check_warns_of_stored_refs(&[("REDIS_URL", &url), ("FLOWBOT_REDIS_PREFIX", &prefix)]);
+}
+
+/// Without REDIS_URL and without a data dir there is no store to check, and none is created.
+#[test]
+fn check_without_a_store_creates_none() {
+    let (out, cwd) = flowbot_check(&root().join("bot-scripts"), &[]);
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("stored"), "{stdout}");
+    assert!(!cwd.path().join("data").exists(), "no store is created");
 }

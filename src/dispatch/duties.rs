@@ -127,7 +127,10 @@ impl Dispatcher {
         for person in duty.due.clone() {
             draft.say(&person, opened.clone());
         }
-        let mut add_to = vec![duty::open_index(&register_number), "duties".to_owned()];
+        let mut add_to = vec![
+            duty::open_index(&register_number),
+            duty::ALL_DUTIES.to_owned(),
+        ];
         for (rung, at) in reminders::plan(
             &self.scripts.calendar,
             &self.scripts.working_hours,

@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 
 /// The prefix of duty numbers: 任务.
 pub const DUTY_PREFIX: &str = "RW";
+/// The index of every duty, in opening order.
+pub const ALL_DUTIES: &str = "duties";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Duty {

@@ -29,6 +29,7 @@ pub mod event;
 pub mod exports;
 pub mod http;
 pub mod loadgen;
+pub mod locks;
 pub mod outbox;
 pub mod scheduler;
 pub mod scripts;

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 use crate::clock::Clock;
+use crate::locks::lock;
 use crate::store::{ClaimedOutbox, FailOutcome, RateDecision, Store};
 use crate::wecom::api::{ApiError, MessageBody, Outbound, WeComClient};
 
@@ -126,10 +127,7 @@ impl OutboxSender {
                 .await;
         }
         let now = now_ms + started.elapsed().as_millis() as i64;
-        self.held
-            .lock()
-            .expect("held lock")
-            .retain(|_, until| *until > now);
+        lock(&self.held).retain(|_, until| *until > now);
         report
     }
 
@@ -244,17 +242,14 @@ impl OutboxSender {
     /// Holds `channel` until `until`: its next items wait for that moment.
     fn hold(&self, channel: &str, until: i64, held_in_batch: &mut HashSet<String>) {
         held_in_batch.insert(channel.to_owned());
-        self.held
-            .lock()
-            .expect("held lock")
-            .insert(channel.to_owned(), until);
+        lock(&self.held).insert(channel.to_owned(), until);
     }
 
     /// The due time for an item of `channel` if the channel is held: always when it was held
     /// earlier in this batch (even if the moment has passed meanwhile), else while `now` is
     /// before the hold ends.
     fn held_until(&self, channel: &str, now: i64, held_in_batch: &HashSet<String>) -> Option<i64> {
-        let mut held = self.held.lock().expect("held lock");
+        let mut held = lock(&self.held);
         let until = *held.get(channel)?;
         if until > now || held_in_batch.contains(channel) {
             return Some(until);

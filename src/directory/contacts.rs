@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use tokio::time::Instant;
 
 use super::{Directory, DirectoryError, Person, Roles, Snapshot, Unit};
+use crate::locks::lock;
 
 /// The contacts calls the directory needs. Implemented by the WeCom API client.
 #[async_trait]
@@ -49,16 +50,14 @@ impl ContactsDirectory {
 
     /// A fresh cached value, if any.
     fn cached<T: Clone>(&self, pick: impl FnOnce(&Cache) -> Option<&(Instant, T)>) -> Option<T> {
-        let cache = self.cache.lock().ok()?;
+        let cache = lock(&self.cache);
         pick(&cache)
             .filter(|(at, _)| at.elapsed() < self.ttl)
             .map(|(_, value)| value.clone())
     }
 
     fn remember(&self, put: impl FnOnce(&mut Cache)) {
-        if let Ok(mut cache) = self.cache.lock() {
-            put(&mut cache);
-        }
+        put(&mut lock(&self.cache));
     }
 }
 

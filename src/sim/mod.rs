@@ -128,7 +128,7 @@ struct Shared {
 
 impl Shared {
     fn world(&self) -> std::sync::MutexGuard<'_, state::World> {
-        self.world.lock().unwrap_or_else(|e| e.into_inner())
+        crate::locks::lock(&self.world)
     }
 }
 

@@ -16,6 +16,7 @@ use std::thread::JoinHandle;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use super::map_err;
+use crate::locks::lock;
 use crate::store::{StoreError, StoreResult};
 
 /// At most this many operations share one transaction.
@@ -59,10 +60,7 @@ impl Writer {
                 let _ = reply.send(committed.map_err(StoreError::Unavailable).and(outcome));
             })
         });
-        let sender = self
-            .jobs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        let sender = lock(&self.jobs)
             .clone()
             .ok_or_else(|| StoreError::Unavailable("embedded store closed".into()))?;
         sender
@@ -76,8 +74,8 @@ impl Writer {
 
 impl Drop for Writer {
     fn drop(&mut self) {
-        self.jobs.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(thread) = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        lock(&self.jobs).take();
+        if let Some(thread) = lock(&self.thread).take() {
             let _ = thread.join();
         }
     }

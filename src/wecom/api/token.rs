@@ -10,6 +10,7 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::locks::lock;
 use crate::store::CachedToken;
 
 use super::{ApiError, WeComClient};
@@ -31,15 +32,14 @@ impl TokenState {
     /// A failure that happened after `since` (the caller waited for that very refresh), or a
     /// configuration error that is still being held.
     fn failure_since(&self, since: Instant) -> Option<ApiError> {
-        let guard = self.last_failure.lock().expect("token state lock");
+        let guard = lock(&self.last_failure);
         let (at, error) = guard.as_ref()?;
         let held = matches!(error, ApiError::Config { .. }) && at.elapsed() < CONFIG_ERROR_HOLD;
         (*at >= since || held).then(|| error.clone())
     }
 
     fn record(&self, error: &ApiError) {
-        *self.last_failure.lock().expect("token state lock") =
-            Some((Instant::now(), error.clone()));
+        *lock(&self.last_failure) = Some((Instant::now(), error.clone()));
     }
 }
 

@@ -140,8 +140,8 @@ impl Application {
 
         let (callback, sender, client) = match &settings.wecom {
             Some(wecom) => {
-                let crypto = CallbackCrypto::new(&wecom.token, &wecom.aes_key, &wecom.corp_id)
-                    .context("WECOM_AES_KEY")?;
+                let crypto =
+                    CallbackCrypto::new(&wecom.token, wecom.aes_key.clone(), &wecom.corp_id);
                 let callback = CallbackSettings {
                     crypto,
                     replay_window: settings.replay_window,

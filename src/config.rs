@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::outbox::Pacing;
 use crate::wecom::api::ApiCredentials;
+use crate::wecom::crypto::AesKey;
 
 /// The official API host; tests and the simulator point `WECOM_API_BASE` elsewhere.
 pub const DEFAULT_API_BASE: &str = "https://qyapi.weixin.qq.com";
@@ -31,7 +32,8 @@ pub struct WeComSettings {
     pub agent_id: i64,
     pub secret: String,
     pub token: String,
-    pub aes_key: String,
+    /// `WECOM_AES_KEY`, parsed once when read.
+    pub aes_key: AesKey,
 }
 
 impl std::fmt::Debug for WeComSettings {
@@ -328,12 +330,10 @@ fn read_credentials(
         key: "WECOM_AGENT_ID",
         problem: "must be the app's numeric AgentId".into(),
     })?;
-    if let Err(e) = crate::wecom::crypto::AesKey::from_encoding_aes_key(&aes_key) {
-        return Err(ConfigError::Invalid {
-            key: "WECOM_AES_KEY",
-            problem: e.to_string(),
-        });
-    }
+    let aes_key = AesKey::from_encoding_aes_key(&aes_key).map_err(|e| ConfigError::Invalid {
+        key: "WECOM_AES_KEY",
+        problem: e.to_string(),
+    })?;
     Ok(Some(WeComSettings {
         corp_id,
         agent_id,
@@ -549,18 +549,17 @@ mod tests {
 
     #[test]
     fn debug_never_shows_secrets() {
+        const KEY: &str = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
         let w = WeComSettings {
             corp_id: "ww1".into(),
             agent_id: 1,
             secret: "the-secret".into(),
             token: "the-token".into(),
-            aes_key: "the-key".into(),
+            aes_key: AesKey::from_encoding_aes_key(KEY).unwrap(),
         };
         let shown = format!("{w:?}");
         assert!(
-            !shown.contains("the-secret")
-                && !shown.contains("the-token")
-                && !shown.contains("the-key")
+            !shown.contains("the-secret") && !shown.contains("the-token") && !shown.contains(KEY)
         );
     }
 }

@@ -53,7 +53,7 @@ impl LoadConfig {
                 "flowbot bench signs like WeCom: set the same WECOM_* variables as the bot under test"
             );
         };
-        let crypto = CallbackCrypto::new(&wecom.token, &wecom.aes_key, &wecom.corp_id)?;
+        let crypto = CallbackCrypto::new(&wecom.token, wecom.aes_key.clone(), &wecom.corp_id);
         Ok(Self {
             args,
             crypto,

@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use flowbot::wecom::crypto::CallbackCrypto;
+use flowbot::wecom::crypto::{AesKey, CallbackCrypto};
 use support::bot::{Backend, spawn_bot};
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -71,7 +71,8 @@ async fn the_documented_url_verification_vector_is_answered() {
         let w = s.wecom.as_mut().unwrap();
         w.corp_id = "wx5823bf96d3bd56c7".into();
         w.token = "QDG6eK".into();
-        w.aes_key = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C".into();
+        w.aes_key =
+            AesKey::from_encoding_aes_key("jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C").unwrap();
     })
     .await
     else {
@@ -156,7 +157,7 @@ async fn forged_foreign_oversized_stale_and_malformed_callbacks_are_refused_and_
         let w = bot.settings.wecom.as_ref().unwrap();
         (w.token.clone(), w.aes_key.clone())
     };
-    let foreign = CallbackCrypto::new(&token, &key, "ww_other_corp").unwrap();
+    let foreign = CallbackCrypto::new(&token, key, "ww_other_corp");
     let (query, body) =
         flowbot::loadgen::signed_callback(&foreign, user, 2, "你好", bot.clock.now_ms() / 1000);
     assert_eq!(

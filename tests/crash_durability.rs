@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use flowbot::wecom::crypto::CallbackCrypto;
+use flowbot::wecom::crypto::{AesKey, CallbackCrypto};
 use support::bot::{CORP_ID, SECRET, delete_redis_keys, redis_url};
 use support::fake_wecom::FakeWeCom;
 
@@ -84,7 +84,8 @@ async fn wait_ready(bot: &Bot) {
 async fn acknowledged_callbacks_survive_a_kill(redis_prefix: Option<String>) {
     let fake = FakeWeCom::start(CORP_ID, SECRET).await;
     let data = tempfile::tempdir().unwrap();
-    let crypto = CallbackCrypto::new(TOKEN, AES_KEY, CORP_ID).unwrap();
+    let key = AesKey::from_encoding_aes_key(AES_KEY).unwrap();
+    let crypto = CallbackCrypto::new(TOKEN, key, CORP_ID);
 
     // First life: accepts callbacks only (no workers), killed mid-burst.
     let mut bot = start_bot(data.path(), &fake.base_url(), 0, redis_prefix.as_deref());

@@ -1,7 +1,7 @@
 //! Parsing of WeCom callback XML: the envelope, every message and event kind the bot knows,
 //! unknown kinds, malformed and hostile input, and deduplication keys.
 
-use flowbot::wecom::crypto::CallbackCrypto;
+use flowbot::wecom::crypto::{AesKey, CallbackCrypto};
 use flowbot::wecom::message::{
     CardEvent, ContactChange, Envelope, Inbound, InboundKind, MessageError, SelectedItem,
     UserFields, parse, parse_envelope,
@@ -457,7 +457,8 @@ fn envelope_then_crypto_then_parse_end_to_end() {
         s("encrypt")
     );
     let env = parse_envelope(&body).unwrap();
-    let crypto = CallbackCrypto::new(&s("token"), &s("encoding_aes_key"), &s("receiveid")).unwrap();
+    let key = AesKey::from_encoding_aes_key(&s("encoding_aes_key")).unwrap();
+    let crypto = CallbackCrypto::new(&s("token"), key, &s("receiveid"));
     let plain = crypto
         .verify_and_decrypt(
             &s("msg_signature"),

@@ -31,7 +31,7 @@ use crate::clock::Clock;
 use crate::config::{Settings, SimulatorSetting, WeComSettings};
 use crate::directory::{Directory, Roles, Snapshot, StaticDirectory};
 use crate::scripts::Scripts;
-use crate::wecom::crypto::CallbackCrypto;
+use crate::wecom::crypto::{AesKey, CallbackCrypto};
 
 /// The path the fake WeCom API is mounted at; `WECOM_API_BASE` ends with it.
 pub const API_PREFIX: &str = "/sim/api";
@@ -73,7 +73,8 @@ pub fn generate_credentials() -> WeComSettings {
         agent_id: AGENT_ID,
         secret: random_string(43, ALNUM),
         token: random_string(32, ALNUM),
-        aes_key: random_string(43, ALNUM),
+        aes_key: AesKey::from_encoding_aes_key(&random_string(43, ALNUM))
+            .expect("43 alphanumerics are an EncodingAESKey"),
     }
 }
 
@@ -150,8 +151,7 @@ impl Simulator {
             .wecom
             .clone()
             .context("the simulator needs credentials (call sim::prepare)")?;
-        let crypto = CallbackCrypto::new(&wecom.token, &wecom.aes_key, &wecom.corp_id)
-            .context("WECOM_AES_KEY")?;
+        let crypto = CallbackCrypto::new(&wecom.token, wecom.aes_key.clone(), &wecom.corp_id);
         let roles = Roles::new(scripts.roles.clone())
             .with_override("propaganda", settings.propaganda_users.clone());
         let path = settings.scripts_dir.join("directory.toml");

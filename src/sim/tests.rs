@@ -40,8 +40,9 @@ fn mode_rules_keep_the_simulator_on_loopback() {
 #[test]
 fn generated_credentials_are_usable() {
     let c = generate_credentials();
-    assert_eq!(c.aes_key.len(), 43);
-    assert!(CallbackCrypto::new(&c.token, &c.aes_key, &c.corp_id).is_ok());
+    let crypto = CallbackCrypto::new(&c.token, c.aes_key, &c.corp_id);
+    let sealed = crypto.encrypt("你好".as_bytes());
+    assert_eq!(crypto.decrypt(&sealed).unwrap(), "你好".as_bytes());
     assert_eq!(
         console_url(addr("0.0.0.0:8080")),
         "http://127.0.0.1:8080/console"

@@ -227,12 +227,13 @@ impl std::fmt::Debug for CallbackCrypto {
 }
 
 impl CallbackCrypto {
-    pub fn new(token: &str, encoding_aes_key: &str, receive_id: &str) -> Result<Self, CryptoError> {
-        Ok(Self {
+    /// The key is parsed once, where the EncodingAESKey is read ([`AesKey::from_encoding_aes_key`]).
+    pub fn new(token: &str, key: AesKey, receive_id: &str) -> Self {
+        Self {
             token: token.to_owned(),
-            key: AesKey::from_encoding_aes_key(encoding_aes_key)?,
+            key,
             receive_id: receive_id.to_owned(),
-        })
+        }
     }
 
     pub fn receive_id(&self) -> &str {
@@ -334,7 +335,8 @@ mod tests {
 
     #[test]
     fn debug_hides_secrets() {
-        let c = CallbackCrypto::new("SeCrEtToKeN", DOC_KEY, "wwcorp").unwrap();
+        let key = AesKey::from_encoding_aes_key(DOC_KEY).unwrap();
+        let c = CallbackCrypto::new("SeCrEtToKeN", key, "wwcorp");
         let shown = format!("{c:?} {:?}", c.key);
         assert!(shown.contains("wwcorp"));
         assert!(!shown.contains("SeCrEtToKeN"));

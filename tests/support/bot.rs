@@ -10,7 +10,7 @@ use flowbot::config::{DirectorySource, Settings, WeComSettings};
 use flowbot::scheduler::Scheduler;
 use flowbot::store::Store;
 use flowbot::store::redis::RedisStore;
-use flowbot::wecom::crypto::CallbackCrypto;
+use flowbot::wecom::crypto::{AesKey, CallbackCrypto};
 
 use super::fake_wecom::FakeWeCom;
 
@@ -63,7 +63,7 @@ pub async fn spawn_bot(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> O
         agent_id: AGENT_ID,
         secret: SECRET.into(),
         token: random_alnum(24),
-        aes_key: random_alnum(43),
+        aes_key: AesKey::from_encoding_aes_key(&random_alnum(43)).expect("a valid key"),
     };
     let mut settings = Settings::defaults();
     settings.listen = "127.0.0.1:0".into();
@@ -98,7 +98,7 @@ pub async fn spawn_bot(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> O
     tweak(&mut settings);
     let crypto = {
         let w = settings.wecom.as_ref().expect("tests run with credentials");
-        CallbackCrypto::new(&w.token, &w.aes_key, &w.corp_id).expect("valid key")
+        CallbackCrypto::new(&w.token, w.aes_key.clone(), &w.corp_id)
     };
     if redis_prefix.is_some() {
         // The test may have pointed the bot at an earlier bot's keys: clean those up.

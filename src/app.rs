@@ -28,7 +28,7 @@ use crate::store::embedded::EmbeddedStore;
 use crate::store::redis::RedisStore;
 use crate::wecom::api::WeComClient;
 use crate::wecom::crypto::CallbackCrypto;
-use crate::worker::Worker;
+use crate::worker::{Handle, Worker};
 
 /// How long one WeCom API call may take before it counts as failed.
 const API_TIMEOUT: Duration = Duration::from_secs(10);
@@ -170,8 +170,10 @@ impl Application {
         let new_outbox = sender
             .as_ref()
             .map_or_else(|| Arc::new(Notify::new()), OutboxSender::notifier);
-        let dispatcher = Dispatcher::new(store.clone(), scripts.clone(), directory, clock.clone())
-            .with_robots(robots);
+        let dispatcher: Arc<dyn Handle> = Arc::new(
+            Dispatcher::new(store.clone(), scripts.clone(), directory, clock.clone())
+                .with_robots(robots),
+        );
         let workers = (0..settings.workers)
             .map(|_| {
                 Worker::new(
@@ -264,7 +266,11 @@ impl Application {
         });
         let result = server.await.context("HTTP server failed");
         let _ = stop_tx.send(true);
-        while tasks.join_next().await.is_some() {}
+        while let Some(done) = tasks.join_next().await {
+            if let Err(e) = done {
+                tracing::error!(error = %e, "a background task failed");
+            }
+        }
         result
     }
 }

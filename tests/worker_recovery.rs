@@ -1,5 +1,7 @@
 //! Faults in the pipeline: a worker that dies mid-event loses nothing and sends nothing twice;
-//! a bot restarted on the same store delivers what was queued before it stopped.
+//! handling that panics is caught, the worker goes on and the event is set aside after its
+//! attempts; shutdown finishes the event in hand; a bot restarted on the same store delivers
+//! what was queued before it stopped.
 
 #[macro_use]
 mod support;
@@ -7,12 +9,16 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
+use flowbot::clock::Clock;
 use flowbot::directory::{Roles, StaticDirectory};
-use flowbot::dispatch::Dispatcher;
+use flowbot::dispatch::{DispatchError, Dispatcher};
+use flowbot::event::{Event, FiredTimer, TimerJob};
 use flowbot::scripts::Scripts;
-use flowbot::store::{Commit, CommitOutcome};
-use flowbot::worker::Worker;
+use flowbot::store::{Commit, CommitOutcome, Enqueue, NewEvent, Store};
+use flowbot::worker::{Handle, MAX_ATTEMPTS, Worker};
 use support::bot::{Backend, spawn_bot};
+use support::store::{Harness, embedded_harness, redis_harness};
+use support::wait::until;
 use tokio::sync::Notify;
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -21,6 +27,9 @@ on_both_stores!(
     an_event_whose_worker_died_is_handled_once_by_another,
     an_event_that_keeps_killing_its_workers_is_set_aside,
     a_decision_made_just_before_a_crash_is_announced_once_after_restart,
+    a_panic_in_handling_is_caught_and_the_event_set_aside_after_its_attempts,
+    a_running_worker_goes_on_after_a_panic,
+    shutdown_finishes_the_event_in_hand,
 );
 
 async fn an_event_whose_worker_died_is_handled_once_by_another(backend: Backend) {
@@ -49,12 +58,12 @@ async fn an_event_whose_worker_died_is_handled_once_by_another(backend: Backend)
     .unwrap();
     let worker_b = Worker::new(
         bot.store.clone(),
-        Dispatcher::new(
+        Arc::new(Dispatcher::new(
             bot.store.clone(),
             scripts,
             Arc::new(directory),
             bot.clock.clone(),
-        ),
+        )),
         lease,
         Arc::new(Notify::new()),
         Arc::new(Notify::new()),
@@ -114,12 +123,12 @@ async fn an_event_that_keeps_killing_its_workers_is_set_aside(backend: Backend) 
     .unwrap();
     let worker = Worker::new(
         bot.store.clone(),
-        Dispatcher::new(
+        Arc::new(Dispatcher::new(
             bot.store.clone(),
             scripts,
             Arc::new(directory),
             bot.clock.clone(),
-        ),
+        )),
         lease,
         Arc::new(Notify::new()),
         Arc::new(Notify::new()),
@@ -270,4 +279,187 @@ async fn a_decision_made_just_before_a_crash_is_announced_once_after_restart(bac
         "the tapped card updated once"
     );
     bot.stop().await;
+}
+
+/// A stand-in for the dispatcher. Test events are group digests; the group says what to do:
+/// `boom` panics, `slow` waits for [`Script::release`], anything else succeeds.
+#[derive(Default)]
+struct Script {
+    seen: std::sync::Mutex<Vec<String>>,
+    entered: Notify,
+    release: Notify,
+}
+
+impl Script {
+    fn seen(&self, group: &str) -> usize {
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|g| *g == group)
+            .count()
+    }
+}
+
+#[async_trait::async_trait]
+impl Handle for Script {
+    async fn handle(
+        &self,
+        _conversation: &str,
+        event: &Event,
+        _now_ms: i64,
+    ) -> Result<Commit, DispatchError> {
+        let Event::Timer(FiredTimer {
+            job: TimerJob::Digest { group, .. },
+            ..
+        }) = event
+        else {
+            panic!("the test queues only digests");
+        };
+        self.seen.lock().unwrap().push(group.clone());
+        match group.as_str() {
+            "boom" => panic!("the handler fails on this event"),
+            "slow" => {
+                self.entered.notify_one();
+                self.release.notified().await;
+            }
+            _ => {}
+        }
+        Ok(Commit::default())
+    }
+}
+
+async fn harness(backend: Backend) -> Option<Harness> {
+    match backend {
+        Backend::Embedded => Some(embedded_harness()),
+        Backend::Redis => redis_harness().await,
+    }
+}
+
+/// Queues a digest event for `group` in `conversation`.
+async fn queue(store: &dyn Store, conversation: &str, group: &str, now_ms: i64) {
+    let event = Event::Timer(FiredTimer {
+        job: TimerJob::Digest {
+            group: group.into(),
+            slot_ms: now_ms,
+        },
+        due_ms: now_ms,
+    });
+    let new = NewEvent {
+        conversation: conversation.into(),
+        payload: event.to_payload(),
+    };
+    let key = format!("{conversation}:{group}:{now_ms}");
+    let queued = store.dedupe_and_enqueue(&key, Duration::from_secs(600), &new, now_ms);
+    assert!(matches!(queued.await.unwrap(), Enqueue::Accepted { .. }));
+}
+
+fn worker(store: Arc<dyn Store>, script: Arc<Script>, clock: &Clock) -> Worker {
+    let lease = Duration::from_secs(30);
+    let quiet = || Arc::new(Notify::new());
+    Worker::new(store, script, lease, quiet(), quiet(), clock.clone())
+}
+
+/// A handler that panics on one event: the worker answers the other conversations, the event
+/// is claimed again after each lease, and after its last attempt it is set aside so that its
+/// conversation goes on.
+async fn a_panic_in_handling_is_caught_and_the_event_set_aside_after_its_attempts(
+    backend: Backend,
+) {
+    let Some(h) = harness(backend).await else {
+        return;
+    };
+    let clock = Clock::default();
+    let now = clock.now_ms();
+    queue(h.store.as_ref(), "alice", "boom", now).await;
+    queue(h.store.as_ref(), "bob", "calm", now).await;
+    queue(h.store.as_ref(), "alice", "after", now + 1).await;
+    let script = Arc::new(Script::default());
+    let worker = worker(h.store.clone(), script.clone(), &clock);
+
+    assert!(worker.tick(now).await.unwrap(), "alice's event panics");
+    assert!(worker.tick(now).await.unwrap(), "bob is answered");
+    assert_eq!((script.seen("boom"), script.seen("calm")), (1, 1));
+    assert!(
+        !worker.tick(now).await.unwrap(),
+        "alice's next event waits behind the leased one"
+    );
+    for attempt in 2..=MAX_ATTEMPTS {
+        let after_lease = now + i64::from(attempt - 1) * 31_000;
+        assert!(worker.tick(after_lease).await.unwrap());
+        assert_eq!(script.seen("boom"), attempt as usize, "claimed again");
+    }
+    let later = now + i64::from(MAX_ATTEMPTS) * 31_000;
+    assert!(worker.tick(later).await.unwrap(), "set aside");
+    assert_eq!(
+        script.seen("boom"),
+        MAX_ATTEMPTS as usize,
+        "not handled again"
+    );
+    assert!(worker.tick(later).await.unwrap(), "alice goes on");
+    assert_eq!(script.seen("after"), 1);
+    assert!(!worker.tick(later).await.unwrap(), "nothing left");
+    assert_eq!(h.store.queue_stats().await.unwrap().events, 0);
+}
+
+/// The worker loop survives a panic: the next event is handled by the same running worker, and
+/// once the lease runs out (the clock moved on) the failing event is tried again.
+async fn a_running_worker_goes_on_after_a_panic(backend: Backend) {
+    let Some(h) = harness(backend).await else {
+        return;
+    };
+    let clock = Clock::default();
+    let script = Arc::new(Script::default());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(
+        worker(h.store.clone(), script.clone(), &clock).run_until_stopped(async move {
+            let _ = stopped.await;
+        }),
+    );
+    queue(h.store.as_ref(), "alice", "boom", clock.now_ms()).await;
+    until("the event panicked once", || async {
+        script.seen("boom") == 1
+    })
+    .await;
+    queue(h.store.as_ref(), "bob", "calm", clock.now_ms()).await;
+    until("bob's event is handled", || async {
+        script.seen("calm") == 1
+    })
+    .await;
+    clock.set_offset_ms(31_000);
+    until("the event is tried again after its lease", || async {
+        script.seen("boom") == 2
+    })
+    .await;
+    assert!(!running.is_finished(), "the worker runs on");
+    let _ = stop.send(());
+    running.await.expect("the worker stops cleanly");
+}
+
+/// Shutdown while an event is being handled: the worker finishes and commits it, then stops.
+async fn shutdown_finishes_the_event_in_hand(backend: Backend) {
+    let Some(h) = harness(backend).await else {
+        return;
+    };
+    let clock = Clock::default();
+    let script = Arc::new(Script::default());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(
+        worker(h.store.clone(), script.clone(), &clock).run_until_stopped(async move {
+            let _ = stopped.await;
+        }),
+    );
+    queue(h.store.as_ref(), "alice", "slow", clock.now_ms()).await;
+    script.entered.notified().await;
+    stop.send(()).expect("the worker listens");
+    script.release.notify_one();
+    tokio::time::timeout(WAIT, running)
+        .await
+        .expect("the worker stops")
+        .expect("cleanly");
+    assert_eq!(
+        h.store.queue_stats().await.unwrap().events,
+        0,
+        "the event in hand was committed before stopping"
+    );
 }

@@ -47,5 +47,6 @@ pub mod fake_wecom;
 pub mod flows;
 pub mod scripts;
 pub mod store;
+pub mod wait;
 
 pub use fake_wecom::{FakeWeCom, Recorded};

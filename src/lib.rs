@@ -30,6 +30,7 @@ pub mod exports;
 pub mod http;
 pub mod loadgen;
 pub mod locks;
+pub mod normalize;
 pub mod outbox;
 pub mod scheduler;
 pub mod scripts;

@@ -7,8 +7,8 @@ use super::{DispatchError, Dispatcher, Draft, LoadedCase, PendingReject, numbers
 use crate::domain::approval::Texts;
 use crate::domain::approval::card;
 use crate::domain::approval::chain::{self, Refusal, Via};
-use crate::domain::engine::normalize;
 use crate::domain::records::{self, Case, CaseStatus};
+use crate::normalize;
 use crate::scripts::{FlowDef, tpl};
 use crate::store::CaseWrite;
 use crate::wecom::message::CardEvent;

@@ -12,7 +12,7 @@ use toml::Spanned;
 use super::model::{RawBot, RawFlow, RawMessages, RawWords};
 use super::{Scripts, Words, tpl};
 use crate::diagnostics::{Diagnostic, Diagnostics, Source};
-use crate::domain::engine::normalize::key;
+use crate::normalize::key;
 
 /// Roles every flow may name without declaring them.
 pub(super) const BUILTIN_ROLES: &[&str] = &["unit_leader"];
@@ -334,7 +334,7 @@ impl Compiler {
         bot: &RawBot,
         groups: &BTreeMap<String, super::GroupDef>,
     ) -> BTreeMap<String, super::DutyDef> {
-        use crate::domain::reminders::{Ladder, Offset, Recipient, Rung};
+        use super::ladders::{Ladder, Offset, Recipient, Rung};
         let mut out = BTreeMap::new();
         for (kind, duty) in &bot.duties {
             let d = duty.get_ref();

@@ -9,7 +9,7 @@ use super::compile::{BUILTIN_ROLES, CONDITION_BUILTINS, Compiler};
 use super::model::{RawField, RawFieldType, RawFlow};
 use super::{ApprovalStepDef, Assignment, DeadlineDef, FieldDef, FieldKind, FlowDef, tpl};
 use crate::diagnostics::Source;
-use crate::domain::engine::normalize::key;
+use crate::normalize::key;
 use crate::scripts::SignMode;
 
 impl Compiler {

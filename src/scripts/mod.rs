@@ -7,6 +7,7 @@ mod calendar_settings;
 mod compile;
 mod export_settings;
 mod flows;
+pub mod ladders;
 pub mod model;
 
 use std::collections::{BTreeMap, HashMap};
@@ -70,7 +71,7 @@ pub struct GroupDef {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DutyDef {
     pub working_days: u32,
-    pub ladder: crate::domain::reminders::Ladder,
+    pub ladder: ladders::Ladder,
 }
 
 /// The control vocabulary, normalised (ASCII lower case, no spaces).

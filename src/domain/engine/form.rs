@@ -4,11 +4,11 @@
 
 use minijinja::context;
 
-use super::normalize::{key, normalize};
 use super::parse::{Parsed, parse};
 use super::state::{Answer, Answers, ConversationState, FormState, Phase};
 use super::view::Form;
 use super::{Context, Effect, EngineInput, Now, StepOutcome, say};
+use crate::normalize::{key, normalize};
 use crate::scripts::{FieldKind, FlowDef, Scripts, Words, tpl};
 
 pub(super) fn step(

@@ -7,7 +7,6 @@
 //! allocates one and calls `step` again with the same input.
 
 mod form;
-pub mod normalize;
 pub mod parse;
 pub mod state;
 mod view;

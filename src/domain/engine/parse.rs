@@ -3,10 +3,10 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use super::normalize::{ascii, key};
 use super::state::Answer;
 use super::{Account, Context};
 use crate::directory::{Person, Unit};
+use crate::normalize::{ascii, key};
 use crate::scripts::{FieldKind, Words};
 
 /// What a reply means for the field being asked.
@@ -19,7 +19,7 @@ pub enum Parsed {
     Ambiguous(Vec<Person>),
 }
 
-/// Parses `text` (already [`super::normalize::normalize`]d) for a field of `kind`.
+/// Parses `text` (already [`crate::normalize::normalize`]d) for a field of `kind`.
 pub fn parse(
     kind: &FieldKind,
     text: &str,

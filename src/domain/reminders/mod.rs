@@ -9,46 +9,7 @@ pub mod duty;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 
 use crate::calendar::{Calendar, WorkingHours};
-
-/// Who a rung nudges.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Recipient {
-    /// The person the duty is due from.
-    Due,
-    /// The leaders of the duty's unit.
-    UnitLeader,
-    /// The propaganda department.
-    Propaganda,
-}
-
-/// When a rung fires, relative to the deadline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Offset {
-    /// At the start of working hours on the working day this many working days from the
-    /// deadline day (negative: before it; 0: on it).
-    WorkingDays(i32),
-    /// This many hours after the deadline moment (the end of working hours on the deadline day).
-    Hours(i64),
-}
-
-/// One rung of a ladder.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rung {
-    pub offset: Offset,
-    pub to: Vec<Recipient>,
-    /// A group chat (by name in bot.toml) for a digest instead of direct messages.
-    pub group: Option<String>,
-    /// After firing, fire again every this many working days until the duty is done.
-    pub repeat_every: Option<u32>,
-}
-
-/// A duty's ladder.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ladder {
-    /// Urgent duties (incidents) are not deferred by quiet hours or holidays.
-    pub urgent: bool,
-    pub rungs: Vec<Rung>,
-}
+use crate::scripts::ladders::{Ladder, Offset, Rung};
 
 /// The moment the deadline day ends: the end of its last working period.
 pub fn deadline_moment(

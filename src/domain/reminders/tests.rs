@@ -6,6 +6,7 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use super::digest::{DigestItem, build};
 use super::*;
 use crate::calendar::{Calendar, DEFAULT_TIME_ZONE, WorkingHours};
+use crate::scripts::ladders::Recipient;
 
 fn calendar() -> Calendar {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bot-scripts/calendar");

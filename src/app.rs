@@ -171,8 +171,14 @@ impl Application {
             .as_ref()
             .map_or_else(|| Arc::new(Notify::new()), OutboxSender::notifier);
         let dispatcher: Arc<dyn Handle> = Arc::new(
-            Dispatcher::new(store.clone(), scripts.clone(), directory, clock.clone())
-                .with_robots(robots),
+            Dispatcher::new(
+                store.clone(),
+                scripts.clone(),
+                directory,
+                clock.clone(),
+                crate::process::all(),
+            )
+            .with_robots(robots),
         );
         let workers = (0..settings.workers)
             .map(|_| {

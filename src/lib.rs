@@ -32,6 +32,7 @@ pub mod loadgen;
 pub mod locks;
 pub mod normalize;
 pub mod outbox;
+pub mod process;
 pub mod scheduler;
 pub mod scripts;
 pub mod sim;

@@ -19,12 +19,10 @@ use std::sync::Arc;
 use flowbot::clock::Clock;
 use flowbot::diagnostics::Source;
 use flowbot::directory::{Snapshot, parse_static};
-use flowbot::dispatch::engine_input;
 use flowbot::domain::engine::{
     Account, Answer, Answers, Context, ConversationState, Effect, EngineInput, StepOutcome, step,
 };
 use flowbot::scripts::Scripts;
-use flowbot::wecom::message::{Inbound, InboundKind};
 use regex::Regex;
 
 /// 2026-05-03 10:00 in Shanghai.
@@ -289,31 +287,6 @@ fn full_registration_state_fits_in_4_kib() {
     assert!(json.len() <= 4096, "{} bytes: {json}", json.len());
     let back: ConversationState = serde_json::from_str(&json).expect("round trip");
     assert_eq!(back, r.state);
-}
-
-/// Text messages and menu clicks reach the engine; other inbound kinds do not.
-#[test]
-fn inbound_messages_become_engine_inputs() {
-    let inbound = |kind| Inbound {
-        to_user: "corp".into(),
-        from_user: "zhangsan".into(),
-        create_time: 0,
-        agent_id: None,
-        kind,
-    };
-    let text = inbound(InboundKind::Text {
-        msg_id: "1".into(),
-        content: "备案".into(),
-    });
-    assert_eq!(engine_input(&text), Some(EngineInput::Text("备案".into())));
-    let click = inbound(InboundKind::MenuClick {
-        key: "registration".into(),
-    });
-    assert_eq!(
-        engine_input(&click),
-        Some(EngineInput::MenuClick("registration".into()))
-    );
-    assert_eq!(engine_input(&inbound(InboundKind::EnterAgent)), None);
 }
 
 /// Confirming without a case number asks for one and changes nothing.

@@ -5,7 +5,7 @@ use crate::calendar::Now;
 use crate::store::{Store, StoreError};
 
 /// The next number of `prefix` in the year of `now`'s local date, e.g. `BA-2026-0001`.
-pub(super) async fn next(store: &dyn Store, prefix: &str, now: Now) -> Result<String, StoreError> {
+pub async fn next(store: &dyn Store, prefix: &str, now: Now) -> Result<String, StoreError> {
     let series = format!("{prefix}-{}", now.year());
     let n = store.next_number(&series).await?;
     Ok(format!("{series}-{n:04}"))

@@ -1,0 +1,136 @@
+//! What every process may use while handling an event: the store (read only: writes go into
+//! the [`Draft`]), the scripts, the directory, the company clock and the process table; and the
+//! few reads and conversions they all need.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use super::{Conversation, DispatchError, Draft, Processes};
+use crate::clock::Clock;
+use crate::directory::Directory;
+use crate::domain::approval::chain;
+use crate::domain::records::{Case, HistoryEntry};
+use crate::scripts::{FlowDef, Scripts, tpl};
+use crate::store::{CaseWrite, Store};
+use crate::wecom::render::GroupRoute;
+
+/// Shared by every handler of every event.
+#[derive(Clone)]
+pub struct Services {
+    pub store: Arc<dyn Store>,
+    pub scripts: Arc<Scripts>,
+    pub directory: Arc<dyn Directory>,
+    /// The company clock: local dates and times in the company's zone.
+    pub clock: Clock,
+    /// The groups of bot.toml `[groups]` whose robot has a webhook key (the keys stay with the
+    /// API client).
+    pub robots: Arc<HashSet<String>>,
+    /// The processes, in routing order (flow hooks are looked up here).
+    pub processes: Processes,
+}
+
+/// A case as loaded, with the version its write must expect and its history.
+pub struct LoadedCase {
+    pub case: Case,
+    pub version: u64,
+    pub history: Vec<HistoryEntry>,
+}
+
+impl Services {
+    /// The stored conversation of `user` and its version (a fresh one at version 0).
+    pub async fn load_conversation(
+        &self,
+        user: &str,
+    ) -> Result<(u64, Conversation), DispatchError> {
+        let Some(stored) = self.store.load_conversation(user).await? else {
+            return Ok((0, Conversation::default()));
+        };
+        let conversation = serde_json::from_str(&stored.state).unwrap_or_else(|e| {
+            tracing::error!(conversation = %user, error = %e, "unreadable conversation state, starting over");
+            Conversation::default()
+        });
+        Ok((stored.version, conversation))
+    }
+
+    /// A case with its version and history; `None` when there is no such case.
+    pub async fn load_case(&self, number: &str) -> Result<Option<LoadedCase>, DispatchError> {
+        let Some(record) = self.store.get_case(number).await? else {
+            return Ok(None);
+        };
+        if record.body.is_empty() {
+            return Ok(None);
+        }
+        let case = Case::from_json(&record.body)
+            .map_err(|e| DispatchError::CorruptCase(number.to_owned(), e.to_string()))?;
+        let history = record
+            .history
+            .iter()
+            .filter_map(|h| serde_json::from_str(h).ok())
+            .collect();
+        Ok(Some(LoadedCase {
+            case,
+            version: record.version,
+            history,
+        }))
+    }
+
+    /// The flow of a stored case. When bot-scripts no longer define it, the user is told that
+    /// the flow is retired (nothing changes) and the answer is `None`.
+    pub fn flow_of(&self, draft: &mut Draft, case: &Case) -> Option<&FlowDef> {
+        let flow = self.scripts.flows.get(&case.flow);
+        if flow.is_none() {
+            tracing::warn!(case = %case.number, flow = %case.flow, "case of a flow gone from bot-scripts");
+            let text = self.scripts.render(
+                &tpl::approval("flow_retired"),
+                &minijinja::context! { number => &case.number },
+            );
+            draft.reply(text);
+        }
+        flow
+    }
+
+    /// Adds a case write and everything its chain change implies to the draft.
+    pub fn apply(&self, draft: &mut Draft, mut write: CaseWrite, change: chain::Change) {
+        write.history.extend(change.history);
+        write.add_to.extend(change.add_to);
+        write.remove_from.extend(change.remove_from);
+        draft.write_case(write);
+        for message in change.messages {
+            draft.send(message);
+        }
+    }
+
+    /// How a group of bot.toml `[groups]` is reached: its app group chat, else its robot.
+    pub fn group_route(&self, group: &str) -> Option<GroupRoute> {
+        if let Some(chat_id) = self
+            .scripts
+            .groups
+            .get(group)
+            .and_then(|g| g.appchat.clone())
+        {
+            return Some(GroupRoute::AppChat(chat_id));
+        }
+        let route = self
+            .robots
+            .contains(group)
+            .then(|| GroupRoute::Robot(group.to_owned()));
+        if route.is_none() {
+            tracing::warn!(%group, "no webhook key for this group robot (set FLOWBOT_ROBOT_<NAME>); message not sent");
+        }
+        route
+    }
+
+    /// A person's display name (their userid when the directory does not know them).
+    pub async fn name_of(&self, userid: &str) -> Result<String, DispatchError> {
+        Ok(self
+            .directory
+            .person(userid)
+            .await?
+            .map_or_else(|| userid.to_owned(), |p| p.name))
+    }
+
+    /// `2026-11-28 14:05` in the company's time zone.
+    pub fn local_time(&self, ms: i64) -> String {
+        self.clock.local(ms).format("%Y-%m-%d %H:%M").to_string()
+    }
+}

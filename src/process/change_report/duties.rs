@@ -1,0 +1,410 @@
+//! Duties: a contact change that removes an account's administrator or supervising leader
+//! opens a change-report duty for the account's unit (policy 5.1 note 3); its ladder's timers
+//! nudge the people due, the unit's leaders and, in a group digest with @mentions, the
+//! propaganda department; confirming the change report closes it and cancels its timers.
+
+use chrono::{DateTime, Utc};
+
+use crate::dispatch::numbers;
+use crate::dispatch::{DispatchError, Draft, Services};
+use crate::domain::engine::Answer;
+use crate::domain::records::{self, Case};
+use crate::domain::reminders;
+use crate::domain::reminders::digest::{self, DigestItem};
+use crate::domain::reminders::duty::{self, Duty};
+use crate::domain::reply::Reply;
+use crate::event::TimerJob;
+use crate::scripts::ladders::Recipient;
+use crate::scripts::{DutyDef, tpl};
+use crate::store::CaseWrite;
+use crate::wecom::message::ContactChange;
+
+/// The duty kind a departed administrator or leader opens.
+const CHANGE_REPORT: &str = "change_report";
+/// WeCom's limit for a robot's markdown message (4096 bytes), less room for the `<@userid>`
+/// mentions the client appends.
+const ROBOT_MARKDOWN_BYTES: usize = 4096 - 512;
+
+/// A moment as stored: milliseconds since the epoch.
+pub(crate) fn ms(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+pub(crate) fn day(date: chrono::NaiveDate) -> String {
+    date.format("%Y-%m-%d").to_string()
+}
+
+/// A `change_contact` event: who left or moved, and which registered accounts name them.
+pub(crate) async fn contact_change(
+    s: &Services,
+    draft: &mut Draft,
+    change: &ContactChange,
+    now_ms: i64,
+) -> Result<(), DispatchError> {
+    let (userid, departments, event) = match change {
+        ContactChange::DeleteUser { user_id } => (user_id.clone(), Vec::new(), "left"),
+        ContactChange::UpdateUser(fields) if !fields.departments.is_empty() => {
+            (fields.user_id.clone(), fields.departments.clone(), "moved")
+        }
+        _ => return Ok(()),
+    };
+    let Some(def) = s.scripts.duties.get(CHANGE_REPORT).cloned() else {
+        return Ok(());
+    };
+    for number in s.store.cases_in(records::REGISTER).await? {
+        let Some(loaded) = s.load_case(&number).await? else {
+            continue;
+        };
+        let account = loaded.case;
+        // A move counts only when the account's unit is a WeCom department the person left.
+        let left_unit = event == "left"
+            || account
+                .unit
+                .parse::<u64>()
+                .is_ok_and(|unit| !departments.contains(&unit));
+        for role in ["admin", "leader"] {
+            let named = matches!(account.answers.get(role), Some(Answer::Member { userid: u, .. }) if *u == userid);
+            if named && left_unit {
+                open_duty(s, draft, &def, &account, role, event, now_ms).await?;
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(crate) async fn open_duty(
+    s: &Services,
+    draft: &mut Draft,
+    def: &DutyDef,
+    account: &Case,
+    role: &str,
+    event: &str,
+    now_ms: i64,
+) -> Result<(), DispatchError> {
+    let Some(register_number) = account.register_number.clone() else {
+        return Ok(());
+    };
+    if !s
+        .store
+        .cases_in(&duty::open_index(&register_number))
+        .await?
+        .is_empty()
+    {
+        return Ok(()); // already being chased
+    }
+    let now = s.clock.at(now_ms);
+    let deadline = s
+        .scripts
+        .calendar
+        .add_working_days(now.today, def.working_days as i32)
+        .date;
+    let number = numbers::next(&*s.store, duty::DUTY_PREFIX, now).await?;
+    let person = match account.answers.get(role) {
+        Some(Answer::Member { name, .. }) => name.clone(),
+        _ => String::new(),
+    };
+    let account_name = account_name(s, account);
+    let mut duty = Duty {
+        number: number.clone(),
+        kind: CHANGE_REPORT.into(),
+        unit: account.unit.clone(),
+        unit_name: account.unit_name.clone(),
+        account: register_number.clone(),
+        account_name,
+        person,
+        role: role.into(),
+        event: event.into(),
+        due: s.directory.leaders_of(&account.unit).await?,
+        deadline: day(deadline),
+        opened_at_ms: now_ms,
+        done: false,
+        timers: Vec::new(),
+    };
+    tracing::info!(duty = %number, account = %register_number, "duty opened");
+    let opened = duty_text(s, &duty, "opened", false);
+    for person in duty.due.clone() {
+        draft.say(&person, opened.clone());
+    }
+    let mut add_to = vec![
+        duty::open_index(&register_number),
+        duty::ALL_DUTIES.to_owned(),
+    ];
+    for (rung, at) in reminders::plan(
+        &s.scripts.calendar,
+        &s.scripts.working_hours,
+        &def.ladder,
+        deadline,
+        now.instant(),
+    ) {
+        match &def.ladder.rungs[rung].group {
+            Some(group) => {
+                add_to.push(duty::digest_index(group, ms(at)));
+                draft.schedule(
+                    duty::digest_timer_id(group, ms(at)),
+                    ms(at),
+                    &TimerJob::Digest {
+                        group: group.clone(),
+                        slot_ms: ms(at),
+                    },
+                );
+            }
+            None => {
+                let id = duty::rung_timer_id(&number, rung, 0);
+                duty.timers.push(id.clone());
+                draft.schedule(
+                    id,
+                    ms(at),
+                    &TimerJob::Rung {
+                        duty: number.clone(),
+                        rung,
+                        occurrence: 0,
+                    },
+                );
+            }
+        }
+    }
+    draft.write_case(CaseWrite {
+        number,
+        expected_version: Some(0),
+        body: Some(serde_json::to_string(&duty).expect("a duty serializes")),
+        add_to,
+        ..CaseWrite::default()
+    });
+    Ok(())
+}
+
+pub(crate) fn account_name(s: &Services, account: &Case) -> String {
+    let Some(flow) = s.scripts.flows.get(&account.flow) else {
+        return String::new();
+    };
+    let texts = crate::domain::approval::Texts::new(&s.scripts, flow, account);
+    account
+        .answers
+        .get("account_name")
+        .map(|a| texts.answer(a))
+        .unwrap_or_default()
+}
+
+pub(crate) fn duty_text(s: &Services, duty: &Duty, part: &str, overdue: bool) -> String {
+    let vars = minijinja::context! {
+        unit => &duty.unit_name, account => &duty.account_name, person => &duty.person,
+        role => &duty.role, event => &duty.event, deadline => &duty.deadline, overdue => overdue,
+    };
+    s.scripts.render(&tpl::duty(&duty.kind, part), &vars)
+}
+
+pub(crate) async fn load_duty(
+    s: &Services,
+    number: &str,
+) -> Result<Option<(Duty, u64)>, DispatchError> {
+    let Some(record) = s.store.get_case(number).await? else {
+        return Ok(None);
+    };
+    Ok(serde_json::from_str(&record.body)
+        .ok()
+        .map(|d| (d, record.version)))
+}
+
+pub(crate) async fn recipients(
+    s: &Services,
+    duty: &Duty,
+    to: &[Recipient],
+) -> Result<Vec<String>, DispatchError> {
+    let mut people = Vec::new();
+    for who in to {
+        let found = match who {
+            Recipient::Due => duty.due.clone(),
+            Recipient::UnitLeader => s.directory.leaders_of(&duty.unit).await?,
+            Recipient::Propaganda => s.directory.role_members("propaganda").await?,
+        };
+        for p in found {
+            if !people.contains(&p) {
+                people.push(p);
+            }
+        }
+    }
+    Ok(people)
+}
+
+pub(crate) fn overdue(s: &Services, duty: &Duty, now_ms: i64) -> bool {
+    day(s.clock.at(now_ms).today) > duty.deadline
+}
+
+pub(crate) async fn rung(
+    s: &Services,
+    draft: &mut Draft,
+    number: &str,
+    rung: usize,
+    occurrence: u32,
+    due_ms: i64,
+    now_ms: i64,
+) -> Result<(), DispatchError> {
+    let Some((mut duty, version)) = load_duty(s, number).await? else {
+        return Ok(());
+    };
+    let Some(def) = s.scripts.duties.get(&duty.kind).cloned() else {
+        return Ok(());
+    };
+    let Some(step) = def.ladder.rungs.get(rung) else {
+        return Ok(());
+    };
+    if duty.done {
+        return Ok(());
+    }
+    // After downtime several rungs can be due at once: only the latest one speaks.
+    let superseded =
+        chrono::NaiveDate::parse_from_str(&duty.deadline, "%Y-%m-%d").is_ok_and(|deadline| {
+            def.ladder.rungs.iter().enumerate().any(|(j, other)| {
+                let at = ms(reminders::fire_time(
+                    &s.scripts.calendar,
+                    &s.scripts.working_hours,
+                    &def.ladder,
+                    other,
+                    deadline,
+                ));
+                j != rung && other.group.is_none() && at > due_ms && at <= now_ms
+            })
+        });
+    if !superseded {
+        let text = duty_text(s, &duty, "nudge", overdue(s, &duty, now_ms));
+        for person in recipients(s, &duty, &step.to).await? {
+            draft.say(&person, text.clone());
+        }
+    }
+    duty.timers
+        .retain(|t| *t != duty::rung_timer_id(number, rung, occurrence));
+    let fired = s.clock.at(due_ms).instant();
+    if let Some(next) =
+        reminders::repeat_time(&s.scripts.calendar, &s.scripts.working_hours, step, fired)
+    {
+        let id = duty::rung_timer_id(number, rung, occurrence + 1);
+        duty.timers.push(id.clone());
+        draft.schedule(
+            id,
+            ms(next),
+            &TimerJob::Rung {
+                duty: number.to_owned(),
+                rung,
+                occurrence: occurrence + 1,
+            },
+        );
+    }
+    draft.write_case(CaseWrite {
+        number: number.to_owned(),
+        expected_version: Some(version),
+        body: Some(serde_json::to_string(&duty).expect("a duty serializes")),
+        ..CaseWrite::default()
+    });
+    Ok(())
+}
+
+/// Every open duty due in `group` now, as one digest (split only past WeCom's size limit).
+pub(crate) async fn digest(
+    s: &Services,
+    draft: &mut Draft,
+    group: &str,
+    slot_ms: i64,
+    now_ms: i64,
+) -> Result<(), DispatchError> {
+    let mut items = Vec::new();
+    let mut kind = None;
+    for number in s
+        .store
+        .cases_in(&duty::digest_index(group, slot_ms))
+        .await?
+    {
+        let Some((duty, _)) = load_duty(s, &number).await? else {
+            continue;
+        };
+        if duty.done {
+            continue;
+        }
+        let mut names = Vec::new();
+        for p in &duty.due {
+            names.push(s.name_of(p).await?);
+        }
+        let vars = minijinja::context! {
+            unit => &duty.unit_name, account => &duty.account_name, deadline => &duty.deadline,
+            names => names.join("、"), overdue => overdue(s, &duty, now_ms),
+        };
+        items.push(DigestItem {
+            unit: duty.unit_name.clone(),
+            line: s
+                .scripts
+                .render(&tpl::duty(&duty.kind, "digest_item"), &vars),
+            mention: duty.due.clone(),
+        });
+        // Repeating rungs of this group chase the duty again later.
+        if let Some(def) = s.scripts.duties.get(&duty.kind)
+            && let Some(step) = def
+                .ladder
+                .rungs
+                .iter()
+                .find(|r| r.group.as_deref() == Some(group))
+        {
+            let fired = s.clock.at(slot_ms).instant();
+            if let Some(next) =
+                reminders::repeat_time(&s.scripts.calendar, &s.scripts.working_hours, step, fired)
+            {
+                draft.write_case(CaseWrite {
+                    number: duty.number.clone(),
+                    add_to: vec![duty::digest_index(group, ms(next))],
+                    ..CaseWrite::default()
+                });
+                draft.schedule(
+                    duty::digest_timer_id(group, ms(next)),
+                    ms(next),
+                    &TimerJob::Digest {
+                        group: group.to_owned(),
+                        slot_ms: ms(next),
+                    },
+                );
+            }
+        }
+        kind.get_or_insert(duty.kind.clone());
+    }
+    let Some(kind) = kind else { return Ok(()) };
+    let header = s.scripts.render(
+        &tpl::duty(&kind, "digest_header"),
+        &minijinja::Value::UNDEFINED,
+    );
+    let heading = |unit: &str| {
+        s.scripts.render(
+            &tpl::duty(&kind, "digest_unit"),
+            &minijinja::context! { unit => unit },
+        )
+    };
+    for part in digest::build(&header, heading, &items, ROBOT_MARKDOWN_BYTES) {
+        draft.send(Reply::Group {
+            group: group.to_owned(),
+            markdown: part.content,
+            mentions: part.mention,
+        });
+    }
+    Ok(())
+}
+
+/// A confirmed change report for `account` closes its open duty and cancels its timers.
+pub(crate) async fn close_duty(
+    s: &Services,
+    draft: &mut Draft,
+    account: &str,
+) -> Result<(), DispatchError> {
+    for number in s.store.cases_in(&duty::open_index(account)).await? {
+        let Some((mut duty, version)) = load_duty(s, &number).await? else {
+            continue;
+        };
+        duty.done = true;
+        draft.commit.cancel_timers.append(&mut duty.timers);
+        tracing::info!(duty = %number, "duty done");
+        draft.write_case(CaseWrite {
+            number: number.clone(),
+            expected_version: Some(version),
+            body: Some(serde_json::to_string(&duty).expect("a duty serializes")),
+            remove_from: vec![duty::open_index(account)],
+            ..CaseWrite::default()
+        });
+    }
+    Ok(())
+}

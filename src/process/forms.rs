@@ -1,0 +1,239 @@
+//! The forms process: every flow of bot-scripts is a form started by its keywords or menu key.
+//! Each text or menu click of a conversation with a form open (or that no other process took)
+//! goes through the pure engine; a confirmed form is filed as a case — the flow's own process
+//! adds its rules first ([`Process::on_filing`]) — and its approval chain opens; an edited,
+//! rejected case is resubmitted under its number. It is last in the table: it answers anything
+//! (with the help text when nothing matches).
+
+use async_trait::async_trait;
+
+use super::approvals::{self, steps};
+use crate::dispatch::numbers;
+use crate::dispatch::{CaseWrites, DispatchError, Draft, Handled, LoadedCase, Process, Services};
+use crate::domain::approval::Texts;
+use crate::domain::engine::{self, Answers, EngineInput, StepOutcome};
+use crate::domain::records::{self, Case, CaseStatus, HistoryKind};
+
+/// The forms process.
+pub struct Forms;
+
+#[async_trait]
+impl Process for Forms {
+    fn name(&self) -> &'static str {
+        "forms"
+    }
+
+    async fn on_text(&self, s: &Services, d: &mut Draft, text: &str, now_ms: i64) -> Handled {
+        form_step(s, d, EngineInput::Text(text.to_owned()), now_ms).await?;
+        Ok(true)
+    }
+
+    async fn on_menu(&self, s: &Services, d: &mut Draft, key: &str, now_ms: i64) -> Handled {
+        form_step(s, d, EngineInput::MenuClick(key.to_owned()), now_ms).await?;
+        Ok(true)
+    }
+}
+
+/// What a confirmed form becomes.
+struct Filing {
+    flow: String,
+    version: String,
+    number: String,
+    unit: String,
+    answers: Answers,
+    summary: String,
+}
+
+/// One engine step of the user's conversation, and what a confirmed form files.
+async fn form_step(
+    s: &Services,
+    draft: &mut Draft,
+    input: EngineInput,
+    now_ms: i64,
+) -> Result<(), DispatchError> {
+    let mut ctx = crate::dispatch::engine_context(&*s.directory, &draft.user).await?;
+    for unit in &ctx.units {
+        for number in s
+            .store
+            .cases_in(&records::unit_register_index(&unit.id))
+            .await?
+        {
+            let Some(LoadedCase { case, .. }) = s.load_case(&number).await? else {
+                continue;
+            };
+            let Some(flow) = s.scripts.flows.get(&case.flow) else {
+                continue;
+            };
+            let texts = Texts::new(&s.scripts, flow, &case);
+            let name = case
+                .answers
+                .get("account_name")
+                .map(|a| texts.answer(a))
+                .unwrap_or_default();
+            ctx.accounts.push(engine::Account {
+                id: case.register_number.clone().unwrap_or(number),
+                name,
+            });
+        }
+    }
+    // Editing a rejected case keeps its number.
+    ctx.case_number = draft.conversation.editing.clone();
+    let now = s.clock.at(now_ms);
+    let state = draft.conversation.form.clone();
+    let mut outcome = engine::step(&s.scripts, &state, &input, &ctx, now);
+    if let StepOutcome::NeedsCaseNumber { prefix, .. } = &outcome {
+        ctx.case_number = Some(numbers::next(&*s.store, prefix, now).await?);
+        outcome = engine::step(&s.scripts, &state, &input, &ctx, now);
+    }
+    let StepOutcome::Next {
+        state: next,
+        effects,
+    } = outcome
+    else {
+        return Err(DispatchError::NumberLoop);
+    };
+    draft.conversation.form = next;
+    if draft.conversation.form.is_idle() {
+        draft.conversation.editing = None;
+    }
+    for effect in effects {
+        match effect {
+            engine::Effect::Say(text) => draft.reply(text),
+            engine::Effect::SubmitCase {
+                flow,
+                version,
+                case_number,
+                unit,
+                answers,
+                summary,
+            } => {
+                let filing = Filing {
+                    flow,
+                    version,
+                    number: case_number,
+                    unit,
+                    answers,
+                    summary,
+                };
+                match s.load_case(&filing.number).await? {
+                    Some(existing) => resubmit(s, draft, existing, filing, now_ms).await?,
+                    None => file(s, draft, &ctx, filing, now_ms).await?,
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Files a new case and opens its approval chain.
+async fn file(
+    s: &Services,
+    draft: &mut Draft,
+    ctx: &engine::Context,
+    filing: Filing,
+    now_ms: i64,
+) -> Result<(), DispatchError> {
+    tracing::info!(case = %filing.number, flow = %filing.flow, "case filed");
+    let unit_name = ctx
+        .units
+        .iter()
+        .find(|u| u.id == filing.unit)
+        .map(|u| u.name.clone())
+        .unwrap_or_default();
+    let mut case = Case {
+        number: filing.number,
+        flow: filing.flow,
+        scripts_version: filing.version,
+        applicant: draft.user.clone(),
+        applicant_name: ctx.user.name.clone(),
+        unit: filing.unit,
+        unit_name,
+        answers: filing.answers,
+        summary: filing.summary,
+        status: CaseStatus::Pending,
+        submitted_at_ms: now_ms,
+        chain: Vec::new(),
+        current_step: 0,
+        round: 1,
+        register_number: None,
+        decided_at_ms: None,
+        due_date: None,
+        late: None,
+        last_changes: Vec::new(),
+    };
+    if let Some(flow) = s.scripts.flows.get(&case.flow)
+        && let Some(process) = s.processes.for_flow(flow)
+    {
+        process.on_filing(s, draft, flow, &mut case, now_ms).await?;
+    }
+    let mut write = case.filing();
+    let change = steps::open_chain(s, &mut case, now_ms).await?;
+    steps::chase_open_step(s, draft, &mut case, now_ms);
+    write.body = Some(case.to_json());
+    write.expected_version = Some(0);
+    s.apply(draft, write, change);
+    Ok(())
+}
+
+/// The applicant confirmed the edited form of a rejected case: record what changed and
+/// restart the chain.
+async fn resubmit(
+    s: &Services,
+    draft: &mut Draft,
+    loaded: LoadedCase,
+    filing: Filing,
+    now_ms: i64,
+) -> Result<(), DispatchError> {
+    let LoadedCase {
+        mut case, version, ..
+    } = loaded;
+    let Some(flow) = s.scripts.flows.get(&case.flow).cloned() else {
+        return Ok(());
+    };
+    if case.applicant != draft.user || case.status != CaseStatus::Rejected {
+        approvals::say_about(s, draft, &case, "cannot_edit");
+        return Ok(());
+    }
+    let texts = Texts::new(&s.scripts, &flow, &case);
+    let changes: Vec<String> = flow
+        .fields
+        .iter()
+        .filter_map(|f| {
+            let (old, new) = (case.answers.get(&f.id), filing.answers.get(&f.id));
+            (old != new).then(|| {
+                let show =
+                    |a: Option<&engine::Answer>| a.map(|a| texts.answer(a)).unwrap_or_default();
+                format!("{}：{} → {}", f.label, show(old), show(new))
+            })
+        })
+        .collect();
+    case.answers = filing.answers;
+    case.summary = filing.summary;
+    case.scripts_version = filing.version;
+    case.round += 1;
+    case.decided_at_ms = None;
+    case.last_changes = changes.clone();
+    let mut history = vec![
+        records::history(
+            now_ms,
+            &draft.user,
+            HistoryKind::Edited {
+                changes: changes.clone(),
+            },
+        ),
+        records::history(
+            now_ms,
+            &draft.user,
+            HistoryKind::Resubmitted { round: case.round },
+        ),
+    ];
+    let mut change = steps::open_chain(s, &mut case, now_ms).await?;
+    steps::chase_open_step(s, draft, &mut case, now_ms);
+    history.append(&mut change.history);
+    change.history = history;
+    let texts = Texts::new(&s.scripts, &flow, &case);
+    draft.reply(texts.say("resubmitted"));
+    let write = case.update(version);
+    s.apply(draft, write, change);
+    Ok(())
+}

@@ -1,0 +1,28 @@
+//! The policy's processes, one module each (see `docs/ARCHITECTURE.md`, "Adding a process"):
+//!
+//! - [`approvals`]: the chain every filed case goes through (cards, commands, overdue chases);
+//! - [`registration`]: a new account onto the register;
+//! - [`change_report`]: reporting a change within the deadline, and the duties a departure opens;
+//! - [`forms`]: filling in any flow's form and filing it (last: it answers anything).
+//!
+//! [`all`] is the table the dispatcher routes by; its order is the routing order.
+
+pub mod approvals;
+pub mod change_report;
+pub mod forms;
+pub mod registration;
+
+use std::sync::Arc;
+
+use crate::dispatch::Processes;
+
+/// Every process, in routing order: a text goes to the first that takes it, a flow's hooks to
+/// the first that owns it.
+pub fn all() -> Processes {
+    Processes::new(vec![
+        Arc::new(approvals::Approvals),
+        Arc::new(registration::Registration),
+        Arc::new(change_report::ChangeReport),
+        Arc::new(forms::Forms),
+    ])
+}

@@ -148,14 +148,14 @@ async fn refusals_change_nothing(backend: Backend) {
     );
 
     // The real tap, delivered four times: one decision.
-    let tap = bot.tap("liuyang", &approve, &task, "rc-leader");
+    let at = bot.clock.now_ms() / 1000;
+    let tap = bot.tap_at("liuyang", (&approve, &task, "rc-leader"), at);
     for _ in 0..4 {
         assert_eq!(bot.post(&tap).await.0, 200);
     }
     assert!(bot.wait_for_text("zhangsan", "已通过", WAIT).await);
-    // A second, later tap of the same card: already decided.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    bot.post(&bot.tap("liuyang", &approve, &task, "rc-again"))
+    // A second, later tap of the same card (a later CreateTime): already decided.
+    bot.post(&bot.tap_at("liuyang", (&approve, &task, "rc-again"), at + 1))
         .await;
     assert!(bot.wait_for_text("liuyang", "已经处理完毕", WAIT).await);
     let case = case_json(&bot, &number).await;
@@ -198,7 +198,8 @@ async fn two_approvers_tapping_at_once_give_one_decision(backend: Backend) {
     let (ra, rb) = tokio::join!(bot.post(&a), bot.post(&b));
     assert_eq!((ra.0, rb.0), (200, 200));
     assert!(bot.wait_for_text("zhangsan", "DJ-", WAIT).await);
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Both taps handled, every message out: only then count.
+    bot.settle(WAIT).await;
     let case = case_json(&bot, &number).await;
     assert_eq!(
         case["chain"][1]["decisions"].as_array().unwrap().len(),

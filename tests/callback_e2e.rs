@@ -123,7 +123,7 @@ async fn the_same_callback_delivered_four_times_is_answered_once(backend: Backen
     // its reply is out, every reply the duplicates could have caused would be out too.
     bot.post(&bot.text("lisi", 43, "再来一条")).await;
     bot.wait_for_messages("lisi", 2, WAIT).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    bot.settle(WAIT).await;
     assert_eq!(
         bot.fake.sent_to("lisi").len(),
         2,
@@ -197,7 +197,7 @@ async fn forged_foreign_oversized_stale_and_malformed_callbacks_are_refused_and_
     assert_eq!(bot.store.queue_stats().await.unwrap().events, 0);
     bot.post(&bot.text(user, 5, "你好")).await;
     bot.wait_for_messages(user, 1, WAIT).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    bot.settle(WAIT).await;
     assert_eq!(bot.fake.sent_to(user).len(), 1);
     bot.stop().await;
 }

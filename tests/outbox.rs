@@ -12,6 +12,7 @@ use support::Recorded;
 use tokio::sync::oneshot;
 
 use support::client::{Setup, setup};
+use support::wait::until;
 
 impl Setup {
     fn sender(&self, pacing: Pacing) -> OutboxSender {
@@ -298,17 +299,23 @@ async fn notifier_wakes_the_sender() {
     let s = setup().await;
     let sender = s.sender(fast_pacing()).with_idle(Duration::from_secs(30));
     let notify = sender.notifier();
+    s.queue_messages(&[text("zhangsan", "first".into())]).await;
     let (stop, task) = spawn(sender);
-    tokio::time::sleep(Duration::from_millis(200)).await; // idle by now
+    // The sender has delivered what was queued and completed it, and then finds nothing more:
+    // from here on it waits for the notifier or its 30 s idle interval.
+    until("the first message is delivered and completed", || async {
+        s.fake.sent_to("zhangsan").len() == 1 && s.store.queue_stats().await.unwrap().outbox == 0
+    })
+    .await;
     s.queue_messages(&[text("zhangsan", "wake".into())]).await;
     notify.notify_one();
     let delivered = s
         .fake
-        .wait_until(|f| f.sent_to("zhangsan").len() == 1, Duration::from_secs(2))
+        .wait_until(|f| f.sent_to("zhangsan").len() == 2, Duration::from_secs(2))
         .await;
     stop.send(()).unwrap();
     task.await.unwrap();
-    assert!(delivered);
+    assert!(delivered, "woken at once, not after the idle interval");
 }
 
 /// An untrusted IP (60020) is fixed by an admin in the console: the queued message waits with

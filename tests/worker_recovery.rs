@@ -89,7 +89,7 @@ async fn an_event_whose_worker_died_is_handled_once_by_another(backend: Backend)
         CommitOutcome::AlreadyDone,
         "the event was already completed"
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    bot.settle(WAIT).await;
     assert_eq!(bot.fake.sent_to("qianba").len(), 1, "exactly one reply");
     bot.stop().await;
 }
@@ -151,7 +151,7 @@ async fn an_event_that_keeps_killing_its_workers_is_set_aside(backend: Backend) 
         0,
         "nothing left queued"
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    bot.settle(WAIT).await;
     assert_eq!(
         bot.fake.sent_to("sunqi").len(),
         1,
@@ -207,16 +207,15 @@ async fn a_decision_made_just_before_a_crash_is_announced_once_after_restart(bac
     bot.fake.fail_next("/update_template_card", -1, 100_000);
     bot.say("zhangsan", support::flows::REGISTRATION).await;
     let number = format!("BA-{}-0001", support::flows::year(&bot));
-    let mut task = None;
-    for _ in 0..200 {
-        if let Some(record) = bot.store.get_case(&number).await.unwrap() {
-            let case: serde_json::Value = serde_json::from_str(&record.body).unwrap();
-            task = case["chain"][0]["task_ids"][0].as_str().map(str::to_owned);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let task = task.expect("the case is filed");
+    until("the case is filed", || async {
+        bot.store.get_case(&number).await.unwrap().is_some()
+    })
+    .await;
+    let case = support::flows::case_json(&bot, &number).await;
+    let task = case["chain"][0]["task_ids"][0]
+        .as_str()
+        .expect("the first step's card")
+        .to_owned();
     bot.post(&bot.tap(
         "liuyang",
         &format!("approve:{number}"),
@@ -224,13 +223,10 @@ async fn a_decision_made_just_before_a_crash_is_announced_once_after_restart(bac
         "rc-before-crash",
     ))
     .await;
-    for _ in 0..200 {
-        let case = support::flows::case_json(&bot, &number).await;
-        if case["current_step"] == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until("the leader's decision is committed", || async {
+        support::flows::case_json(&bot, &number).await["current_step"] == 1
+    })
+    .await;
     assert!(
         bot.fake.sent_to("zhangsan").is_empty(),
         "nothing was sent before the crash"
@@ -261,7 +257,7 @@ async fn a_decision_made_just_before_a_crash_is_announced_once_after_restart(bac
             WAIT,
         )
         .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    bot.settle(WAIT).await;
     let told = bot
         .texts_to("zhangsan")
         .iter()
@@ -362,6 +358,20 @@ fn worker(store: Arc<dyn Store>, script: Arc<Script>, clock: &Clock) -> Worker {
     Worker::new(store, script, lease, quiet(), quiet(), clock.clone())
 }
 
+/// The worker's loop in a task of its own, until the sender is used.
+fn run(
+    worker: Worker,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(worker.run_until_stopped(async move {
+        let _ = stopped.await;
+    }));
+    (stop, running)
+}
+
 /// A handler that panics on one event: the worker answers the other conversations, the event
 /// is claimed again after each lease, and after its last attempt it is set aside so that its
 /// conversation goes on.
@@ -412,12 +422,7 @@ async fn a_running_worker_goes_on_after_a_panic(backend: Backend) {
     };
     let clock = Clock::default();
     let script = Arc::new(Script::default());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(
-        worker(h.store.clone(), script.clone(), &clock).run_until_stopped(async move {
-            let _ = stopped.await;
-        }),
-    );
+    let (stop, running) = run(worker(h.store.clone(), script.clone(), &clock));
     queue(h.store.as_ref(), "alice", "boom", clock.now_ms()).await;
     until("the event panicked once", || async {
         script.seen("boom") == 1
@@ -445,12 +450,7 @@ async fn shutdown_finishes_the_event_in_hand(backend: Backend) {
     };
     let clock = Clock::default();
     let script = Arc::new(Script::default());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(
-        worker(h.store.clone(), script.clone(), &clock).run_until_stopped(async move {
-            let _ = stopped.await;
-        }),
-    );
+    let (stop, running) = run(worker(h.store.clone(), script.clone(), &clock));
     queue(h.store.as_ref(), "alice", "slow", clock.now_ms()).await;
     script.entered.notified().await;
     stop.send(()).expect("the worker listens");

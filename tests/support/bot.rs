@@ -163,12 +163,20 @@ impl TestBot {
         Callback { query, body }
     }
 
-    /// A tap on a template card button, as WeCom sends it.
+    /// A tap on a template card button, as WeCom sends it now.
     pub fn tap(&self, user: &str, event_key: &str, task_id: &str, response_code: &str) -> Callback {
+        let now = self.clock.now_ms() / 1000;
+        self.tap_at(user, (event_key, task_id, response_code), now)
+    }
+
+    /// A tap whose `CreateTime` is `create_time` (seconds): WeCom tells deliveries of one tap
+    /// from two taps by it, so a second tap of the same card has a later one.
+    pub fn tap_at(&self, user: &str, tap: (&str, &str, &str), create_time: i64) -> Callback {
+        let (event_key, task_id, response_code) = tap;
         let now = self.clock.now_ms() / 1000;
         let plain = format!(
             "<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[{user}]]></FromUserName>\
-<CreateTime>{now}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[template_card_event]]></Event>\
+<CreateTime>{create_time}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[template_card_event]]></Event>\
 <EventKey><![CDATA[{event_key}]]></EventKey><TaskId><![CDATA[{task_id}]]></TaskId>\
 <CardType><![CDATA[button_interaction]]></CardType><ResponseCode><![CDATA[{response_code}]]></ResponseCode>\
 <AgentID>{AGENT_ID}</AgentID></xml>"

@@ -415,3 +415,6 @@ pub fn urge(
     change.say(actor, texts.with("names", names.join("、")).say("urged"));
     Ok(change)
 }
+
+#[cfg(test)]
+mod tests;

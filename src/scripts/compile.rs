@@ -406,14 +406,14 @@ impl Compiler {
         table: &Spanned<BTreeMap<String, Spanned<String>>>,
     ) {
         for (key, text) in table.get_ref() {
-            if crate::domain::approval::MESSAGES.contains(&key.as_str()) {
+            if super::APPROVAL_MESSAGES.contains(&key.as_str()) {
                 self.template(src, tpl::approval(key), text);
             } else {
                 self.d
                     .error(src.at(text.span(), format!("unknown approval message `{key}`")));
             }
         }
-        for key in crate::domain::approval::MESSAGES {
+        for key in super::APPROVAL_MESSAGES {
             if !table.get_ref().contains_key(*key) {
                 self.d.error(src.at(
                     table.span(),

@@ -5,11 +5,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
-use flowbot::clock::Clock;
-use flowbot::diagnostics::Source;
-use flowbot::directory::parse_static;
+use flowbot::base::clock::Clock;
+use flowbot::base::diagnostics::Source;
+use flowbot::base::directory::parse_static;
+use flowbot::base::scripts::Scripts;
 use flowbot::domain::engine::{Context, ConversationState, EngineInput, StepOutcome, step};
-use flowbot::scripts::Scripts;
 
 const START_MS: i64 = 1_777_773_600_000;
 

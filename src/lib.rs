@@ -1,42 +1,27 @@
 //! flowbot: a WeCom (企业微信) bot that turns a company's new-media policy into chat.
 //!
-//! A tour of the modules, following one callback through the pipeline:
+//! The crate is layered; each layer imports only the layers below it (see
+//! `docs/ARCHITECTURE.md`):
 //!
-//! - [`wecom::crypto`] verifies the signature and decrypts the payload (pure);
-//! - [`wecom::message`] parses the decrypted XML into a typed [`wecom::message::Inbound`] (pure);
-//! - [`http`] serves `/wecom/callback` and dedupes + enqueues each message with one atomic
-//!   [`store::Store`] operation before answering 200;
-//! - [`worker`] claims the next event of one conversation; [`dispatch`] loads its state and the
-//!   user's [`directory`] context and runs the pure [`domain::engine`] over the [`scripts`]; the worker
-//!   commits the next state, new [`domain::records`] and outbound messages atomically with the event;
-//! - [`outbox`] delivers those messages through [`wecom::api`], pacing them under WeCom's limits,
-//!   retrying with back-off and dead-lettering what cannot be sent;
-//! - [`store`] holds all shared state, on Redis or on an embedded SQLite file;
-//! - [`scheduler`] fires durable timers ([`domain::reminders`]) into the same event pipeline;
-//! - [`calendar`] counts deadlines in working days and hours on the holiday calendar (pure);
-//! - [`config`] reads the settings, [`app`] wires everything together;
-//! - [`sim`] is the built-in fake WeCom and its browser console, for trying the bot without WeCom.
+//! 1. [`base`]: foundations — bot-scripts, the working-day calendar, the company clock, who is
+//!    who (the directory), text normalisation;
+//! 2. [`domain`]: the policy as pure functions — forms, approval chains, reminder ladders, the
+//!    register, and what the bot says;
+//! 3. [`adapters`]: the outside world — WeCom's protocol and API, the store (Redis or embedded);
+//! 4. [`dispatch`]: pipeline events and the router that hands each to its process;
+//! 5. [`process`]: one module per policy process (approvals, registration, change report, forms);
+//! 6. [`runtime`]: the server — HTTP callback, workers, scheduler, outbox sender, settings, the
+//!    simulator, the command-line tools.
+//!
+//! One callback's path: [`runtime::http`] verifies, decrypts and parses it and queues it with
+//! one atomic store operation; a [`runtime::worker`] claims it, the [`dispatch::Dispatcher`]
+//! routes it to a process, and the resulting commit (state, cases, timers, replies rendered for
+//! WeCom) is applied atomically with the event's completion; the [`runtime::outbox`] sender
+//! delivers the replies, paced and retried.
 
-pub mod app;
-pub mod calendar;
-pub mod clock;
-pub mod config;
-pub mod diagnostics;
-pub mod directory;
+pub mod adapters;
+pub mod base;
 pub mod dispatch;
 pub mod domain;
-pub mod event;
-pub mod exports;
-pub mod http;
-pub mod loadgen;
-pub mod locks;
-pub mod normalize;
-pub mod outbox;
 pub mod process;
-pub mod scheduler;
-pub mod scripts;
-pub mod sim;
-pub mod store;
-pub mod stored_refs;
-pub mod wecom;
-pub mod worker;
+pub mod runtime;

@@ -7,10 +7,10 @@ use std::path::PathBuf;
 use anyhow::Context;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
-use flowbot::app::{self, Application};
-use flowbot::config::Settings;
-use flowbot::exports;
-use flowbot::loadgen::{self, LoadConfig};
+use flowbot::runtime::app::{self, Application};
+use flowbot::runtime::config::Settings;
+use flowbot::runtime::exports;
+use flowbot::runtime::loadgen::{self, LoadConfig};
 
 #[derive(Parser)]
 #[command(
@@ -92,7 +92,7 @@ enum Workdays {
 
 fn workdays(settings: &Settings, command: Workdays) -> anyhow::Result<()> {
     let dir = settings.scripts_dir.join("calendar");
-    let calendar = match flowbot::calendar::load(&dir) {
+    let calendar = match flowbot::base::calendar::load(&dir) {
         Ok(calendar) => calendar,
         Err(diagnostics) => {
             for d in &diagnostics {
@@ -112,12 +112,12 @@ fn workdays(settings: &Settings, command: Workdays) -> anyhow::Result<()> {
 async fn open_records(
     settings: &Settings,
 ) -> anyhow::Result<(
-    std::sync::Arc<dyn flowbot::store::Store>,
-    flowbot::scripts::Scripts,
+    std::sync::Arc<dyn flowbot::adapters::store::Store>,
+    flowbot::base::scripts::Scripts,
 )> {
-    let scripts = flowbot::scripts::Scripts::load(&settings.scripts_dir)
+    let scripts = flowbot::base::scripts::Scripts::load(&settings.scripts_dir)
         .with_context(|| format!("loading {}", settings.scripts_dir.display()))?;
-    let clock = flowbot::clock::Clock::new(scripts.time_zone);
+    let clock = flowbot::base::clock::Clock::new(scripts.time_zone);
     let store = match app::open_store(settings, &clock).await {
         Ok(store) => store,
         Err(e) if settings.redis_url.is_none() && format!("{e:#}").contains("in use") => {
@@ -140,16 +140,16 @@ async fn stored_refs_warnings(settings: &Settings, dir: &std::path::Path) -> Vec
     if settings.redis_url.is_none() && !settings.data_dir.is_dir() {
         return Vec::new();
     }
-    let scripts = match flowbot::scripts::Scripts::load(dir) {
+    let scripts = match flowbot::base::scripts::Scripts::load(dir) {
         Ok(scripts) => scripts,
         Err(e) => return vec![format!("stored cases not checked: {e}")],
     };
-    let clock = flowbot::clock::Clock::new(scripts.time_zone);
+    let clock = flowbot::base::clock::Clock::new(scripts.time_zone);
     let store = match app::open_store(settings, &clock).await {
         Ok(store) => store,
         Err(e) => return vec![format!("stored cases not checked: {e:#}")],
     };
-    flowbot::stored_refs::warnings(store.as_ref(), &scripts)
+    flowbot::runtime::stored_refs::warnings(store.as_ref(), &scripts)
         .await
         .unwrap_or_else(|e| vec![format!("stored cases not checked: {e}")])
 }
@@ -178,8 +178,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Check { dir, today } => {
             let dir = dir.unwrap_or_else(|| settings.scripts_dir.clone());
             let checked = match today {
-                Some(today) => flowbot::scripts::check_on(&dir, today),
-                None => flowbot::scripts::check(&dir),
+                Some(today) => flowbot::base::scripts::check_on(&dir, today),
+                None => flowbot::base::scripts::check(&dir),
             };
             match checked {
                 Ok(report) => {
@@ -229,7 +229,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::DeadLetters { limit } => {
-            let store = app::open_store(&settings, &flowbot::clock::Clock::default()).await?;
+            let store = app::open_store(&settings, &flowbot::base::clock::Clock::default()).await?;
             for dead in store.dead_letters(limit).await? {
                 let line = serde_json::json!({
                     "id": dead.id,

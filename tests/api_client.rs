@@ -5,8 +5,8 @@ mod support;
 
 use std::time::Duration;
 
-use flowbot::store::CachedToken;
-use flowbot::wecom::api::{ApiCredentials, ApiError, MessageBody, Outbound, WeComClient};
+use flowbot::adapters::store::CachedToken;
+use flowbot::adapters::wecom::api::{ApiCredentials, ApiError, MessageBody, Outbound, WeComClient};
 use serde_json::json;
 
 use support::client::{AGENT, CORP, ROBOTS, SECRET, setup};
@@ -451,5 +451,5 @@ async fn unreachable_api_is_a_transport_error_without_secrets() {
 
 /// The wall clock, as the client's clock (no offset) reads it.
 fn now() -> i64 {
-    flowbot::clock::Clock::default().now_ms()
+    flowbot::base::clock::Clock::default().now_ms()
 }

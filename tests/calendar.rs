@@ -11,7 +11,7 @@ mod hours;
 use std::path::PathBuf;
 
 use chrono::{Datelike, NaiveDate, TimeZone, Utc, Weekday};
-use flowbot::calendar::{self, Calendar, DayKind, Deadline};
+use flowbot::base::calendar::{self, Calendar, DayKind, Deadline};
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -292,7 +292,7 @@ fn dates_are_taken_in_the_company_time_zone() {
     );
     assert_eq!(cal.local_date(&instant), date("2026-10-08"));
     assert!(cal.is_working_day(cal.local_date(&instant)));
-    let clock = flowbot::clock::Clock::new(cal.time_zone());
+    let clock = flowbot::base::clock::Clock::new(cal.time_zone());
     assert_eq!(
         clock.at(instant.timestamp_millis()).today,
         date("2026-10-08")

@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use flowbot::wecom::crypto::{AesKey, CallbackCrypto};
+use flowbot::adapters::wecom::crypto::{AesKey, CallbackCrypto};
 use support::bot::{Backend, spawn_bot};
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -22,7 +22,7 @@ on_both_stores!(
 
 fn help_text() -> String {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/bot-scripts");
-    flowbot::scripts::Scripts::load(dir.as_ref())
+    flowbot::base::scripts::Scripts::load(dir.as_ref())
         .unwrap()
         .help_text
 }
@@ -158,8 +158,13 @@ async fn forged_foreign_oversized_stale_and_malformed_callbacks_are_refused_and_
         (w.token.clone(), w.aes_key.clone())
     };
     let foreign = CallbackCrypto::new(&token, key, "ww_other_corp");
-    let (query, body) =
-        flowbot::loadgen::signed_callback(&foreign, user, 2, "你好", bot.clock.now_ms() / 1000);
+    let (query, body) = flowbot::runtime::loadgen::signed_callback(
+        &foreign,
+        user,
+        2,
+        "你好",
+        bot.clock.now_ms() / 1000,
+    );
     assert_eq!(
         bot.post_raw(&query, body).await,
         (403, "wrong corp id".into())

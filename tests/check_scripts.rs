@@ -12,10 +12,10 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 use std::time::Duration;
 
+use flowbot::adapters::store::embedded::EmbeddedStore;
+use flowbot::adapters::store::{CaseWrite, Commit, CommitOutcome, Enqueue, NewEvent, Store};
+use flowbot::base::scripts::{self, Scripts};
 use flowbot::domain::reminders::duty::{ALL_DUTIES, Duty};
-use flowbot::scripts::{self, Scripts};
-use flowbot::store::embedded::EmbeddedStore;
-use flowbot::store::{CaseWrite, Commit, CommitOutcome, Enqueue, NewEvent, Store};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

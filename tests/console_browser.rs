@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
 use fantoccini::{Client, ClientBuilder, Locator};
-use flowbot::app::Application;
-use flowbot::config::{Settings, SimulatorSetting};
+use flowbot::runtime::app::Application;
+use flowbot::runtime::config::{Settings, SimulatorSetting};
 use serde_json::{Value, json};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -253,7 +253,7 @@ struct Story {
     shots: PathBuf,
     step: usize,
     /// The bot's clock, which the console's clock panel moves.
-    clock: flowbot::clock::Clock,
+    clock: flowbot::base::clock::Clock,
 }
 
 impl Story {

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use flowbot::config::DirectorySource;
-use flowbot::directory::{ContactsDirectory, Directory, DirectoryError, Roles, Unit};
+use flowbot::base::directory::{ContactsDirectory, Directory, DirectoryError, Roles, Unit};
+use flowbot::runtime::config::DirectorySource;
 use serde_json::json;
 
 use support::bot::{Backend, spawn_bot};

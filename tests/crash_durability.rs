@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use flowbot::wecom::crypto::{AesKey, CallbackCrypto};
+use flowbot::adapters::wecom::crypto::{AesKey, CallbackCrypto};
 use support::bot::{CORP_ID, SECRET, delete_redis_keys, redis_url};
 use support::fake_wecom::FakeWeCom;
 
@@ -94,7 +94,7 @@ async fn acknowledged_callbacks_survive_a_kill(redis_prefix: Option<String>) {
     let http = reqwest::Client::new();
     let mut senders = tokio::task::JoinSet::new();
     // The bot runs in another process: stamp callbacks with the wall clock, as WeCom does.
-    let clock = flowbot::clock::Clock::default();
+    let clock = flowbot::base::clock::Clock::default();
     for task in 0..16u64 {
         let (http, url, crypto, acked, clock) = (
             http.clone(),
@@ -109,7 +109,7 @@ async fn acknowledged_callbacks_survive_a_kill(redis_prefix: Option<String>) {
                 let user = format!("u{n}");
                 let now = clock.now_ms() / 1000;
                 let (query, body) =
-                    flowbot::loadgen::signed_callback(&crypto, &user, n, "你好", now);
+                    flowbot::runtime::loadgen::signed_callback(&crypto, &user, n, "你好", now);
                 match http
                     .post(format!("{url}/wecom/callback?{query}"))
                     .body(body)

@@ -1,11 +1,11 @@
 //! Every published WeCom crypto vector (tests/fixtures/wecom-test-vectors.json, groups A–G),
-//! run against `flowbot::wecom::crypto`, plus encrypt/decrypt round-trip properties.
+//! run against `flowbot::adapters::wecom::crypto`, plus encrypt/decrypt round-trip properties.
 
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use base64::Engine as _;
-use flowbot::wecom::crypto::{
+use flowbot::adapters::wecom::crypto::{
     AesKey, CallbackCrypto, CryptoError, decrypt, decrypt_raw, encrypt, reply_xml, signature,
     unpad32,
 };

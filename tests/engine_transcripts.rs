@@ -16,13 +16,13 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use flowbot::clock::Clock;
-use flowbot::diagnostics::Source;
-use flowbot::directory::{Snapshot, parse_static};
+use flowbot::base::clock::Clock;
+use flowbot::base::diagnostics::Source;
+use flowbot::base::directory::{Snapshot, parse_static};
+use flowbot::base::scripts::Scripts;
 use flowbot::domain::engine::{
     Account, Answer, Answers, Context, ConversationState, Effect, EngineInput, StepOutcome, step,
 };
-use flowbot::scripts::Scripts;
 use regex::Regex;
 
 /// 2026-05-03 10:00 in Shanghai.

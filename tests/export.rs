@@ -11,11 +11,11 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 
 use calamine::{Data, Reader, Xlsx, open_workbook};
+use flowbot::adapters::store::Store;
+use flowbot::adapters::store::embedded::EmbeddedStore;
+use flowbot::base::scripts::Scripts;
 use flowbot::domain::records::export::Cell;
-use flowbot::exports::{self as files, FileFormat, What};
-use flowbot::scripts::Scripts;
-use flowbot::store::Store;
-use flowbot::store::embedded::EmbeddedStore;
+use flowbot::runtime::exports::{self as files, FileFormat, What};
 
 fn scripts_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("bot-scripts")

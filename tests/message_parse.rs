@@ -1,8 +1,8 @@
 //! Parsing of WeCom callback XML: the envelope, every message and event kind the bot knows,
 //! unknown kinds, malformed and hostile input, and deduplication keys.
 
-use flowbot::wecom::crypto::{AesKey, CallbackCrypto};
-use flowbot::wecom::message::{
+use flowbot::adapters::wecom::crypto::{AesKey, CallbackCrypto};
+use flowbot::adapters::wecom::message::{
     CardEvent, ContactChange, Envelope, Inbound, InboundKind, MessageError, SelectedItem,
     UserFields, parse, parse_envelope,
 };

@@ -5,9 +5,9 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use flowbot::outbox::{OutboxSender, Pacing};
-use flowbot::store::{Commit, CommitOutcome, NewEvent, OutboxItem};
-use flowbot::wecom::api::{MessageBody, Outbound};
+use flowbot::adapters::store::{Commit, CommitOutcome, NewEvent, OutboxItem};
+use flowbot::adapters::wecom::api::{MessageBody, Outbound};
+use flowbot::runtime::outbox::{OutboxSender, Pacing};
 use support::Recorded;
 use tokio::sync::oneshot;
 
@@ -75,7 +75,7 @@ fn rand_suffix() -> u64 {
 
 /// The wall clock, as the client's clock (no offset) reads it.
 fn now() -> i64 {
-    flowbot::clock::Clock::default().now_ms()
+    flowbot::base::clock::Clock::default().now_ms()
 }
 
 fn text(to: &str, content: String) -> Outbound {

@@ -38,8 +38,8 @@ fn jump_to(bot: &TestBot, day: NaiveDate) {
 }
 
 /// The company's working-day calendar, as the bot loaded it.
-fn calendar_of(bot: &TestBot) -> flowbot::calendar::Calendar {
-    flowbot::scripts::Scripts::load(&bot.settings.scripts_dir)
+fn calendar_of(bot: &TestBot) -> flowbot::base::calendar::Calendar {
+    flowbot::base::scripts::Scripts::load(&bot.settings.scripts_dir)
         .unwrap()
         .calendar
 }
@@ -128,7 +128,7 @@ async fn admin_leaves(bot: &TestBot) -> NaiveDate {
 <CreateTime>{now}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[change_contact]]></Event>\
 <ChangeType><![CDATA[delete_user]]></ChangeType><UserID><![CDATA[zhangsan]]></UserID></xml>"
     );
-    let (query, body) = flowbot::loadgen::signed_xml(&bot.crypto, &plain, now, "98");
+    let (query, body) = flowbot::runtime::loadgen::signed_xml(&bot.crypto, &plain, now, "98");
     assert_eq!(bot.post_raw(&query, body).await.0, 200);
     assert!(
         count_with(bot, "liuyang", "已离职", 1).await,

@@ -11,11 +11,11 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use flowbot::clock::Clock;
-use flowbot::scheduler::Scheduler;
-use flowbot::store::{
+use flowbot::adapters::store::{
     ClaimedEvent, Commit, CommitOutcome, Enqueue, NewEvent, StateWrite, Store, Timer,
 };
+use flowbot::base::clock::Clock;
+use flowbot::runtime::scheduler::Scheduler;
 use tokio::sync::Notify;
 
 #[path = "scheduler/bench.rs"]

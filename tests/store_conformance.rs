@@ -14,10 +14,10 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use flowbot::store::CommitOutcome::{AlreadyDone, Committed};
-use flowbot::store::embedded::EmbeddedStore;
-use flowbot::store::redis::RedisStore;
-use flowbot::store::{
+use flowbot::adapters::store::CommitOutcome::{AlreadyDone, Committed};
+use flowbot::adapters::store::embedded::EmbeddedStore;
+use flowbot::adapters::store::redis::RedisStore;
+use flowbot::adapters::store::{
     ClaimedEvent, Commit, CommitOutcome, Enqueue, FailOutcome, NewEvent, OutboxItem, QueueStats,
     RateDecision, Store,
 };
@@ -462,7 +462,7 @@ async fn outbox_concurrent_claimers_disjoint(store: Arc<dyn Store>) {
 /// Property 5: Token cache: expiry on read, compare-and-delete invalidation.
 async fn token_cache(store: Arc<dyn Store>) {
     assert_eq!(store.get_token("app", T0).await.unwrap(), None);
-    let tok = flowbot::store::CachedToken {
+    let tok = flowbot::adapters::store::CachedToken {
         token: "t1".into(),
         expires_at_ms: T0 + 7200 * SEC,
     };
@@ -484,7 +484,7 @@ async fn token_cache(store: Arc<dyn Store>) {
     store.invalidate_token("app", "t1").await.unwrap();
     assert_eq!(store.get_token("app", T0).await.unwrap(), None);
 
-    let tok2 = flowbot::store::CachedToken {
+    let tok2 = flowbot::adapters::store::CachedToken {
         token: "t2".into(),
         expires_at_ms: T0 + 60 * SEC,
     };

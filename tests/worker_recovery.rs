@@ -9,13 +9,13 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use flowbot::clock::Clock;
-use flowbot::directory::{Roles, StaticDirectory};
+use flowbot::adapters::store::{Commit, CommitOutcome, Enqueue, NewEvent, Store};
+use flowbot::base::clock::Clock;
+use flowbot::base::directory::{Roles, StaticDirectory};
+use flowbot::base::scripts::Scripts;
+use flowbot::dispatch::event::{Event, FiredTimer, TimerJob};
 use flowbot::dispatch::{DispatchError, Dispatcher};
-use flowbot::event::{Event, FiredTimer, TimerJob};
-use flowbot::scripts::Scripts;
-use flowbot::store::{Commit, CommitOutcome, Enqueue, NewEvent, Store};
-use flowbot::worker::{Handle, MAX_ATTEMPTS, Worker};
+use flowbot::runtime::worker::{Handle, MAX_ATTEMPTS, Worker};
 use support::bot::{Backend, spawn_bot};
 use support::store::{Harness, embedded_harness, redis_harness};
 use support::wait::until;
@@ -239,7 +239,7 @@ async fn a_decision_made_just_before_a_crash_is_announced_once_after_restart(bac
         let fresh_fake = s.api_base.clone();
         *s = settings.clone();
         s.api_base = fresh_fake;
-        s.pacing = flowbot::outbox::Pacing::default();
+        s.pacing = flowbot::runtime::outbox::Pacing::default();
     })
     .await
     else {

@@ -1,8 +1,8 @@
 //! How a case becomes a store write: filing it (body, first history line, indexes) and
 //! replacing its body at the version it was read at.
 
+use crate::adapters::store::CaseWrite;
 use crate::domain::records::{ALL_CASES, Case, HistoryKind, applicant_index, history, unit_index};
-use crate::store::CaseWrite;
 
 /// The store writes of a case.
 pub trait CaseWrites {

@@ -1,6 +1,6 @@
 //! What the form engine knows of the user for one step, resolved from the directory.
 
-use crate::directory::{Directory, DirectoryError, Person};
+use crate::base::directory::{Directory, DirectoryError, Person};
 use crate::domain::engine::Context;
 
 /// Builds the engine's [`Context`] for one user: the person (an unknown userid becomes a
@@ -29,7 +29,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::directory::{Roles, StaticDirectory};
+    use crate::base::directory::{Roles, StaticDirectory};
 
     fn demo() -> StaticDirectory {
         let roles = Roles::new(BTreeMap::from([(

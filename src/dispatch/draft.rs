@@ -4,10 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::adapters::store::{CaseWrite, Commit};
+use crate::dispatch::event::{self, TimerJob};
 use crate::domain::engine::ConversationState;
 use crate::domain::reply::Reply;
-use crate::event::{self, TimerJob};
-use crate::store::{CaseWrite, Commit};
 
 /// A user's conversation as stored: the form engine's state plus what the approval workflow
 /// is waiting for from this user.

@@ -8,6 +8,7 @@
 mod case_writes;
 mod context;
 mod draft;
+pub mod event;
 pub mod numbers;
 pub mod process;
 mod services;
@@ -21,13 +22,13 @@ pub use services::{LoadedCase, Services};
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use crate::clock::Clock;
-use crate::directory::{Directory, DirectoryError};
-use crate::event::Event;
-use crate::scripts::{Scripts, tpl};
-use crate::store::{Commit, OutboxItem, StateWrite, Store, StoreError};
-use crate::wecom::message::InboundKind;
-use crate::wecom::render;
+use crate::adapters::store::{Commit, OutboxItem, StateWrite, Store, StoreError};
+use crate::adapters::wecom::message::InboundKind;
+use crate::adapters::wecom::render;
+use crate::base::clock::Clock;
+use crate::base::directory::{Directory, DirectoryError};
+use crate::base::scripts::{Scripts, tpl};
+use crate::dispatch::event::Event;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DispatchError {

@@ -1,8 +1,8 @@
 //! The one number allocator: case, register and duty numbers are `{prefix}-{year}-{n:04}`,
 //! counted per prefix and year in the store, the year being the company's local date's.
 
-use crate::calendar::Now;
-use crate::store::{Store, StoreError};
+use crate::adapters::store::{Store, StoreError};
+use crate::base::calendar::Now;
 
 /// The next number of `prefix` in the year of `now`'s local date, e.g. `BA-2026-0001`.
 pub async fn next(store: &dyn Store, prefix: &str, now: Now) -> Result<String, StoreError> {
@@ -14,8 +14,8 @@ pub async fn next(store: &dyn Store, prefix: &str, now: Now) -> Result<String, S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::Clock;
-    use crate::store::embedded::EmbeddedStore;
+    use crate::adapters::store::embedded::EmbeddedStore;
+    use crate::base::clock::Clock;
 
     #[tokio::test]
     async fn numbers_count_per_prefix_in_the_local_year() {

@@ -12,10 +12,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::{DispatchError, Draft, Services};
+use crate::adapters::wecom::message::{CardEvent, ContactChange};
+use crate::base::scripts::FlowDef;
+use crate::dispatch::event::TimerJob;
 use crate::domain::records::Case;
-use crate::event::TimerJob;
-use crate::scripts::FlowDef;
-use crate::wecom::message::{CardEvent, ContactChange};
 
 /// What a handler returns: `Ok(true)` when it took the input.
 pub type Handled = Result<bool, DispatchError>;

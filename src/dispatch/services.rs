@@ -6,13 +6,13 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use super::{Conversation, DispatchError, Draft, Processes};
-use crate::clock::Clock;
-use crate::directory::Directory;
+use crate::adapters::store::{CaseWrite, Store};
+use crate::adapters::wecom::render::GroupRoute;
+use crate::base::clock::Clock;
+use crate::base::directory::Directory;
+use crate::base::scripts::{FlowDef, Scripts, tpl};
 use crate::domain::approval::chain;
 use crate::domain::records::{Case, HistoryEntry};
-use crate::scripts::{FlowDef, Scripts, tpl};
-use crate::store::{CaseWrite, Store};
-use crate::wecom::render::GroupRoute;
 
 /// Shared by every handler of every event.
 #[derive(Clone)]

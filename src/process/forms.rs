@@ -10,8 +10,8 @@ use async_trait::async_trait;
 use super::approvals::{self, steps};
 use crate::dispatch::numbers;
 use crate::dispatch::{CaseWrites, DispatchError, Draft, Handled, LoadedCase, Process, Services};
-use crate::domain::approval::Texts;
 use crate::domain::engine::{self, Answers, EngineInput, StepOutcome};
+use crate::domain::records::Texts;
 use crate::domain::records::{self, Case, CaseStatus, HistoryKind};
 
 /// The forms process.

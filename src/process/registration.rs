@@ -5,10 +5,10 @@
 
 use async_trait::async_trait;
 
+use crate::base::scripts::FlowDef;
 use crate::dispatch::{DispatchError, Draft, Process, Services};
 use crate::domain::approval::chain;
 use crate::domain::records::Case;
-use crate::scripts::FlowDef;
 
 /// The registration process.
 pub struct Registration;

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use chrono::NaiveDate;
-use flowbot::scripts;
+use flowbot::base::scripts;
 
 use super::{date, root};
 

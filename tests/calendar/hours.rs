@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use chrono_tz::{Asia::Shanghai, Tz};
-use flowbot::calendar::WorkingHours;
+use flowbot::base::calendar::WorkingHours;
 
 use super::shipped;
 

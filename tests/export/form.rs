@@ -178,7 +178,7 @@ fn scripts_with(file: &str, from: &str, to: &str) -> tempfile::TempDir {
 }
 
 fn errors(dir: &Path) -> Vec<String> {
-    let found = flowbot::scripts::check(dir).expect_err("refused");
+    let found = flowbot::base::scripts::check(dir).expect_err("refused");
     found.iter().map(|d| d.to_string()).collect()
 }
 

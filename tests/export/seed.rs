@@ -8,14 +8,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::NaiveDate;
+use flowbot::adapters::store::embedded::EmbeddedStore;
+use flowbot::adapters::store::{Commit, CommitOutcome, Enqueue, NewEvent, Store};
+use flowbot::base::scripts::SignMode;
 use flowbot::dispatch::CaseWrites;
 use flowbot::domain::engine::{Answer, Answers};
 use flowbot::domain::records::{
     self, ApprovalStep, Case, CaseStatus, Decision, HistoryKind, REGISTER,
 };
-use flowbot::scripts::SignMode;
-use flowbot::store::embedded::EmbeddedStore;
-use flowbot::store::{Commit, CommitOutcome, Enqueue, NewEvent, Store};
 
 /// A moment given in UTC, as ms.
 pub fn utc_ms(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> i64 {

@@ -14,10 +14,10 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Instant;
 
-use flowbot::clock::Clock;
-use flowbot::event::TimerJob;
-use flowbot::scheduler::Scheduler;
-use flowbot::store::{Store, Timer};
+use flowbot::adapters::store::{Store, Timer};
+use flowbot::base::clock::Clock;
+use flowbot::dispatch::event::TimerJob;
+use flowbot::runtime::scheduler::Scheduler;
 use tokio::sync::Notify;
 
 use super::{Harness, T0, redis_store, redis_url};
@@ -39,7 +39,7 @@ fn bench_timer(i: usize) -> Timer {
         rung: 1,
         occurrence: 0,
     };
-    flowbot::event::timer(
+    flowbot::dispatch::event::timer(
         flowbot::domain::reminders::duty::rung_timer_id(&duty, 1, 0),
         due_ms,
         &job,

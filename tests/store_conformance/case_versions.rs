@@ -3,8 +3,8 @@
 //! on both backends through the parent's `properties!`, plus backend-specific upgrade checks.
 
 use super::*;
-use flowbot::store::CommitOutcome::Conflict;
-use flowbot::store::{CaseRecord, CaseWrite};
+use flowbot::adapters::store::CommitOutcome::Conflict;
+use flowbot::adapters::store::{CaseRecord, CaseWrite};
 
 /// A body write of case `number` expecting `expected` (`None`: no check).
 fn versioned_write(

@@ -2,8 +2,8 @@
 //! both backends through the parent's `properties!`, plus backend-specific checks.
 
 use super::*;
-use flowbot::store::CommitOutcome::Conflict;
-use flowbot::store::{CaseRecord, CaseWrite, StateWrite, VersionedState};
+use flowbot::adapters::store::CommitOutcome::Conflict;
+use flowbot::adapters::store::{CaseRecord, CaseWrite, StateWrite, VersionedState};
 
 pub(super) fn set_state(expected_version: u64, state: &str) -> Option<StateWrite> {
     Some(StateWrite {
@@ -465,7 +465,7 @@ async fn embedded_state_expires_after_ttl() {
     let store = h.store.clone();
     let day = 24 * 3600 * SEC;
     // The harness's store judges expiry on the wall clock, as this one reads it.
-    let clock = flowbot::clock::Clock::default();
+    let clock = flowbot::base::clock::Clock::default();
     let then = clock.now_ms() - 31 * day;
     let commit = Commit {
         state: set_state(0, "old"),

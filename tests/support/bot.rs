@@ -4,13 +4,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use flowbot::app::Application;
-use flowbot::clock::Clock;
-use flowbot::config::{DirectorySource, Settings, WeComSettings};
-use flowbot::scheduler::Scheduler;
-use flowbot::store::Store;
-use flowbot::store::redis::RedisStore;
-use flowbot::wecom::crypto::{AesKey, CallbackCrypto};
+use flowbot::adapters::store::Store;
+use flowbot::adapters::store::redis::RedisStore;
+use flowbot::adapters::wecom::crypto::{AesKey, CallbackCrypto};
+use flowbot::base::clock::Clock;
+use flowbot::runtime::app::Application;
+use flowbot::runtime::config::{DirectorySource, Settings, WeComSettings};
+use flowbot::runtime::scheduler::Scheduler;
 
 use super::fake_wecom::FakeWeCom;
 
@@ -146,8 +146,13 @@ impl TestBot {
     }
 
     pub fn text_at(&self, user: &str, msg_id: u64, content: &str, timestamp: i64) -> Callback {
-        let (query, body) =
-            flowbot::loadgen::signed_callback(&self.crypto, user, msg_id, content, timestamp);
+        let (query, body) = flowbot::runtime::loadgen::signed_callback(
+            &self.crypto,
+            user,
+            msg_id,
+            content,
+            timestamp,
+        );
         Callback { query, body }
     }
 
@@ -159,7 +164,8 @@ impl TestBot {
 <CreateTime>{now}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[click]]></Event>\
 <EventKey><![CDATA[{key}]]></EventKey><AgentID>{AGENT_ID}</AgentID></xml>"
         );
-        let (query, body) = flowbot::loadgen::signed_xml(&self.crypto, &plain, now, "4242");
+        let (query, body) =
+            flowbot::runtime::loadgen::signed_xml(&self.crypto, &plain, now, "4242");
         Callback { query, body }
     }
 
@@ -181,7 +187,7 @@ impl TestBot {
 <CardType><![CDATA[button_interaction]]></CardType><ResponseCode><![CDATA[{response_code}]]></ResponseCode>\
 <AgentID>{AGENT_ID}</AgentID></xml>"
         );
-        let (query, body) = flowbot::loadgen::signed_xml(&self.crypto, &plain, now, "777");
+        let (query, body) = flowbot::runtime::loadgen::signed_xml(&self.crypto, &plain, now, "777");
         Callback { query, body }
     }
 

@@ -3,10 +3,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use flowbot::clock::Clock;
-use flowbot::store::Store;
-use flowbot::store::embedded::EmbeddedStore;
-use flowbot::wecom::api::{ApiCredentials, WeComClient};
+use flowbot::adapters::store::Store;
+use flowbot::adapters::store::embedded::EmbeddedStore;
+use flowbot::adapters::wecom::api::{ApiCredentials, WeComClient};
+use flowbot::base::clock::Clock;
 
 use super::fake_wecom::FakeWeCom;
 

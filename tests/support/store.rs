@@ -6,9 +6,9 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use flowbot::store::Store;
-use flowbot::store::embedded::EmbeddedStore;
-use flowbot::store::redis::RedisStore;
+use flowbot::adapters::store::Store;
+use flowbot::adapters::store::embedded::EmbeddedStore;
+use flowbot::adapters::store::redis::RedisStore;
 
 /// A store for one test; cleans up after itself.
 pub struct Harness {

@@ -2,10 +2,10 @@
 //! fields of the case, applicant, unit, and the 同意 / 驳回 buttons whose keys carry the action
 //! and the case number. The server trusts neither: a tap is checked against the stored case.
 
-use super::texts::Texts;
+use crate::base::scripts::FlowDef;
+use crate::domain::records::Texts;
 use crate::domain::records::{ApprovalStep, Case};
 use crate::domain::reply::{Card, CardButton, CardRow};
-use crate::scripts::FlowDef;
 
 /// Button key prefixes: `approve:<number>`, `reject:<number>`.
 pub const APPROVE: &str = "approve";

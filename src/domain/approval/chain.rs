@@ -3,12 +3,12 @@
 //! history lines, messages, index moves) or why nothing may change ([`Refusal`]).
 
 use super::card::approval_card;
-use super::texts::Texts;
+use crate::base::scripts::{FlowDef, Scripts, SignMode};
+use crate::domain::records::Texts;
 use crate::domain::records::{
     self, ApprovalStep, Case, CaseStatus, Decision, HistoryKind, pending_index,
 };
 use crate::domain::reply::Reply;
-use crate::scripts::{FlowDef, Scripts, SignMode};
 
 /// Why an action changes nothing; each is told to the actor.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,8 +71,8 @@ pub fn open(
         .map(|((def, people), task_id)| ApprovalStep {
             label: def.label.clone(),
             role: match &def.assignment {
-                crate::scripts::Assignment::Role(r) => r.clone(),
-                crate::scripts::Assignment::Users(_) => "users".into(),
+                crate::base::scripts::Assignment::Role(r) => r.clone(),
+                crate::base::scripts::Assignment::Users(_) => "users".into(),
             },
             mode: def.mode,
             assignees: people,

@@ -3,7 +3,7 @@
 //! `待办` (and `待办 卡片` for fresh cards). They are the fallback for clients where cards do not
 //! work. Parsed only outside a form, so `修改 <字段>` inside a form keeps its meaning.
 
-use crate::normalize;
+use crate::base::normalize;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {

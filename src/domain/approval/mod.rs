@@ -5,7 +5,4 @@
 pub mod card;
 pub mod chain;
 pub mod commands;
-pub mod texts;
 pub mod views;
-
-pub use texts::Texts;

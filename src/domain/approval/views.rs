@@ -3,9 +3,9 @@
 
 use minijinja::Value;
 
-use super::texts::Texts;
+use crate::base::scripts::{Scripts, tpl};
+use crate::domain::records::Texts;
 use crate::domain::records::{Case, HistoryEntry, HistoryKind};
-use crate::scripts::{Scripts, tpl};
 
 fn json_value(value: serde_json::Value) -> Value {
     Value::from(minijinja::value::Serde(value))

@@ -8,8 +8,8 @@ use super::parse::{Parsed, parse};
 use super::state::{Answer, Answers, ConversationState, FormState, Phase};
 use super::view::Form;
 use super::{Context, Effect, EngineInput, Now, StepOutcome, say};
-use crate::normalize::{key, normalize};
-use crate::scripts::{FieldKind, FlowDef, Scripts, Words, tpl};
+use crate::base::normalize::{key, normalize};
+use crate::base::scripts::{FieldKind, FlowDef, Scripts, Words, tpl};
 
 pub(super) fn step(
     scripts: &Scripts,

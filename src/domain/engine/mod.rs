@@ -15,9 +15,9 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::calendar::Now;
-use crate::directory::{Person, Snapshot, Unit};
-use crate::scripts::Scripts;
+use crate::base::calendar::Now;
+use crate::base::directory::{Person, Snapshot, Unit};
+use crate::base::scripts::Scripts;
 pub use state::{Answer, Answers, ConversationState, FormState, Phase};
 
 /// What the user did, as far as the engine cares.

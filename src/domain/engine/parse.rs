@@ -5,9 +5,9 @@ use chrono::{Datelike, NaiveDate};
 
 use super::state::Answer;
 use super::{Account, Context};
-use crate::directory::{Person, Unit};
-use crate::normalize::{ascii, key};
-use crate::scripts::{FieldKind, Words};
+use crate::base::directory::{Person, Unit};
+use crate::base::normalize::{ascii, key};
+use crate::base::scripts::{FieldKind, Words};
 
 /// What a reply means for the field being asked.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,7 +19,7 @@ pub enum Parsed {
     Ambiguous(Vec<Person>),
 }
 
-/// Parses `text` (already [`crate::normalize::normalize`]d) for a field of `kind`.
+/// Parses `text` (already [`crate::base::normalize::normalize`]d) for a field of `kind`.
 pub fn parse(
     kind: &FieldKind,
     text: &str,

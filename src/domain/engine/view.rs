@@ -6,7 +6,7 @@ use minijinja::{Value, context};
 
 use super::state::{Answer, ConversationState, FormState, Phase};
 use super::{Context, Now, StepOutcome, say};
-use crate::scripts::{FieldDef, FieldKind, FlowDef, Scripts, tpl};
+use crate::base::scripts::{FieldDef, FieldKind, FlowDef, Scripts, tpl};
 
 /// One step's work on a form: the scripts, the flow, the input context and what to say.
 pub(super) struct Form<'a> {

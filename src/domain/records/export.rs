@@ -8,10 +8,10 @@ use chrono_tz::Tz;
 use minijinja::Value;
 
 use super::{ApprovalStep, Case, CaseStatus};
-use crate::calendar::local_datetime;
-use crate::domain::approval::Texts;
+use crate::base::calendar::local_datetime;
+use crate::base::scripts::{ExportTexts, Scripts, tpl};
 use crate::domain::engine::Answer;
-use crate::scripts::{ExportTexts, Scripts, tpl};
+use crate::domain::records::Texts;
 
 /// One cell: text, or a moment/date that a spreadsheet can sort (CSV shows it as text).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,9 +8,9 @@ use minijinja::Value;
 
 use super::export::answer_text;
 use super::{ApprovalStep, Case};
-use crate::calendar::local_datetime;
+use crate::base::calendar::local_datetime;
+use crate::base::scripts::{ExportTexts, FieldKind, FlowDef, Scripts, tpl};
 use crate::domain::engine::Answer;
-use crate::scripts::{ExportTexts, FieldKind, FlowDef, Scripts, tpl};
 
 const STYLE: &str = r#"
 @page { size: A4; margin: 15mm 18mm; }

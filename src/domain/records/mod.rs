@@ -6,11 +6,14 @@
 
 pub mod export;
 pub mod form;
+pub mod texts;
+
+pub use texts::Texts;
 
 use serde::{Deserialize, Serialize};
 
+use crate::base::scripts::SignMode;
 use crate::domain::engine::Answers;
-use crate::scripts::SignMode;
 
 /// Where a case stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

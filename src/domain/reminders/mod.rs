@@ -8,8 +8,8 @@ pub mod duty;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 
-use crate::calendar::{Calendar, WorkingHours};
-use crate::scripts::ladders::{Ladder, Offset, Rung};
+use crate::base::calendar::{Calendar, WorkingHours};
+use crate::base::scripts::ladders::{Ladder, Offset, Rung};
 
 /// The moment the deadline day ends: the end of its last working period.
 pub fn deadline_moment(

@@ -5,12 +5,12 @@ use chrono::{NaiveDate, TimeZone, Utc};
 
 use super::digest::{DigestItem, build};
 use super::*;
-use crate::calendar::{Calendar, DEFAULT_TIME_ZONE, WorkingHours};
-use crate::scripts::ladders::Recipient;
+use crate::base::calendar::{Calendar, DEFAULT_TIME_ZONE, WorkingHours};
+use crate::base::scripts::ladders::Recipient;
 
 fn calendar() -> Calendar {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bot-scripts/calendar");
-    crate::calendar::load(&dir)
+    crate::base::calendar::load(&dir)
         .expect("calendar")
         .with_time_zone(DEFAULT_TIME_ZONE)
 }

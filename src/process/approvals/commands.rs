@@ -2,14 +2,14 @@
 //! [`super::approvals`]), `撤回`, `催办`, `修改 <编号>`, `状态`, `我的`, `待办`.
 
 use super::{case_for, decide, refuse, say_about, steps};
+use crate::base::scripts::tpl;
 use crate::dispatch::{CaseWrites, DispatchError, Draft, LoadedCase, PendingReject, Services};
-use crate::domain::approval::Texts;
 use crate::domain::approval::chain::{self, Refusal, Via};
 use crate::domain::approval::commands::{self, Command};
 use crate::domain::approval::views;
 use crate::domain::engine::{ConversationState, FormState, Phase};
+use crate::domain::records::Texts;
 use crate::domain::records::{self, Case, CaseStatus};
-use crate::scripts::tpl;
 
 /// A text command outside a form; `false` when the text is not one.
 pub(crate) async fn command(

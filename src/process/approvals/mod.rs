@@ -10,18 +10,18 @@ pub mod steps;
 
 use async_trait::async_trait;
 
+use crate::adapters::wecom::message::CardEvent;
+use crate::base::normalize;
+use crate::base::scripts::{FlowDef, tpl};
+use crate::dispatch::event::TimerJob;
 use crate::dispatch::numbers;
 use crate::dispatch::{
     CaseWrites, DispatchError, Draft, Handled, LoadedCase, PendingReject, Process, Services,
 };
-use crate::domain::approval::Texts;
 use crate::domain::approval::card;
 use crate::domain::approval::chain::{self, Refusal, Via};
+use crate::domain::records::Texts;
 use crate::domain::records::{self, Case, CaseStatus};
-use crate::event::TimerJob;
-use crate::normalize;
-use crate::scripts::{FlowDef, tpl};
-use crate::wecom::message::CardEvent;
 
 /// The approvals process.
 pub struct Approvals;
@@ -129,7 +129,7 @@ pub(crate) async fn reason(
     let Some(pending) = draft.conversation.awaiting_reason.take() else {
         return Ok(());
     };
-    if crate::scripts::Words::is(&s.scripts.words.cancel, &normalize::key(text)) {
+    if crate::base::scripts::Words::is(&s.scripts.words.cancel, &normalize::key(text)) {
         if let Some(loaded) = s.load_case(&pending.case).await? {
             say_about(s, draft, &loaded.case, "reason_cancelled");
         }

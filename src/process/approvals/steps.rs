@@ -4,13 +4,13 @@
 
 use rand::Rng;
 
+use crate::base::scripts::Assignment;
+use crate::dispatch::event::TimerJob;
 use crate::dispatch::{CaseWrites, DispatchError, Draft, Services};
 use crate::domain::approval::chain;
 use crate::domain::records::Case;
 use crate::domain::reminders;
 use crate::domain::reminders::duty;
-use crate::event::TimerJob;
-use crate::scripts::Assignment;
 
 /// A step that has just opened with a deadline (`deadline_working_days`) is chased once the
 /// deadline passes: the timer goes into the same commit as the opening.

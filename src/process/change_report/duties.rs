@@ -5,6 +5,11 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::adapters::store::CaseWrite;
+use crate::adapters::wecom::message::ContactChange;
+use crate::base::scripts::ladders::Recipient;
+use crate::base::scripts::{DutyDef, tpl};
+use crate::dispatch::event::TimerJob;
 use crate::dispatch::numbers;
 use crate::dispatch::{DispatchError, Draft, Services};
 use crate::domain::engine::Answer;
@@ -13,11 +18,6 @@ use crate::domain::reminders;
 use crate::domain::reminders::digest::{self, DigestItem};
 use crate::domain::reminders::duty::{self, Duty};
 use crate::domain::reply::Reply;
-use crate::event::TimerJob;
-use crate::scripts::ladders::Recipient;
-use crate::scripts::{DutyDef, tpl};
-use crate::store::CaseWrite;
-use crate::wecom::message::ContactChange;
 
 /// The duty kind a departed administrator or leader opens.
 const CHANGE_REPORT: &str = "change_report";
@@ -178,7 +178,7 @@ pub(crate) fn account_name(s: &Services, account: &Case) -> String {
     let Some(flow) = s.scripts.flows.get(&account.flow) else {
         return String::new();
     };
-    let texts = crate::domain::approval::Texts::new(&s.scripts, flow, account);
+    let texts = crate::domain::records::Texts::new(&s.scripts, flow, account);
     account
         .answers
         .get("account_name")

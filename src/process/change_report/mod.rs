@@ -9,14 +9,14 @@ pub mod duties;
 
 use async_trait::async_trait;
 
+use crate::adapters::store::CaseWrite;
+use crate::adapters::wecom::message::ContactChange;
+use crate::base::scripts::FlowDef;
+use crate::dispatch::event::TimerJob;
 use crate::dispatch::{DispatchError, Draft, LoadedCase, Process, Services};
-use crate::domain::approval::Texts;
 use crate::domain::engine;
+use crate::domain::records::Texts;
 use crate::domain::records::{self, Case};
-use crate::event::TimerJob;
-use crate::scripts::FlowDef;
-use crate::store::CaseWrite;
-use crate::wecom::message::ContactChange;
 
 /// The change report process.
 pub struct ChangeReport;
@@ -115,10 +115,10 @@ fn check_deadline(s: &Services, draft: &mut Draft, flow: &FlowDef, case: &mut Ca
     let late = s.clock.at(now_ms).today > due;
     let due = due.format("%Y-%m-%d").to_string();
     let vars = minijinja::context! { changed_on => from, deadline => &due, late => late };
-    draft.reply(
-        s.scripts
-            .render(&crate::scripts::tpl::flow(&flow.id, "deadline_note"), &vars),
-    );
+    draft.reply(s.scripts.render(
+        &crate::base::scripts::tpl::flow(&flow.id, "deadline_note"),
+        &vars,
+    ));
     case.due_date = Some(due);
     case.late = Some(late);
 }
@@ -128,7 +128,7 @@ fn check_deadline(s: &Services, draft: &mut Draft, flow: &FlowDef, case: &mut Ca
 async fn update_register(
     s: &Services,
     draft: &mut Draft,
-    flow: &crate::scripts::FlowDef,
+    flow: &crate::base::scripts::FlowDef,
     report: &Case,
     now_ms: i64,
 ) -> Result<(), DispatchError> {

@@ -1,0 +1,519 @@
+//! The embedded backend: one SQLite file (WAL, `synchronous=FULL`), each operation atomic (its
+//! own savepoint), for a single process.
+//!
+//! One writer thread owns the connection and commits queued operations in batches ([`writer`]:
+//! group commit, one fsync per batch, results released after the commit). The file is opened in `locking_mode=EXCLUSIVE` and the lock is
+//! taken at open, so a second process (or a second `open` in this one) is refused.
+//! Expiring rows (dedupe keys, done markers, locks, tokens, conversation states) carry an
+//! `expires_at` that is checked on read; expired dedupe, done and state rows are swept now and
+//! then. Cases, their history and indexes, and number series never expire ([`records`]).
+//! Durable timers are an indexed table ([`timers`]).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rusqlite::{Connection, ErrorCode, OptionalExtension, Transaction, params};
+
+use super::{
+    CachedToken, CaseRecord, ClaimedEvent, ClaimedOutbox, Commit, CommitOutcome, DeadLetter,
+    Enqueue, FailOutcome, LockToken, NewEvent, QueueStats, RateDecision, Store, StoreError,
+    StoreResult, Timer, VersionedState, random_token,
+};
+use crate::base::clock::Clock;
+
+mod outbox;
+mod records;
+mod timers;
+mod writer;
+
+use writer::Writer;
+
+/// The file name inside the store directory.
+pub const FILE_NAME: &str = "flowbot.sqlite";
+const SCHEMA: &str = include_str!("schema.sql");
+/// Expired dedupe and done rows are swept once every this many enqueues.
+const SWEEP_EVERY: u64 = 1024;
+/// At most this many expired rows are deleted per table per sweep (keeps a sweep short).
+const SWEEP_BATCH: i64 = 5000;
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Store in `<dir>/flowbot.sqlite`, for one process.
+#[derive(Clone)]
+pub struct EmbeddedStore {
+    inner: Arc<Inner>,
+    /// Judges conversation expiry where the trait passes no time.
+    clock: Clock,
+}
+
+struct Inner {
+    writer: Writer,
+    path: PathBuf,
+    enqueues: AtomicU64,
+}
+
+fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn map_err(e: rusqlite::Error) -> StoreError {
+    match e {
+        rusqlite::Error::FromSqlConversionFailure(..)
+        | rusqlite::Error::InvalidColumnType(..)
+        | rusqlite::Error::IntegralValueOutOfRange(..) => StoreError::Corrupt(e.to_string()),
+        _ => StoreError::Unavailable(e.to_string()),
+    }
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+    )
+}
+
+impl EmbeddedStore {
+    /// Opens (creating if needed) `<dir>/flowbot.sqlite`. Fails with a clear error if another
+    /// process, or another `EmbeddedStore` in this one, has it open.
+    pub fn open(dir: &Path) -> StoreResult<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            StoreError::Unavailable(format!("cannot create store dir {}: {e}", dir.display()))
+        })?;
+        let path = dir.join(FILE_NAME);
+        let in_use = || {
+            StoreError::Unavailable(format!(
+                "embedded store {} is in use by another process (or another store in this one); \
+                 the embedded store serves a single replica: stop the other one or use Redis",
+                path.display()
+            ))
+        };
+        let conn = Connection::open(&path).map_err(map_err)?;
+        // No waiting while we take the exclusive lock: a holder means "refuse", not "queue".
+        conn.busy_timeout(Duration::ZERO).map_err(map_err)?;
+        let setup = (|| -> rusqlite::Result<()> {
+            conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "FULL")?;
+            // A write transaction takes the exclusive lock, held until the connection closes.
+            conn.execute_batch("BEGIN EXCLUSIVE;")?;
+            conn.execute_batch(SCHEMA)?;
+            migrate(&conn)?;
+            conn.execute_batch("COMMIT;")
+        })();
+        match setup {
+            Ok(()) => {}
+            Err(e) if is_busy(&e) => return Err(in_use()),
+            Err(e) => return Err(map_err(e)),
+        }
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(map_err)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                writer: Writer::start(conn),
+                path,
+                enqueues: AtomicU64::new(0),
+            }),
+            clock: Clock::default(),
+        })
+    }
+
+    /// Judges conversation expiry on `clock` (the application's) instead of the wall clock.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The SQLite file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs `f` atomically and durably (see [`writer`]: group commit).
+    async fn tx<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> rusqlite::Result<T> + Send + 'static,
+    {
+        self.inner.writer.run(f).await
+    }
+}
+
+/// Brings a file created by an older flowbot up to [`SCHEMA`] (which only creates what is missing).
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let has_case_version = conn
+        .prepare("SELECT 1 FROM pragma_table_info('cases') WHERE name = 'version'")?
+        .exists([])?;
+    if !has_case_version {
+        // Cases filed before versions existed count as written once.
+        conn.execute_batch("ALTER TABLE cases ADD COLUMN version INTEGER NOT NULL DEFAULT 1;")?;
+    }
+    Ok(())
+}
+
+fn sweep(tx: &Transaction<'_>, now_ms: i64) -> rusqlite::Result<()> {
+    tx.execute(
+        "DELETE FROM dedupe WHERE key IN
+           (SELECT key FROM dedupe WHERE expires_at <= ?1 LIMIT ?2)",
+        params![now_ms, SWEEP_BATCH],
+    )?;
+    tx.execute(
+        "DELETE FROM done WHERE event_id IN
+           (SELECT event_id FROM done WHERE expires_at <= ?1 LIMIT ?2)",
+        params![now_ms, SWEEP_BATCH],
+    )?;
+    tx.execute(
+        "DELETE FROM conversation_state WHERE conversation IN
+           (SELECT conversation FROM conversation_state WHERE expires_at <= ?1 LIMIT ?2)",
+        params![now_ms, SWEEP_BATCH],
+    )?;
+    Ok(())
+}
+
+/// Queues `event` unless `key` was seen within its window (the body of
+/// [`Store::dedupe_and_enqueue`], shared with firing timers).
+fn enqueue_in(
+    tx: &Transaction<'_>,
+    key: &str,
+    ttl_ms: i64,
+    event: &NewEvent,
+    now_ms: i64,
+) -> rusqlite::Result<Enqueue> {
+    let seen: Option<i64> = tx
+        .query_row(
+            "SELECT event_id FROM dedupe WHERE key = ?1 AND expires_at > ?2",
+            params![key, now_ms],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(id) = seen {
+        return Ok(Enqueue::Duplicate {
+            event_id: id as u64,
+        });
+    }
+    tx.execute(
+        "INSERT INTO events (conversation, payload) VALUES (?1, ?2)",
+        params![event.conversation, event.payload],
+    )?;
+    let id = tx.last_insert_rowid();
+    tx.execute(
+        "INSERT OR REPLACE INTO dedupe (key, event_id, expires_at) VALUES (?1, ?2, ?3)",
+        params![key, id, now_ms.saturating_add(ttl_ms)],
+    )?;
+    Ok(Enqueue::Accepted {
+        event_id: id as u64,
+    })
+}
+
+#[async_trait]
+impl Store for EmbeddedStore {
+    async fn dedupe_and_enqueue(
+        &self,
+        dedupe_key: &str,
+        ttl: Duration,
+        event: &NewEvent,
+        now_ms: i64,
+    ) -> StoreResult<Enqueue> {
+        let (key, event) = (dedupe_key.to_owned(), event.clone());
+        let sweep_now = self
+            .inner
+            .enqueues
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(SWEEP_EVERY);
+        self.tx(move |tx| {
+            if sweep_now {
+                sweep(tx, now_ms)?;
+            }
+            enqueue_in(tx, &key, ms(ttl), &event, now_ms)
+        })
+        .await
+    }
+
+    async fn claim_event(&self, now_ms: i64, lease: Duration) -> StoreResult<Option<ClaimedEvent>> {
+        self.tx(move |tx| {
+            tx.execute("DELETE FROM leases WHERE lease_until <= ?1", [now_ms])?;
+            // The oldest event of an unleased conversation is necessarily that conversation's head.
+            let head = tx
+                .query_row(
+                    "SELECT id, conversation, payload, attempts FROM events
+                     WHERE conversation NOT IN (SELECT conversation FROM leases)
+                     ORDER BY id LIMIT 1",
+                    [],
+                    |r| {
+                        Ok((
+                            r.get::<_, i64>(0)?,
+                            r.get(1)?,
+                            r.get(2)?,
+                            r.get::<_, i64>(3)?,
+                        ))
+                    },
+                )
+                .optional()?;
+            let Some((id, conversation, payload, attempts)) = head else {
+                return Ok(None);
+            };
+            tx.execute(
+                "UPDATE events SET attempts = attempts + 1 WHERE id = ?1",
+                [id],
+            )?;
+            tx.execute(
+                "INSERT INTO leases (conversation, event_id, lease_until) VALUES (?1, ?2, ?3)",
+                params![conversation, id, now_ms.saturating_add(ms(lease))],
+            )?;
+            Ok(Some(ClaimedEvent {
+                event_id: id as u64,
+                conversation,
+                payload,
+                attempt: u32::try_from(attempts + 1).unwrap_or(u32::MAX),
+            }))
+        })
+        .await
+    }
+
+    async fn complete_event(
+        &self,
+        event: &ClaimedEvent,
+        commit: &Commit,
+        now_ms: i64,
+    ) -> StoreResult<CommitOutcome> {
+        let (event, commit) = (event.clone(), commit.clone());
+        self.tx(move |tx| records::complete_event(tx, &event, &commit, now_ms))
+            .await
+    }
+
+    async fn load_conversation(&self, conversation: &str) -> StoreResult<Option<VersionedState>> {
+        // The trait takes no time here: expiry is judged by the store's clock.
+        let (conversation, now_ms) = (conversation.to_owned(), self.clock.now_ms());
+        self.tx(move |tx| records::load_state(tx, &conversation, now_ms))
+            .await
+    }
+
+    async fn get_case(&self, number: &str) -> StoreResult<Option<CaseRecord>> {
+        let number = number.to_owned();
+        self.tx(move |tx| records::get_case(tx, &number)).await
+    }
+
+    async fn cases_in(&self, index: &str) -> StoreResult<Vec<String>> {
+        let index = index.to_owned();
+        self.tx(move |tx| records::cases_in(tx, &index)).await
+    }
+
+    async fn next_number(&self, series: &str) -> StoreResult<u64> {
+        let series = series.to_owned();
+        self.tx(move |tx| records::next_number(tx, &series)).await
+    }
+
+    async fn claim_outbox(
+        &self,
+        now_ms: i64,
+        lease: Duration,
+        max: usize,
+    ) -> StoreResult<Vec<ClaimedOutbox>> {
+        let max = i64::try_from(max).unwrap_or(i64::MAX);
+        self.tx(move |tx| outbox::claim(tx, now_ms, ms(lease), max))
+            .await
+    }
+
+    async fn complete_outbox(&self, id: u64) -> StoreResult<()> {
+        self.tx(move |tx| {
+            tx.execute("DELETE FROM outbox WHERE id = ?1", [id as i64])
+                .map(drop)
+        })
+        .await
+    }
+
+    async fn defer_outbox(&self, id: u64, due_ms: i64) -> StoreResult<()> {
+        self.tx(move |tx| {
+            tx.execute(
+                "UPDATE outbox SET due_at = ?2, lease_until = NULL WHERE id = ?1",
+                params![id as i64, due_ms],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn fail_outbox(
+        &self,
+        id: u64,
+        error: &str,
+        retry_at_ms: Option<i64>,
+        now_ms: i64,
+    ) -> StoreResult<FailOutcome> {
+        let error = error.to_owned();
+        self.tx(move |tx| outbox::fail(tx, id as i64, &error, retry_at_ms, now_ms))
+            .await
+    }
+
+    async fn dead_letters(&self, limit: usize) -> StoreResult<Vec<DeadLetter>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.tx(move |tx| outbox::dead_letters(tx, limit)).await
+    }
+
+    async fn queue_stats(&self) -> StoreResult<QueueStats> {
+        self.tx(|tx| {
+            let count = |table: &str| -> rusqlite::Result<u64> {
+                tx.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| {
+                    r.get::<_, i64>(0)
+                })
+                .map(|n| n as u64)
+            };
+            Ok(QueueStats {
+                events: count("events")?,
+                outbox: count("outbox")?,
+                dead_letters: count("dead_letters")?,
+            })
+        })
+        .await
+    }
+
+    async fn get_token(&self, app: &str, now_ms: i64) -> StoreResult<Option<CachedToken>> {
+        let app = app.to_owned();
+        self.tx(move |tx| {
+            tx.query_row(
+                "SELECT token, expires_at FROM tokens WHERE app = ?1 AND expires_at > ?2",
+                params![app, now_ms],
+                |r| {
+                    Ok(CachedToken {
+                        token: r.get(0)?,
+                        expires_at_ms: r.get(1)?,
+                    })
+                },
+            )
+            .optional()
+        })
+        .await
+    }
+
+    async fn put_token(&self, app: &str, token: &CachedToken) -> StoreResult<()> {
+        let (app, token) = (app.to_owned(), token.clone());
+        self.tx(move |tx| {
+            tx.execute(
+                "INSERT OR REPLACE INTO tokens (app, token, expires_at) VALUES (?1, ?2, ?3)",
+                params![app, token.token, token.expires_at_ms],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn invalidate_token(&self, app: &str, failed: &str) -> StoreResult<()> {
+        let (app, failed) = (app.to_owned(), failed.to_owned());
+        self.tx(move |tx| {
+            tx.execute(
+                "DELETE FROM tokens WHERE app = ?1 AND token = ?2",
+                params![app, failed],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn try_lock(
+        &self,
+        name: &str,
+        ttl: Duration,
+        now_ms: i64,
+    ) -> StoreResult<Option<LockToken>> {
+        let name = name.to_owned();
+        self.tx(move |tx| {
+            let held = tx
+                .query_row(
+                    "SELECT 1 FROM locks WHERE name = ?1 AND expires_at > ?2",
+                    params![name, now_ms],
+                    |_| Ok(()),
+                )
+                .optional()?
+                .is_some();
+            if held {
+                return Ok(None);
+            }
+            let token = random_token();
+            tx.execute(
+                "INSERT OR REPLACE INTO locks (name, token, expires_at) VALUES (?1, ?2, ?3)",
+                params![name, token, now_ms.saturating_add(ms(ttl))],
+            )?;
+            Ok(Some(LockToken { name, token }))
+        })
+        .await
+    }
+
+    async fn unlock(&self, lock: &LockToken) -> StoreResult<()> {
+        let lock = lock.clone();
+        self.tx(move |tx| {
+            tx.execute(
+                "DELETE FROM locks WHERE name = ?1 AND token = ?2",
+                params![lock.name, lock.token],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn rate_limit(
+        &self,
+        key: &str,
+        limit: u32,
+        window: Duration,
+        now_ms: i64,
+    ) -> StoreResult<RateDecision> {
+        let key = key.to_owned();
+        let window = ms(window);
+        self.tx(move |tx| {
+            // The window is (now - window, now]: a call at t stops counting at t + window.
+            tx.execute(
+                "DELETE FROM rate_log WHERE key = ?1 AND at <= ?2",
+                params![key, now_ms.saturating_sub(window)],
+            )?;
+            let (count, oldest): (i64, Option<i64>) = tx.query_row(
+                "SELECT COUNT(*), MIN(at) FROM rate_log WHERE key = ?1",
+                [&key],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            if count < i64::from(limit) {
+                tx.execute(
+                    "INSERT INTO rate_log (key, at) VALUES (?1, ?2)",
+                    params![key, now_ms],
+                )?;
+                return Ok(RateDecision::Allowed);
+            }
+            let wait = oldest
+                .map_or(window, |o| o.saturating_add(window) - now_ms)
+                .max(1);
+            Ok(RateDecision::RetryAfter(Duration::from_millis(wait as u64)))
+        })
+        .await
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.tx(|tx| tx.query_row("SELECT 1", [], |_| Ok(()))).await
+    }
+
+    async fn schedule_timer(&self, timer: &Timer) -> StoreResult<()> {
+        let timer = timer.clone();
+        self.tx(move |tx| timers::schedule(tx, &timer)).await
+    }
+
+    async fn cancel_timer(&self, id: &str) -> StoreResult<bool> {
+        let id = id.to_owned();
+        self.tx(move |tx| timers::cancel(tx, &id)).await
+    }
+
+    async fn fire_due_timers(
+        &self,
+        now_ms: i64,
+        limit: usize,
+        dedupe_ttl: Duration,
+    ) -> StoreResult<Vec<String>> {
+        if limit == 0 {
+            return Ok(vec![]);
+        }
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.tx(move |tx| timers::fire_due(tx, now_ms, limit, ms(dedupe_ttl)))
+            .await
+    }
+
+    async fn pending_timers(&self) -> StoreResult<u64> {
+        self.tx(timers::pending).await
+    }
+}

@@ -1,0 +1,185 @@
+//! Domain replies to WeCom's wire messages: the one place that knows the `template_card`
+//! layout, WeCom's length limits for card fields, and how a group is reached (an app group
+//! chat or a group robot).
+
+use serde_json::{Value, json};
+
+use crate::adapters::wecom::api::{MessageBody, Outbound};
+use crate::domain::reply::{Card, Reply};
+
+/// How a group named in bot.toml `[groups]` is reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupRoute {
+    /// An app group chat (`appchat/send`) by its chat id.
+    AppChat(String),
+    /// A group robot (`webhook/send`) by its group name; the API client looks its webhook key
+    /// up when it delivers the message.
+    Robot(String),
+}
+
+/// WeCom shows at most six rows on a card.
+const MAX_ROWS: usize = 6;
+
+/// The wire message of `reply`; `None` when a group has no route (logged by the caller).
+pub fn outbound(reply: Reply, route: impl Fn(&str) -> Option<GroupRoute>) -> Option<Outbound> {
+    Some(match reply {
+        Reply::Text { to, text } => Outbound::Send {
+            to_user: to,
+            body: MessageBody::Text { content: text },
+        },
+        Reply::Card { to, card } => Outbound::Send {
+            to_user: to.join("|"),
+            body: MessageBody::TemplateCard {
+                card: template_card(&card),
+            },
+        },
+        Reply::CloseCard {
+            members,
+            response_code,
+            label,
+            fallback,
+        } => Outbound::UpdateCard {
+            userids: members,
+            response_code,
+            replace_name: Some(label),
+            card: None,
+            fallback,
+        },
+        Reply::Group {
+            group,
+            markdown,
+            mentions,
+        } => {
+            let body = MessageBody::Markdown { content: markdown };
+            match route(&group)? {
+                GroupRoute::AppChat(chat_id) => Outbound::AppChat { chat_id, body },
+                GroupRoute::Robot(robot) => Outbound::Robot {
+                    robot,
+                    body,
+                    mentioned: mentions,
+                },
+            }
+        }
+    })
+}
+
+/// WeCom's suggested limits (key names ≤ 5 characters, values ≤ 30, ...), in characters.
+fn clip(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}
+
+/// A `button_interaction` template card.
+fn template_card(card: &Card) -> Value {
+    let rows: Vec<Value> = card
+        .rows
+        .iter()
+        .take(MAX_ROWS)
+        .map(|row| match &row.member {
+            Some(userid) => json!({"keyname": clip(&row.label, 5), "value": clip(&row.value, 30), "type": 3, "userid": userid}),
+            None => json!({"keyname": clip(&row.label, 5), "value": clip(&row.value, 30)}),
+        })
+        .collect();
+    let buttons: Vec<Value> = card
+        .buttons
+        .iter()
+        .map(|b| json!({"text": b.text, "style": if b.primary { 1 } else { 2 }, "key": b.key}))
+        .collect();
+    let mut wire = json!({
+        "card_type": "button_interaction",
+        "source": {"desc": clip(&card.source, 20), "desc_color": 0},
+        "main_title": {"title": clip(&card.title, 36), "desc": clip(&card.title_note, 44)},
+        "horizontal_content_list": rows,
+        "task_id": card.task_id,
+        "button_list": buttons,
+    });
+    if let Some(note) = &card.note {
+        wire["sub_title_text"] = Value::String(clip(note, 160));
+    }
+    wire
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::reply::{CardButton, CardRow};
+
+    fn card(rows: usize) -> Card {
+        Card {
+            source: "新媒体备案助手（很长很长很长很长很长很长很长）".into(),
+            title: "新媒体备案审批".into(),
+            title_note: "单位负责人审批".into(),
+            note: None,
+            rows: (0..rows)
+                .map(|i| CardRow {
+                    label: format!("第{i}项内容名称"),
+                    value: "值".repeat(40),
+                    member: (i == 0).then(|| "zhangsan".to_owned()),
+                })
+                .collect(),
+            task_id: "BA-2026-0001_r1_s0_x".into(),
+            buttons: vec![
+                CardButton {
+                    text: "同意".into(),
+                    key: "approve:BA-2026-0001".into(),
+                    primary: true,
+                },
+                CardButton {
+                    text: "驳回".into(),
+                    key: "reject:BA-2026-0001".into(),
+                    primary: false,
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn a_card_keeps_to_wecoms_limits() {
+        let Some(Outbound::Send { to_user, body }) = outbound(
+            Reply::Card {
+                to: vec!["liuyang".into(), "wangfang".into()],
+                card: card(8),
+            },
+            |_| None,
+        ) else {
+            panic!("a card is an app message");
+        };
+        assert_eq!(to_user, "liuyang|wangfang");
+        let MessageBody::TemplateCard { card } = body else {
+            panic!("a template card");
+        };
+        let rows = card["horizontal_content_list"].as_array().unwrap();
+        assert_eq!(rows.len(), 6);
+        assert_eq!(rows[0]["keyname"], "第0项内容");
+        assert_eq!(rows[0]["value"].as_str().unwrap().chars().count(), 30);
+        assert_eq!(rows[0]["type"], 3);
+        assert_eq!(rows[0]["userid"], "zhangsan");
+        assert!(rows[1].get("userid").is_none());
+        assert_eq!(card["source"]["desc"].as_str().unwrap().chars().count(), 20);
+        assert_eq!(card["button_list"][0]["style"], 1);
+        assert_eq!(card["button_list"][1]["style"], 2);
+        assert!(card.get("sub_title_text").is_none());
+    }
+
+    #[test]
+    fn a_group_goes_to_its_chat_or_robot_or_nowhere() {
+        let digest = |group: &str| Reply::Group {
+            group: group.into(),
+            markdown: "**待报备**".into(),
+            mentions: vec!["liuyang".into()],
+        };
+        let route = |group: &str| match group {
+            "chat" => Some(GroupRoute::AppChat("wrk123".into())),
+            "robot" => Some(GroupRoute::Robot("robot".into())),
+            _ => None,
+        };
+        assert!(matches!(
+            outbound(digest("chat"), route),
+            Some(Outbound::AppChat { chat_id, .. }) if chat_id == "wrk123"
+        ));
+        assert!(matches!(
+            outbound(digest("robot"), route),
+            Some(Outbound::Robot { mentioned, .. }) if mentioned == ["liuyang"]
+        ));
+        assert!(outbound(digest("none"), route).is_none());
+    }
+}

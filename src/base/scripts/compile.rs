@@ -1,0 +1,472 @@
+//! Validation: raw TOML model → [`Scripts`]. Collects every problem (not just the first) with its
+//! file and line: unknown keys and types (serde), duplicate ids and keywords, conditions naming a
+//! missing or later field, empty choice lists, templates that do not compile, unknown roles.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use minijinja::Environment;
+use toml::Spanned;
+
+use super::model::{RawBot, RawFlow, RawMessages, RawWords};
+use super::{Scripts, Words, tpl};
+use crate::base::diagnostics::{Diagnostic, Diagnostics, Source};
+use crate::base::normalize::key;
+
+/// Roles every flow may name without declaring them.
+pub(super) const BUILTIN_ROLES: &[&str] = &["unit_leader"];
+/// The template function counting working days on the holiday calendar.
+pub(super) const WORKDAYS_AFTER: &str = "workdays_after";
+/// Names a condition may use besides earlier fields: today's date and the calendar function.
+pub(super) const CONDITION_BUILTINS: &[&str] = &["today", WORKDAYS_AFTER];
+
+type Compiled = (Scripts, Vec<Diagnostic>);
+
+pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
+    let mut c = Compiler {
+        d: Diagnostics::default(),
+        env: Environment::new(),
+        hash: 0xcbf2_9ce4_8422_2325,
+    };
+    let bot_src = c
+        .read(&dir.join("bot.toml"))
+        .ok_or_else(|| c.d.errors.clone())?;
+    let bot: Option<RawBot> = c.parse(&bot_src);
+
+    let mut flow_srcs = Vec::new();
+    match fs::read_dir(dir.join("flows")) {
+        Ok(entries) => {
+            let mut paths: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .collect();
+            paths.sort();
+            for p in paths {
+                if let Some(src) = c.read(&p) {
+                    flow_srcs.push(src);
+                }
+            }
+        }
+        Err(e) => c.d.error(Diagnostic {
+            path: dir.join("flows"),
+            line: 1,
+            message: format!("cannot read the flows folder: {e}"),
+        }),
+    }
+
+    let role_names: Option<HashSet<String>> =
+        bot.as_ref().map(|b| b.roles.keys().cloned().collect());
+    let mut flows = BTreeMap::new();
+    for src in &flow_srcs {
+        if let Some(raw) = c.parse::<RawFlow>(src) {
+            let id = src
+                .path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned());
+            if let Some(flow) = c.flow(src, id.unwrap_or_default(), raw, role_names.as_ref()) {
+                flows.insert(flow.id.clone(), flow);
+            }
+        }
+    }
+
+    let dir_path = dir.join("directory.toml");
+    let directory = if dir_path.exists() {
+        c.read(&dir_path)
+            .and_then(|src| match crate::base::directory::parse_static(&src) {
+                Ok(snap) => Some(snap),
+                Err(errs) => {
+                    c.d.errors.extend(errs);
+                    None
+                }
+            })
+    } else {
+        None
+    };
+
+    let Some(bot) = bot else {
+        return Err(c.d.errors);
+    };
+    let words = c.words(&bot_src, &bot.words);
+    c.messages(&bot_src, &bot.messages);
+    c.approval_messages(&bot_src, &bot.approvals);
+    let help_text = bot.help.text.get_ref().trim().to_owned();
+
+    let mut roles = BTreeMap::new();
+    for (name, role) in &bot.roles {
+        if BUILTIN_ROLES.contains(&name.as_str()) {
+            c.d.error(bot_src.at(role.span(), format!("role `{name}` is built in")));
+        }
+        let unit = role.get_ref().unit.get_ref();
+        if directory
+            .as_ref()
+            .is_some_and(|s| !s.units.iter().any(|u| &u.id == unit))
+        {
+            let msg = format!("role `{name}`: unit `{unit}` is not in directory.toml");
+            c.d.warn(bot_src.at(role.get_ref().unit.span(), msg));
+        }
+        roles.insert(name.clone(), unit.clone());
+    }
+    let files: HashSet<String> = flow_srcs
+        .iter()
+        .filter_map(|s| s.path.file_stem().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    let (keywords, menu_keys) = c.entries(&bot_src, &bot, &files);
+    let quiet_hours = bot.quiet_hours.as_ref().and_then(|q| {
+        let s = c.hhmm(&bot_src, &q.start);
+        let e = c.hhmm(&bot_src, &q.end);
+        s.zip(e)
+    });
+    let (time_zone, working_hours, calendar) = c.calendar(dir, &bot_src, bot.calendar.as_ref());
+    // Conditions and messages can count working days: `workdays_after(changed_on, 5)`.
+    let cal = calendar.clone();
+    c.env
+        .add_function(WORKDAYS_AFTER, move |date: String, n: i32| -> String {
+            chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d")
+                .map(|d| {
+                    cal.add_working_days(d, n)
+                        .date
+                        .format("%Y-%m-%d")
+                        .to_string()
+                })
+                .unwrap_or_default()
+        });
+
+    let groups = bot
+        .groups
+        .iter()
+        .map(|(name, g)| {
+            let g = g.get_ref();
+            (
+                name.clone(),
+                super::GroupDef {
+                    title: g.title.clone(),
+                    appchat: g.appchat.clone(),
+                },
+            )
+        })
+        .collect::<BTreeMap<_, _>>();
+    let duties = c.duties(&bot_src, &bot, &groups);
+    let export = bot.export.as_ref().map(|x| c.export(&bot_src, x, &flows));
+
+    if !c.d.errors.is_empty() {
+        return Err(c.d.errors);
+    }
+    let scripts = Scripts {
+        help_text,
+        version: format!("{:016x}", c.hash),
+        idle_after_ms: i64::from(*bot.idle.resume_after_minutes.get_ref()) * 60_000,
+        quiet_hours,
+        words,
+        flows,
+        keywords,
+        menu_keys,
+        roles,
+        time_zone,
+        working_hours,
+        calendar,
+        groups,
+        duties,
+        export,
+        templates: c.env,
+    };
+    Ok((scripts, c.d.warnings))
+}
+
+pub(super) struct Compiler {
+    pub(super) d: Diagnostics,
+    pub(super) env: Environment<'static>,
+    hash: u64,
+}
+
+impl Compiler {
+    fn read(&mut self, path: &Path) -> Option<Source> {
+        match fs::read_to_string(path) {
+            Ok(text) => {
+                for b in path
+                    .file_name()
+                    .into_iter()
+                    .flat_map(|n| n.as_encoded_bytes())
+                {
+                    self.fnv(*b);
+                }
+                for b in text.as_bytes() {
+                    self.fnv(*b);
+                }
+                Some(Source::new(path, text))
+            }
+            Err(e) => {
+                self.d.error(Diagnostic {
+                    path: path.to_path_buf(),
+                    line: 1,
+                    message: format!("cannot read: {e}"),
+                });
+                None
+            }
+        }
+    }
+
+    fn fnv(&mut self, b: u8) {
+        self.hash = (self.hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+
+    fn parse<T: serde::de::DeserializeOwned>(&mut self, src: &Source) -> Option<T> {
+        toml::from_str(&src.text)
+            .map_err(|e| self.d.error(src.parse_error(&e)))
+            .ok()
+    }
+
+    pub(super) fn template(&mut self, src: &Source, name: String, text: &Spanned<String>) {
+        if let Err(e) = self.env.add_template_owned(name, text.get_ref().clone()) {
+            let detail = e.detail().unwrap_or("syntax error").to_owned();
+            self.d
+                .error(src.at(text.span(), format!("template does not compile: {detail}")));
+        }
+    }
+
+    fn hhmm(&mut self, src: &Source, v: &Spanned<String>) -> Option<u16> {
+        let parsed = v.get_ref().split_once(':').and_then(|(h, m)| {
+            let (h, m) = (h.parse::<u16>().ok()?, m.parse::<u16>().ok()?);
+            (h < 24 && m < 60).then_some(h * 60 + m)
+        });
+        if parsed.is_none() {
+            self.d.error(src.at(v.span(), "expected a time as HH:MM"));
+        }
+        parsed
+    }
+
+    fn words(&mut self, src: &Source, w: &RawWords) -> Words {
+        let lists = [
+            ("help", &w.help),
+            ("cancel", &w.cancel),
+            ("back", &w.back),
+            ("edit", &w.edit),
+            ("skip", &w.skip),
+            ("confirm", &w.confirm),
+            ("continue", &w.resume),
+            ("restart", &w.restart),
+        ];
+        let mut seen: HashMap<String, &str> = HashMap::new();
+        for (name, list) in lists {
+            for word in list.get_ref() {
+                if let Some(other) = seen.insert(key(word), name) {
+                    let msg = format!("word `{word}` is used by both `{other}` and `{name}`");
+                    self.d.error(src.at(list.span(), msg));
+                }
+            }
+        }
+        let mut norm = |l: &Spanned<Vec<String>>| {
+            if l.get_ref().is_empty() {
+                self.d.error(src.at(l.span(), "the word list is empty"));
+            }
+            l.get_ref().iter().map(|s| key(s)).collect::<Vec<_>>()
+        };
+        Words {
+            help: norm(&w.help),
+            cancel: norm(&w.cancel),
+            back: norm(&w.back),
+            edit: norm(&w.edit),
+            skip: norm(&w.skip),
+            confirm: norm(&w.confirm),
+            resume: norm(&w.resume),
+            restart: norm(&w.restart),
+            yes: norm(&w.yes),
+            no: norm(&w.no),
+            today: norm(&w.today),
+            yesterday: norm(&w.yesterday),
+            myself: norm(&w.myself),
+        }
+    }
+
+    fn messages(&mut self, src: &Source, m: &RawMessages) {
+        let general = [
+            ("field_help", &m.field_help),
+            ("retry_example", &m.retry_example),
+            ("retry_offer", &m.retry_offer),
+            ("cannot_skip", &m.cannot_skip),
+            ("skipped", &m.skipped),
+            ("no_previous", &m.no_previous),
+            ("unknown_field", &m.unknown_field),
+            ("field_hidden", &m.field_hidden),
+            ("current_value", &m.current_value),
+            ("choice_list", &m.choice_list),
+            ("resume_ask", &m.resume_ask),
+            ("restarted", &m.restarted),
+            ("cancelled", &m.cancelled),
+            ("form_busy", &m.form_busy),
+            ("script_changed", &m.script_changed),
+            ("summary", &m.summary),
+            ("confirm_ask", &m.confirm_ask),
+            ("empty_value", &m.empty_value),
+            ("yes_label", &m.yes_label),
+            ("no_label", &m.no_label),
+            ("member_ambiguous", &m.member_ambiguous),
+        ];
+        for (k, v) in general {
+            self.template(src, tpl::msg(k), v);
+        }
+        let i = &m.invalid;
+        let invalid = [
+            ("text", &i.text),
+            ("choice", &i.choice),
+            ("other", &i.other),
+            ("multi", &i.multi),
+            ("yesno", &i.yesno),
+            ("date", &i.date),
+            ("mobile", &i.mobile),
+            ("phone", &i.phone),
+            ("email", &i.email),
+            ("url", &i.url),
+            ("integer", &i.integer),
+            ("member", &i.member),
+            ("account", &i.account),
+            ("unit", &i.unit),
+        ];
+        for (k, v) in invalid {
+            self.template(src, tpl::invalid(k), v);
+        }
+    }
+
+    /// `[duties.<kind>]`: ladders name known recipients and groups; messages compile.
+    fn duties(
+        &mut self,
+        src: &Source,
+        bot: &RawBot,
+        groups: &BTreeMap<String, super::GroupDef>,
+    ) -> BTreeMap<String, super::DutyDef> {
+        use super::ladders::{Ladder, Offset, Recipient, Rung};
+        let mut out = BTreeMap::new();
+        for (kind, duty) in &bot.duties {
+            let d = duty.get_ref();
+            for (part, text) in [
+                ("opened", &d.opened),
+                ("nudge", &d.nudge),
+                ("digest_header", &d.digest_header),
+                ("digest_unit", &d.digest_unit),
+                ("digest_item", &d.digest_item),
+            ] {
+                self.template(src, tpl::duty(kind, part), text);
+            }
+            let mut rungs = Vec::new();
+            for rung in &d.rungs {
+                let r = rung.get_ref();
+                let offset = match (r.working_days, r.hours) {
+                    (Some(n), None) => Offset::WorkingDays(n),
+                    (None, Some(h)) => Offset::Hours(h),
+                    _ => {
+                        self.d.error(
+                            src.at(rung.span(), "a rung needs either `working_days` or `hours`"),
+                        );
+                        continue;
+                    }
+                };
+                let mut to = Vec::new();
+                for who in &r.to {
+                    match who.get_ref().as_str() {
+                        "due" => to.push(Recipient::Due),
+                        "unit_leader" => to.push(Recipient::UnitLeader),
+                        "propaganda" => to.push(Recipient::Propaganda),
+                        other => self.d.error(src.at(
+                            who.span(),
+                            format!("unknown recipient `{other}` (due, unit_leader, propaganda)"),
+                        )),
+                    }
+                }
+                if let Some(group) = &r.group
+                    && !groups.contains_key(group.get_ref())
+                {
+                    let msg = format!("group `{}` is not in [groups]", group.get_ref());
+                    self.d.error(src.at(group.span(), msg));
+                }
+                rungs.push(Rung {
+                    offset,
+                    to,
+                    group: r.group.as_ref().map(|g| g.get_ref().clone()),
+                    repeat_every: r.repeat_every,
+                });
+            }
+            out.insert(
+                kind.clone(),
+                super::DutyDef {
+                    working_days: d.working_days,
+                    ladder: Ladder {
+                        urgent: d.urgent,
+                        rungs,
+                    },
+                },
+            );
+        }
+        out
+    }
+
+    /// `[approvals]`: every message the approval workflow needs, and nothing else.
+    fn approval_messages(
+        &mut self,
+        src: &Source,
+        table: &Spanned<BTreeMap<String, Spanned<String>>>,
+    ) {
+        for (key, text) in table.get_ref() {
+            if super::APPROVAL_MESSAGES.contains(&key.as_str()) {
+                self.template(src, tpl::approval(key), text);
+            } else {
+                self.d
+                    .error(src.at(text.span(), format!("unknown approval message `{key}`")));
+            }
+        }
+        for key in super::APPROVAL_MESSAGES {
+            if !table.get_ref().contains_key(*key) {
+                self.d.error(src.at(
+                    table.span(),
+                    format!("[approvals] needs the message `{key}`"),
+                ));
+            }
+        }
+    }
+
+    /// Keywords and menu keys → flow ids; a keyword or key used twice is an error.
+    fn entries(
+        &mut self,
+        src: &Source,
+        bot: &RawBot,
+        flows: &HashSet<String>,
+    ) -> (HashMap<String, String>, HashMap<String, String>) {
+        let (mut kw, mut menu) = (HashMap::new(), HashMap::<String, String>::new());
+        // In file order, so a repeated keyword is reported where it is repeated.
+        let mut entries: Vec<_> = bot.flows.iter().collect();
+        entries.sort_by_key(|(_, e)| e.span().start);
+        for (flow, entry) in entries {
+            if !flows.contains(flow) {
+                let msg = format!("flow `{flow}` has no file flows/{flow}.toml");
+                self.d.error(src.at(entry.span(), msg));
+            }
+            for k in &entry.get_ref().keywords {
+                if let Some(prev) = kw.insert(key(k.get_ref()), flow.clone()) {
+                    let msg = format!(
+                        "keyword `{}` is used by flows `{prev}` and `{flow}`",
+                        k.get_ref()
+                    );
+                    self.d.error(src.at(k.span(), msg));
+                }
+            }
+            for k in &entry.get_ref().menu_keys {
+                if let Some(prev) = menu.insert(k.get_ref().clone(), flow.clone()) {
+                    let msg = format!(
+                        "menu key `{}` is used by flows `{prev}` and `{flow}`",
+                        k.get_ref()
+                    );
+                    self.d.error(src.at(k.span(), msg));
+                }
+            }
+        }
+        for id in flows {
+            if !bot.flows.contains_key(id) {
+                self.d.warn(Diagnostic {
+                    path: src.path.clone(),
+                    line: 1,
+                    message: format!("flow `{id}` has no keyword or menu key in [flows]"),
+                });
+            }
+        }
+        (kw, menu)
+    }
+}

@@ -1,0 +1,168 @@
+//! `flowbot export` and `flowbot form`: load the cases from the store, build the table
+//! ([`crate::domain::records::export`]) or the page ([`crate::domain::records::form`]) and write the file: CSV (UTF-8 with a BOM so
+//! spreadsheet programs read the Chinese right, RFC 4180 quoting), XLSX, or HTML.
+
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use rust_xlsxwriter::{ExcelDateTime, Format as XlsxFormat, Workbook};
+
+use crate::adapters::store::Store;
+use crate::base::scripts::{ExportTexts, Scripts};
+use crate::domain::records::export::{self, Cell, Table};
+use crate::domain::records::{ALL_CASES, Case, REGISTER, form};
+
+/// Which sheet to export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum What {
+    /// One row per registered account.
+    Register,
+    /// One row per case.
+    Cases,
+}
+
+/// The file format of an export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    /// UTF-8 with a BOM, RFC 4180 quoting.
+    Csv,
+    Xlsx,
+}
+
+/// The byte order mark that tells spreadsheet programs a CSV file is UTF-8.
+pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+fn texts(scripts: &Scripts) -> anyhow::Result<&ExportTexts> {
+    scripts
+        .export
+        .as_ref()
+        .context("bot.toml has no [export] table: add one (see the shipped bot-scripts)")
+}
+
+/// The cases of `index`, in its order (numbers without a body are skipped).
+pub async fn load(store: &dyn Store, index: &str) -> anyhow::Result<Vec<Case>> {
+    let mut cases = Vec::new();
+    for number in store.cases_in(index).await? {
+        let Some(record) = store.get_case(&number).await? else {
+            continue;
+        };
+        if record.body.is_empty() {
+            continue;
+        }
+        let case = Case::from_json(&record.body)
+            .with_context(|| format!("case {number}: stored body does not decode"))?;
+        cases.push(case);
+    }
+    Ok(cases)
+}
+
+/// Builds the `what` table from the store.
+pub async fn table(store: &dyn Store, scripts: &Scripts, what: What) -> anyhow::Result<Table> {
+    let x = texts(scripts)?;
+    Ok(match what {
+        What::Register => export::register(scripts, x, &load(store, REGISTER).await?),
+        What::Cases => export::cases(scripts, x, &load(store, ALL_CASES).await?),
+    })
+}
+
+/// Exports `what` to `out` as `format`; returns the number of rows written.
+pub async fn export(
+    store: &dyn Store,
+    scripts: &Scripts,
+    what: What,
+    format: FileFormat,
+    out: &Path,
+) -> anyhow::Result<usize> {
+    let table = table(store, scripts, what).await?;
+    match format {
+        FileFormat::Csv => write_csv(&table, out)?,
+        FileFormat::Xlsx => write_xlsx(&table, out)?,
+    }
+    Ok(table.rows.len())
+}
+
+/// Writes the filled form of case `number` to `out` as a printable HTML page.
+pub async fn form(
+    store: &dyn Store,
+    scripts: &Scripts,
+    number: &str,
+    out: &Path,
+) -> anyhow::Result<()> {
+    let x = texts(scripts)?;
+    let Some(record) = store.get_case(number).await? else {
+        bail!("no case numbered {number}");
+    };
+    let case = Case::from_json(&record.body)
+        .with_context(|| format!("case {number}: stored body does not decode"))?;
+    let page = form::render(scripts, x, &case)?;
+    std::fs::write(out, page).with_context(|| format!("writing {}", out.display()))
+}
+
+/// A text cell that a spreadsheet program would run as a formula gets a leading `'`.
+fn csv_text(cell: &Cell) -> String {
+    let text = cell.text();
+    match (cell, text.chars().next()) {
+        (Cell::Text(_), Some('=' | '+' | '-' | '@' | '\t' | '\r')) => format!("'{text}"),
+        _ => text,
+    }
+}
+
+/// The table as CSV: BOM, a header line, one record per row.
+pub fn csv_bytes(table: &Table) -> anyhow::Result<Vec<u8>> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(UTF8_BOM.to_vec());
+    w.write_record(&table.headers)?;
+    for row in &table.rows {
+        w.write_record(row.iter().map(csv_text))?;
+    }
+    Ok(w.into_inner().map_err(|e| e.into_error())?)
+}
+
+pub fn write_csv(table: &Table, out: &Path) -> anyhow::Result<()> {
+    std::fs::write(out, csv_bytes(table)?).with_context(|| format!("writing {}", out.display()))
+}
+
+fn excel_time(cell: &Cell) -> anyhow::Result<Option<ExcelDateTime>> {
+    use chrono::{Datelike, Timelike};
+    let date = |d: chrono::NaiveDate| {
+        ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)
+    };
+    Ok(match cell {
+        Cell::Text(_) => None,
+        Cell::Date(d) => Some(date(*d)?),
+        Cell::Time(t) => {
+            let (h, m) = (t.hour() as u16, t.minute() as u8);
+            Some(date(t.date())?.and_hms(h, m, t.second())?)
+        }
+    })
+}
+
+/// The table as an XLSX workbook of one sheet: bold frozen header, text cells as strings (never
+/// formulas), moments and dates as real dates.
+pub fn write_xlsx(table: &Table, out: &Path) -> anyhow::Result<()> {
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name(&table.sheet)?;
+    let bold = XlsxFormat::new().set_bold();
+    let time = XlsxFormat::new().set_num_format("yyyy-mm-dd hh:mm");
+    let date = XlsxFormat::new().set_num_format("yyyy-mm-dd");
+    for (col, h) in table.headers.iter().enumerate() {
+        sheet.write_string_with_format(0, col as u16, h, &bold)?;
+    }
+    for (r, row) in table.rows.iter().enumerate() {
+        let r = r as u32 + 1;
+        for (col, cell) in row.iter().enumerate() {
+            let col = col as u16;
+            match (cell, excel_time(cell)?) {
+                (Cell::Time(_), Some(t)) => sheet.write_datetime_with_format(r, col, t, &time)?,
+                (Cell::Date(_), Some(d)) => sheet.write_datetime_with_format(r, col, d, &date)?,
+                _ => sheet.write_string(r, col, cell.text())?,
+            };
+        }
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    sheet.autofit();
+    book.save(out)
+        .with_context(|| format!("writing {}", out.display()))
+}

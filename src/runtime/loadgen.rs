@@ -1,0 +1,237 @@
+//! The load generator behind `flowbot bench`: signed, encrypted text callbacks with unique MsgIds
+//! at a chosen concurrency (and optionally a fixed arrival rate), reporting throughput and
+//! latency percentiles of the POST. It can also serve a stand-in WeCom API (`--api-sink`) that
+//! accepts every call, so the bot under test delivers its replies somewhere.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use hdrhistogram::Histogram;
+
+use crate::adapters::wecom::crypto::CallbackCrypto;
+use crate::base::clock::Clock;
+use crate::runtime::config::Settings;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchArgs {
+    /// The bot's base URL.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Callbacks to send in all.
+    #[arg(long, default_value_t = 20_000)]
+    pub requests: u64,
+    /// Target arrival rate in callbacks per second (open loop); unset sends as fast as possible.
+    #[arg(long)]
+    pub rate: Option<u64>,
+    /// Distinct senders the callbacks are spread over.
+    #[arg(long, default_value_t = 1000)]
+    pub users: u64,
+    /// Also serve a stand-in WeCom API on this address (point the bot's WECOM_API_BASE at it).
+    #[arg(long)]
+    pub api_sink: Option<String>,
+}
+
+/// Everything a run needs.
+#[derive(Debug, Clone)]
+pub struct LoadConfig {
+    pub args: BenchArgs,
+    pub crypto: CallbackCrypto,
+    /// Stamps the callbacks (the wall clock, like WeCom's).
+    pub clock: Clock,
+}
+
+impl LoadConfig {
+    pub fn from_args(args: BenchArgs, settings: &Settings) -> anyhow::Result<Self> {
+        let Some(wecom) = &settings.wecom else {
+            bail!(
+                "flowbot bench signs like WeCom: set the same WECOM_* variables as the bot under test"
+            );
+        };
+        let crypto = CallbackCrypto::new(&wecom.token, wecom.aes_key.clone(), &wecom.corp_id);
+        Ok(Self {
+            args,
+            crypto,
+            clock: Clock::default(),
+        })
+    }
+}
+
+/// What a run measured.
+#[derive(Debug, Clone)]
+pub struct LoadReport {
+    pub sent: u64,
+    pub ok: u64,
+    pub failed: u64,
+    pub elapsed: Duration,
+    pub p50: Duration,
+    pub p90: Duration,
+    pub p99: Duration,
+    pub max: Duration,
+}
+
+impl LoadReport {
+    pub fn per_second(&self) -> f64 {
+        self.ok as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+impl fmt::Display for LoadReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "sent {} ok {} failed {} in {:.2}s: {:.0} callbacks/s; latency p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            self.sent,
+            self.ok,
+            self.failed,
+            self.elapsed.as_secs_f64(),
+            self.per_second(),
+            ms(self.p50),
+            ms(self.p90),
+            ms(self.p99),
+            ms(self.max)
+        )
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Builds the body and query of a text-message callback, exactly as WeCom would send it.
+pub fn signed_callback(
+    crypto: &CallbackCrypto,
+    from_user: &str,
+    msg_id: u64,
+    content: &str,
+    now_s: i64,
+) -> (String, String) {
+    let plain = format!(
+        "<xml><ToUserName><![CDATA[{corp}]]></ToUserName><FromUserName><![CDATA[{from_user}]]></FromUserName>\
+<CreateTime>{now_s}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{content}]]></Content>\
+<MsgId>{msg_id}</MsgId><AgentID>1000002</AgentID></xml>",
+        corp = crypto.receive_id()
+    );
+    signed_xml(crypto, &plain, now_s, &(msg_id % 1_000_000_007).to_string())
+}
+
+/// Encrypts and signs any decrypted callback XML: returns the query string and the envelope.
+pub fn signed_xml(
+    crypto: &CallbackCrypto,
+    plain_xml: &str,
+    now_s: i64,
+    nonce: &str,
+) -> (String, String) {
+    let encrypt = crypto.encrypt(plain_xml.as_bytes());
+    let timestamp = now_s.to_string();
+    let signature = crypto.sign(&timestamp, nonce, &encrypt);
+    let body = format!(
+        "<xml><ToUserName><![CDATA[{}]]></ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt><AgentID><![CDATA[1000002]]></AgentID></xml>",
+        crypto.receive_id()
+    );
+    let query = format!("msg_signature={signature}&timestamp={timestamp}&nonce={nonce}");
+    (query, body)
+}
+
+/// Runs the load and reports. Latency is measured from each request's scheduled start, so a
+/// slow server cannot hide its queueing (no coordinated omission).
+pub async fn run(config: LoadConfig) -> anyhow::Result<LoadReport> {
+    if let Some(addr) = &config.args.api_sink {
+        serve_api_sink(addr).await?;
+    }
+    let args = &config.args;
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency)
+        .timeout(Duration::from_secs(10))
+        .build()?;
+    let endpoint = format!("{}/wecom/callback", args.url.trim_end_matches('/'));
+    let next = Arc::new(AtomicU64::new(0));
+    let base_id = rand::random::<u32>() as u64 * 1_000_000_000;
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..args.concurrency.max(1) {
+        let (http, endpoint, next, crypto, args, clock) = (
+            http.clone(),
+            endpoint.clone(),
+            next.clone(),
+            config.crypto.clone(),
+            args.clone(),
+            config.clock.clone(),
+        );
+        tasks.spawn(async move {
+            let mut hist =
+                Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds");
+            let (mut ok, mut failed) = (0u64, 0u64);
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= args.requests {
+                    break;
+                }
+                let scheduled = match args.rate {
+                    Some(rate) => {
+                        let at = started + Duration::from_secs_f64(i as f64 / rate.max(1) as f64);
+                        tokio::time::sleep_until(at.into()).await;
+                        at
+                    }
+                    None => Instant::now(),
+                };
+                let now_s = clock.now_ms() / 1000;
+                let user = format!("user{:05}", i % args.users.max(1));
+                let (query, body) = signed_callback(&crypto, &user, base_id + i, "你好", now_s);
+                let response = http
+                    .post(format!("{endpoint}?{query}"))
+                    .body(body)
+                    .send()
+                    .await;
+                match response {
+                    Ok(r) if r.status().is_success() => ok += 1,
+                    _ => failed += 1,
+                }
+                let _ = hist.record(scheduled.elapsed().as_micros().max(1) as u64);
+            }
+            (hist, ok, failed)
+        });
+    }
+    let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+    let (mut ok, mut failed) = (0, 0);
+    while let Some(joined) = tasks.join_next().await {
+        let (h, o, f) = joined.context("load task panicked")?;
+        hist.add(h)?;
+        ok += o;
+        failed += f;
+    }
+    let micros = |q: f64| Duration::from_micros(hist.value_at_quantile(q));
+    Ok(LoadReport {
+        sent: ok + failed,
+        ok,
+        failed,
+        elapsed: started.elapsed(),
+        p50: micros(0.5),
+        p90: micros(0.9),
+        p99: micros(0.99),
+        max: Duration::from_micros(hist.max()),
+    })
+}
+
+/// A WeCom API that says yes to everything: a token for `gettoken`, `errcode 0` otherwise.
+async fn serve_api_sink(addr: &str) -> anyhow::Result<()> {
+    use axum::routing::{any, get};
+    let app = axum::Router::new()
+        .route(
+            "/cgi-bin/gettoken",
+            get(|| async { axum::Json(serde_json::json!({"errcode":0,"errmsg":"ok","access_token":"bench-token","expires_in":7200})) }),
+        )
+        .fallback(any(|| async { axum::Json(serde_json::json!({"errcode":0,"errmsg":"ok","msgid":"bench"})) }));
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("api sink on {addr}"))?;
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(())
+}

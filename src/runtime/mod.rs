@@ -1,0 +1,14 @@
+//! The running bot: settings ([`config`]), wiring ([`app`]), the callback server ([`http`]),
+//! workers ([`worker`]), the timer [`scheduler`], the [`outbox`] sender, the built-in fake WeCom
+//! and console ([`sim`]), and the command-line tools ([`exports`], [`loadgen`], [`stored_refs`]).
+
+pub mod app;
+pub mod config;
+pub mod exports;
+pub mod http;
+pub mod loadgen;
+pub mod outbox;
+pub mod scheduler;
+pub mod sim;
+pub mod stored_refs;
+pub mod worker;

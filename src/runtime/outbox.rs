@@ -1,0 +1,349 @@
+//! The outbox sender: claims due outbox items, paces them per channel under WeCom's limits,
+//! delivers them through [`crate::adapters::wecom::api::WeComClient`], retries failures with back-off and
+//! dead-letters what cannot be delivered.
+//!
+//! Order per channel: a claimed batch is processed one item at a time, each channel's items in
+//! queueing (id) order. When an item of a channel is paced (or fails and will be retried), the
+//! channel is *held* until that moment: its following items in the batch, and items of it claimed
+//! by later ticks of this process before then, are deferred to the same due time. Equal due times
+//! come back in queueing order (the [`Store::claim_outbox`] contract) and in one batch, so they
+//! keep their order; staggered due times would not, as the limiter can reopen between them.
+//! Limits: order holds per process and while a channel's held items fit in one batch.
+
+mod pacing;
+
+pub use pacing::Pacing;
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
+
+use crate::adapters::store::{ClaimedOutbox, FailOutcome, RateDecision, Store};
+use crate::adapters::wecom::api::{ApiError, MessageBody, Outbound, WeComClient};
+use crate::base::clock::Clock;
+use crate::base::locks::lock;
+
+/// How long a claimed item is leased by default; it must outlast a whole batch.
+const DEFAULT_LEASE: Duration = Duration::from_secs(120);
+const DEFAULT_BATCH: usize = 32;
+/// Sleep between ticks while nothing is due (a [`Notify`] cuts it short).
+const DEFAULT_IDLE: Duration = Duration::from_millis(75);
+
+/// What one [`OutboxSender::tick`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TickReport {
+    pub claimed: usize,
+    pub delivered: usize,
+    /// Put back for pacing (not a failure).
+    pub deferred: usize,
+    /// Failed and scheduled again.
+    pub retried: usize,
+    pub dead_lettered: usize,
+    /// Store operations that failed (the item's lease expires and it is claimed again).
+    pub store_errors: usize,
+}
+
+/// Delivers the outbox. Cheap to share behind an `Arc`; one per process is enough.
+pub struct OutboxSender {
+    store: Arc<dyn Store>,
+    client: WeComClient,
+    pacing: Pacing,
+    clock: Clock,
+    notify: Arc<Notify>,
+    lease: Duration,
+    batch: usize,
+    idle: Duration,
+    /// Channels held in this process, and until when.
+    held: Mutex<HashMap<String, i64>>,
+}
+
+impl OutboxSender {
+    pub fn new(store: Arc<dyn Store>, client: WeComClient, pacing: Pacing, clock: Clock) -> Self {
+        Self {
+            store,
+            client,
+            pacing,
+            clock,
+            notify: Arc::new(Notify::new()),
+            lease: DEFAULT_LEASE,
+            batch: DEFAULT_BATCH,
+            idle: DEFAULT_IDLE,
+            held: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Claims at most `batch` items per tick, leased for `lease` (which must outlast a batch).
+    pub fn with_batch(mut self, batch: usize, lease: Duration) -> Self {
+        self.batch = batch.max(1);
+        self.lease = lease;
+        self
+    }
+
+    /// Sleeps `idle` between ticks while nothing is due (default 75 ms).
+    pub fn with_idle(mut self, idle: Duration) -> Self {
+        self.idle = idle;
+        self
+    }
+
+    /// Call `notify_one()` on this after queueing outbox items to wake the sender at once.
+    pub fn notifier(&self) -> Arc<Notify> {
+        self.notify.clone()
+    }
+
+    /// One pass: claims due items and delivers, defers, retries or dead-letters each.
+    pub async fn tick(&self, now_ms: i64) -> TickReport {
+        let mut report = TickReport::default();
+        let items = match self
+            .store
+            .claim_outbox(now_ms, self.lease, self.batch)
+            .await
+        {
+            Ok(items) => items,
+            Err(e) => {
+                tracing::warn!(error = %e, "outbox claim failed");
+                report.store_errors += 1;
+                return report;
+            }
+        };
+        report.claimed = items.len();
+        let started = Instant::now();
+        let mut held_in_batch = HashSet::new();
+        for item in order_per_channel(items) {
+            // Time passes while a batch is delivered; the limiter must see it.
+            let now = now_ms + started.elapsed().as_millis() as i64;
+            if started.elapsed() > self.lease / 2 {
+                // A slow API: give the rest back before the lease runs out and another
+                // replica sends them a second time. Due now, they keep their order.
+                let due = self
+                    .held_until(&item.channel, now, &held_in_batch)
+                    .unwrap_or(now);
+                self.defer(&item, due, &mut report).await;
+                continue;
+            }
+            self.handle(item, now, &mut held_in_batch, &mut report)
+                .await;
+        }
+        let now = now_ms + started.elapsed().as_millis() as i64;
+        lock(&self.held).retain(|_, until| *until > now);
+        report
+    }
+
+    /// Ticks until `shutdown` completes; a tick in progress is finished first.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            let report = self.tick(self.clock.now_ms()).await;
+            let busy = report.delivered + report.retried + report.dead_lettered > 0;
+            tokio::select! {
+                biased;
+                () = &mut shutdown => break,
+                () = self.notify.notified() => {}
+                () = tokio::time::sleep(self.idle), if !busy => {}
+                () = std::future::ready(()), if busy => {}
+            }
+        }
+        tracing::info!("outbox sender stopped");
+    }
+
+    async fn handle(
+        &self,
+        item: ClaimedOutbox,
+        now: i64,
+        held_in_batch: &mut HashSet<String>,
+        report: &mut TickReport,
+    ) {
+        let message: Outbound = match serde_json::from_str(&item.payload) {
+            Ok(message) => message,
+            Err(e) => {
+                let error = format!("unparsable outbox payload: {e}");
+                tracing::error!(id = item.id, channel = %item.channel, %error, "dead-lettering outbox item");
+                self.fail(&item, &error, None, now, report).await;
+                return;
+            }
+        };
+        if let Some(due) = self.held_until(&item.channel, now, held_in_batch) {
+            return self.defer(&item, due, report).await;
+        }
+        let (limit, window) = self.pacing.limit_for(&item.channel);
+        match self
+            .store
+            .rate_limit(&item.channel, limit, window, now)
+            .await
+        {
+            Ok(RateDecision::Allowed) => {}
+            Ok(RateDecision::RetryAfter(wait)) => {
+                let due = now + wait.as_millis() as i64;
+                self.hold(&item.channel, due, held_in_batch);
+                return self.defer(&item, due, report).await;
+            }
+            Err(e) => {
+                tracing::warn!(id = item.id, error = %e, "rate limiter unavailable");
+                report.store_errors += 1;
+                return;
+            }
+        }
+        let mut result = self.client.deliver(&message).await;
+        if let (
+            Err(ApiError::Refused { errcode, .. }),
+            Outbound::UpdateCard {
+                userids,
+                fallback: Some(text),
+                ..
+            },
+        ) = (&result, &message)
+        {
+            // The card cannot be updated (its response code is spent or expired): say it.
+            tracing::info!(
+                errcode,
+                "card update refused; sending the decision as a message instead"
+            );
+            let replacement = Outbound::Send {
+                to_user: userids.join("|"),
+                body: MessageBody::Text {
+                    content: text.clone(),
+                },
+            };
+            result = self.client.deliver(&replacement).await;
+        }
+        match result {
+            Ok(()) => match self.store.complete_outbox(item.id).await {
+                Ok(()) => report.delivered += 1,
+                Err(e) => {
+                    // Delivered but still leased: it will go out again when the lease expires.
+                    tracing::error!(id = item.id, error = %e, "delivered, but could not complete the outbox item");
+                    report.store_errors += 1;
+                }
+            },
+            Err(error) => {
+                let failures = item.failures + 1;
+                let retry_at = (error.is_retryable() && failures < self.pacing.max_failures)
+                    .then(|| now + self.pacing.backoff(item.failures).as_millis() as i64);
+                tracing::warn!(
+                    id = item.id,
+                    channel = %item.channel,
+                    errcode = error.errcode(),
+                    failures,
+                    retry_at,
+                    error = %error,
+                    "outbox delivery failed"
+                );
+                if let Some(retry_at) = retry_at {
+                    self.hold(&item.channel, retry_at, held_in_batch);
+                }
+                self.fail(&item, &error_text(&error), retry_at, now, report)
+                    .await;
+            }
+        }
+    }
+
+    /// Holds `channel` until `until`: its next items wait for that moment.
+    fn hold(&self, channel: &str, until: i64, held_in_batch: &mut HashSet<String>) {
+        held_in_batch.insert(channel.to_owned());
+        lock(&self.held).insert(channel.to_owned(), until);
+    }
+
+    /// The due time for an item of `channel` if the channel is held: always when it was held
+    /// earlier in this batch (even if the moment has passed meanwhile), else while `now` is
+    /// before the hold ends.
+    fn held_until(&self, channel: &str, now: i64, held_in_batch: &HashSet<String>) -> Option<i64> {
+        let mut held = lock(&self.held);
+        let until = *held.get(channel)?;
+        if until > now || held_in_batch.contains(channel) {
+            return Some(until);
+        }
+        held.remove(channel);
+        None
+    }
+
+    async fn defer(&self, item: &ClaimedOutbox, due: i64, report: &mut TickReport) {
+        match self.store.defer_outbox(item.id, due).await {
+            Ok(()) => report.deferred += 1,
+            Err(e) => {
+                tracing::warn!(id = item.id, error = %e, "could not defer outbox item");
+                report.store_errors += 1;
+            }
+        }
+    }
+
+    async fn fail(
+        &self,
+        item: &ClaimedOutbox,
+        error: &str,
+        retry_at: Option<i64>,
+        now: i64,
+        report: &mut TickReport,
+    ) {
+        match self.store.fail_outbox(item.id, error, retry_at, now).await {
+            Ok(FailOutcome::Rescheduled) => report.retried += 1,
+            Ok(FailOutcome::DeadLettered) => {
+                tracing::error!(id = item.id, channel = %item.channel, error, "outbox item dead-lettered");
+                report.dead_lettered += 1;
+            }
+            Err(e) => {
+                tracing::warn!(id = item.id, error = %e, "could not record the failure");
+                report.store_errors += 1;
+            }
+        }
+    }
+}
+
+/// The text kept with a failed item: the error, marked when it will not be retried.
+fn error_text(error: &ApiError) -> String {
+    if error.is_retryable() {
+        error.to_string()
+    } else {
+        format!("{error} (not retryable)")
+    }
+}
+
+/// Keeps the batch's order of channels but puts each channel's items in id (queueing) order,
+/// in case deferrals left their due times out of order.
+fn order_per_channel(mut items: Vec<ClaimedOutbox>) -> Vec<ClaimedOutbox> {
+    let mut slots: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, item) in items.iter().enumerate() {
+        slots.entry(item.channel.clone()).or_default().push(i);
+    }
+    for positions in slots.values() {
+        let mut channel: Vec<ClaimedOutbox> = positions.iter().map(|&i| items[i].clone()).collect();
+        channel.sort_by_key(|item| item.id);
+        for (&i, item) in positions.iter().zip(channel) {
+            items[i] = item;
+        }
+    }
+    items
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(id: u64, channel: &str) -> ClaimedOutbox {
+        ClaimedOutbox {
+            id,
+            channel: channel.into(),
+            payload: String::new(),
+            failures: 0,
+        }
+    }
+
+    #[test]
+    fn batch_is_reordered_by_id_within_each_channel_only() {
+        let batch = vec![
+            item(5, "a"),
+            item(2, "b"),
+            item(3, "a"),
+            item(1, "b"),
+            item(4, "c"),
+        ];
+        let ordered: Vec<_> = order_per_channel(batch)
+            .iter()
+            .map(|i| (i.id, i.channel.clone()))
+            .collect();
+        let expected = [(3, "a"), (1, "b"), (5, "a"), (2, "b"), (4, "c")];
+        let expected: Vec<_> = expected.iter().map(|(i, c)| (*i, c.to_string())).collect();
+        assert_eq!(ordered, expected);
+    }
+}

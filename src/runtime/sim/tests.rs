@@ -1,0 +1,236 @@
+//! The simulator against the bot's own API client and contacts directory: a bot in simulator
+//! mode, known credentials, and the calls approvals will make (cards, updates, group chats).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::*;
+use crate::adapters::wecom::api::{ApiError, MessageBody, Outbound, WeComClient};
+use crate::base::directory::{ContactsDirectory, Directory};
+use crate::runtime::app::Application;
+
+fn addr(s: &str) -> SocketAddr {
+    s.parse().unwrap()
+}
+
+#[test]
+fn mode_rules_keep_the_simulator_on_loopback() {
+    let mut s = Settings::defaults();
+    s.simulator = SimulatorSetting::Auto;
+    assert!(enabled(&s, addr("127.0.0.1:8080")).unwrap());
+    assert!(!enabled(&s, addr("0.0.0.0:8080")).unwrap(), "falls back");
+    s.simulator_public = true;
+    assert!(enabled(&s, addr("0.0.0.0:8080")).unwrap());
+    s.simulator_public = false;
+    s.wecom = Some(generate_credentials());
+    assert!(!enabled(&s, addr("127.0.0.1:8080")).unwrap(), "credentials");
+    s.simulator = SimulatorSetting::On;
+    assert!(enabled(&s, addr("[::1]:8080")).unwrap());
+    assert!(
+        enabled(&s, addr("10.0.0.1:8080")).is_err(),
+        "forced, not loopback"
+    );
+    s.simulator = SimulatorSetting::Off;
+    assert!(!enabled(&s, addr("127.0.0.1:8080")).unwrap());
+}
+
+#[test]
+fn generated_credentials_are_usable() {
+    let c = generate_credentials();
+    let crypto = CallbackCrypto::new(&c.token, c.aes_key, &c.corp_id);
+    let sealed = crypto.encrypt("你好".as_bytes());
+    assert_eq!(crypto.decrypt(&sealed).unwrap(), "你好".as_bytes());
+    assert_eq!(
+        console_url(addr("0.0.0.0:8080")),
+        "http://127.0.0.1:8080/console"
+    );
+}
+
+struct Sim {
+    base: String,
+    client: WeComClient,
+    http: reqwest::Client,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Sim {
+    async fn start() -> Sim {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = Settings::defaults();
+        settings.listen = "127.0.0.1:0".into();
+        settings.scripts_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/bot-scripts").into();
+        settings.data_dir = dir.path().join("data");
+        settings.workers = 1;
+        settings.simulator = SimulatorSetting::On;
+        let wecom = generate_credentials();
+        settings.wecom = Some(wecom.clone());
+        let app = Application::build(settings).await.unwrap();
+        let base = format!("http://{}", app.local_addr());
+        let client = WeComClient::new(
+            &format!("{base}{API_PREFIX}"),
+            wecom.api_credentials(),
+            app.store(),
+            Duration::from_secs(5),
+            app.clock(),
+        )
+        .with_robot_keys([("xcb".to_owned(), "secret-key".to_owned())].into());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(app.run_until_stopped(async move {
+            let _ = stopped.await;
+        }));
+        Sim {
+            base,
+            client,
+            http: reqwest::Client::new(),
+            stop: Some(stop),
+            _dir: dir,
+        }
+    }
+
+    async fn poll(&self, user: &str) -> Value {
+        let url = format!("{}/sim/ui/poll?user={user}", self.base);
+        self.http
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+fn card(task_id: &str) -> MessageBody {
+    MessageBody::TemplateCard {
+        card: json!({
+            "card_type": "button_interaction",
+            "task_id": task_id,
+            "main_title": {"title": "备案审批", "desc": "张三提交"},
+            "button_list": [
+                {"text": "同意", "style": 1, "key": "approve"},
+                {"text": "退回", "style": 2, "key": "reject"},
+            ],
+        }),
+    }
+}
+
+#[tokio::test]
+async fn cards_are_sent_tapped_and_finished_through_the_real_protocol() {
+    let sim = Sim::start().await;
+    let send = Outbound::Send {
+        to_user: "liuyang".into(),
+        body: card("BA2026-0001_leader"),
+    };
+    let receipt = sim.client.deliver_with_receipt(&send).await.unwrap();
+    let code = receipt.response_code.expect("a response code");
+    let again = sim.client.deliver(&send).await.unwrap_err();
+    assert_eq!(again.errcode(), Some(42014), "task ids are unique");
+
+    let inbox = sim.poll("liuyang").await["inbox"].clone();
+    let id = inbox[0]["id"].as_u64().unwrap();
+    assert_eq!(inbox[0]["card"]["main_title"]["title"], "备案审批");
+    // The tap goes to the bot as a signed, encrypted template_card_event, which it accepts.
+    let tap = json!({"user": "liuyang", "msg": id, "key": "approve"});
+    assert_eq!(sim.post("/sim/ui/tap", tap.clone()).await.0, 200);
+
+    let update = Outbound::UpdateCard {
+        userids: vec!["liuyang".into()],
+        response_code: code,
+        replace_name: Some("已同意".into()),
+        card: None,
+        fallback: None,
+    };
+    sim.client.deliver(&update).await.unwrap();
+    let inbox = sim.poll("liuyang").await["inbox"].clone();
+    assert_eq!(inbox[0]["replaced"], "已同意");
+    assert_eq!(sim.post("/sim/ui/tap", tap).await.0, 400, "finished card");
+    let reused = sim.client.deliver(&update).await.unwrap_err();
+    assert!(matches!(reused, ApiError::Refused { .. }), "{reused:?}");
+
+    let nobody = Outbound::Send {
+        to_user: "nobody".into(),
+        body: MessageBody::Text {
+            content: "hi".into(),
+        },
+    };
+    assert_eq!(
+        sim.client.deliver(&nobody).await.unwrap_err().errcode(),
+        Some(81013)
+    );
+}
+
+#[tokio::test]
+async fn group_chats_keep_nudges_and_mentions() {
+    let sim = Sim::start().await;
+    let nudge = Outbound::AppChat {
+        chat_id: "tw2026".into(),
+        body: MessageBody::Text {
+            content: "请 <@liuyang> 尽快审批".into(),
+        },
+    };
+    sim.client.deliver(&nudge).await.unwrap();
+    let robot = Outbound::Robot {
+        robot: "xcb".into(),
+        body: MessageBody::Markdown {
+            content: "**待审批** 1 件".into(),
+        },
+        mentioned: vec!["chenjing".into()],
+    };
+    sim.client.deliver(&robot).await.unwrap();
+    let chats = sim.poll("zhangsan").await["chats"].clone();
+    let shown = chats.to_string();
+    assert!(!shown.contains("secret-key"), "robot keys are not shown");
+    let chats = chats.as_array().unwrap();
+    assert_eq!(chats.len(), 2);
+    let mentions: Vec<&Value> = chats
+        .iter()
+        .map(|c| &c["messages"][0]["mentions"])
+        .collect();
+    assert!(mentions.contains(&&json!(["liuyang"])));
+    assert!(mentions.contains(&&json!(["chenjing"])));
+    let card_to_chat = Outbound::AppChat {
+        chat_id: "tw2026".into(),
+        body: card("x"),
+    };
+    assert!(sim.client.deliver(&card_to_chat).await.is_err());
+}
+
+#[tokio::test]
+async fn the_contacts_api_serves_the_demo_directory() {
+    let sim = Sim::start().await;
+    let dir = ContactsDirectory::new(
+        Arc::new(sim.client.clone()),
+        Roles::new(Default::default()),
+        Duration::from_secs(60),
+    );
+    let units = dir.units_of("zhangwei").await.unwrap();
+    let names: Vec<&str> = units.iter().map(|u| u.name.as_str()).collect();
+    assert_eq!(names, ["团委", "工会"]);
+    assert_eq!(dir.leaders_of(&units[0].id).await.unwrap(), ["liuyang"]);
+    assert!(dir.person("nobody").await.unwrap().is_none());
+    assert!(dir.units_of("zhaoliu").await.unwrap().is_empty());
+    assert_eq!(dir.snapshot().await.unwrap().people.len(), 10);
+}

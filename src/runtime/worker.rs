@@ -1,0 +1,215 @@
+//! The worker: claims the next event of one conversation, has the [`Dispatcher`] work out what
+//! it changes, and commits that (next state, cases, outbound messages) together with the event's
+//! completion, in one atomic store operation.
+//! A worker that dies mid-event loses nothing: its lease expires and the event is handed out
+//! again; the commit is idempotent on the event id, so nothing is sent twice. Handling that
+//! panics is caught and logged with the event id, and the worker goes on with the next event;
+//! the event is handed out again after its lease and set aside after [`MAX_ATTEMPTS`] claims.
+//! On shutdown the event in hand is finished and committed; shutdown is checked between events.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::sync::Notify;
+
+use crate::adapters::store::{ClaimedEvent, Commit, CommitOutcome, Store};
+use crate::base::clock::Clock;
+use crate::dispatch::event::Event;
+use crate::dispatch::{DispatchError, Dispatcher};
+
+/// What the worker runs for one event: what it changes, committed by the worker with the
+/// event's completion. The [`Dispatcher`] in the bot; a test may pass a stand-in.
+#[async_trait]
+pub trait Handle: Send + Sync + 'static {
+    async fn handle(
+        &self,
+        conversation: &str,
+        event: &Event,
+        now_ms: i64,
+    ) -> Result<Commit, DispatchError>;
+}
+
+#[async_trait]
+impl Handle for Dispatcher {
+    async fn handle(
+        &self,
+        conversation: &str,
+        event: &Event,
+        now_ms: i64,
+    ) -> Result<Commit, DispatchError> {
+        Dispatcher::handle(self, conversation, event, now_ms).await
+    }
+}
+
+/// One worker loop; run several per replica for concurrency across conversations.
+#[derive(Clone)]
+pub struct Worker {
+    store: Arc<dyn Store>,
+    handler: Arc<dyn Handle>,
+    lease: Duration,
+    new_events: Arc<Notify>,
+    new_outbox: Arc<Notify>,
+    clock: Clock,
+}
+
+/// How long an idle worker sleeps when nobody wakes it (events of other replicas, expired leases).
+const IDLE_POLL: Duration = Duration::from_millis(200);
+/// An event claimed more often than this is set aside instead of blocking its conversation.
+pub const MAX_ATTEMPTS: u32 = 5;
+/// A commit that keeps losing the version race gives up; the event is retried after its lease.
+const MAX_CONFLICTS: usize = 3;
+
+impl Worker {
+    pub fn new(
+        store: Arc<dyn Store>,
+        handler: Arc<dyn Handle>,
+        lease: Duration,
+        new_events: Arc<Notify>,
+        new_outbox: Arc<Notify>,
+        clock: Clock,
+    ) -> Self {
+        Self {
+            store,
+            handler,
+            lease,
+            new_events,
+            new_outbox,
+            clock,
+        }
+    }
+
+    /// Handles at most one event; returns whether there was one.
+    pub async fn tick(&self, now_ms: i64) -> Result<bool, DispatchError> {
+        let Some(claimed) = self.store.claim_event(now_ms, self.lease).await? else {
+            return Ok(false);
+        };
+        if claimed.attempt > MAX_ATTEMPTS {
+            // Its workers kept dying (or the dispatcher kept failing): set it aside so the rest
+            // of the conversation can go on. The log keeps what it was.
+            tracing::error!(
+                event_id = claimed.event_id,
+                conversation = %claimed.conversation,
+                attempts = claimed.attempt,
+                "event set aside after repeated failures"
+            );
+            self.store
+                .complete_event(&claimed, &Commit::default(), self.clock.now_ms())
+                .await?;
+            return Ok(true);
+        }
+        let Some(event) = Self::parse(&claimed) else {
+            self.store
+                .complete_event(&claimed, &Commit::default(), self.clock.now_ms())
+                .await?;
+            return Ok(true);
+        };
+        for _ in 0..MAX_CONFLICTS {
+            let Some(commit) = self.handle_caught(&claimed, &event, now_ms).await? else {
+                return Ok(true);
+            };
+            match self
+                .store
+                .complete_event(&claimed, &commit, self.clock.now_ms())
+                .await?
+            {
+                CommitOutcome::Committed => {
+                    if !commit.outbox.is_empty() {
+                        self.new_outbox.notify_one();
+                    }
+                    return Ok(true);
+                }
+                CommitOutcome::AlreadyDone => {
+                    tracing::info!(
+                        event_id = claimed.event_id,
+                        "event was already completed by another worker"
+                    );
+                    return Ok(true);
+                }
+                CommitOutcome::Conflict => {
+                    tracing::info!(
+                        event_id = claimed.event_id,
+                        "conversation changed meanwhile, stepping again"
+                    );
+                }
+            }
+        }
+        tracing::warn!(
+            event_id = claimed.event_id,
+            "gave up after repeated conflicts; retried after the lease"
+        );
+        Ok(true)
+    }
+
+    /// Runs the handler as a task of its own, so that a panic in it is caught: it is logged with
+    /// the event, and the answer is `None`. The event stays leased to this worker and is handed
+    /// out again when the lease runs out (set aside after [`MAX_ATTEMPTS`] claims).
+    async fn handle_caught(
+        &self,
+        claimed: &ClaimedEvent,
+        event: &Event,
+        now_ms: i64,
+    ) -> Result<Option<Commit>, DispatchError> {
+        let handler = self.handler.clone();
+        let (conversation, event) = (claimed.conversation.clone(), event.clone());
+        let task = tokio::spawn(async move { handler.handle(&conversation, &event, now_ms).await });
+        match task.await {
+            Ok(result) => result.map(Some),
+            Err(failure) => {
+                let panic = match failure.try_into_panic() {
+                    Ok(payload) => payload
+                        .downcast_ref::<&str>()
+                        .map(|s| (*s).to_owned())
+                        .or_else(|| payload.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "(no message)".to_owned()),
+                    Err(cancelled) => cancelled.to_string(),
+                };
+                tracing::error!(
+                    event_id = claimed.event_id,
+                    conversation = %claimed.conversation,
+                    attempt = claimed.attempt,
+                    %panic,
+                    "handling the event panicked: it is handed out again after its lease, and set aside after {MAX_ATTEMPTS} attempts"
+                );
+                Ok(None)
+            }
+        }
+    }
+
+    /// The event as stored (tagged: a WeCom message or a fired timer).
+    fn parse(claimed: &ClaimedEvent) -> Option<Event> {
+        Event::from_payload(&claimed.payload)
+            .inspect_err(|e| tracing::error!(event_id = claimed.event_id, error = %e, "unreadable event dropped"))
+            .ok()
+    }
+
+    /// Loops until `shutdown` completes: handles events as they come, sleeps when idle. The
+    /// event in hand is finished (and committed) before shutdown is looked at.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            let stopping = tokio::select! {
+                biased;
+                _ = &mut shutdown => true,
+                _ = std::future::ready(()) => false,
+            };
+            if stopping {
+                return;
+            }
+            let handled = self.tick(self.clock.now_ms()).await.unwrap_or_else(|e| {
+                // The event stays leased and is retried when the lease runs out.
+                tracing::warn!(error = %e, "worker: could not handle an event, backing off");
+                false
+            });
+            if handled {
+                continue;
+            }
+            tokio::select! {
+                _ = &mut shutdown => return,
+                _ = self.new_events.notified() => {}
+                _ = tokio::time::sleep(IDLE_POLL) => {}
+            }
+        }
+    }
+}

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use support::bot::{Backend, TestBot, spawn_bot};
 use support::flows::{approve_card, case_json, register, year};
+use support::wait::until;
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -61,19 +62,12 @@ async fn a_late_change_is_marked_late_and_updates_the_register(backend: Backend)
 
     approve_card(&bot, "chenjing", "BG-", "rc-confirm").await;
     assert!(bot.wait_for_text("zhangsan", "确认，办理完毕", WAIT).await);
-    let mut updated = false;
-    for _ in 0..100 {
-        let account = case_json(&bot, &registration).await;
-        if account["answers"]
+    until("the register has the new account name", || async {
+        case_json(&bot, &registration).await["answers"]
             .to_string()
             .contains("共青团某某公司委员会")
-        {
-            updated = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(updated, "the register has the new account name");
+    })
+    .await;
     let history = bot
         .store
         .get_case(&registration)

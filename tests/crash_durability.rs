@@ -8,9 +8,13 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use flowbot::adapters::store::embedded::EmbeddedStore;
+use flowbot::adapters::store::redis::RedisStore;
+use flowbot::adapters::store::{QueueStats, Store};
 use flowbot::adapters::wecom::crypto::{AesKey, CallbackCrypto};
 use support::bot::{CORP_ID, SECRET, delete_redis_keys, redis_url};
 use support::fake_wecom::FakeWeCom;
+use support::wait::until;
 
 const TOKEN: &str = "crashtesttoken";
 const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
@@ -70,15 +74,32 @@ fn start_bot(
 
 async fn wait_ready(bot: &Bot) {
     let http = reqwest::Client::new();
-    for _ in 0..200 {
-        if let Ok(r) = http.get(format!("{}/readyz", bot.url)).send().await
-            && r.status().is_success()
-        {
-            return;
+    let ready = format!("{}/readyz", bot.url);
+    until("the bot is ready", || async {
+        let answer = http.get(&ready).send().await;
+        answer.is_ok_and(|r| r.status().is_success())
+    })
+    .await;
+}
+
+/// The queue of the stopped bot's store.
+async fn queue_stats(data: &std::path::Path, redis_prefix: Option<&str>) -> QueueStats {
+    let stats = match redis_prefix {
+        Some(prefix) => {
+            let store = RedisStore::connect(&redis_url(), prefix).await.unwrap();
+            store.queue_stats().await
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the bot did not become ready");
+        None => EmbeddedStore::open(data).unwrap().queue_stats().await,
+    };
+    stats.expect("queue stats")
+}
+
+/// How many messages WeCom accepted.
+fn delivered(fake: &FakeWeCom) -> usize {
+    fake.requests_to("/message/send")
+        .iter()
+        .filter(|r| r.errcode == 0)
+        .count()
 }
 
 async fn acknowledged_callbacks_survive_a_kill(redis_prefix: Option<String>) {
@@ -125,7 +146,10 @@ async fn acknowledged_callbacks_survive_a_kill(redis_prefix: Option<String>) {
             }
         });
     }
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    until("the burst got going", || {
+        std::future::ready(acked.lock().unwrap().len() > 20)
+    })
+    .await;
     bot.child.kill().expect("kill -9");
     bot.child.wait().unwrap();
     while senders.join_next().await.is_some() {}
@@ -136,22 +160,43 @@ async fn acknowledged_callbacks_survive_a_kill(redis_prefix: Option<String>) {
         acked.len()
     );
 
-    // Second life on the same store, with workers: every acknowledged callback is answered.
+    // What the killed bot stored: the acknowledged callbacks and maybe some whose answer the
+    // kill cut off. Each is one user's one message.
+    let stored = queue_stats(data.path(), redis_prefix.as_deref())
+        .await
+        .events;
+    assert!(
+        stored >= acked.len() as u64,
+        "{stored} stored, {} acked",
+        acked.len()
+    );
+
+    // Second life on the same store, with workers: every stored callback is answered.
     let mut bot = start_bot(data.path(), &fake.base_url(), 2, redis_prefix.as_deref());
     wait_ready(&bot).await;
-    let expected = acked.clone();
     let all_answered = fake
         .wait_until(
-            move |f| expected.iter().all(|u| !f.sent_to(u).is_empty()),
+            move |f| delivered(f) >= stored as usize,
             Duration::from_secs(60),
         )
         .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    bot.child.kill().unwrap();
-    bot.child.wait().unwrap();
+    // A graceful stop: the event in hand and the outbox's tick finish, then the process exits.
+    let term = Command::new("kill")
+        .arg("-TERM")
+        .arg(bot.child.id().to_string())
+        .status()
+        .expect("kill -TERM");
+    assert!(term.success());
+    until("the bot has exited", || {
+        std::future::ready(bot.child.try_wait().unwrap().is_some())
+    })
+    .await;
+    // Everything it was given is handled and delivered: no reply can still come.
+    let stats = queue_stats(data.path(), redis_prefix.as_deref()).await;
     if let Some(prefix) = &redis_prefix {
         delete_redis_keys(prefix);
     }
+    assert_eq!((stats.events, stats.outbox), (0, 0), "the bot had settled");
     let missing: Vec<_> = acked
         .iter()
         .filter(|u| fake.sent_to(u).is_empty())

@@ -1,4 +1,4 @@
-//! WeCom's message API as the simulator plays it (protocol notes §5, §6): `gettoken`,
+//! WeCom's message API as the simulator plays it: `gettoken`,
 //! `message/send`, `message/update_template_card`, `appchat/send` and the group robot's
 //! `webhook/send`. Answers and errcodes are WeCom's; accepted messages land in the inboxes and
 //! group chats of [`super::state::World`].
@@ -152,7 +152,7 @@ async fn message_send(
     Json(answer)
 }
 
-/// §5.5: digits, letters and `_ - @`, at most 128 bytes.
+/// WeCom's task id alphabet: digits, letters and `_ - @`, at most 128 bytes.
 fn valid_task_id(task_id: &str) -> bool {
     !task_id.is_empty()
         && task_id.len() <= 128

@@ -1,4 +1,4 @@
-//! The contacts API from the demo directory (protocol notes §7): `user/get`, `department/get`,
+//! The contacts API from the demo directory: `user/get`, `department/get`,
 //! `department/list` and `user/simplelist`. WeCom numbers departments: the root is 1 and the
 //! directory's units are 2, 3, … in file order.
 

@@ -1,6 +1,6 @@
 //! WeCom's callback side: what a member does in the console becomes the XML WeCom would send
-//! (protocol notes §3.3 text, §3.4 `click`, §3.6 `template_card_event`), encrypted and signed
-//! with the app's token and EncodingAESKey (§2) and POSTed to the bot's `/wecom/callback`.
+//! (text, menu `click`, `template_card_event`), encrypted and signed
+//! with the app's token and EncodingAESKey and POSTed to the bot's `/wecom/callback`.
 
 use super::Shared;
 
@@ -18,7 +18,7 @@ pub(super) enum Action<'a> {
         card_type: &'a str,
         response_code: &'a str,
     },
-    /// The contacts changed: this member was deleted (WeCom sends it from `sys`, §3.7).
+    /// The contacts changed: this member was deleted (WeCom sends it from `sys`).
     MemberLeft {
         userid: &'a str,
     },

@@ -31,6 +31,27 @@ async fn card_updates(bot: &TestBot, n: usize) -> Vec<serde_json::Value> {
     bot.fake.accepted_bodies("/update_template_card")
 }
 
+/// The update of the card tapped with `response_code`, once it arrives.
+async fn stale_update(bot: &TestBot, response_code: &'static str) -> serde_json::Value {
+    let arrived = bot
+        .fake
+        .wait_until(
+            move |f| {
+                f.accepted_bodies("/update_template_card")
+                    .iter()
+                    .any(|u| u["response_code"] == response_code)
+            },
+            WAIT,
+        )
+        .await;
+    assert!(arrived, "the card tapped with {response_code} is updated");
+    bot.fake
+        .accepted_bodies("/update_template_card")
+        .into_iter()
+        .find(|u| u["response_code"] == response_code)
+        .unwrap()
+}
+
 async fn a_registration_reaches_the_register_through_two_taps(backend: Backend) {
     let Some(bot) = spawn_bot(backend, |_| {}).await else {
         return;
@@ -87,6 +108,21 @@ async fn a_registration_reaches_the_register_through_two_taps(backend: Backend) 
         "one card to every member of the department"
     );
     assert_ne!(task2, task);
+    // The department sees who approved before it.
+    let xcb_card = bot
+        .fake
+        .sent_to("chenjing")
+        .into_iter()
+        .find(|m| m["msgtype"] == "template_card")
+        .unwrap();
+    assert_eq!(
+        xcb_card["template_card"]["sub_title_text"],
+        "单位主要负责人审批：刘洋已同意"
+    );
+    assert!(
+        tc.get("sub_title_text").is_none(),
+        "the first step has no one before it"
+    );
 
     // 陈静 (党委宣传部) taps 同意: the account is registered, applicant and leader are told.
     bot.post(&bot.tap("chenjing", &approve2, &task2, "rc-xcb"))
@@ -158,6 +194,16 @@ async fn refusals_change_nothing(backend: Backend) {
     bot.post(&bot.tap_at("liuyang", (&approve, &task, "rc-again"), at + 1))
         .await;
     assert!(bot.wait_for_text("liuyang", "已经处理完毕", WAIT).await);
+    // ... and the stale card is greyed out in place, so it is not tapped again.
+    let stale = stale_update(&bot, "rc-again").await;
+    assert_eq!(stale["userids"], serde_json::json!(["liuyang"]));
+    assert!(
+        stale["button"]["replace_name"]
+            .as_str()
+            .unwrap()
+            .contains("已处理"),
+        "{stale}"
+    );
     let case = case_json(&bot, &number).await;
     assert_eq!(case["chain"][0]["decisions"].as_array().unwrap().len(), 1);
     assert_eq!(case["current_step"], 1);
@@ -169,6 +215,10 @@ async fn refusals_change_nothing(backend: Backend) {
     bot.post(&bot.tap("chenjing", &approve2, &task2, "rc-late"))
         .await;
     assert!(bot.wait_for_text("chenjing", "操作未生效", WAIT).await);
+    assert_eq!(
+        stale_update(&bot, "rc-late").await["userids"],
+        serde_json::json!(["chenjing"])
+    );
     assert_eq!(case_json(&bot, &number).await["status"], "withdrawn");
     bot.stop().await;
 }
@@ -212,12 +262,21 @@ async fn two_approvers_tapping_at_once_give_one_decision(backend: Backend) {
         .filter(|t| t.contains("DJ-"))
         .count();
     assert_eq!(registered, 1, "the applicant is told once");
-    // Both copies end in the same final state: the winner's update covers both approvers.
+    // Both copies end in the same final state: the winner's update covers both approvers, and
+    // the loser's tapped card is greyed out too.
     let updates = bot.fake.accepted_bodies("/update_template_card");
-    let last = updates.last().unwrap();
-    let mut people: Vec<String> = serde_json::from_value(last["userids"].clone()).unwrap();
-    people.sort();
-    assert_eq!(people, ["chenjing", "lina"]);
+    let covers_both = updates.iter().any(|u| {
+        let mut people: Vec<String> = serde_json::from_value(u["userids"].clone()).unwrap();
+        people.sort();
+        people == ["chenjing", "lina"]
+    });
+    assert!(covers_both, "{updates:?}");
+    for rc in ["rc-a", "rc-b"] {
+        assert!(
+            updates.iter().any(|u| u["response_code"] == rc),
+            "card {rc} updated: {updates:?}"
+        );
+    }
     let _ = reject2;
     bot.stop().await;
 }

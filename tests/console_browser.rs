@@ -8,7 +8,7 @@
 //! `BROWSER_REQUIRED` is set (`scripts/test` sets it when both exist); then it fails.
 //!
 //! The story goes on: the clock jumps a week ([`jump_a_week`]) and the unit leader (刘洋) finds a
-//! reminder card for the overdue approval, taps 同意; 党委宣传部 (陈静) taps 同意; the applicant
+//! reminder of the overdue approval next to his card, taps 同意; 党委宣传部 (陈静) taps 同意; the applicant
 //! sees the register number.
 
 use std::path::{Path, PathBuf};
@@ -119,19 +119,21 @@ async fn run_story(story: &mut Story, console: &str) -> anyhow::Result<()> {
     story.shot("console").await?;
     let case = file_registration(story).await?;
     ensure!(case.starts_with("BA"), "case number {case}");
-    // A week passes: the unit leader's approval is overdue and the bot chases it with a fresh
-    // card (a reminder). Then the leader and the propaganda department tap 同意.
+    // A week passes: the unit leader's approval is overdue and the bot chases it with a
+    // reminder that points to the card he already has. Then the leader and the propaganda
+    // department tap 同意.
     jump_a_week(story).await?;
     story.choose("liuyang").await?;
+    let chase = story.wait_bot_line("【催办】").await?;
+    ensure!(
+        chase.contains(&case),
+        "the reminder names the case: {chase}"
+    );
     let cards = format!("button[data-key='approve:{case}']");
-    let deadline = Instant::now() + STEP_TIMEOUT;
-    while story.client.find_all(Locator::Css(&cards)).await?.len() < 2 {
-        ensure!(
-            Instant::now() < deadline,
-            "no reminder card for the overdue approval"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    ensure!(
+        story.client.find_all(Locator::Css(&cards)).await?.len() == 1,
+        "one live card for the leader"
+    );
     story.shot("reminder-card").await?;
     approve_as(story, "liuyang", &case).await?;
     approve_as(story, "chenjing", &case).await?;

@@ -20,17 +20,23 @@ const ROBOT_KEY: &str = "robot-key-xcb";
 
 on_both_stores!(
     a_duty_is_chased_from_opening_to_escalation_and_stops_when_done,
-    an_overdue_approval_gets_a_fresh_card_which_works,
+    an_overdue_approval_is_chased_with_a_text_and_the_card_still_works,
+    after_downtime_an_overdue_approval_gets_one_chase_in_working_time,
     after_downtime_only_the_latest_nudge_is_sent,
     the_digest_goes_to_an_app_group_chat_when_bot_toml_names_one,
 );
 
 /// Moves the bot's clock to 10:00 on `day` in the company's time zone.
 fn jump_to(bot: &TestBot, day: NaiveDate) {
+    jump_to_time(bot, day, 10);
+}
+
+/// Moves the bot's clock to `hour`:00 of `day`, company time.
+fn jump_to_time(bot: &TestBot, day: NaiveDate, hour: u32) {
     let target = bot
         .clock
         .zone()
-        .from_local_datetime(&day.and_hms_opt(10, 0, 0).unwrap())
+        .from_local_datetime(&day.and_hms_opt(hour, 0, 0).unwrap())
         .unwrap()
         .timestamp_millis();
     let real = bot.clock.now_ms() - bot.clock.offset_ms();
@@ -79,7 +85,7 @@ fn cards(bot: &TestBot, user: &str) -> Vec<String> {
 }
 
 /// A leader who lets the approval deadline (2 working days) pass gets a fresh card, which works.
-async fn an_overdue_approval_gets_a_fresh_card_which_works(backend: Backend) {
+async fn an_overdue_approval_is_chased_with_a_text_and_the_card_still_works(backend: Backend) {
     let Some(bot) = spawn_bot(backend, |_| {}).await else {
         return;
     };
@@ -90,33 +96,62 @@ async fn an_overdue_approval_gets_a_fresh_card_which_works(backend: Backend) {
     jump_to(&bot, calendar.add_working_days(today, 2).date);
     bot.settle(WAIT).await;
     assert_eq!(
-        cards(&bot, "liuyang").len(),
-        1,
+        chases(&bot, "liuyang"),
+        0,
         "not chased before the deadline has passed"
     );
     jump_to(&bot, calendar.add_working_days(today, 3).date);
-    let chased = bot
-        .fake
-        .wait_until(
-            |f| {
-                f.sent_to("liuyang")
-                    .iter()
-                    .filter(|m| m["msgtype"] == "template_card")
-                    .count()
-                    == 2
-            },
-            WAIT,
-        )
-        .await;
-    assert!(chased, "a fresh card after the deadline");
-    let ids = cards(&bot, "liuyang");
-    assert_ne!(ids[0], ids[1], "a fresh card has a fresh task id");
-    approve_card(&bot, "liuyang", &number, "rc-fresh").await;
+    assert!(
+        count_with(&bot, "liuyang", "【催办】", 1).await,
+        "a chase the working morning after the deadline"
+    );
+    let chase = texts(&bot, "liuyang")
+        .into_iter()
+        .find(|t| t.contains("【催办】"))
+        .unwrap();
+    assert!(
+        chase.contains(&number) && chase.contains("待办 卡片"),
+        "{chase}"
+    );
+    bot.settle(WAIT).await;
+    assert_eq!(
+        cards(&bot, "liuyang").len(),
+        1,
+        "one live card per approver"
+    );
+    approve_card(&bot, "liuyang", &number, "rc-late").await;
     assert!(
         bot.wait_for_text("zhangsan", "已通过", WAIT).await,
-        "the fresh card decides"
+        "the card still decides"
     );
     bot.stop().await;
+}
+
+/// The bot was down for two weeks and comes back at night: nothing is sent in the small hours,
+/// and in the morning the approver gets one chase, not one for every missed day.
+async fn after_downtime_an_overdue_approval_gets_one_chase_in_working_time(backend: Backend) {
+    let Some(bot) = spawn_bot(backend, |_| {}).await else {
+        return;
+    };
+    support::flows::file(&bot).await;
+    let calendar = calendar_of(&bot);
+    let later = calendar.add_working_days(bot.clock.now().today, 12).date;
+    jump_to_time(&bot, later, 1);
+    bot.settle(WAIT).await;
+    assert_eq!(chases(&bot, "liuyang"), 0, "no chase at 01:00");
+    jump_to(&bot, later);
+    assert!(count_with(&bot, "liuyang", "【催办】", 1).await);
+    bot.settle(WAIT).await;
+    assert_eq!(chases(&bot, "liuyang"), 1, "one chase after the downtime");
+    bot.stop().await;
+}
+
+/// How many chases `user` got.
+fn chases(bot: &TestBot, user: &str) -> usize {
+    texts(bot, user)
+        .iter()
+        .filter(|t| t.contains("【催办】"))
+        .count()
 }
 
 /// 张三 leaves; the unit's leader is told. Returns the duty's deadline.

@@ -40,7 +40,7 @@ pub fn approval_card(texts: &Texts<'_>, flow: &FlowDef, case: &Case, step: &Appr
         source: texts.say("card_description"),
         title: texts.say("card_title"),
         title_note: step.label.clone(),
-        note: (case.round > 1).then(|| texts.say("card_resubmitted")),
+        note: note(texts, case),
         rows,
         task_id: step.task_ids.last().cloned().unwrap_or_default(),
         buttons: vec![
@@ -56,6 +56,35 @@ pub fn approval_card(texts: &Texts<'_>, flow: &FlowDef, case: &Case, step: &Appr
             },
         ],
     }
+}
+
+/// What the approver should know before deciding: the earlier steps' approvals (who approved
+/// before), and what changed when the case was resubmitted.
+fn note(texts: &Texts<'_>, case: &Case) -> Option<String> {
+    let mut lines: Vec<String> = case
+        .chain
+        .iter()
+        .take(case.current_step)
+        .filter_map(|step| {
+            let names: Vec<&str> = step
+                .decisions
+                .iter()
+                .filter(|d| d.approve)
+                .map(|d| d.by_name.as_str())
+                .collect();
+            if names.is_empty() {
+                return None;
+            }
+            let mut t = texts.clone();
+            t.set("step", step.label.clone());
+            t.set("names", names.join("、"));
+            Some(t.say("card_approved_before"))
+        })
+        .collect();
+    if case.round > 1 {
+        lines.push(texts.say("card_resubmitted"));
+    }
+    (!lines.is_empty()).then(|| lines.join("；"))
 }
 
 fn row(label: String, value: String) -> CardRow {

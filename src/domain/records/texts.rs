@@ -10,6 +10,7 @@ use crate::domain::engine::Answer;
 use crate::domain::records::{Case, CaseStatus};
 
 /// The texts of one case, rendered from `[approvals]` with the case's values.
+#[derive(Clone)]
 pub struct Texts<'a> {
     scripts: &'a Scripts,
     values: HashMap<&'static str, Value>,

@@ -21,6 +21,20 @@ pub fn deadline_moment(
     local(calendar, deadline.and_time(end))
 }
 
+/// The first working moment after the deadline day ends (where a chase of something overdue
+/// goes: the next working morning).
+pub fn after_deadline(
+    calendar: &Calendar,
+    hours: &WorkingHours,
+    deadline: NaiveDate,
+) -> DateTime<Utc> {
+    let end = deadline_moment(calendar, hours, deadline);
+    calendar
+        .next_working_time(&end, hours)
+        .at
+        .with_timezone(&Utc)
+}
+
 fn local(calendar: &Calendar, naive: chrono::NaiveDateTime) -> DateTime<Utc> {
     calendar
         .time_zone()

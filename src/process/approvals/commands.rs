@@ -50,7 +50,7 @@ pub(crate) async fn command(
                         });
                         say_about(s, draft, &loaded.case, "ask_reason");
                     }
-                    Err(refusal) => refuse(s, draft, &loaded.case, &refusal),
+                    Err(refusal) => refuse(s, draft, &loaded.case, &refusal, &Via::Text),
                 }
             }
         }
@@ -86,7 +86,7 @@ pub(crate) async fn withdraw(
             s.apply(draft, write, change);
         }
         Err(Refusal::Closed) => say_about(s, draft, &before, "cannot_withdraw"),
-        Err(refusal) => refuse(s, draft, &before, &refusal),
+        Err(refusal) => refuse(s, draft, &before, &refusal, &Via::Text),
     }
     Ok(())
 }
@@ -137,7 +137,7 @@ pub(crate) async fn urge(
             let write = case.update(version);
             s.apply(draft, write, change);
         }
-        Err(refusal) => refuse(s, draft, &before, &refusal),
+        Err(refusal) => refuse(s, draft, &before, &refusal, &Via::Text),
     }
     Ok(())
 }

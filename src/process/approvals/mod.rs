@@ -22,6 +22,7 @@ use crate::domain::approval::card;
 use crate::domain::approval::chain::{self, Refusal, Via};
 use crate::domain::records::Texts;
 use crate::domain::records::{self, Case, CaseStatus};
+use crate::domain::reply::Reply;
 
 /// The approvals process.
 pub struct Approvals;
@@ -67,8 +68,8 @@ impl Process for Approvals {
         s: &Services,
         d: &mut Draft,
         job: &TimerJob,
-        due_ms: i64,
-        _now_ms: i64,
+        _due_ms: i64,
+        now_ms: i64,
     ) -> Result<(), DispatchError> {
         if let TimerJob::ApprovalDue {
             case,
@@ -77,7 +78,7 @@ impl Process for Approvals {
             occurrence,
         } = job
         {
-            steps::approval_due(s, d, case, (*round, *step, *occurrence), due_ms).await?;
+            steps::approval_due(s, d, case, (*round, *step, *occurrence), now_ms).await?;
         }
         Ok(())
     }
@@ -107,7 +108,7 @@ pub(crate) async fn card_tap(
         return Ok(());
     };
     if let Err(refusal) = chain::check(&loaded.case, &draft.user, &via) {
-        refuse(s, draft, &loaded.case, &refusal);
+        refuse(s, draft, &loaded.case, &refusal, &via);
         return Ok(());
     }
     draft.conversation.awaiting_reason = Some(PendingReject {
@@ -218,7 +219,7 @@ pub(crate) async fn decide(
         Ok(done) => done,
         Err(refusal) => {
             tracing::info!(case = %number, user = %draft.user, ?refusal, "decision refused");
-            refuse(s, draft, &case, &refusal);
+            refuse(s, draft, &case, &refusal, &via);
             return Ok(());
         }
     };
@@ -243,9 +244,25 @@ pub(crate) async fn decide(
     Ok(())
 }
 
-/// Tells the actor why nothing changed; a tapped card that is spent gets greyed out too.
-pub(crate) fn refuse(s: &Services, draft: &mut Draft, case: &Case, refusal: &Refusal) {
+/// Tells the actor why nothing changed; a tapped card that is spent (its step decided, its case
+/// closed, or a task id no longer the step's) is greyed out in place too, so it is not tapped
+/// again.
+pub(crate) fn refuse(s: &Services, draft: &mut Draft, case: &Case, refusal: &Refusal, via: &Via) {
     say_about(s, draft, case, refusal.message());
+    let spent = matches!(
+        refusal,
+        Refusal::AlreadyDecided | Refusal::Closed | Refusal::CardExpired
+    );
+    if let (true, Via::Card { response_code, .. }) = (spent, via)
+        && let Some(flow) = s.scripts.flows.get(&case.flow)
+    {
+        draft.send(Reply::CloseCard {
+            members: vec![draft.user.clone()],
+            response_code: response_code.clone(),
+            label: Texts::new(&s.scripts, flow, case).say("card_stale"),
+            fallback: None,
+        });
+    }
 }
 
 pub(crate) fn say_about(s: &Services, draft: &mut Draft, case: &Case, key: &str) {

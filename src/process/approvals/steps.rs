@@ -1,14 +1,17 @@
 //! The steps of a chain: opening them (assignees resolved, fresh task ids) and chasing one past
-//! its deadline (`deadline_working_days` in the flow) with a fresh card, every so many working
-//! days until it is decided.
+//! its deadline (`deadline_working_days` in the flow). A chase is a text that points to the
+//! approver's card (WeCom's interactive cards stay usable, so one live card per approver per
+//! step; `待办 卡片` sends a fresh one on request). Chases go out in working time only: the first
+//! on the working morning after the deadline, then every so many working days, each counted
+//! from when the last one went out, so a bot that was down sends one chase, not a burst.
 
 use rand::Rng;
 
 use crate::base::scripts::Assignment;
 use crate::dispatch::event::TimerJob;
-use crate::dispatch::{CaseWrites, DispatchError, Draft, Services};
+use crate::dispatch::{DispatchError, Draft, Services};
 use crate::domain::approval::chain;
-use crate::domain::records::Case;
+use crate::domain::records::{Case, Texts};
 use crate::domain::reminders;
 use crate::domain::reminders::duty;
 
@@ -40,9 +43,10 @@ pub(crate) fn chase_open_step(s: &Services, draft: &mut Draft, case: &mut Case, 
     let deadline = calendar
         .add_working_days(s.clock.at(now_ms).today, days as i32)
         .date;
-    let at =
-        reminders::deadline_moment(calendar, &s.scripts.working_hours, deadline).timestamp_millis();
-    step.deadline_ms = Some(at);
+    let hours = &s.scripts.working_hours;
+    step.deadline_ms =
+        Some(reminders::deadline_moment(calendar, hours, deadline).timestamp_millis());
+    let at = reminders::after_deadline(calendar, hours, deadline).timestamp_millis();
     let job = TimerJob::ApprovalDue {
         case: number.clone(),
         round,
@@ -52,62 +56,63 @@ pub(crate) fn chase_open_step(s: &Services, draft: &mut Draft, case: &mut Case, 
     draft.schedule(duty::approval_timer_id(&number, round, index, 0), at, &job);
 }
 
-/// An approval step past its deadline: a fresh card (a new task id) to each assignee who has
-/// not decided, and the next chase as many working days later.
+/// An approval step past its deadline: a text to each assignee who has not decided, pointing
+/// to their card, and the next chase as many working days later. Outside working time (a bot
+/// that was down all night) the chase waits for the next working moment.
 pub(crate) async fn approval_due(
     s: &Services,
     draft: &mut Draft,
     number: &str,
     (round, index, occurrence): (u32, usize, u32),
-    due_ms: i64,
+    now_ms: i64,
 ) -> Result<(), DispatchError> {
-    let Some(loaded) = s.load_case(number).await? else {
+    let Some(crate::dispatch::LoadedCase { case, .. }) = s.load_case(number).await? else {
         return Ok(());
     };
-    let crate::dispatch::LoadedCase {
-        mut case, version, ..
-    } = loaded;
     let open = case.status == crate::domain::records::CaseStatus::Pending
         && case.round == round
         && case.current_step == index;
-    let Some(flow) = s.scripts.flows.get(&case.flow).cloned() else {
+    let Some(flow) = s.scripts.flows.get(&case.flow) else {
         return Ok(());
     };
     let days = flow
         .approval
         .get(index)
         .and_then(|d| d.deadline_working_days);
-    let (true, Some(days)) = (open, days) else {
+    let (true, Some(days), Some(step)) = (open, days, case.chain.get(index)) else {
         return Ok(());
     };
-    tracing::info!(case = %number, step = index, "approval overdue: chasing with a fresh card");
-    let fresh = task_id(number, round, index);
-    let Some(step) = case.chain.get_mut(index) else {
-        return Ok(());
-    };
-    step.task_ids.push(fresh);
-    let step = step.clone();
-    let mut change = crate::domain::approval::chain::Change::default();
-    crate::domain::approval::chain::send_card(&s.scripts, &flow, &case, &step, &mut change);
-    let calendar = &s.scripts.calendar;
-    let next_day = calendar
-        .add_working_days(s.clock.at(due_ms).today, days as i32)
-        .date;
-    let next =
-        reminders::deadline_moment(calendar, &s.scripts.working_hours, next_day).timestamp_millis();
-    let job = TimerJob::ApprovalDue {
+    let (calendar, hours) = (&s.scripts.calendar, &s.scripts.working_hours);
+    let now = chrono::DateTime::from_timestamp_millis(now_ms).unwrap_or_default();
+    let timer_id = |occurrence| duty::approval_timer_id(number, round, index, occurrence);
+    let job = |occurrence| TimerJob::ApprovalDue {
         case: number.to_owned(),
         round,
         step: index,
-        occurrence: occurrence + 1,
+        occurrence,
     };
-    draft.schedule(
-        duty::approval_timer_id(number, round, index, occurrence + 1),
-        next,
-        &job,
-    );
-    let write = case.update(version);
-    s.apply(draft, write, change);
+    if !calendar.is_working_time(&now, hours) {
+        let at = calendar
+            .next_working_time(&now, hours)
+            .at
+            .timestamp_millis();
+        draft.schedule(timer_id(occurrence), at, &job(occurrence));
+        return Ok(());
+    }
+    tracing::info!(case = %number, step = index, "approval overdue: chasing the approvers");
+    let texts = Texts::new(&s.scripts, flow, &case);
+    for person in step
+        .assignees
+        .iter()
+        .filter(|p| !step.decisions.iter().any(|d| &d.by == *p))
+    {
+        draft.say(person, texts.say("chase_to_approver"));
+    }
+    let next_day = calendar
+        .add_working_days(s.clock.at(now_ms).today, days as i32)
+        .date;
+    let next = reminders::after_deadline(calendar, hours, next_day).timestamp_millis();
+    draft.schedule(timer_id(occurrence + 1), next, &job(occurrence + 1));
     Ok(())
 }
 

@@ -12,7 +12,7 @@ use crate::base::clock::Clock;
 use crate::base::directory::Directory;
 use crate::base::scripts::{FlowDef, Scripts, tpl};
 use crate::domain::approval::chain;
-use crate::domain::records::{Case, HistoryEntry};
+use crate::domain::records::{self, Case, HistoryEntry};
 
 /// Shared by every handler of every event.
 #[derive(Clone)]
@@ -72,6 +72,19 @@ impl Services {
             version: record.version,
             history,
         }))
+    }
+
+    /// The case a number names: a case number as it is, a register number (`DJ-…`) as the
+    /// registration that holds it; `None` for a register number nobody holds.
+    pub async fn case_number_of(&self, number: &str) -> Result<Option<String>, DispatchError> {
+        if !number.starts_with(&format!("{}-", records::REGISTER_PREFIX)) {
+            return Ok(Some(number.to_owned()));
+        }
+        let holders = self
+            .store
+            .cases_in(&records::register_number_index(number))
+            .await?;
+        Ok(holders.into_iter().last())
     }
 
     /// The flow of a stored case. When bot-scripts no longer define it, the user is told that

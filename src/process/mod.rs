@@ -3,6 +3,8 @@
 //! - [`approvals`]: the chain every filed case goes through (cards, commands, overdue chases);
 //! - [`registration`]: a new account onto the register;
 //! - [`change_report`]: reporting a change within the deadline, and the duties a departure opens;
+//! - [`supervision`]: the propaganda department's and unit leaders' view of the register
+//!   (`台账`, `查询`, `统计`, `详情`);
 //! - [`forms`]: filling in any flow's form and filing it (last: it answers anything).
 //!
 //! [`all`] is the table the dispatcher routes by; its order is the routing order.
@@ -11,6 +13,7 @@ pub mod approvals;
 pub mod change_report;
 pub mod forms;
 pub mod registration;
+pub mod supervision;
 
 use std::sync::Arc;
 
@@ -23,6 +26,7 @@ pub fn all() -> Processes {
         Arc::new(approvals::Approvals),
         Arc::new(registration::Registration),
         Arc::new(change_report::ChangeReport),
+        Arc::new(supervision::Supervision),
         Arc::new(forms::Forms),
     ])
 }

@@ -41,14 +41,23 @@ pub async fn file(bot: &TestBot) -> String {
         "filed: {:#?}",
         bot.texts_to("zhangsan")
     );
-    let u = "liuyang";
+    wait_for_card(bot, "liuyang").await;
+    number
+}
+
+/// Waits until `user` has received an approval card.
+pub async fn wait_for_card(bot: &TestBot, user: &str) {
+    let u = user.to_owned();
     bot.fake
         .wait_until(
-            move |f| f.sent_to(u).iter().any(|m| m["msgtype"] == "template_card"),
+            move |f| {
+                f.sent_to(&u)
+                    .iter()
+                    .any(|m| m["msgtype"] == "template_card")
+            },
             WAIT,
         )
         .await;
-    number
 }
 
 pub async fn case_json(bot: &TestBot, number: &str) -> serde_json::Value {

@@ -90,6 +90,14 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
     let words = c.words(&bot_src, &bot.words);
     c.messages(&bot_src, &bot.messages);
     c.approval_messages(&bot_src, &bot.approvals);
+    if let Some(table) = &bot.supervision {
+        c.message_table(
+            &bot_src,
+            table,
+            ("supervision", super::SUPERVISION_MESSAGES),
+            tpl::supervision,
+        );
+    }
     let help_text = bot.help.text.get_ref().trim().to_owned();
 
     let mut roles = BTreeMap::new();
@@ -168,6 +176,7 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
         groups,
         duties,
         export,
+        supervision: bot.supervision.is_some(),
         templates: c.env,
     };
     Ok((scripts, c.d.warnings))
@@ -405,19 +414,33 @@ impl Compiler {
         src: &Source,
         table: &Spanned<BTreeMap<String, Spanned<String>>>,
     ) {
+        let keys = ("approvals", super::APPROVAL_MESSAGES);
+        self.message_table(src, table, keys, tpl::approval);
+    }
+
+    /// A table of messages (`[approvals]`, `[supervision]`): each of `keys` defined, nothing
+    /// else; each compiled as the template `name(key)`.
+    fn message_table(
+        &mut self,
+        src: &Source,
+        table: &Spanned<BTreeMap<String, Spanned<String>>>,
+        (section, keys): (&str, &[&str]),
+        name: fn(&str) -> String,
+    ) {
+        let singular = section.trim_end_matches('s');
         for (key, text) in table.get_ref() {
-            if super::APPROVAL_MESSAGES.contains(&key.as_str()) {
-                self.template(src, tpl::approval(key), text);
+            if keys.contains(&key.as_str()) {
+                self.template(src, name(key), text);
             } else {
                 self.d
-                    .error(src.at(text.span(), format!("unknown approval message `{key}`")));
+                    .error(src.at(text.span(), format!("unknown {singular} message `{key}`")));
             }
         }
-        for key in super::APPROVAL_MESSAGES {
+        for key in keys {
             if !table.get_ref().contains_key(*key) {
                 self.d.error(src.at(
                     table.span(),
-                    format!("[approvals] needs the message `{key}`"),
+                    format!("[{section}] needs the message `{key}`"),
                 ));
             }
         }

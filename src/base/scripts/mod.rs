@@ -55,6 +55,8 @@ pub struct Scripts {
     pub duties: BTreeMap<String, DutyDef>,
     /// `[export]`: headers and words of `flowbot export` and `flowbot form`, if configured.
     pub export: Option<ExportTexts>,
+    /// Whether `[supervision]` is configured (the department's 台账, 查询, 统计, 详情, 导出).
+    pub supervision: bool,
     templates: minijinja::Environment<'static>,
 }
 
@@ -238,6 +240,10 @@ pub mod tpl {
     pub fn approval(key: &str) -> String {
         format!("a.{key}")
     }
+    /// A `[supervision]` message: the department's view of the register.
+    pub fn supervision(key: &str) -> String {
+        format!("s.{key}")
+    }
     /// An `[export]` template: `approver`, `approved_on`, `date`.
     pub fn export(key: &str) -> String {
         format!("x.{key}")
@@ -418,6 +424,19 @@ pub const APPROVAL_MESSAGES: &[&str] = &[
     "history_urged",
     "history_registered",
     "history_changed",
+];
+
+/// Every message `[supervision]` in bot.toml must define (and nothing else), when present.
+pub const SUPERVISION_MESSAGES: &[&str] = &[
+    "refused",
+    "ledger",
+    "no_more_pages",
+    "search",
+    "stats",
+    "details",
+    "status_in_use",
+    "status_changing",
+    "export_started",
 ];
 
 /// 或签 (any one assignee decides) or 会签 (every assignee must approve).

@@ -38,6 +38,10 @@ pub struct RawBot {
     /// those two commands need it).
     #[serde(default)]
     pub export: Option<RawExport>,
+    /// What the bot says to the propaganda department and unit leaders supervising the
+    /// register in chat (`[supervision]`, optional: without it those commands are not offered).
+    #[serde(default)]
+    pub supervision: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
 }
 
 /// A group chat the bot posts nudges to.

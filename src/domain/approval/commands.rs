@@ -37,7 +37,7 @@ pub enum Command {
 }
 
 /// A case number as printed: `BA-2026-0001` (case-insensitive, full width tolerated).
-fn case_number(word: &str) -> Option<String> {
+pub fn case_number(word: &str) -> Option<String> {
     let w = word.to_ascii_uppercase();
     let mut parts = w.split('-');
     let (prefix, year, seq) = (parts.next()?, parts.next()?, parts.next()?);

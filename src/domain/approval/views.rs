@@ -33,8 +33,19 @@ fn texts<'a>(scripts: &'a Scripts, case: &Case) -> Option<Texts<'a>> {
         .map(|flow| Texts::new(scripts, flow, case))
 }
 
-/// `我的`: my cases with their status, and my units' registered accounts.
-pub fn mine(scripts: &Scripts, my_cases: &[Case], unit_accounts: &[Case]) -> String {
+/// What `我的` adds for a member of the propaganda department: the cases waiting for them.
+pub struct Supervisor<'a> {
+    pub waiting: &'a [Case],
+}
+
+/// `我的`: my cases with their status, and my units' registered accounts; for the propaganda
+/// department also what waits for them and what they can look at.
+pub fn mine(
+    scripts: &Scripts,
+    my_cases: &[Case],
+    unit_accounts: &[Case],
+    supervisor: Option<Supervisor<'_>>,
+) -> String {
     let cases: Vec<Value> = my_cases
         .iter()
         .filter_map(|c| {
@@ -54,26 +65,32 @@ pub fn mine(scripts: &Scripts, my_cases: &[Case], unit_accounts: &[Case]) -> Str
             })))
         })
         .collect();
-    let ctx = json_value(serde_json::json!({ "cases": cases, "accounts": accounts }));
+    let waiting: Vec<Value> = supervisor
+        .as_ref()
+        .map(|s| s.waiting.iter().map(|c| todo_item(scripts, c)).collect())
+        .unwrap_or_default();
+    let ctx = json_value(serde_json::json!({
+        "cases": cases, "accounts": accounts, "supervisor": supervisor.is_some(), "waiting": waiting,
+    }));
     scripts.render(&tpl::approval("mine"), &ctx)
+}
+
+/// One case waiting for a decision, as `待办` lists it.
+fn todo_item(scripts: &Scripts, c: &Case) -> Value {
+    let step = c
+        .chain
+        .get(c.current_step)
+        .map(|s| s.label.clone())
+        .unwrap_or_default();
+    json_value(serde_json::json!({
+        "number": c.number, "title": title_of(scripts, c), "applicant": c.applicant_name,
+        "unit": c.unit_name, "step": step,
+    }))
 }
 
 /// `待办`: the cases waiting for my decision.
 pub fn todo(scripts: &Scripts, waiting: &[Case]) -> String {
-    let items: Vec<Value> = waiting
-        .iter()
-        .map(|c| {
-            let step = c
-                .chain
-                .get(c.current_step)
-                .map(|s| s.label.clone())
-                .unwrap_or_default();
-            json_value(serde_json::json!({
-                "number": c.number, "title": title_of(scripts, c), "applicant": c.applicant_name,
-                "unit": c.unit_name, "step": step,
-            }))
-        })
-        .collect();
+    let items: Vec<Value> = waiting.iter().map(|c| todo_item(scripts, c)).collect();
     let ctx = json_value(serde_json::json!({ "items": items }));
     scripts.render(&tpl::approval("todo"), &ctx)
 }

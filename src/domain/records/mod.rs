@@ -6,6 +6,7 @@
 
 pub mod export;
 pub mod form;
+pub mod register_view;
 pub mod texts;
 
 pub use texts::Texts;

@@ -22,13 +22,7 @@ pub(crate) async fn command(
         return Ok(false);
     };
     match command {
-        Command::Usage { example } => {
-            let text = s.scripts.render(
-                &tpl::approval("usage"),
-                &minijinja::context! { example => example },
-            );
-            draft.reply(text);
-        }
+        Command::Usage { example } => usage(s, draft, example),
         Command::Approve { number } => {
             decide(s, draft, &number, true, None, Via::Text, now_ms).await?
         }
@@ -62,6 +56,15 @@ pub(crate) async fn command(
         Command::Todo { cards } => todo(s, draft, cards).await?,
     }
     Ok(true)
+}
+
+/// How a command is typed, after a malformed one.
+pub(crate) fn usage(s: &Services, draft: &mut Draft, example: &str) {
+    let text = s.scripts.render(
+        &tpl::approval("usage"),
+        &minijinja::context! { example => example },
+    );
+    draft.reply(text);
 }
 
 pub(crate) async fn withdraw(
@@ -193,7 +196,11 @@ pub(crate) async fn status(
     draft: &mut Draft,
     number: &str,
 ) -> Result<(), DispatchError> {
-    let Some((LoadedCase { case, history, .. }, _)) = case_for(s, draft, number).await? else {
+    // A register number (DJ-…) names the registration that holds it.
+    let held = s.case_number_of(number).await?;
+    let Some((LoadedCase { case, history, .. }, _)) =
+        case_for(s, draft, held.as_deref().unwrap_or(number)).await?
+    else {
         return Ok(());
     };
     if !may_view(s, &case, &draft.user).await? {
@@ -240,8 +247,30 @@ pub(crate) async fn mine(s: &Services, draft: &mut Draft) -> Result<(), Dispatch
             accounts.extend(s.load_case(&number).await?.map(|l| l.case));
         }
     }
-    draft.reply(views::mine(&s.scripts, &mine, &accounts));
+    // The propaganda department acts on every unit's cases: it sees what waits for it.
+    let propaganda = s.directory.role_members("propaganda").await?;
+    let supervisor = propaganda.contains(&draft.user);
+    let mut waiting = Vec::new();
+    if supervisor {
+        let loaded = waiting_for(s, &draft.user).await?;
+        waiting.extend(loaded.into_iter().map(|l| l.case));
+    }
+    let supervision = supervisor.then_some(views::Supervisor { waiting: &waiting });
+    draft.reply(views::mine(&s.scripts, &mine, &accounts, supervision));
     Ok(())
+}
+
+/// The cases whose open step waits for `user`'s decision.
+async fn waiting_for(s: &Services, user: &str) -> Result<Vec<LoadedCase>, DispatchError> {
+    let mut waiting = Vec::new();
+    for number in s.store.cases_in(&records::pending_index(user)).await? {
+        if let Some(loaded) = s.load_case(&number).await?
+            && chain::check(&loaded.case, user, &Via::Text).is_ok()
+        {
+            waiting.push(loaded);
+        }
+    }
+    Ok(waiting)
 }
 
 /// `待办`: the list, or (`待办 卡片`) a fresh card per waiting case.
@@ -251,15 +280,8 @@ pub(crate) async fn todo(
     cards: bool,
 ) -> Result<(), DispatchError> {
     let mut waiting = Vec::new();
-    for number in s
-        .store
-        .cases_in(&records::pending_index(&draft.user))
-        .await?
-    {
-        if let Some(loaded) = s.load_case(&number).await?
-            && chain::check(&loaded.case, &draft.user, &Via::Text).is_ok()
-            && let Some(flow) = s.flow_of(draft, &loaded.case)
-        {
+    for loaded in waiting_for(s, &draft.user).await? {
+        if let Some(flow) = s.flow_of(draft, &loaded.case) {
             waiting.push((loaded, flow));
         }
     }

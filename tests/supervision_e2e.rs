@@ -1,0 +1,160 @@
+//! The propaganda department's supervision in chat, through the real protocol: 台账, 查询 and
+//! 统计 for the department (every unit) and unit leaders (their own units), a polite refusal
+//! for everyone else; 状态 and 详情 accept register numbers; 我的 for a department member shows
+//! what they can act on. Both stores.
+
+#[macro_use]
+mod support;
+
+use support::bot::{Backend, TestBot, spawn_bot};
+use support::flows::{file, register};
+use support::wait::WAIT;
+
+on_both_stores!(
+    the_department_finds_an_account_and_sees_the_ledger_and_counts,
+    a_unit_leader_sees_only_their_units_and_staff_are_refused,
+    status_and_details_accept_register_numbers,
+    my_view_as_a_department_member_shows_what_waits_for_me,
+);
+
+/// `user` says `text`; returns the first text they receive after it that contains `needle`.
+async fn ask(bot: &TestBot, user: &str, text: &str, needle: &str) -> String {
+    let before = bot.texts_to(user).len();
+    bot.say(user, &[text]).await;
+    let (u, n) = (user.to_owned(), needle.to_owned());
+    let answered = bot
+        .fake
+        .wait_until(
+            move |f| {
+                f.sent_to(&u).iter().skip(before).any(|m| {
+                    m["text"]["content"]
+                        .as_str()
+                        .is_some_and(|c| c.contains(&n))
+                })
+            },
+            WAIT,
+        )
+        .await;
+    let texts = bot.texts_to(user);
+    assert!(
+        answered,
+        "{user} got no answer with {needle:?} to {text:?}: {texts:#?}"
+    );
+    texts
+        .into_iter()
+        .skip(before)
+        .find(|t| t.contains(needle))
+        .expect("the answer")
+}
+
+async fn the_department_finds_an_account_and_sees_the_ledger_and_counts(backend: Backend) {
+    let Some(bot) = spawn_bot(backend, |_| {}).await else {
+        return;
+    };
+    let (_, dj) = register(&bot).await;
+    // 李娜 (党委宣传部) did not approve it herself.
+    let found = ask(&bot, "lina", "查询 青年之声", &dj).await;
+    assert!(
+        found.contains("团委") && found.contains("gh_1234567890ab"),
+        "{found}"
+    );
+    let by_person = ask(&bot, "lina", "查询 张三", "相关的账号").await;
+    assert!(by_person.contains(&dj), "{by_person}");
+    let none = ask(&bot, "lina", "查询 不存在的号", "没有找到").await;
+    assert!(!none.contains(&dj), "{none}");
+
+    let ledger = ask(&bot, "lina", "台账", "新媒体账号台账").await;
+    assert!(
+        ledger.contains("全部单位，共 1 个") && ledger.contains(&dj),
+        "{ledger}"
+    );
+    assert!(ledger.contains("在用"), "{ledger}");
+    let more = ask(&bot, "lina", "台账 2", "全部显示完毕").await;
+    assert!(!more.contains(&dj));
+
+    let stats = ask(&bot, "lina", "统计", "新媒体账号统计").await;
+    for shown in ["已登记账号：1 个", "团委 1", "在用 1", "审批中的事项：0 件"] {
+        assert!(stats.contains(shown), "{shown} not in {stats}");
+    }
+    bot.stop().await;
+}
+
+async fn a_unit_leader_sees_only_their_units_and_staff_are_refused(backend: Backend) {
+    let Some(bot) = spawn_bot(backend, |_| {}).await else {
+        return;
+    };
+    let (_, dj) = register(&bot).await;
+    let own = ask(&bot, "liuyang", "台账", "新媒体账号台账").await;
+    assert!(own.contains("团委，共 1 个") && own.contains(&dj), "{own}");
+    let other = ask(&bot, "sunli", "台账", "新媒体账号台账").await;
+    assert!(
+        other.contains("工会，共 0 个") && !other.contains(&dj),
+        "{other}"
+    );
+    let search = ask(&bot, "sunli", "查询 青年之声", "没有找到").await;
+    assert!(!search.contains(&dj), "{search}");
+    let stats = ask(&bot, "sunli", "统计", "新媒体账号统计").await;
+    assert!(stats.contains("已登记账号：0 个"), "{stats}");
+
+    for user in ["zhangsan", "zhaoliu"] {
+        for command in ["台账", "查询 青年之声", "统计"] {
+            let refused = ask(&bot, user, command, "仅向党委宣传部").await;
+            assert!(!refused.contains(&dj), "{refused}");
+        }
+    }
+    // 下一页 without a ledger shown is not a command: the help answers.
+    ask(&bot, "zhangsan", "下一页", "新媒体管理助手").await;
+    bot.stop().await;
+}
+
+async fn status_and_details_accept_register_numbers(backend: Backend) {
+    let Some(bot) = spawn_bot(backend, |_| {}).await else {
+        return;
+    };
+    let (number, dj) = register(&bot).await;
+    let status = ask(&bot, "zhangsan", &format!("状态 {dj}"), &number).await;
+    assert!(status.contains("已审批通过"), "{status}");
+
+    let details = format!("详情 {dj}");
+    for user in ["zhangsan", "liuyang", "lina"] {
+        let text = ask(&bot, user, &details, "管理员电子邮箱").await;
+        for shown in [
+            number.as_str(),
+            dj.as_str(),
+            "账号名称：团委青年之声",
+            "内容范围：宣传本单位青年工作动态。",
+            "管理员电子邮箱：zhangsan@example.com",
+        ] {
+            assert!(text.contains(shown), "{shown} not in {text}");
+        }
+    }
+    let by_case = ask(
+        &bot,
+        "zhangsan",
+        &format!("详情 {number}"),
+        "管理员电子邮箱",
+    )
+    .await;
+    assert!(by_case.contains(&dj), "{by_case}");
+    ask(&bot, "sunli", &details, "没有查看或办理").await;
+    let missing = format!("DJ-{}-0099", support::flows::year(&bot));
+    ask(&bot, "lina", &format!("状态 {missing}"), "没有找到").await;
+    ask(&bot, "lina", &format!("详情 {missing}"), "没有找到").await;
+    bot.stop().await;
+}
+
+async fn my_view_as_a_department_member_shows_what_waits_for_me(backend: Backend) {
+    let Some(bot) = spawn_bot(backend, |_| {}).await else {
+        return;
+    };
+    let number = file(&bot).await;
+    support::flows::approve_card(&bot, "liuyang", &number, "rc-leader").await;
+    support::flows::wait_for_card(&bot, "lina").await;
+    let mine = ask(&bot, "lina", "我的", "等待您审批").await;
+    assert!(!mine.contains("还没有提交过事项"), "{mine}");
+    assert!(mine.contains(&number) && mine.contains("台账"), "{mine}");
+    // Staff still see their own cases.
+    let own = ask(&bot, "zhangsan", "我的", "您提交的事项").await;
+    assert!(own.contains(&number) && !own.contains("台账"), "{own}");
+    bot.stop().await;
+}

@@ -384,6 +384,35 @@ async fn text_commands_withdraw_urge_status_and_lists(backend: Backend) {
     );
     bot.say("zhangsan", &["我的"]).await;
     assert!(bot.wait_for_text("zhangsan", "您提交的事项", WAIT).await);
+    // The text decision greyed out the leader's card too (with the code WeCom gave at sending).
+    let updates = card_updates(&bot, 1).await;
+    assert!(
+        updates
+            .iter()
+            .any(|u| u["userids"] == serde_json::json!(["liuyang"])
+                && u["button"]["replace_name"] == "已同意（刘洋）"),
+        "{updates:?}"
+    );
+    // Withdrawn while the department decides: its cards are greyed out.
+    bot.settle(WAIT).await;
+    bot.say("zhangsan", &[&format!("撤回 {number}")]).await;
+    let greyed = bot
+        .fake
+        .wait_until(
+            |f| {
+                f.accepted_bodies("/update_template_card").iter().any(|u| {
+                    u["button"]["replace_name"] == "已处理（已撤回）"
+                        && u["userids"] == serde_json::json!(["chenjing", "lina"])
+                })
+            },
+            WAIT,
+        )
+        .await;
+    assert!(
+        greyed,
+        "{:?}",
+        bot.fake.accepted_bodies("/update_template_card")
+    );
     bot.stop().await;
 }
 

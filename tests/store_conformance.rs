@@ -92,6 +92,7 @@ store_properties!(
     outbox_claim_defer_fail_dead_letter,
     outbox_concurrent_claimers_disjoint,
     token_cache,
+    card_codes_until_they_expire,
     lock_exclusion_expiry_stale_unlock,
     rate_limit_matches_exact_model,
     ping_answers,
@@ -457,6 +458,45 @@ async fn outbox_concurrent_claimers_disjoint(store: Arc<dyn Store>) {
     );
     let again = store.claim_outbox(T0 + 30 * SEC, lease, 50).await.unwrap();
     assert_eq!(again.len(), 20, "expired leases are returned to due");
+}
+
+/// Sent cards' response codes: remembered per task id until they expire; unknown ids are
+/// skipped; remembering again replaces.
+async fn card_codes_until_they_expire(store: Arc<dyn Store>) {
+    let ids = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert!(store.card_codes(&ids(&["a"]), T0).await.unwrap().is_empty());
+    assert!(store.card_codes(&[], T0).await.unwrap().is_empty());
+    store
+        .put_card_code("a", "rc-a", T0 + 10 * SEC)
+        .await
+        .unwrap();
+    store
+        .put_card_code("b", "rc-b", T0 + 20 * SEC)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.card_codes(&ids(&["b", "x", "a"]), T0).await.unwrap(),
+        [
+            ("b".to_owned(), "rc-b".to_owned()),
+            ("a".to_owned(), "rc-a".to_owned())
+        ]
+    );
+    assert_eq!(
+        store
+            .card_codes(&ids(&["a", "b"]), T0 + 15 * SEC)
+            .await
+            .unwrap(),
+        [("b".to_owned(), "rc-b".to_owned())],
+        "a has expired"
+    );
+    store
+        .put_card_code("b", "rc-b2", T0 + 20 * SEC)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.card_codes(&ids(&["b"]), T0).await.unwrap(),
+        [("b".to_owned(), "rc-b2".to_owned())]
+    );
 }
 
 /// Property 5: Token cache: expiry on read, compare-and-delete invalidation.

@@ -13,6 +13,7 @@ use crate::base::directory::Directory;
 use crate::base::scripts::{FlowDef, Scripts, tpl};
 use crate::domain::approval::chain;
 use crate::domain::records::{self, Case, HistoryEntry};
+use crate::domain::reply::Reply;
 
 /// Shared by every handler of every event.
 #[derive(Clone)]
@@ -102,8 +103,15 @@ impl Services {
         flow
     }
 
-    /// Adds a case write and everything its chain change implies to the draft.
-    pub fn apply(&self, draft: &mut Draft, mut write: CaseWrite, change: chain::Change) {
+    /// Adds a case write and everything its chain change implies to the draft: history, index
+    /// moves, messages, and greying out the spent cards whose response codes are known.
+    pub async fn apply(
+        &self,
+        draft: &mut Draft,
+        mut write: CaseWrite,
+        change: chain::Change,
+        now_ms: i64,
+    ) -> Result<(), DispatchError> {
         write.history.extend(change.history);
         write.add_to.extend(change.add_to);
         write.remove_from.extend(change.remove_from);
@@ -111,6 +119,17 @@ impl Services {
         for message in change.messages {
             draft.send(message);
         }
+        if let Some(spent) = change.spent_cards {
+            for (_, response_code) in self.store.card_codes(&spent.task_ids, now_ms).await? {
+                draft.send(Reply::CloseCard {
+                    members: spent.members.clone(),
+                    response_code,
+                    label: spent.label.clone(),
+                    fallback: None,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// How a group of bot.toml `[groups]` is reached: its app group chat, else its robot.

@@ -171,7 +171,7 @@ async fn file(
     steps::chase_open_step(s, draft, &mut case, now_ms);
     write.body = Some(case.to_json());
     write.expected_version = Some(0);
-    s.apply(draft, write, change);
+    s.apply(draft, write, change, now_ms).await?;
     Ok(())
 }
 
@@ -234,6 +234,6 @@ async fn resubmit(
     let texts = Texts::new(&s.scripts, &flow, &case);
     draft.reply(texts.say("resubmitted"));
     let write = case.update(version);
-    s.apply(draft, write, change);
+    s.apply(draft, write, change, now_ms).await?;
     Ok(())
 }

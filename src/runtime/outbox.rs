@@ -22,12 +22,14 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 use crate::adapters::store::{ClaimedOutbox, FailOutcome, RateDecision, Store};
-use crate::adapters::wecom::api::{ApiError, MessageBody, Outbound, WeComClient};
+use crate::adapters::wecom::api::{ApiError, MessageBody, Outbound, Receipt, WeComClient};
 use crate::base::clock::Clock;
 use crate::base::locks::lock;
 
 /// How long a claimed item is leased by default; it must outlast a whole batch.
 const DEFAULT_LEASE: Duration = Duration::from_secs(120);
+/// How long WeCom accepts a sent card's response code (72 hours), less a margin.
+const CARD_CODE_LIFETIME: Duration = Duration::from_secs(71 * 3600);
 const DEFAULT_BATCH: usize = 32;
 /// Sleep between ticks while nothing is due (a [`Notify`] cuts it short).
 const DEFAULT_IDLE: Duration = Duration::from_millis(75);
@@ -148,6 +150,28 @@ impl OutboxSender {
         tracing::info!("outbox sender stopped");
     }
 
+    /// A sent interactive card's response code, kept so that the card can be greyed out when
+    /// its step is closed without a tap on it (a text decision, a withdrawal).
+    async fn remember_card(&self, message: &Outbound, receipt: &Receipt, now: i64) {
+        let (
+            Outbound::Send {
+                body: MessageBody::TemplateCard { card },
+                ..
+            },
+            Some(code),
+        ) = (message, &receipt.response_code)
+        else {
+            return;
+        };
+        let Some(task_id) = card["task_id"].as_str() else {
+            return;
+        };
+        let expires_at = now + CARD_CODE_LIFETIME.as_millis() as i64;
+        if let Err(e) = self.store.put_card_code(task_id, code, expires_at).await {
+            tracing::warn!(error = %e, "could not remember a card's response code; it stays live when decided elsewhere");
+        }
+    }
+
     async fn handle(
         &self,
         item: ClaimedOutbox,
@@ -185,7 +209,7 @@ impl OutboxSender {
                 return;
             }
         }
-        let mut result = self.client.deliver(&message).await;
+        let mut result = self.client.deliver_with_receipt(&message).await;
         if let (
             Err(ApiError::Refused { errcode, .. }),
             Outbound::UpdateCard {
@@ -206,10 +230,22 @@ impl OutboxSender {
                     content: text.clone(),
                 },
             };
-            result = self.client.deliver(&replacement).await;
+            result = self.client.deliver_with_receipt(&replacement).await;
+        }
+        match &result {
+            Ok(receipt) => self.remember_card(&message, receipt, now).await,
+            // Greying out a card nobody must be told about (a stale tap, the other copies of a
+            // decided step) is best effort: a spent or expired code means there is nothing to do.
+            Err(ApiError::Refused { errcode, .. })
+                if matches!(message, Outbound::UpdateCard { fallback: None, .. }) =>
+            {
+                tracing::info!(errcode, "card update refused; the card stays as it is");
+                result = Ok(Receipt::default());
+            }
+            Err(_) => {}
         }
         match result {
-            Ok(()) => match self.store.complete_outbox(item.id).await {
+            Ok(_) => match self.store.complete_outbox(item.id).await {
                 Ok(()) => report.delivered += 1,
                 Err(e) => {
                     // Delivered but still leased: it will go out again when the lease expires.

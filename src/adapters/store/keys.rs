@@ -24,6 +24,7 @@
 //! | `P:{pipe}:seq:num:<series>` | string | INCR counter of [`super::Store::next_number`], no TTL |
 //! | `P:{pipe}:tm:due` | zset | pending timer ids, score = due (ms); equal dues sort by id |
 //! | `P:{pipe}:tm:data` | hash | timer id → `<conversation length>:<conversation><payload>`, no TTL |
+//! | `P:{pipe}:card:<task id>` | string | `<expires_at_ms>:<response code>` of a sent card, PX until it expires |
 //! | `P:{tok:<app>}` | string | `<expires_at_ms>:<token>` |
 //! | `P:{lock:<name>}` | string | `<expires_at_ms>:<random token>` |
 //! | `P:{rl:<key>}` | zset | sliding-window log, score = call time |
@@ -173,6 +174,9 @@ impl Keys {
         self.pipe(&format!("seq:num:{series}"))
     }
 
+    pub fn card_code(&self, task_id: &str) -> String {
+        self.pipe(&format!("card:{task_id}"))
+    }
     pub fn token(&self, app: &str) -> String {
         format!("{}:{{tok:{app}}}", self.prefix)
     }

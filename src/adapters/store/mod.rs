@@ -320,6 +320,19 @@ pub trait Store: Send + Sync + 'static {
     /// that many replicas seeing one expired token cause one refresh.
     async fn invalidate_token(&self, app: &str, failed: &str) -> StoreResult<()>;
 
+    /// Remembers the response code WeCom answered when the card with `task_id` was sent (single
+    /// use, valid 72 hours), until `expires_at_ms`: with it the card can be greyed out when its
+    /// step is closed some other way than by a tap on it.
+    async fn put_card_code(&self, task_id: &str, code: &str, expires_at_ms: i64)
+    -> StoreResult<()>;
+
+    /// The remembered, unexpired codes of these cards, as `(task id, code)` pairs.
+    async fn card_codes(
+        &self,
+        task_ids: &[String],
+        now_ms: i64,
+    ) -> StoreResult<Vec<(String, String)>>;
+
     /// Takes the named lock for `ttl` unless someone else holds it.
     async fn try_lock(
         &self,

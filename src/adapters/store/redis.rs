@@ -420,6 +420,49 @@ impl Store for RedisStore {
         Ok(())
     }
 
+    async fn put_card_code(
+        &self,
+        task_id: &str,
+        code: &str,
+        expires_at_ms: i64,
+    ) -> StoreResult<()> {
+        let ttl = (expires_at_ms - self.clock.now_ms()).max(1);
+        let () = redis::cmd("SET")
+            .arg(self.keys.card_code(task_id))
+            .arg(format!("{expires_at_ms}:{code}"))
+            .arg("PX")
+            .arg(ttl)
+            .query_async(&mut self.con.clone())
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn card_codes(
+        &self,
+        task_ids: &[String],
+        now_ms: i64,
+    ) -> StoreResult<Vec<(String, String)>> {
+        if task_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<String> = task_ids.iter().map(|t| self.keys.card_code(t)).collect();
+        let values: Vec<Option<String>> = redis::cmd("MGET")
+            .arg(keys)
+            .query_async(&mut self.con.clone())
+            .await
+            .map_err(map_err)?;
+        let mut codes = Vec::new();
+        for (task_id, value) in task_ids.iter().zip(values) {
+            let Some(value) = value else { continue };
+            let (expires_at_ms, code) = split_stamped(&value)?;
+            if expires_at_ms > now_ms {
+                codes.push((task_id.clone(), code.to_owned()));
+            }
+        }
+        Ok(codes)
+    }
+
     async fn invalidate_token(&self, app: &str, failed: &str) -> StoreResult<()> {
         let _: i64 = SCRIPTS
             .compare_delete

@@ -45,6 +45,17 @@ pub struct Change {
     pub messages: Vec<Reply>,
     pub add_to: Vec<String>,
     pub remove_from: Vec<String>,
+    /// Cards of a step that closed some other way than by a tap on them: the caller greys out
+    /// those whose response codes it knows.
+    pub spent_cards: Option<SpentCards>,
+}
+
+/// Cards to grey out: their task ids, who got them, and the label to show instead of buttons.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpentCards {
+    pub task_ids: Vec<String>,
+    pub members: Vec<String>,
+    pub label: String,
 }
 
 impl Change {
@@ -244,6 +255,24 @@ pub fn decide(
     } else {
         (vec![actor.to_owned()], Vec::new())
     };
+    // Every other card of the step that closes (fresh cards from `待办 卡片`, or all of them
+    // after a text decision) is greyed out too, where its response code is known.
+    let tapped = match via {
+        Via::Card { task_id, .. } => Some(task_id),
+        Via::Text => None,
+    };
+    if closes {
+        change.spent_cards = Some(SpentCards {
+            task_ids: step
+                .task_ids
+                .iter()
+                .filter(|t| Some(*t) != tapped)
+                .cloned()
+                .collect(),
+            members: step.assignees.clone(),
+            label: label.clone(),
+        });
+    }
     match via {
         Via::Card { response_code, .. } => change.messages.push(Reply::CloseCard {
             members: card_people,
@@ -341,6 +370,7 @@ pub fn withdraw(
         return Err(Refusal::Closed);
     }
     let mut change = Change::default();
+    let was_pending = case.status == CaseStatus::Pending;
     let texts = Texts::new(scripts, flow, case);
     if let Some(step) = case
         .chain
@@ -360,6 +390,13 @@ pub fn withdraw(
         .push(records::history(now_ms, actor, HistoryKind::Withdrawn));
     case.status = CaseStatus::Withdrawn;
     case.decided_at_ms = Some(now_ms);
+    if let Some(step) = case.chain.get(case.current_step).filter(|_| was_pending) {
+        change.spent_cards = Some(SpentCards {
+            task_ids: step.task_ids.clone(),
+            members: step.assignees.clone(),
+            label: Texts::new(scripts, flow, case).say("card_stale"),
+        });
+    }
     Ok(change)
 }
 

@@ -53,7 +53,7 @@ pub(crate) async fn command(
         Command::Edit { number } => edit(s, draft, &number, now_ms).await?,
         Command::Status { number } => status(s, draft, &number).await?,
         Command::Mine => mine(s, draft).await?,
-        Command::Todo { cards } => todo(s, draft, cards).await?,
+        Command::Todo { cards } => todo(s, draft, cards, now_ms).await?,
     }
     Ok(true)
 }
@@ -86,7 +86,7 @@ pub(crate) async fn withdraw(
     match chain::withdraw(&s.scripts, flow, &mut case, &draft.user, now_ms) {
         Ok(change) => {
             let write = case.update(version);
-            s.apply(draft, write, change);
+            s.apply(draft, write, change, now_ms).await?;
         }
         Err(Refusal::Closed) => say_about(s, draft, &before, "cannot_withdraw"),
         Err(refusal) => refuse(s, draft, &before, &refusal, &Via::Text),
@@ -138,7 +138,7 @@ pub(crate) async fn urge(
     ) {
         Ok(change) => {
             let write = case.update(version);
-            s.apply(draft, write, change);
+            s.apply(draft, write, change, now_ms).await?;
         }
         Err(refusal) => refuse(s, draft, &before, &refusal, &Via::Text),
     }
@@ -278,6 +278,7 @@ pub(crate) async fn todo(
     s: &Services,
     draft: &mut Draft,
     cards: bool,
+    now_ms: i64,
 ) -> Result<(), DispatchError> {
     let mut waiting = Vec::new();
     for loaded in waiting_for(s, &draft.user).await? {
@@ -308,7 +309,7 @@ pub(crate) async fn todo(
         let mut change = chain::Change::default();
         chain::send_card(&s.scripts, flow, &case, &fresh, &mut change);
         let write = case.update(version);
-        s.apply(draft, write, change);
+        s.apply(draft, write, change, now_ms).await?;
     }
     Ok(())
 }

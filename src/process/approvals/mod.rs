@@ -231,7 +231,7 @@ pub(crate) async fn decide(
     case = decided;
     steps::chase_open_step(s, draft, &mut case, now_ms);
     let write = case.update(version);
-    s.apply(draft, write, change);
+    s.apply(draft, write, change, now_ms).await?;
     // What final approval means is the flow's process's business (a register entry, a
     // register update, ...).
     if case.status == CaseStatus::Approved

@@ -397,6 +397,52 @@ impl Store for EmbeddedStore {
         .await
     }
 
+    async fn put_card_code(
+        &self,
+        task_id: &str,
+        code: &str,
+        expires_at_ms: i64,
+    ) -> StoreResult<()> {
+        let (task_id, code) = (task_id.to_owned(), code.to_owned());
+        let now_ms = self.clock.now_ms();
+        self.tx(move |tx| {
+            tx.execute(
+                "DELETE FROM card_codes WHERE expires_at <= ?1",
+                params![now_ms],
+            )?;
+            tx.execute(
+                "INSERT OR REPLACE INTO card_codes (task_id, code, expires_at) VALUES (?1, ?2, ?3)",
+                params![task_id, code, expires_at_ms],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn card_codes(
+        &self,
+        task_ids: &[String],
+        now_ms: i64,
+    ) -> StoreResult<Vec<(String, String)>> {
+        let task_ids = task_ids.to_vec();
+        self.tx(move |tx| {
+            let mut query = tx.prepare_cached(
+                "SELECT code FROM card_codes WHERE task_id = ?1 AND expires_at > ?2",
+            )?;
+            let mut codes = Vec::new();
+            for task_id in task_ids {
+                if let Some(code) = query
+                    .query_row(params![task_id, now_ms], |r| r.get::<_, String>(0))
+                    .optional()?
+                {
+                    codes.push((task_id, code));
+                }
+            }
+            Ok(codes)
+        })
+        .await
+    }
+
     async fn invalidate_token(&self, app: &str, failed: &str) -> StoreResult<()> {
         let (app, failed) = (app.to_owned(), failed.to_owned());
         self.tx(move |tx| {

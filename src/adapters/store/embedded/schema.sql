@@ -62,6 +62,12 @@ CREATE TABLE IF NOT EXISTS tokens (
     expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 
+CREATE TABLE IF NOT EXISTS card_codes (
+    task_id    TEXT PRIMARY KEY,
+    code       TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
 CREATE TABLE IF NOT EXISTS locks (
     name       TEXT PRIMARY KEY,
     token      TEXT NOT NULL,

@@ -354,3 +354,41 @@ fn urging_reaches_the_undecided_once_per_day() {
         Refusal::NoPermission
     );
 }
+
+#[test]
+fn a_step_that_closes_names_its_other_cards_to_grey_out() {
+    let scripts = scripts();
+    let flow = flow(&scripts, SignMode::Any, false);
+    // By text: every card of the step (the first and a fresh one from 待办 卡片).
+    let (mut case, _) = filed(&scripts, &flow, &["liuyang", "zhangwei"]);
+    case.chain[0].task_ids.push("task-0-fresh".into());
+    let change = approve(&scripts, &flow, &mut case, ("liuyang", "刘洋"), &Via::Text).unwrap();
+    let spent = change.spent_cards.expect("the step closed");
+    assert_eq!(spent.task_ids, ["task-0", "task-0-fresh"]);
+    assert_eq!(spent.members, ["liuyang", "zhangwei"]);
+    assert_eq!(spent.label, "已同意（刘洋）");
+    // By a tap: the tapped card is updated with the tap's code; only the others are listed.
+    let (mut case, _) = filed(&scripts, &flow, &["liuyang"]);
+    case.chain[0].task_ids.push("task-0-fresh".into());
+    let via = card("task-0-fresh", "rc");
+    let change = approve(&scripts, &flow, &mut case, ("liuyang", "刘洋"), &via).unwrap();
+    assert_eq!(change.spent_cards.unwrap().task_ids, ["task-0"]);
+    // An all-sign step that stays open lists nothing.
+    let all = self::flow(&scripts, SignMode::All, false);
+    let (mut case, _) = filed(&scripts, &all, &["liuyang", "zhangwei"]);
+    let change = approve(&scripts, &all, &mut case, ("liuyang", "刘洋"), &Via::Text).unwrap();
+    assert_eq!(case.current_step, 0, "still open");
+    assert!(change.spent_cards.is_none());
+}
+
+#[test]
+fn withdrawing_names_the_open_steps_cards() {
+    let scripts = scripts();
+    let flow = flow(&scripts, SignMode::Any, false);
+    let (mut case, _) = filed(&scripts, &flow, &["liuyang"]);
+    let change = withdraw(&scripts, &flow, &mut case, "zhangsan", T0 + 1).unwrap();
+    let spent = change.spent_cards.expect("the open step's cards");
+    assert_eq!(spent.task_ids, ["task-0"]);
+    assert_eq!(spent.members, ["liuyang"]);
+    assert_eq!(spent.label, "已处理（已撤回）");
+}

@@ -29,12 +29,12 @@ fn bench_step(c: &mut Criterion) {
         directory: Arc::new(snap),
         accounts: Vec::new(),
         case_number: None,
+        command: None,
     };
     let now = Clock::new(scripts.time_zone).at(START_MS);
     let mut state = ConversationState::default();
     for text in [
         "备案",
-        "1",
         "2026-04-28",
         "2",
         "团委青年之声",

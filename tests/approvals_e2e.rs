@@ -7,7 +7,7 @@ mod support;
 use std::time::Duration;
 
 use support::bot::{Backend, TestBot, spawn_bot};
-use support::flows::{case_json, file, year};
+use support::flows::{case_json, file, resubmit_renamed, year};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -300,34 +300,7 @@ async fn a_rejected_filing_is_edited_and_resubmitted(backend: Backend) {
     assert_eq!(updates[0]["button"]["replace_name"], "已驳回（刘洋）");
     assert_eq!(case_json(&bot, &number).await["status"], "rejected");
 
-    bot.say(
-        "zhangsan",
-        &[
-            &format!("修改 {number}"),
-            "修改 账号名称",
-            "共青团某某公司委员会",
-            "确认",
-        ],
-    )
-    .await;
-    assert!(
-        bot.wait_for_text("zhangsan", "已重新提交", WAIT).await,
-        "{:#?}",
-        bot.texts_to("zhangsan")
-    );
-    let u = "liuyang";
-    bot.fake
-        .wait_until(
-            move |f| {
-                f.sent_to(u)
-                    .iter()
-                    .filter(|m| m["msgtype"] == "template_card")
-                    .count()
-                    >= 2
-            },
-            WAIT,
-        )
-        .await;
+    resubmit_renamed(&bot, &number, "共青团某某公司委员会").await;
     let card = bot
         .fake
         .sent_to("liuyang")

@@ -36,7 +36,6 @@ async fn a_late_change_is_marked_late_and_updates_the_register(backend: Backend)
         &[
             "变更",
             "1",
-            "1",
             "共青团某某公司委员会",
             &changed_on,
             "负责人出差，未及时报备",
@@ -91,14 +90,7 @@ async fn a_change_reported_today_is_on_time(backend: Backend) {
     register(&bot).await;
     bot.say(
         "zhangsan",
-        &[
-            "变更",
-            "1",
-            "3",
-            "改为由团委宣传委员专人维护",
-            "今天",
-            "确认",
-        ],
+        &["变更", "3", "改为由团委宣传委员专人维护", "今天", "确认"],
     )
     .await;
     assert!(

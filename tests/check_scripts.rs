@@ -55,6 +55,38 @@ fn shipped_bot_scripts_pass_the_check() {
     assert_eq!(s.calendar.time_zone(), s.time_zone);
 }
 
+/// Every menu item the help text names (`菜单“…”`) exists: the app menu shows a flow with a menu
+/// key under its title (as the simulator's console does), and the help names each such flow.
+#[test]
+fn the_help_names_only_menu_items_that_exist() {
+    let s = Scripts::load(&root().join("bot-scripts")).expect("loads");
+    let menu: Vec<&str> = s
+        .menu_keys
+        .values()
+        .filter_map(|flow| s.flows.get(flow))
+        .map(|f| f.title.as_str())
+        .collect();
+    let named: Vec<&str> = s
+        .help_text
+        .split("菜单“")
+        .skip(1)
+        .filter_map(|rest| rest.split('”').next())
+        .collect();
+    assert!(!named.is_empty(), "the help names the menu");
+    for item in &named {
+        assert!(
+            menu.contains(item),
+            "the help names menu item {item}, the menu has {menu:?}"
+        );
+    }
+    for item in &menu {
+        assert!(
+            named.contains(item),
+            "the help does not name menu item {item}"
+        );
+    }
+}
+
 /// Every broken fixture: (folder, file suffix, line, message fragment).
 const CASES: &[(&str, &str, usize, &str)] = &[
     (

@@ -30,8 +30,7 @@ const STEP_TIMEOUT: Duration = Duration::from_secs(60);
 /// what is typed, and a phrase of the bot's next answer.
 const APPLICANT: &str = "zhangsan";
 const DIALOGUE: &[(&str, &str)] = &[
-    ("备案", "请选择创建单位"),
-    ("1", "请输入账号的创建时间"),
+    ("备案", "请输入账号的创建时间"),
     ("2026-04-28", "请选择新媒体平台"),
     ("2", "请输入账号名称"),
     ("团委青年之声", "请输入账号ID"),

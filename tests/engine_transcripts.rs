@@ -2,7 +2,8 @@
 //!
 //! A transcript (`tests/transcripts/*.txt`) is read top to bottom:
 //! - `> text` the user sends a text; `> [menu:key]` the user clicks a menu item;
-//! - `< text` the bot's reply to the last input contains `text`; `< /re/` matches the regex;
+//! - `< text` the bot's reply to the last input contains `text`; `< /re/` matches the regex
+//!   (a command the engine hands back to run shows as `[run: text]`);
 //!   `<! text` the reply does not contain `text`;
 //! - `@user userid` who is talking (default `zhangsan`, from `bot-scripts/directory.toml`);
 //! - `@wait 31m` the clock moves on (minutes); `@scripts folder` uses another scripts folder;
@@ -20,6 +21,7 @@ use flowbot::base::clock::Clock;
 use flowbot::base::diagnostics::Source;
 use flowbot::base::directory::{Snapshot, parse_static};
 use flowbot::base::scripts::Scripts;
+use flowbot::domain::approval::commands;
 use flowbot::domain::engine::{
     Account, Answer, Answers, Context, ConversationState, Effect, EngineInput, StepOutcome, step,
 };
@@ -59,7 +61,7 @@ fn load(folder: &str) -> (Scripts, Arc<Snapshot>) {
 }
 
 impl Run {
-    fn context(&self, case_number: Option<String>) -> Context {
+    fn context(&self, case_number: Option<String>, input: &EngineInput) -> Context {
         let user = self
             .snapshot
             .person(&self.user)
@@ -72,19 +74,24 @@ impl Run {
             accounts: self.accounts.clone(),
             propaganda: self.snapshot.members_of("xcb"),
             case_number,
+            command: match input {
+                EngineInput::Text(t) => commands::in_form(t),
+                EngineInput::MenuClick(_) => None,
+            },
         }
     }
 
     fn send(&mut self, input: EngineInput) {
         let now = Clock::new(self.scripts.time_zone).at(self.now);
-        let mut outcome = step(&self.scripts, &self.state, &input, &self.context(None), now);
+        let ctx = self.context(None, &input);
+        let mut outcome = step(&self.scripts, &self.state, &input, &ctx, now);
         if let StepOutcome::NeedsCaseNumber { prefix, .. } = &outcome {
             let number = format!("{prefix}-2026-{:04}", self.cases.len() + 1);
             outcome = step(
                 &self.scripts,
                 &self.state,
                 &input,
-                &self.context(Some(number)),
+                &self.context(Some(number), &input),
                 now,
             );
         }
@@ -96,6 +103,7 @@ impl Run {
         for e in effects {
             match e {
                 Effect::Say(content) => self.reply.push_str(&content),
+                Effect::RunCommand(text) => self.reply.push_str(&format!("\n[run: {text}]")),
                 Effect::SubmitCase {
                     case_number,
                     unit,
@@ -252,6 +260,10 @@ transcripts!(
     conditional_and_other,
     member_lookup,
     scripts_changed,
+    control_words,
+    reserved_words,
+    change_report_accounts,
+    readme_conversation,
 );
 
 /// A full registration at the longest answers the scripts allow still serialises to ≤ 4 KiB.
@@ -299,7 +311,7 @@ fn confirm_without_a_case_number_changes_nothing() {
         &r.scripts,
         &r.state,
         &input,
-        &r.context(None),
+        &r.context(None, &input),
         Clock::new(r.scripts.time_zone).at(START_MS),
     );
     assert_eq!(

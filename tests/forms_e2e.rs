@@ -15,12 +15,12 @@ on_both_stores!(
     a_form_started_from_the_menu_can_be_cancelled,
     a_user_with_no_unit_is_refused_politely,
     a_half_filled_form_survives_a_restart,
+    a_command_typed_in_a_form_is_asked_about_and_runs_when_meant,
 );
 
 /// Every answer of the registration form, in order, as 张三 (团委) types them.
 const REGISTRATION: &[&str] = &[
     "备案",
-    "1",
     "2026-04-28",
     "2",
     "团委青年之声",
@@ -138,7 +138,7 @@ async fn a_form_started_from_the_menu_can_be_cancelled(backend: Backend) {
         "a form is open"
     );
 
-    bot.say("zhangsan", &["1", "取消"]).await;
+    bot.say("zhangsan", &["2026-04-28", "取消"]).await;
     let texts = bot.wait_for_messages("zhangsan", 3, WAIT).await;
     let last = texts[2]["text"]["content"].as_str().unwrap();
     assert!(last.contains("已取消"), "{last}");
@@ -183,8 +183,8 @@ async fn a_half_filled_form_survives_a_restart(backend: Backend) {
     let Some(bot) = spawn_bot(backend, |_| {}).await else {
         return;
     };
-    bot.say("zhangsan", &REGISTRATION[..3]).await;
-    bot.wait_for_messages("zhangsan", 3, WAIT).await;
+    bot.say("zhangsan", &REGISTRATION[..2]).await;
+    bot.wait_for_messages("zhangsan", 2, WAIT).await;
     let settings = bot.settings.clone();
     // Stop without cleaning up the store: the next bot opens the same one.
     let data = bot.keep_store_and_stop().await;
@@ -205,6 +205,64 @@ async fn a_half_filled_form_survives_a_restart(backend: Backend) {
     assert!(
         text.contains("请输入账号名称"),
         "resumed at the next field: {text}"
+    );
+    bot.stop().await;
+}
+
+/// `我的` typed as the account name: the bot asks; `2` pauses the form and lists my cases,
+/// `继续` goes on at the same question; typed again and answered `1`, it is the account name.
+async fn a_command_typed_in_a_form_is_asked_about_and_runs_when_meant(backend: Backend) {
+    let Some(bot) = spawn_bot(backend, |_| {}).await else {
+        return;
+    };
+    bot.say("zhangsan", &REGISTRATION[..3]).await;
+    assert!(bot.wait_for_text("zhangsan", "请输入账号名称", WAIT).await);
+    bot.say("zhangsan", &["我的"]).await;
+    assert!(
+        bot.wait_for_text("zhangsan", "还是想查看我的事项？", WAIT)
+            .await,
+        "{:#?}",
+        bot.texts_to("zhangsan")
+    );
+    bot.say("zhangsan", &["2"]).await;
+    assert!(
+        bot.wait_for_text("zhangsan", "您还没有提交过事项", WAIT)
+            .await,
+        "the command ran: {:#?}",
+        bot.texts_to("zhangsan")
+    );
+    assert!(
+        bot.texts_to("zhangsan")
+            .iter()
+            .any(|t| t.contains("已暂停（已填写 3 项）")),
+        "the form is paused: {:#?}",
+        bot.texts_to("zhangsan")
+    );
+    bot.say("zhangsan", &["继续", "我的", "1"]).await;
+    assert!(
+        bot.wait_for_text("zhangsan", "请输入账号ID", WAIT).await,
+        "{:#?}",
+        bot.texts_to("zhangsan")
+    );
+    bot.settle(WAIT).await;
+    let texts = bot.texts_to("zhangsan");
+    let resumed = texts
+        .iter()
+        .filter(|t| t.contains("请输入账号名称"))
+        .count();
+    assert_eq!(resumed, 2, "asked again after 继续: {texts:#?}");
+    let state = bot
+        .store
+        .load_conversation("zhangsan")
+        .await
+        .unwrap()
+        .expect("the form is open");
+    assert!(
+        state
+            .state
+            .contains(r#"["account_name",{"t":"text","v":"我的"}]"#),
+        "saved as the answer: {}",
+        state.state
     );
     bot.stop().await;
 }

@@ -289,7 +289,7 @@ async fn a_duty_is_chased_from_opening_to_escalation_and_stops_when_done(backend
     // The report is filed and confirmed: the chase stops (the weekly repeat finds it done).
     bot.say(
         "zhangsan",
-        &["变更", "1", "2", "zhangwei", "13900139001", "今天", "确认"],
+        &["变更", "2", "zhangwei", "13900139001", "今天", "确认"],
     )
     .await;
     let got = bot

@@ -20,6 +20,7 @@ pub async fn engine_context(dir: &dyn Directory, userid: &str) -> Result<Context
         accounts: Vec::new(),
         propaganda: dir.role_members("propaganda").await?,
         case_number: None,
+        command: None,
     })
 }
 

@@ -2,14 +2,16 @@
 //! Each text or menu click of a conversation with a form open (or that no other process took)
 //! goes through the pure engine; a confirmed form is filed as a case — the flow's own process
 //! adds its rules first ([`Process::on_filing`]) — and its approval chain opens; an edited,
-//! rejected case is resubmitted under its number. It is last in the table: it answers anything
-//! (with the help text when nothing matches).
+//! rejected case is resubmitted under its number. A command typed in a form and
+//! meant as a command ([`engine::Effect::RunCommand`]) runs as the approvals' text command. It
+//! is last in the table: it answers anything (with the help text when nothing matches).
 
 use async_trait::async_trait;
 
 use super::approvals::{self, steps};
 use crate::dispatch::numbers;
 use crate::dispatch::{CaseWrites, DispatchError, Draft, Handled, LoadedCase, Process, Services};
+use crate::domain::approval::commands;
 use crate::domain::engine::{self, Answers, EngineInput, StepOutcome};
 use crate::domain::records::Texts;
 use crate::domain::records::{self, Case, CaseStatus, HistoryKind};
@@ -78,6 +80,9 @@ async fn form_step(
     }
     // Editing a rejected case keeps its number.
     ctx.case_number = draft.conversation.editing.clone();
+    if let EngineInput::Text(text) = &input {
+        ctx.command = commands::in_form(text);
+    }
     let now = s.clock.at(now_ms);
     let state = draft.conversation.form.clone();
     let mut outcome = engine::step(&s.scripts, &state, &input, &ctx, now);
@@ -99,6 +104,9 @@ async fn form_step(
     for effect in effects {
         match effect {
             engine::Effect::Say(text) => draft.reply(text),
+            engine::Effect::RunCommand(text) => {
+                approvals::commands::command(s, draft, &text, now_ms).await?;
+            }
             engine::Effect::SubmitCase {
                 flow,
                 version,

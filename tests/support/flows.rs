@@ -8,7 +8,6 @@ const WAIT: Duration = Duration::from_secs(20);
 
 pub const REGISTRATION: &[&str] = &[
     "备案",
-    "1",
     "2026-04-28",
     "2",
     "团委青年之声",
@@ -58,6 +57,34 @@ pub async fn wait_for_card(bot: &TestBot, user: &str) {
             WAIT,
         )
         .await;
+}
+
+/// 张三 edits the account name of his rejected or withdrawn case and resubmits it; returns once
+/// 刘洋 (the first step's approver) has a fresh card.
+pub async fn resubmit_renamed(bot: &TestBot, number: &str, name: &str) {
+    let edit = format!("修改 {number}");
+    bot.say("zhangsan", &[&edit, "修改 账号名称", name, "确认"])
+        .await;
+    assert!(
+        bot.wait_for_text("zhangsan", "已重新提交", WAIT).await,
+        "{:#?}",
+        bot.texts_to("zhangsan")
+    );
+    let u = "liuyang";
+    let carded = bot
+        .fake
+        .wait_until(
+            move |f| {
+                f.sent_to(u)
+                    .iter()
+                    .filter(|m| m["msgtype"] == "template_card")
+                    .count()
+                    >= 2
+            },
+            WAIT,
+        )
+        .await;
+    assert!(carded, "the leader gets a fresh card");
 }
 
 pub async fn case_json(bot: &TestBot, number: &str) -> serde_json::Value {

@@ -310,6 +310,13 @@ impl Compiler {
             ("yes_label", &m.yes_label),
             ("no_label", &m.no_label),
             ("member_ambiguous", &m.member_ambiguous),
+            ("position", &m.position),
+            ("auto_chosen", &m.auto_chosen),
+            ("no_accounts", &m.no_accounts),
+            ("cancel_ask", &m.cancel_ask),
+            ("control_word", &m.control_word),
+            ("reserved_ask", &m.reserved_ask),
+            ("paused_for_command", &m.paused_for_command),
         ];
         for (k, v) in general {
             self.template(src, tpl::msg(k), v);
@@ -333,6 +340,20 @@ impl Compiler {
         ];
         for (k, v) in invalid {
             self.template(src, tpl::invalid(k), v);
+        }
+        let c = &m.commands;
+        let commands = [
+            ("mine", &c.mine),
+            ("todo", &c.todo),
+            ("status", &c.status),
+            ("withdraw", &c.withdraw),
+            ("urge", &c.urge),
+            ("approve", &c.approve),
+            ("reject", &c.reject),
+            ("edit", &c.edit),
+        ];
+        for (k, v) in commands {
+            self.template(src, tpl::command(k), v);
         }
     }
 

@@ -224,6 +224,10 @@ pub mod tpl {
     pub fn msg(key: &str) -> String {
         format!("m.{key}")
     }
+    /// What a text command does (`[messages.commands]`), by its kind (`mine`, `todo` …).
+    pub fn command(kind: &str) -> String {
+        format!("m.commands.{kind}")
+    }
     /// A type's default invalid message.
     pub fn invalid(kind: &str) -> String {
         format!("m.invalid.{kind}")

@@ -241,7 +241,37 @@ pub struct RawMessages {
     pub yes_label: Spanned<String>,
     pub no_label: Spanned<String>,
     pub member_ambiguous: Spanned<String>,
+    /// `（5/16）`: the place of the question among those that apply.
+    pub position: Spanned<String>,
+    /// A question with one option, answered for the user.
+    pub auto_chosen: Spanned<String>,
+    /// A flow that needs a registered account, started in a unit without one.
+    pub no_accounts: Spanned<String>,
+    /// 取消 of a form with many answers: sure?
+    pub cancel_ask: Spanned<String>,
+    /// A control word (确认, 继续 …) typed at a question: not an answer.
+    pub control_word: Spanned<String>,
+    /// A command or a flow keyword typed at a free-text question: answer or command?
+    pub reserved_ask: Spanned<String>,
+    /// The form waits while a command typed in it runs.
+    pub paused_for_command: Spanned<String>,
     pub invalid: RawInvalid,
+    /// What each command of the approvals does, as [`RawMessages::reserved_ask`] names it.
+    pub commands: RawCommands,
+}
+
+/// What each text command does, in a few words (`还是想{{ action }}？`), by command kind.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCommands {
+    pub mine: Spanned<String>,
+    pub todo: Spanned<String>,
+    pub status: Spanned<String>,
+    pub withdraw: Spanned<String>,
+    pub urge: Spanned<String>,
+    pub approve: Spanned<String>,
+    pub reject: Spanned<String>,
+    pub edit: Spanned<String>,
 }
 
 /// The default "that is not a valid answer" message per field type.

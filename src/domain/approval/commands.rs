@@ -4,6 +4,7 @@
 //! work. Parsed only outside a form, so `修改 <字段>` inside a form keeps its meaning.
 
 use crate::base::normalize;
+use crate::domain::engine::CommandInput;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
@@ -34,6 +35,37 @@ pub enum Command {
     Usage {
         example: &'static str,
     },
+}
+
+/// The text as the form engine sees a command typed inside a form (`None`: not a command).
+pub fn in_form(text: &str) -> Option<CommandInput> {
+    parse(text).map(|c| CommandInput {
+        kind: c.kind().to_owned(),
+        opens_form: matches!(c, Command::Edit { .. }),
+    })
+}
+
+impl Command {
+    /// What kind of command it is, as `[messages.commands]` in bot.toml names it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Command::Approve { .. } => "approve",
+            Command::Reject { .. } => "reject",
+            Command::Withdraw { .. } => "withdraw",
+            Command::Urge { .. } => "urge",
+            Command::Edit { .. } => "edit",
+            Command::Status { .. } => "status",
+            Command::Mine => "mine",
+            Command::Todo { .. } => "todo",
+            Command::Usage { example } => match example.split(' ').next() {
+                Some("同意") => "approve",
+                Some("驳回") => "reject",
+                Some("撤回") => "withdraw",
+                Some("催办") => "urge",
+                _ => "status",
+            },
+        }
+    }
 }
 
 /// A case number as printed: `BA-2026-0001` (case-insensitive, full width tolerated).

@@ -1,15 +1,18 @@
-//! Slot filling: starting a flow, the controls (帮助/取消/返回/修改/跳过), answers and their
-//! re-prompt ladder, idle resume, the summary and the confirmation. What is *shown* (prompts,
-//! summaries, visibility of conditional fields) lives in [`super::view`].
+//! Slot filling: starting a flow, the controls (帮助/取消/返回/修改/跳过), idle resume and the
+//! pause for a command, the summary and the confirmation. Answers, their re-prompt ladder and
+//! the questions asked about a reply live in [`super::answer`]; what is *shown* (prompts,
+//! summaries, visibility of conditional fields) in [`super::view`].
 
 use minijinja::context;
 
-use super::parse::{Parsed, parse};
-use super::state::{Answer, Answers, ConversationState, FormState, Phase};
+use super::state::{Answer, Answers, ConversationState, FormState, Pending, Phase};
 use super::view::Form;
 use super::{Context, Effect, EngineInput, Now, StepOutcome, say};
 use crate::base::normalize::{key, normalize};
 use crate::base::scripts::{FieldKind, FlowDef, Scripts, Words, tpl};
+
+/// A form with more answers than this asks before `取消` drops them.
+const CONFIRM_CANCEL_AFTER: usize = 3;
 
 pub(super) fn step(
     scripts: &Scripts,
@@ -54,6 +57,14 @@ fn start(scripts: &Scripts, flow: &FlowDef, ctx: &Context, now: Now) -> StepOutc
         let text = scripts.render(&tpl::flow(&flow.id, "no_unit"), &vars);
         return reply(ConversationState::default(), text);
     }
+    let needs_account = flow
+        .fields
+        .iter()
+        .any(|f| f.kind == FieldKind::Account && !f.optional && !f.conditional);
+    if needs_account && ctx.accounts.is_empty() {
+        let text = scripts.render(&tpl::msg("no_accounts"), &vars);
+        return reply(ConversationState::default(), text);
+    }
     let st = FormState {
         flow: flow.id.clone(),
         version: scripts.version.clone(),
@@ -61,6 +72,8 @@ fn start(scripts: &Scripts, flow: &FlowDef, ctx: &Context, now: Now) -> StepOutc
         answers: Answers::default(),
         strikes: 0,
         paused: false,
+        pending: None,
+        revising: false,
         last_active_ms: now.ms,
     };
     let mut f = Form::new(scripts, flow, ctx, now, st);
@@ -96,6 +109,14 @@ impl Form<'_> {
             EngineInput::Text(t) => normalize(t),
         };
         let k = key(&text);
+        if let Some(p) = self.st.pending.take() {
+            if p == Pending::Cancel && self.confirms_cancel(&k) {
+                return self.cancel_now();
+            }
+            if self.settle(p, &k) {
+                return self.finish();
+            }
+        }
         let w = &self.s.words;
         if Words::is(&w.cancel, &k) {
             return self.cancel();
@@ -116,13 +137,19 @@ impl Form<'_> {
                 return self.submit();
             }
             self.prompt();
+        } else if [&w.confirm, &w.resume, &w.restart]
+            .iter()
+            .any(|l| Words::is(l, &k))
+        {
+            self.control_word(&text, Words::is(&w.confirm, &k));
         } else {
             self.answer(&text);
         }
         self.finish()
     }
 
-    /// Waiting for continue/restart after an idle time; answers are kept until the user decides.
+    /// Waiting for continue/restart after an idle time or a command; answers are kept until
+    /// the user decides, and further commands run at once.
     fn paused(mut self, input: &EngineInput) -> StepOutcome {
         let k = match input {
             EngineInput::Text(t) => key(t),
@@ -130,9 +157,14 @@ impl Form<'_> {
         };
         let w = &self.s.words;
         if Words::is(&w.cancel, &k) {
-            return self.cancel();
+            return self.cancel_now();
         }
-        if Words::is(&w.resume, &k) {
+        let command = self.ctx.command.as_ref();
+        if let (Some(c), EngineInput::Text(t)) = (command, input)
+            && !c.opens_form
+        {
+            self.run = Some(normalize(t));
+        } else if Words::is(&w.resume, &k) {
             self.st.paused = false;
             self.prompt();
         } else if Words::is(&w.restart, &k) {
@@ -151,7 +183,22 @@ impl Form<'_> {
         self.msg("resume_ask", vars);
     }
 
+    /// `取消`: a form with more than [`CONFIRM_CANCEL_AFTER`] answers asks first.
     fn cancel(mut self) -> StepOutcome {
+        if self.st.answers.len() > CONFIRM_CANCEL_AFTER {
+            self.ask_cancel();
+            return self.finish();
+        }
+        self.cancel_now()
+    }
+
+    pub(super) fn ask_cancel(&mut self) {
+        let vars = context! { title => &self.flow.title, answered => self.st.answers.len() };
+        self.msg("cancel_ask", vars);
+        self.st.pending = Some(Pending::Cancel);
+    }
+
+    pub(super) fn cancel_now(mut self) -> StepOutcome {
         self.msg("cancelled", context! { title => &self.flow.title });
         reply(ConversationState::default(), self.out.join("\n"))
     }
@@ -169,7 +216,11 @@ impl Form<'_> {
         }
     }
 
+    /// The previous question; while revising one item from the summary, the summary again.
     fn back(&mut self) {
+        if self.st.revising {
+            return self.advance();
+        }
         if let Phase::Other(id) = &self.st.phase {
             self.st.phase = Phase::Field(id.clone());
             self.st.strikes = 0;
@@ -213,6 +264,7 @@ impl Form<'_> {
         if !self.visibility()[i] {
             self.msg("field_hidden", context! { label => &fields[i].label });
         } else {
+            self.st.revising |= self.st.phase == Phase::Confirm;
             self.st.phase = Phase::Field(fields[i].id.clone());
             self.st.strikes = 0;
         }
@@ -231,85 +283,6 @@ impl Form<'_> {
         self.msg("skipped", context! { label => &fd.label });
         self.st.answers.set(&fd.id, Answer::Skipped);
         self.advance();
-    }
-
-    fn answer(&mut self, text: &str) {
-        let Some(fd) = self.current_field() else {
-            return self.prompt();
-        };
-        if let Phase::Other(_) = self.st.phase {
-            let FieldKind::Choice { other: Some(o), .. } = &fd.kind else {
-                return self.prompt();
-            };
-            if text.is_empty() || text.chars().count() > 100 {
-                return self.invalid("other");
-            }
-            let a = Answer::Choice {
-                value: o.clone(),
-                other: Some(text.to_owned()),
-            };
-            self.st.answers.set(&fd.id, a);
-            return self.advance();
-        }
-        match parse(&fd.kind, text, &self.s.words, self.ctx, self.now.today) {
-            Some(Parsed::Answer(a)) => {
-                self.st.answers.set(&fd.id, a);
-                self.advance();
-            }
-            Some(Parsed::AskOther) => {
-                self.st.phase = Phase::Other(fd.id.clone());
-                self.st.strikes = 0;
-                self.prompt();
-            }
-            Some(Parsed::Ambiguous(people)) => {
-                let snap = &self.ctx.directory;
-                let candidates: Vec<_> = people
-                    .iter()
-                    .map(|p| {
-                        let units: Vec<&str> = p
-                            .units
-                            .iter()
-                            .filter_map(|u| snap.unit(u))
-                            .map(|u| u.name.as_str())
-                            .collect();
-                        context! { userid => &p.userid, name => &p.name, units => units.join("、") }
-                    })
-                    .collect();
-                self.msg(
-                    "member_ambiguous",
-                    context! { name => text, candidates => candidates },
-                );
-            }
-            None => self.invalid(fd.kind.name()),
-        }
-    }
-
-    /// An invalid answer: explain; the 2nd time add an example; the 3rd time offer the ways out.
-    fn invalid(&mut self, kind: &str) {
-        let Some(fd) = self.current_field() else {
-            return self.prompt();
-        };
-        self.st.strikes = self.st.strikes.saturating_add(1);
-        let (min, max) = match fd.kind {
-            FieldKind::Text { min_len, max_len } => (i64::from(min_len), i64::from(max_len)),
-            FieldKind::Integer { min, max } => (min, max),
-            _ => (0, 0),
-        };
-        let vars = context! { label => &fd.label, example => &fd.example, min => min, max => max };
-        let own = tpl::field(&self.flow.id, &fd.id, "invalid");
-        let name = if fd.custom_invalid && kind != "other" {
-            own
-        } else {
-            tpl::invalid(kind)
-        };
-        self.out.push(self.s.render(&name, &vars));
-        if self.st.strikes >= 2 {
-            self.msg("retry_example", context! { example => &fd.example });
-        }
-        if self.st.strikes >= 3 {
-            self.msg("retry_offer", context! { optional => fd.optional });
-        }
-        self.prompt();
     }
 
     fn submit(self) -> StepOutcome {

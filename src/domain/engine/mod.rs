@@ -6,6 +6,7 @@
 //! `ctx.case_number` yields [`StepOutcome::NeedsCaseNumber`] and nothing else; the caller
 //! allocates one and calls `step` again with the same input.
 
+mod answer;
 mod form;
 pub mod parse;
 pub mod state;
@@ -18,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::base::calendar::Now;
 use crate::base::directory::{Person, Snapshot, Unit};
 use crate::base::scripts::Scripts;
-pub use state::{Answer, Answers, ConversationState, FormState, Phase};
+pub use state::{Answer, Answers, ConversationState, FormState, Pending, Phase};
 
 /// What the user did, as far as the engine cares.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +50,18 @@ pub struct Context {
     pub propaganda: Vec<String>,
     /// A freshly allocated case number, after [`StepOutcome::NeedsCaseNumber`].
     pub case_number: Option<String>,
+    /// The input is a text command of another process. Typed at a free-text question it is
+    /// not saved silently; chosen as a command it comes back as [`Effect::RunCommand`].
+    pub command: Option<CommandInput>,
+}
+
+/// A text command of another process, as the caller recognised it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandInput {
+    /// Its kind (`mine`, `todo`, `status` …: the keys of `[messages.commands]`).
+    pub kind: String,
+    /// It opens a form of its own (`修改 <编号>`), so it cannot run while this form is kept.
+    pub opens_form: bool,
 }
 
 /// Something the caller must do.
@@ -69,6 +82,8 @@ pub enum Effect {
         /// The summary as the user confirmed it.
         summary: String,
     },
+    /// Run this text as the command it is ([`Context::command`]); the form is paused.
+    RunCommand(String),
 }
 
 /// The result of one step.

@@ -30,15 +30,36 @@ pub struct FormState {
     /// Invalid answers in a row at the current prompt.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub strikes: u8,
-    /// Waiting for continue/restart after an idle time.
+    /// Waiting for continue/restart after an idle time or a command typed in the form.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub paused: bool,
+    /// A question the bot asked about the last reply, waiting for its answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<Pending>,
+    /// Editing one item from the summary (`修改 <项目>` there): the answer, `返回` or `确认`
+    /// go back to the summary.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub revising: bool,
     #[serde(rename = "at")]
     pub last_active_ms: i64,
 }
 
 fn is_zero(n: &u8) -> bool {
     *n == 0
+}
+
+/// A question about the last reply, asked before anything is saved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pending {
+    /// A command or another flow's keyword typed at a free-text question: `1` saves it as the
+    /// answer, `2` runs the command (the form pauses) unless it would open a form of its own
+    /// (`busy`: another flow's keyword, `修改 <编号>`), which waits until this one is done.
+    Reserved { text: String, busy: bool },
+    /// `取消` of a form with many answers: confirm before dropping them.
+    Cancel,
+    /// Colleagues sharing a name, listed by number (userids in the listed order).
+    Members(Vec<String>),
 }
 
 /// Where the form stands.

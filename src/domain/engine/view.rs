@@ -5,7 +5,7 @@
 use minijinja::{Value, context};
 
 use super::state::{Answer, ConversationState, FormState, Phase};
-use super::{Context, Now, StepOutcome, say};
+use super::{Context, Effect, Now, StepOutcome, say};
 use crate::base::scripts::{FieldDef, FieldKind, FlowDef, Scripts, tpl};
 
 /// One step's work on a form: the scripts, the flow, the input context and what to say.
@@ -16,6 +16,8 @@ pub(super) struct Form<'a> {
     pub now: Now,
     pub st: FormState,
     pub out: Vec<String>,
+    /// A command to run after this step ([`super::Effect::RunCommand`]).
+    pub run: Option<String>,
 }
 
 impl<'a> Form<'a> {
@@ -33,17 +35,24 @@ impl<'a> Form<'a> {
             now,
             st,
             out: Vec::new(),
+            run: None,
         }
     }
 
-    /// Ends the step: the form stays, stamped with this message's time; one message is said.
+    /// Ends the step: the form stays, stamped with this message's time; one message is said
+    /// (then the command to run, if any).
     pub fn finish(mut self) -> StepOutcome {
         self.st.last_active_ms = self.now.ms;
+        let mut effects = Vec::new();
+        if !self.out.is_empty() {
+            effects.push(say(self.out.join("\n")));
+        }
+        effects.extend(self.run.map(Effect::RunCommand));
         StepOutcome::Next {
             state: ConversationState {
                 form: Some(self.st),
             },
-            effects: vec![say(self.out.join("\n"))],
+            effects,
         }
     }
 
@@ -97,25 +106,76 @@ impl<'a> Form<'a> {
             .collect()
     }
 
-    /// Moves to the first visible unanswered field, or to the confirmation, and prompts.
+    /// Moves to the first visible unanswered field, or to the confirmation, and prompts. A
+    /// question with a single option is answered with it and said (`返回` asks it after all).
     pub fn advance(&mut self) {
-        let vis = self.visibility();
-        let next = self
-            .flow
-            .fields
-            .iter()
-            .zip(vis)
-            .find(|(f, shown)| *shown && self.st.answers.get(&f.id).is_none());
-        self.st.phase = match next {
-            Some((f, _)) => Phase::Field(f.id.clone()),
-            None => Phase::Confirm,
-        };
+        let flow: &'a FlowDef = self.flow;
+        loop {
+            let vis = self.visibility();
+            let next = flow
+                .fields
+                .iter()
+                .zip(vis)
+                .find(|(f, shown)| *shown && self.st.answers.get(&f.id).is_none());
+            match next {
+                Some((f, _)) => {
+                    if let Some(a) = self.only_option(f) {
+                        let vars = context! {
+                            label => &f.label, value => self.display(&a), kind => f.kind.name(),
+                        };
+                        self.msg("auto_chosen", vars);
+                        self.st.answers.set(&f.id, a);
+                        continue;
+                    }
+                    self.st.phase = Phase::Field(f.id.clone());
+                }
+                None => {
+                    self.st.phase = Phase::Confirm;
+                    self.st.revising = false;
+                }
+            }
+            break;
+        }
         self.st.strikes = 0;
         self.prompt();
     }
 
-    /// Says what the current phase asks for.
+    /// The answer of a question with exactly one option (the user's only unit, the unit's only
+    /// account, a single choice that needs no text).
+    fn only_option(&self, fd: &FieldDef) -> Option<Answer> {
+        match &fd.kind {
+            FieldKind::Unit => match self.ctx.units.as_slice() {
+                [u] => Some(Answer::Ref {
+                    id: u.id.clone(),
+                    name: u.name.clone(),
+                }),
+                _ => None,
+            },
+            FieldKind::Account => match self.ctx.accounts.as_slice() {
+                [a] => Some(Answer::Ref {
+                    id: a.id.clone(),
+                    name: a.name.clone(),
+                }),
+                _ => None,
+            },
+            FieldKind::Choice { choices, other } => match choices.as_slice() {
+                [c] if other.as_ref() != Some(c) => Some(Answer::Choice {
+                    value: c.clone(),
+                    other: None,
+                }),
+                _ => None,
+            },
+            FieldKind::Multi { choices } => match choices.as_slice() {
+                [c] => Some(Answer::Multi(vec![c.clone()])),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Says what the current phase asks for; a question asked about the last reply is dropped.
     pub fn prompt(&mut self) {
+        self.st.pending = None;
         let text = match &self.st.phase {
             Phase::Confirm => {
                 let summary = self.summary();
@@ -124,17 +184,32 @@ impl<'a> Form<'a> {
             }
             Phase::Other(id) => {
                 let label = self.flow.field(id).map(|(_, f)| f.label.as_str());
-                self.s.render(
+                let text = self.s.render(
                     &tpl::field(&self.flow.id, id, "other"),
                     &context! { label => label },
-                )
+                );
+                self.position() + &text
             }
             Phase::Field(_) => match self.current_field() {
-                Some(fd) => self.field_prompt(fd),
+                Some(fd) => self.position() + &self.field_prompt(fd),
                 None => String::new(),
             },
         };
         self.out.push(text);
+    }
+
+    /// `（5/16）`: the current question's place among the visible ones.
+    fn position(&self) -> String {
+        let Some(at) = self.current_index() else {
+            return String::new();
+        };
+        let vis = self.visibility();
+        let index = vis[..=at].iter().filter(|v| **v).count();
+        let total = vis.iter().filter(|v| **v).count();
+        self.s.render(
+            &tpl::msg("position"),
+            &context! { index => index, total => total },
+        )
     }
 
     fn field_prompt(&self, fd: &FieldDef) -> String {
@@ -176,7 +251,7 @@ impl<'a> Form<'a> {
         text
     }
 
-    fn display(&self, a: &Answer) -> String {
+    pub fn display(&self, a: &Answer) -> String {
         if let Answer::Bool(b) = a {
             let key = if *b { "yes_label" } else { "no_label" };
             return self.s.render(&tpl::msg(key), &context! {});

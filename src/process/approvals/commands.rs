@@ -172,6 +172,8 @@ pub(crate) async fn edit(
             answers: case.answers.clone(),
             strikes: 0,
             paused: false,
+            pending: None,
+            revising: false,
             last_active_ms: now_ms,
         }),
     };

@@ -7,6 +7,7 @@ mod support;
 use std::time::Duration;
 
 use support::bot::{Backend, spawn_bot};
+use support::flows::{case_json, file, resubmit_renamed};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -16,6 +17,7 @@ on_both_stores!(
     a_user_with_no_unit_is_refused_politely,
     a_half_filled_form_survives_a_restart,
     a_command_typed_in_a_form_is_asked_about_and_runs_when_meant,
+    a_withdrawn_case_is_edited_and_resubmitted,
 );
 
 /// Every answer of the registration form, in order, as 张三 (团委) types them.
@@ -263,6 +265,36 @@ async fn a_command_typed_in_a_form_is_asked_about_and_runs_when_meant(backend: B
             .contains(r#"["account_name",{"t":"text","v":"我的"}]"#),
         "saved as the answer: {}",
         state.state
+    );
+    bot.stop().await;
+}
+
+/// A case withdrawn by its applicant can be edited and resubmitted under its number: the chain
+/// starts again and the leader gets a fresh card.
+async fn a_withdrawn_case_is_edited_and_resubmitted(backend: Backend) {
+    let Some(bot) = spawn_bot(backend, |_| {}).await else {
+        return;
+    };
+    let number = file(&bot).await;
+    bot.say("zhangsan", &[&format!("撤回 {number}")]).await;
+    assert!(
+        bot.wait_for_text(
+            "zhangsan",
+            &format!("如需修改后重新提交，请回复“修改 {number}”"),
+            WAIT
+        )
+        .await,
+        "{:#?}",
+        bot.texts_to("zhangsan")
+    );
+    assert_eq!(case_json(&bot, &number).await["status"], "withdrawn");
+    resubmit_renamed(&bot, &number, "共青团某某公司委员会").await;
+    let case = case_json(&bot, &number).await;
+    assert_eq!(case["status"], "pending");
+    assert_eq!(case["round"], 2);
+    assert!(
+        case["answers"].to_string().contains("共青团某某公司委员会"),
+        "{case}"
     );
     bot.stop().await;
 }

@@ -2,7 +2,7 @@
 //! Each text or menu click of a conversation with a form open (or that no other process took)
 //! goes through the pure engine; a confirmed form is filed as a case — the flow's own process
 //! adds its rules first ([`Process::on_filing`]) — and its approval chain opens; an edited,
-//! rejected case is resubmitted under its number. A command typed in a form and
+//! rejected or withdrawn case is resubmitted under its number. A command typed in a form and
 //! meant as a command ([`engine::Effect::RunCommand`]) runs as the approvals' text command. It
 //! is last in the table: it answers anything (with the help text when nothing matches).
 
@@ -78,7 +78,7 @@ async fn form_step(
             });
         }
     }
-    // Editing a rejected case keeps its number.
+    // Editing a rejected or withdrawn case keeps its number.
     ctx.case_number = draft.conversation.editing.clone();
     if let EngineInput::Text(text) = &input {
         ctx.command = commands::in_form(text);
@@ -183,8 +183,8 @@ async fn file(
     Ok(())
 }
 
-/// The applicant confirmed the edited form of a rejected case: record what changed and
-/// restart the chain.
+/// The applicant confirmed the edited form of a rejected or withdrawn case: record what
+/// changed and restart the chain.
 async fn resubmit(
     s: &Services,
     draft: &mut Draft,
@@ -198,7 +198,8 @@ async fn resubmit(
     let Some(flow) = s.scripts.flows.get(&case.flow).cloned() else {
         return Ok(());
     };
-    if case.applicant != draft.user || case.status != CaseStatus::Rejected {
+    let editable = matches!(case.status, CaseStatus::Rejected | CaseStatus::Withdrawn);
+    if case.applicant != draft.user || !editable {
         approvals::say_about(s, draft, &case, "cannot_edit");
         return Ok(());
     }

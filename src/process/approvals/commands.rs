@@ -145,7 +145,7 @@ pub(crate) async fn urge(
     Ok(())
 }
 
-/// `修改 <编号>`: reopens a rejected case's form at its summary, keeping the number.
+/// `修改 <编号>`: reopens a rejected or withdrawn case's form at its summary, keeping the number.
 pub(crate) async fn edit(
     s: &Services,
     draft: &mut Draft,
@@ -160,7 +160,7 @@ pub(crate) async fn edit(
         draft.reply(texts.say("no_permission"));
         return Ok(());
     }
-    if case.status != CaseStatus::Rejected {
+    if !matches!(case.status, CaseStatus::Rejected | CaseStatus::Withdrawn) {
         draft.reply(texts.say("cannot_edit"));
         return Ok(());
     }

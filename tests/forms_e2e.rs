@@ -211,8 +211,9 @@ async fn a_half_filled_form_survives_a_restart(backend: Backend) {
     bot.stop().await;
 }
 
-/// `我的` typed as the account name: the bot asks; `2` pauses the form and lists my cases,
-/// `继续` goes on at the same question; typed again and answered `1`, it is the account name.
+/// `我的` typed as the account name: the bot asks; `2` pauses the form and lists my cases (and
+/// while paused, `统计` runs at once); `继续` goes on at the same question; typed again and
+/// answered `1`, it is the account name.
 async fn a_command_typed_in_a_form_is_asked_about_and_runs_when_meant(backend: Backend) {
     let Some(bot) = spawn_bot(backend, |_| {}).await else {
         return;
@@ -238,6 +239,14 @@ async fn a_command_typed_in_a_form_is_asked_about_and_runs_when_meant(backend: B
             .iter()
             .any(|t| t.contains("已暂停（已填写 3 项）")),
         "the form is paused: {:#?}",
+        bot.texts_to("zhangsan")
+    );
+    // While paused, a command of another process (the supervision's 统计) runs at once.
+    bot.say("zhangsan", &["统计"]).await;
+    assert!(
+        bot.wait_for_text("zhangsan", "仅向党委宣传部和各单位主要负责人开放", WAIT)
+            .await,
+        "the supervision answered: {:#?}",
         bot.texts_to("zhangsan")
     );
     bot.say("zhangsan", &["继续", "我的", "1"]).await;

@@ -1,7 +1,8 @@
 //! The seam every policy process plugs into. A process is one module (under `src/process/`)
 //! plus its words, forms and ladders in bot-scripts; it declares what it owns — text commands,
 //! card actions, timer kinds, contact events, the flows whose cases it files — and handles
-//! them. The [`Processes`] table lists them in routing order; the router only asks the table.
+//! them (and says which texts are its commands, so that a form can ask before taking one as an
+//! answer). The [`Processes`] table lists them in routing order; the router only asks the table.
 //!
 //! Every handler gets the shared [`Services`] (store reads, scripts, directory, clock) and the
 //! [`Draft`] of the event; it reads what it needs and records what changes in the draft.
@@ -15,6 +16,7 @@ use super::{DispatchError, Draft, Services};
 use crate::adapters::wecom::message::{CardEvent, ContactChange};
 use crate::base::scripts::FlowDef;
 use crate::dispatch::event::TimerJob;
+use crate::domain::engine::CommandInput;
 use crate::domain::records::Case;
 
 /// What a handler returns: `Ok(true)` when it took the input.
@@ -46,6 +48,13 @@ pub trait Process: Send + Sync {
     /// Whether it wants WeCom's contact changes (members leaving, moving).
     fn watches_contacts(&self) -> bool {
         false
+    }
+
+    /// Whether `text` is one of its text commands, as a form asks about it when it is typed
+    /// at a free-text question (run later through [`Process::on_text`] with the form set
+    /// aside).
+    fn command_in_form(&self, _s: &Services, _text: &str) -> Option<CommandInput> {
+        None
     }
 
     /// A text from the conversation's user; asked in table order until one takes it.

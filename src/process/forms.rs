@@ -3,7 +3,7 @@
 //! goes through the pure engine; a confirmed form is filed as a case — the flow's own process
 //! adds its rules first ([`Process::on_filing`]) — and its approval chain opens; an edited,
 //! rejected or withdrawn case is resubmitted under its number. A command typed in a form and
-//! meant as a command ([`engine::Effect::RunCommand`]) runs as the approvals' text command. It
+//! meant as a command ([`engine::Effect::RunCommand`]) runs as that process's command. It
 //! is last in the table: it answers anything (with the help text when nothing matches).
 
 use async_trait::async_trait;
@@ -11,7 +11,6 @@ use async_trait::async_trait;
 use super::approvals::{self, steps};
 use crate::dispatch::numbers;
 use crate::dispatch::{CaseWrites, DispatchError, Draft, Handled, LoadedCase, Process, Services};
-use crate::domain::approval::commands;
 use crate::domain::engine::{self, Answers, EngineInput, StepOutcome};
 use crate::domain::records::Texts;
 use crate::domain::records::{self, Case, CaseStatus, HistoryKind};
@@ -81,7 +80,7 @@ async fn form_step(
     // Editing a rejected or withdrawn case keeps its number.
     ctx.case_number = draft.conversation.editing.clone();
     if let EngineInput::Text(text) = &input {
-        ctx.command = commands::in_form(text);
+        ctx.command = s.processes.iter().find_map(|p| p.command_in_form(s, text));
     }
     let now = s.clock.at(now_ms);
     let state = draft.conversation.form.clone();
@@ -104,9 +103,7 @@ async fn form_step(
     for effect in effects {
         match effect {
             engine::Effect::Say(text) => draft.reply(text),
-            engine::Effect::RunCommand(text) => {
-                approvals::commands::command(s, draft, &text, now_ms).await?;
-            }
+            engine::Effect::RunCommand(text) => run_aside(s, draft, &text, now_ms).await?,
             engine::Effect::SubmitCase {
                 flow,
                 version,
@@ -130,6 +127,26 @@ async fn form_step(
             }
         }
     }
+    Ok(())
+}
+
+/// Runs a command typed in a form as the other processes would with no form open; the (paused)
+/// form is kept as it is.
+async fn run_aside(
+    s: &Services,
+    draft: &mut Draft,
+    text: &str,
+    now_ms: i64,
+) -> Result<(), DispatchError> {
+    let form = std::mem::take(&mut draft.conversation.form);
+    let editing = draft.conversation.editing.take();
+    for p in s.processes.iter().filter(|p| p.name() != Forms.name()) {
+        if p.on_text(s, draft, text, now_ms).await? {
+            break;
+        }
+    }
+    draft.conversation.form = form;
+    draft.conversation.editing = editing;
     Ok(())
 }
 

@@ -15,6 +15,7 @@ use crate::base::normalize;
 use crate::base::scripts::tpl;
 use crate::dispatch::{DispatchError, Draft, Handled, Process, Services};
 use crate::domain::approval::commands::case_number;
+use crate::domain::engine::CommandInput;
 use crate::domain::records::register_view::{self, AccountStatus, Entry, Scope};
 use crate::domain::records::{self, Case, CaseStatus};
 use crate::domain::reminders::duty::{ALL_DUTIES, Duty};
@@ -74,10 +75,35 @@ pub fn parse(text: &str) -> Option<Command> {
     }
 }
 
+impl Command {
+    /// What kind of command it is, as `[messages.commands]` in bot.toml names it.
+    fn kind(&self) -> &'static str {
+        match self {
+            Command::Ledger { .. } | Command::NextPage => "ledger",
+            Command::Search { .. } => "search",
+            Command::Stats => "stats",
+            Command::Details { .. } => "details",
+            Command::Usage { example } => match example.split(' ').next() {
+                Some("查询") => "search",
+                Some("详情") => "details",
+                _ => "ledger",
+            },
+        }
+    }
+}
+
 #[async_trait]
 impl Process for Supervision {
     fn name(&self) -> &'static str {
         "supervision"
+    }
+
+    fn command_in_form(&self, s: &Services, text: &str) -> Option<CommandInput> {
+        let command = parse(text).filter(|c| s.scripts.supervision && *c != Command::NextPage)?;
+        Some(CommandInput {
+            kind: command.kind().to_owned(),
+            opens_form: false,
+        })
     }
 
     async fn on_text(&self, s: &Services, d: &mut Draft, text: &str, _now_ms: i64) -> Handled {

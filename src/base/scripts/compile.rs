@@ -351,6 +351,10 @@ impl Compiler {
             ("approve", &c.approve),
             ("reject", &c.reject),
             ("edit", &c.edit),
+            ("ledger", &c.ledger),
+            ("search", &c.search),
+            ("stats", &c.stats),
+            ("details", &c.details),
         ];
         for (k, v) in commands {
             self.template(src, tpl::command(k), v);

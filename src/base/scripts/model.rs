@@ -272,6 +272,10 @@ pub struct RawCommands {
     pub approve: Spanned<String>,
     pub reject: Spanned<String>,
     pub edit: Spanned<String>,
+    pub ledger: Spanned<String>,
+    pub search: Spanned<String>,
+    pub stats: Spanned<String>,
+    pub details: Spanned<String>,
 }
 
 /// The default "that is not a valid answer" message per field type.

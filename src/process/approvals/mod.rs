@@ -20,6 +20,7 @@ use crate::dispatch::{
 };
 use crate::domain::approval::card;
 use crate::domain::approval::chain::{self, Refusal, Via};
+use crate::domain::engine::CommandInput;
 use crate::domain::records::Texts;
 use crate::domain::records::{self, Case, CaseStatus};
 use crate::domain::reply::Reply;
@@ -39,6 +40,10 @@ impl Process for Approvals {
 
     fn owns_timer(&self, job: &TimerJob) -> bool {
         matches!(job, TimerJob::ApprovalDue { .. })
+    }
+
+    fn command_in_form(&self, _s: &Services, text: &str) -> Option<CommandInput> {
+        crate::domain::approval::commands::in_form(text)
     }
 
     /// A rejection reason when one is awaited; else a command when no form is being filled.

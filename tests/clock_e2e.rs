@@ -31,7 +31,7 @@ async fn dates_numbers_and_times_are_in_the_zone_bot_toml_names(backend: Backend
     bot.clock.set_offset_ms(target.timestamp_millis() - wall);
 
     let mut answers = REGISTRATION.to_vec();
-    answers[2] = "今天"; // the account's creation date
+    answers[1] = "今天"; // the account's creation date
     bot.say("zhangsan", &answers).await;
     let number = "BA-2026-0001";
     assert!(

@@ -55,6 +55,33 @@ fn shipped_bot_scripts_pass_the_check() {
     assert_eq!(s.calendar.time_zone(), s.time_zone);
 }
 
+/// Every approval command typed in a form is named by a phrase of `[messages.commands]`.
+#[test]
+fn every_command_has_a_phrase_for_forms() {
+    let s = Scripts::load(&root().join("bot-scripts")).expect("loads");
+    for text in [
+        "我的",
+        "待办",
+        "待办 卡片",
+        "状态",
+        "状态 BA-2026-0001",
+        "撤回 BA-2026-0001",
+        "催办",
+        "同意 BA-2026-0001",
+        "驳回 BA-2026-0001 理由",
+        "驳回",
+        "修改 BA-2026-0001",
+    ] {
+        let command = flowbot::domain::approval::commands::in_form(text).expect(text);
+        let phrase = s.render(
+            &scripts::tpl::command(&command.kind),
+            &minijinja::Value::UNDEFINED,
+        );
+        assert!(!phrase.is_empty(), "{text}: no phrase for {}", command.kind);
+        assert_eq!(command.opens_form, text.starts_with("修改"), "{text}");
+    }
+}
+
 /// Every menu item the help text names (`菜单“…”`) exists: the app menu shows a flow with a menu
 /// key under its title (as the simulator's console does), and the help names each such flow.
 #[test]

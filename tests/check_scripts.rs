@@ -47,7 +47,16 @@ fn shipped_bot_scripts_pass_the_check() {
         s.menu_keys.get("registration").map(String::as_str),
         Some("registration")
     );
-    assert_eq!(s.roles.get("propaganda").map(String::as_str), Some("xcb"));
+    assert_eq!(
+        s.roles.get("propaganda").map(|r| r.unit.as_str()),
+        Some("xcb")
+    );
+    assert!(
+        s.roles
+            .get("propaganda_head")
+            .is_some_and(|r| r.leaders_only)
+    );
+    assert_eq!(s.fallback_role.as_deref(), Some("propaganda_head"));
     assert_eq!(s.idle_after_ms, 30 * 60_000);
     assert_eq!(s.time_zone, chrono_tz::Asia::Shanghai);
     assert_eq!(s.working_hours.to_string(), "09:00-12:00, 13:30-17:30");

@@ -106,10 +106,13 @@ impl Directory for ContactsDirectory {
         if let Some(users) = self.roles.overridden(role) {
             return Ok(users.to_vec());
         }
-        let Some(unit) = self.roles.unit_of(role) else {
+        let Some(def) = self.roles.holders(role).cloned() else {
             return Ok(Vec::new());
         };
-        Ok(self.snapshot().await?.members_of(unit))
+        if def.leaders_only {
+            return self.leaders_of(&def.unit).await;
+        }
+        Ok(self.snapshot().await?.members_of(&def.unit))
     }
 
     async fn snapshot(&self) -> Result<Arc<Snapshot>, DirectoryError> {

@@ -82,19 +82,37 @@ impl Snapshot {
     }
 }
 
-/// Role name → the directory unit whose members hold it, plus explicit overrides
+/// Who holds a role: the members of a directory unit, or only the unit's leaders (e.g. the
+/// head of the propaganda department).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleDef {
+    pub unit: String,
+    pub leaders_only: bool,
+}
+
+/// A unit id alone: every member of the unit holds the role.
+impl From<String> for RoleDef {
+    fn from(unit: String) -> RoleDef {
+        RoleDef {
+            unit,
+            leaders_only: false,
+        }
+    }
+}
+
+/// Role name → who holds it (a unit's members or leaders), plus explicit overrides
 /// (`FLOWBOT_PROPAGANDA_USERS`, read by the caller and passed in here).
 #[derive(Debug, Clone, Default)]
 pub struct Roles {
-    units: BTreeMap<String, String>,
+    units: BTreeMap<String, RoleDef>,
     overrides: BTreeMap<String, Vec<String>>,
 }
 
 impl Roles {
-    /// From `Scripts::roles` (role → unit id).
-    pub fn new(units: BTreeMap<String, String>) -> Roles {
+    /// From `Scripts::roles` (role → [`RoleDef`], or role → unit id).
+    pub fn new<R: Into<RoleDef>>(units: BTreeMap<String, R>) -> Roles {
         Roles {
-            units,
+            units: units.into_iter().map(|(k, v)| (k, v.into())).collect(),
             overrides: BTreeMap::new(),
         }
     }
@@ -121,9 +139,9 @@ impl Roles {
         self.overrides.get(role).map(Vec::as_slice)
     }
 
-    /// The unit holding a role.
-    pub fn unit_of(&self, role: &str) -> Option<&str> {
-        self.units.get(role).map(String::as_str)
+    /// Who holds a role.
+    pub fn holders(&self, role: &str) -> Option<&RoleDef> {
+        self.units.get(role)
     }
 }
 

@@ -145,11 +145,11 @@ impl Directory for StaticDirectory {
         if let Some(users) = self.roles.overridden(role) {
             return Ok(users.to_vec());
         }
-        Ok(self
-            .roles
-            .unit_of(role)
-            .map(|u| self.snapshot.members_of(u))
-            .unwrap_or_default())
+        Ok(match self.roles.holders(role) {
+            Some(def) if def.leaders_only => self.leaders_of(&def.unit).await?,
+            Some(def) => self.snapshot.members_of(&def.unit),
+            None => Vec::new(),
+        })
     }
 
     async fn snapshot(&self) -> Result<Arc<Snapshot>, DirectoryError> {

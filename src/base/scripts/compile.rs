@@ -12,6 +12,7 @@ use toml::Spanned;
 use super::model::{RawBot, RawFlow, RawMessages, RawWords};
 use super::{Scripts, Words, tpl};
 use crate::base::diagnostics::{Diagnostic, Diagnostics, Source};
+use crate::base::directory::RoleDef;
 use crate::base::normalize::key;
 
 /// Roles every flow may name without declaring them.
@@ -113,8 +114,15 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
             let msg = format!("role `{name}`: unit `{unit}` is not in directory.toml");
             c.d.warn(bot_src.at(role.get_ref().unit.span(), msg));
         }
-        roles.insert(name.clone(), unit.clone());
+        roles.insert(
+            name.clone(),
+            RoleDef {
+                unit: unit.clone(),
+                leaders_only: role.get_ref().leaders,
+            },
+        );
     }
+    let fallback_role = c.fallback_role(&bot_src, &bot, &flows);
     let files: HashSet<String> = flow_srcs
         .iter()
         .filter_map(|s| s.path.file_stem().map(|n| n.to_string_lossy().into_owned()))
@@ -170,6 +178,7 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
         keywords,
         menu_keys,
         roles,
+        fallback_role,
         time_zone,
         working_hours,
         calendar,
@@ -431,6 +440,33 @@ impl Compiler {
             );
         }
         out
+    }
+
+    /// `[separation] fallback_role` names a declared role; without it, a warning when a flow has
+    /// an approval chain (a step left with nobody would have no one to decide it).
+    fn fallback_role(
+        &mut self,
+        src: &Source,
+        bot: &RawBot,
+        flows: &BTreeMap<String, super::FlowDef>,
+    ) -> Option<String> {
+        let Some(sep) = &bot.separation else {
+            if flows.values().any(|f| !f.approval.is_empty()) {
+                let msg = "no [separation] fallback_role: a step whose only approvers filed the case (or are its subject) will have no one to decide it";
+                self.d.warn(Diagnostic {
+                    path: src.path.clone(),
+                    line: 1,
+                    message: msg.into(),
+                });
+            }
+            return None;
+        };
+        let role = sep.fallback_role.get_ref();
+        if !BUILTIN_ROLES.contains(&role.as_str()) && !bot.roles.contains_key(role) {
+            let msg = format!("fallback_role `{role}` is not a role of [roles]");
+            self.d.error(src.at(sep.fallback_role.span(), msg));
+        }
+        Some(role.clone())
     }
 
     /// `[approvals]`: every message the approval workflow needs, and nothing else.

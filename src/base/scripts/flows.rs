@@ -29,6 +29,14 @@ impl Compiler {
         }
         self.template(src, tpl::flow(&id, "start"), &raw.start);
         self.template(src, tpl::flow(&id, "submitted"), &raw.submitted);
+        match (&raw.duplicate, raw.registers_account) {
+            (Some(t), _) => self.template(src, tpl::flow(&id, "duplicate"), t),
+            (None, true) => self.d.error(src.at(
+                raw.title.span(),
+                "registers_account needs `duplicate` (said when the account is already registered or pending)",
+            )),
+            (None, false) => {}
+        }
         match (&raw.no_unit, raw.requires_unit) {
             (Some(t), _) => self.template(src, tpl::flow(&id, "no_unit"), t),
             (None, true) => self
@@ -82,6 +90,7 @@ impl Compiler {
                 example: f.example.get_ref().clone(),
             });
         }
+        let subjects = self.subjects(src, &raw, &fields);
         let form = self.flow_form(
             src,
             raw.form.as_ref(),
@@ -100,6 +109,7 @@ impl Compiler {
                 .into_iter()
                 .map(Spanned::into_inner)
                 .collect(),
+            subjects,
             registers_account: raw.registers_account,
             deadline,
             register_updates,
@@ -167,6 +177,25 @@ impl Compiler {
             }
         }
         chain
+    }
+
+    /// `subjects` name member fields of this flow.
+    fn subjects(&mut self, src: &Source, raw: &RawFlow, fields: &[FieldDef]) -> Vec<String> {
+        let mut subjects = Vec::new();
+        for id in &raw.subjects {
+            match fields.iter().find(|f| &f.id == id.get_ref()) {
+                Some(f) if f.kind == FieldKind::Member => subjects.push(f.id.clone()),
+                Some(_) => {
+                    let msg = format!("subject `{}` is not a member field", id.get_ref());
+                    self.d.error(src.at(id.span(), msg));
+                }
+                None => {
+                    let msg = format!("subject `{}` is not a field of this flow", id.get_ref());
+                    self.d.error(src.at(id.span(), msg));
+                }
+            }
+        }
+        subjects
     }
 
     /// `[deadline]` names a date field; `[register_updates]` names this flow's fields.

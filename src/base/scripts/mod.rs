@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::base::calendar::{Calendar, WorkingHours};
 use crate::base::clock::Clock;
 pub use crate::base::diagnostics::Diagnostic;
+use crate::base::directory::RoleDef;
 
 /// The compiled, validated contents of a `bot-scripts/` folder.
 #[derive(Debug)]
@@ -40,8 +41,11 @@ pub struct Scripts {
     pub keywords: HashMap<String, String>,
     /// Menu click key → flow id.
     pub menu_keys: HashMap<String, String>,
-    /// Role name → directory unit id (`unit_leader` is built in and not listed).
-    pub roles: BTreeMap<String, String>,
+    /// Role name → who holds it (`unit_leader` is built in and not listed).
+    pub roles: BTreeMap<String, RoleDef>,
+    /// The role deciding a step that separation of duties leaves without anyone
+    /// (`[separation] fallback_role`).
+    pub fallback_role: Option<String>,
     /// The company's time zone (`[calendar] time_zone`, default `Asia/Shanghai`): every date
     /// and day boundary is taken there, whatever zone the server runs in.
     pub time_zone: chrono_tz::Tz,
@@ -113,6 +117,8 @@ pub struct FlowDef {
     pub approval: Vec<ApprovalStepDef>,
     /// Field ids shown on the approver's card.
     pub card_fields: Vec<String>,
+    /// Member fields naming the people a case is about (they never decide its steps).
+    pub subjects: Vec<String>,
     /// On final approval the case enters the account register.
     pub registers_account: bool,
     /// A reporting deadline: within `working_days` of the date in field `from`.
@@ -388,6 +394,7 @@ pub const APPROVAL_MESSAGES: &[&str] = &[
     "reason_cancelled",
     "decision_recorded",
     "not_assignee",
+    "recused",
     "already_decided",
     "case_closed",
     "card_expired",

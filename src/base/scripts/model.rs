@@ -42,6 +42,17 @@ pub struct RawBot {
     /// register in chat (`[supervision]`, optional: without it those commands are not offered).
     #[serde(default)]
     pub supervision: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
+    /// Separation of duties (`[separation]`): who decides a step nobody else may decide.
+    #[serde(default)]
+    pub separation: Option<RawSeparation>,
+}
+
+/// `[separation]`: nobody decides a step of a case they filed or are the subject of; a step
+/// left with nobody goes to the holders of `fallback_role`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSeparation {
+    pub fallback_role: Spanned<String>,
 }
 
 /// A group chat the bot posts nudges to.
@@ -184,6 +195,9 @@ pub struct RawWorkingHours {
 #[serde(deny_unknown_fields)]
 pub struct RawRole {
     pub unit: Spanned<String>,
+    /// Only the unit's leaders hold the role (e.g. the head of a department).
+    #[serde(default)]
+    pub leaders: bool,
 }
 
 /// How a flow is started: keywords typed in chat and menu click keys.
@@ -323,6 +337,14 @@ pub struct RawFlow {
     /// Field ids shown on the approver's card (besides number, applicant and unit).
     #[serde(default)]
     pub card_fields: Vec<Spanned<String>>,
+    /// Member fields naming the people a case is about: like the applicant, they never decide
+    /// a step of it (separation of duties).
+    #[serde(default)]
+    pub subjects: Vec<Spanned<String>>,
+    /// Said when a confirmed registration names an account already registered or pending
+    /// (required with `registers_account`).
+    #[serde(default)]
+    pub duplicate: Option<Spanned<String>>,
     pub start: Spanned<String>,
     #[serde(default)]
     pub no_unit: Option<Spanned<String>>,

@@ -3,6 +3,7 @@
 //! history lines, messages, index moves) or why nothing may change ([`Refusal`]).
 
 use super::card::approval_card;
+use super::separation;
 use crate::base::scripts::{FlowDef, Scripts, SignMode};
 use crate::domain::records::Texts;
 use crate::domain::records::{
@@ -14,6 +15,8 @@ use crate::domain::reply::Reply;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
     NotAssignee,
+    /// The actor filed the case or is its subject (separation of duties).
+    Recused,
     AlreadyDecided,
     Closed,
     CardExpired,
@@ -28,6 +31,7 @@ impl Refusal {
     pub fn message(&self) -> &'static str {
         match self {
             Refusal::NotAssignee => "not_assignee",
+            Refusal::Recused => "recused",
             Refusal::AlreadyDecided => "already_decided",
             Refusal::Closed => "case_closed",
             Refusal::CardExpired => "card_expired",
@@ -151,8 +155,9 @@ pub enum Via {
 }
 
 /// Whether `actor` may decide the open step now (and, for a card, whether the card is the
-/// step's). Used before asking for a rejection reason, and by [`decide`].
-pub fn check(case: &Case, actor: &str, via: &Via) -> Result<(), Refusal> {
+/// step's): never someone [`separation::recused`] from the case, even on a card or a chain
+/// opened before. Used before asking for a rejection reason, and by [`decide`].
+pub fn check(flow: &FlowDef, case: &Case, actor: &str, via: &Via) -> Result<(), Refusal> {
     if let Via::Card { task_id, .. } = via {
         let known = case.chain.iter().any(|s| s.task_ids.contains(task_id));
         if !known {
@@ -170,6 +175,9 @@ pub fn check(case: &Case, actor: &str, via: &Via) -> Result<(), Refusal> {
         return Err(Refusal::Closed);
     }
     let step = case.chain.get(case.current_step).ok_or(Refusal::Closed)?;
+    if separation::is_recused(&separation::recused(flow, case), actor) {
+        return Err(Refusal::Recused);
+    }
     if !step.assignees.iter().any(|p| p == actor) {
         return Err(Refusal::NotAssignee);
     }
@@ -193,7 +201,7 @@ pub fn decide(
     now_ms: i64,
 ) -> Result<Change, Refusal> {
     let (actor, actor_name) = actor;
-    check(case, actor, via)?;
+    check(flow, case, actor, via)?;
     let index = case.current_step;
     let step = case.chain.get(index).ok_or(Refusal::Closed)?;
     let closes = !approve

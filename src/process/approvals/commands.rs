@@ -34,8 +34,8 @@ pub(crate) async fn command(
             number,
             reason: None,
         } => {
-            if let Some((loaded, _)) = case_for(s, draft, &number).await? {
-                match chain::check(&loaded.case, &draft.user, &Via::Text) {
+            if let Some((loaded, flow)) = case_for(s, draft, &number).await? {
+                match chain::check(flow, &loaded.case, &draft.user, &Via::Text) {
                     Ok(()) => {
                         draft.conversation.awaiting_reason = Some(PendingReject {
                             case: number,
@@ -266,9 +266,15 @@ pub(crate) async fn mine(s: &Services, draft: &mut Draft) -> Result<(), Dispatch
 async fn waiting_for(s: &Services, user: &str) -> Result<Vec<LoadedCase>, DispatchError> {
     let mut waiting = Vec::new();
     for number in s.store.cases_in(&records::pending_index(user)).await? {
-        if let Some(loaded) = s.load_case(&number).await?
-            && chain::check(&loaded.case, user, &Via::Text).is_ok()
-        {
+        let Some(loaded) = s.load_case(&number).await? else {
+            continue;
+        };
+        let open = match s.scripts.flows.get(&loaded.case.flow) {
+            Some(flow) => chain::check(flow, &loaded.case, user, &Via::Text).is_ok(),
+            // A retired flow: listed, so that acting on it says the flow is retired.
+            None => true,
+        };
+        if open {
             waiting.push(loaded);
         }
     }

@@ -109,10 +109,10 @@ pub(crate) async fn card_tap(
         return decide(s, draft, number, true, None, via, now_ms).await;
     }
     // 驳回: ask for the reason first (if the tapper may decide at all).
-    let Some((loaded, _)) = case_for(s, draft, number).await? else {
+    let Some((loaded, flow)) = case_for(s, draft, number).await? else {
         return Ok(());
     };
-    if let Err(refusal) = chain::check(&loaded.case, &draft.user, &via) {
+    if let Err(refusal) = chain::check(flow, &loaded.case, &draft.user, &via) {
         refuse(s, draft, &loaded.case, &refusal, &via);
         return Ok(());
     }

@@ -10,7 +10,7 @@ use rand::Rng;
 use crate::base::scripts::Assignment;
 use crate::dispatch::event::TimerJob;
 use crate::dispatch::{DispatchError, Draft, Services};
-use crate::domain::approval::chain;
+use crate::domain::approval::{chain, separation};
 use crate::domain::records::{Case, Texts};
 use crate::domain::reminders;
 use crate::domain::reminders::duty;
@@ -116,7 +116,8 @@ pub(crate) async fn approval_due(
     Ok(())
 }
 
-/// Resolves each step's assignees and opens the chain with fresh task ids.
+/// Resolves each step's assignees — without the people recused from the case; a step left with
+/// nobody goes to `[separation] fallback_role` — and opens the chain with fresh task ids.
 pub(crate) async fn open_chain(
     s: &Services,
     case: &mut Case,
@@ -125,21 +126,39 @@ pub(crate) async fn open_chain(
     let Some(flow) = s.scripts.flows.get(&case.flow).cloned() else {
         return Ok(chain::Change::default());
     };
+    let recused = separation::recused(&flow, case);
     let mut assignees = Vec::new();
     let mut task_ids = Vec::new();
     for (i, step) in flow.approval.iter().enumerate() {
-        assignees.push(match &step.assignment {
-            Assignment::Role(role) if role == "unit_leader" => {
-                s.directory.leaders_of(&case.unit).await?
-            }
-            Assignment::Role(role) => s.directory.role_members(role).await?,
+        let resolved = match &step.assignment {
+            Assignment::Role(role) => holders(s, role, &case.unit).await?,
             Assignment::Users(users) => users.clone(),
-        });
+        };
+        let fallback = match &s.scripts.fallback_role {
+            Some(role) if separation::needs_fallback(&resolved, &recused) => {
+                holders(s, role, &case.unit).await?
+            }
+            _ => Vec::new(),
+        };
+        let people = separation::assign(resolved, &fallback, &recused);
+        if people.is_empty() {
+            tracing::error!(case = %case.number, step = i, "no approver left for a step: set [separation] fallback_role to a role with someone else");
+        }
+        assignees.push(people);
         task_ids.push(task_id(&case.number, case.round, i));
     }
     Ok(chain::open(
         &s.scripts, &flow, case, assignees, task_ids, now_ms,
     ))
+}
+
+/// The holders of a role: `unit_leader` is the leaders of the case's unit.
+async fn holders(s: &Services, role: &str, unit: &str) -> Result<Vec<String>, DispatchError> {
+    Ok(if role == "unit_leader" {
+        s.directory.leaders_of(unit).await?
+    } else {
+        s.directory.role_members(role).await?
+    })
 }
 
 /// A card task id: unique for the app's whole life and unguessable, in WeCom's charset

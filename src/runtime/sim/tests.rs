@@ -223,7 +223,7 @@ async fn the_contacts_api_serves_the_demo_directory() {
     let sim = Sim::start().await;
     let dir = ContactsDirectory::new(
         Arc::new(sim.client.clone()),
-        Roles::new(Default::default()),
+        Roles::default(),
         Duration::from_secs(60),
     );
     let units = dir.units_of("zhangwei").await.unwrap();

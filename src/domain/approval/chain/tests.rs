@@ -279,22 +279,28 @@ fn check_refuses_strangers_spent_and_forged_cards_and_closed_cases() {
     let flow = flow(&scripts, SignMode::Any, false);
     let (mut case, _) = filed(&scripts, &flow, &["liuyang"]);
     assert_eq!(
-        check(&case, "wangqiang", &Via::Text),
+        check(&flow, &case, "wangqiang", &Via::Text),
         Err(Refusal::NotAssignee)
     );
     assert_eq!(
-        check(&case, "liuyang", &card("forged", "rc")),
+        check(&flow, &case, "liuyang", &card("forged", "rc")),
         Err(Refusal::CardExpired)
     );
-    assert_eq!(check(&case, "liuyang", &card("task-0", "rc")), Ok(()));
+    assert_eq!(
+        check(&flow, &case, "liuyang", &card("task-0", "rc")),
+        Ok(())
+    );
     approve(&scripts, &flow, &mut case, ("liuyang", "刘洋"), &Via::Text).unwrap();
     assert_eq!(
-        check(&case, "liuyang", &card("task-0", "rc")),
+        check(&flow, &case, "liuyang", &card("task-0", "rc")),
         Err(Refusal::AlreadyDecided),
         "the card of a step already passed"
     );
     case.status = CaseStatus::Withdrawn;
-    assert_eq!(check(&case, "chenjing", &Via::Text), Err(Refusal::Closed));
+    assert_eq!(
+        check(&flow, &case, "chenjing", &Via::Text),
+        Err(Refusal::Closed)
+    );
 }
 
 #[test]
@@ -391,4 +397,33 @@ fn withdrawing_names_the_open_steps_cards() {
     assert_eq!(spent.task_ids, ["task-0"]);
     assert_eq!(spent.members, ["liuyang"]);
     assert_eq!(spent.label, "已处理（已撤回）");
+}
+
+/// Separation of duties: the applicant (and the account's administrator) may not decide a
+/// step even when a chain opened before the rule lists them, by text or by card.
+#[test]
+fn the_applicant_and_the_administrator_may_not_decide() {
+    let scripts = scripts();
+    let flow = flow(&scripts, SignMode::Any, false);
+    let (mut case, _) = filed(&scripts, &flow, &["zhangsan", "liuyang", "zhangwei"]);
+    case.answers.set(
+        "admin",
+        crate::domain::engine::Answer::Member {
+            userid: "zhangwei".into(),
+            name: "张伟".into(),
+        },
+    );
+    for who in ["zhangsan", "zhangwei"] {
+        assert_eq!(
+            approve(&scripts, &flow, &mut case, (who, "x"), &Via::Text).unwrap_err(),
+            Refusal::Recused
+        );
+        assert_eq!(
+            check(&flow, &case, who, &card("task-0", "rc")),
+            Err(Refusal::Recused)
+        );
+    }
+    assert_eq!(Refusal::Recused.message(), "recused");
+    assert_eq!(case.current_step, 0, "nothing changed");
+    assert!(approve(&scripts, &flow, &mut case, ("liuyang", "刘洋"), &Via::Text).is_ok());
 }

@@ -16,7 +16,7 @@ use super::{DispatchError, Draft, Services};
 use crate::adapters::wecom::message::{CardEvent, ContactChange};
 use crate::base::scripts::FlowDef;
 use crate::dispatch::event::TimerJob;
-use crate::domain::engine::CommandInput;
+use crate::domain::engine::{Answers, CommandInput};
 use crate::domain::records::Case;
 
 /// What a handler returns: `Ok(true)` when it took the input.
@@ -99,6 +99,19 @@ pub trait Process: Send + Sync {
         _now_ms: i64,
     ) -> Result<(), DispatchError> {
         Ok(())
+    }
+
+    /// A form of one of its flows is being confirmed, before a case number is allocated:
+    /// `Some(text)` refuses it (the text is said, the form stays at its summary). `editing`
+    /// is the number of the case being edited, if any.
+    async fn refuse_filing(
+        &self,
+        _s: &Services,
+        _flow: &FlowDef,
+        _answers: &Answers,
+        _editing: Option<&str>,
+    ) -> Result<Option<String>, DispatchError> {
+        Ok(None)
     }
 
     /// A case of one of its flows is being filed (before its chain opens).

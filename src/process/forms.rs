@@ -1,10 +1,11 @@
 //! The forms process: every flow of bot-scripts is a form started by its keywords or menu key.
 //! Each text or menu click of a conversation with a form open (or that no other process took)
 //! goes through the pure engine; a confirmed form is filed as a case — the flow's own process
-//! adds its rules first ([`Process::on_filing`]) — and its approval chain opens; an edited,
-//! rejected or withdrawn case is resubmitted under its number. A command typed in a form and
-//! meant as a command ([`engine::Effect::RunCommand`]) runs as that process's command. It
-//! is last in the table: it answers anything (with the help text when nothing matches).
+//! may refuse it ([`Process::refuse_filing`], the form stays at its summary) and adds its rules
+//! first ([`Process::on_filing`]) — and its approval chain opens; an edited, rejected or
+//! withdrawn case is resubmitted under its number. A command typed in a form and meant as a
+//! command ([`engine::Effect::RunCommand`]) runs as that process's command. It is last in the
+//! table: it answers anything (with the help text when nothing matches).
 
 use async_trait::async_trait;
 
@@ -85,6 +86,13 @@ async fn form_step(
     let now = s.clock.at(now_ms);
     let state = draft.conversation.form.clone();
     let mut outcome = engine::step(&s.scripts, &state, &input, &ctx, now);
+    if submits(&outcome)
+        && let Some(text) = refusal(s, &state, ctx.case_number.as_deref()).await?
+    {
+        // The form stays at its summary: the user fixes an answer or cancels.
+        draft.reply(text);
+        return Ok(());
+    }
     if let StepOutcome::NeedsCaseNumber { prefix, .. } = &outcome {
         ctx.case_number = Some(numbers::next(&*s.store, prefix, now).await?);
         outcome = engine::step(&s.scripts, &state, &input, &ctx, now);
@@ -148,6 +156,35 @@ async fn run_aside(
     draft.conversation.form = form;
     draft.conversation.editing = editing;
     Ok(())
+}
+
+/// Whether this step confirms the form (a number to allocate, or a case to file).
+fn submits(outcome: &StepOutcome) -> bool {
+    match outcome {
+        StepOutcome::NeedsCaseNumber { .. } => true,
+        StepOutcome::Next { effects, .. } => effects
+            .iter()
+            .any(|e| matches!(e, engine::Effect::SubmitCase { .. })),
+    }
+}
+
+/// Why the flow's process refuses to file the confirmed form in `state` (e.g. a duplicate
+/// registration), if it does.
+async fn refusal(
+    s: &Services,
+    state: &engine::ConversationState,
+    editing: Option<&str>,
+) -> Result<Option<String>, DispatchError> {
+    let Some(form) = &state.form else {
+        return Ok(None);
+    };
+    let Some(flow) = s.scripts.flows.get(&form.flow) else {
+        return Ok(None);
+    };
+    let Some(process) = s.processes.for_flow(flow) else {
+        return Ok(None);
+    };
+    process.refuse_filing(s, flow, &form.answers, editing).await
 }
 
 /// Files a new case and opens its approval chain.

@@ -2,8 +2,10 @@
 //! plus an append-only history; approved registrations form the account register. Pure data and
 //! the store writes that record them; the store keeps them forever (business records never
 //! expire). [`export`] and [`form`] turn them into the propaganda department's spreadsheets and
-//! the printed 登记表; [`files`] loads and writes those.
+//! the printed 登记表; [`files`] loads and writes those. [`duplicates`] tells whether two
+//! registrations name the same account.
 
+pub mod duplicates;
 pub mod export;
 pub mod form;
 pub mod register_view;

@@ -282,6 +282,48 @@ fn every_error_is_reported_at_once() {
     assert_eq!(errs.len(), 3, "{errs:?}");
 }
 
+/// Separation of duties and duplicates are checked: the fallback role must be declared, the
+/// subjects must be member fields, and a registering flow must say what a duplicate is told.
+#[test]
+fn separation_and_duplicate_settings_are_checked() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let src = root().join("bot-scripts");
+    std::fs::create_dir(tmp.path().join("flows")).expect("mkdir");
+    let bot = std::fs::read_to_string(src.join("bot.toml")).expect("read");
+    let bot = bot.replace(
+        r#"fallback_role = "propaganda_head""#,
+        r#"fallback_role = "department_head""#,
+    );
+    std::fs::write(tmp.path().join("bot.toml"), bot).expect("write");
+    let flow = std::fs::read_to_string(src.join("flows/registration.toml")).expect("read");
+    let start = flow.find("duplicate = ").expect("the duplicate words");
+    let end = start + flow[start..].find("\"\"\"\n\n").expect("their end") + 5;
+    let flow = format!("{}{}", &flow[..start], &flow[end..]).replace(
+        r#"subjects = ["admin"]"#,
+        r#"subjects = ["admin_email", "nobody"]"#,
+    );
+    std::fs::write(tmp.path().join("flows/registration.toml"), flow).expect("write");
+    std::fs::copy(
+        src.join("flows/change_report.toml"),
+        tmp.path().join("flows/change_report.toml"),
+    )
+    .expect("copy");
+    let errs = scripts::check(tmp.path()).expect_err("refused");
+    let all: Vec<String> = errs.iter().map(ToString::to_string).collect();
+    for fragment in [
+        "fallback_role `department_head` is not a role of [roles]",
+        "subject `admin_email` is not a member field",
+        "subject `nobody` is not a field of this flow",
+        "registers_account needs `duplicate`",
+    ] {
+        assert!(
+            all.iter().any(|l| l.contains(fragment)),
+            "{fragment}: {all:#?}"
+        );
+    }
+    assert_eq!(all.len(), 4, "{all:#?}");
+}
+
 /// The four seeded registrations (flow `registration`) and a duty of a kind bot-scripts never
 /// defined, committed as the worker would.
 async fn seed_store(store: &Arc<dyn Store>) {

@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use flowbot::base::directory::{ContactsDirectory, Directory, DirectoryError, Roles, Unit};
+use flowbot::base::directory::{
+    ContactsDirectory, Directory, DirectoryError, RoleDef, Roles, Unit,
+};
 use flowbot::runtime::config::DirectorySource;
 use serde_json::json;
 
@@ -25,7 +27,15 @@ on_both_stores!(a_token_expiry_on_user_get_is_refreshed_and_the_user_gets_the_re
 
 fn directory(s: &Setup) -> ContactsDirectory {
     // In the fake company the propaganda department is department 3.
-    let roles = Roles::new(BTreeMap::from([("propaganda".into(), "3".into())]));
+    // `head`: only its leaders.
+    let head = RoleDef {
+        unit: "3".into(),
+        leaders_only: true,
+    };
+    let roles = Roles::new(BTreeMap::from([
+        ("propaganda".into(), String::from("3").into()),
+        ("head".into(), head),
+    ]));
     ContactsDirectory::new(Arc::new(s.client()), roles, Duration::from_secs(60))
 }
 
@@ -70,6 +80,9 @@ async fn the_directory_reads_the_contacts_and_caches_them() {
         d.role_members("propaganda").await.expect("role"),
         ["chenjing"]
     );
+    let leaders = d.leaders_of("3").await.expect("leaders");
+    assert!(!leaders.is_empty());
+    assert_eq!(d.role_members("head").await.expect("role"), leaders);
     assert_eq!(d.snapshot().await.expect("snapshot").people.len(), 4);
     assert!(d.person("ghost").await.expect("not an error").is_none());
 

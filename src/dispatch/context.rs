@@ -35,7 +35,7 @@ mod tests {
     fn demo() -> StaticDirectory {
         let roles = Roles::new(BTreeMap::from([(
             "propaganda".to_owned(),
-            "xcb".to_owned(),
+            "xcb".to_owned().into(),
         )]));
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("bot-scripts/directory.toml");
         StaticDirectory::load(&path, roles).expect("demo directory loads")

@@ -109,10 +109,10 @@ pub struct Roles {
 }
 
 impl Roles {
-    /// From `Scripts::roles` (role → [`RoleDef`], or role → unit id).
-    pub fn new<R: Into<RoleDef>>(units: BTreeMap<String, R>) -> Roles {
+    /// From `Scripts::roles` (role → who holds it).
+    pub fn new(units: BTreeMap<String, RoleDef>) -> Roles {
         Roles {
-            units: units.into_iter().map(|(k, v)| (k, v.into())).collect(),
+            units,
             overrides: BTreeMap::new(),
         }
     }

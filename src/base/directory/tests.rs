@@ -9,7 +9,7 @@ use super::*;
 fn roles() -> Roles {
     Roles::new(BTreeMap::from([(
         "propaganda".to_owned(),
-        "xcb".to_owned(),
+        "xcb".to_owned().into(),
     )]))
 }
 
@@ -53,4 +53,15 @@ async fn propaganda_override_replaces_the_role_members() {
         d.role_members("propaganda").await.expect("role"),
         ["chenjing", "lina"]
     );
+}
+
+/// A role held by a unit's leaders only (the head of the propaganda department).
+#[tokio::test]
+async fn a_leaders_role_is_held_by_the_unit_leaders() {
+    let head = RoleDef {
+        unit: "xcb".into(),
+        leaders_only: true,
+    };
+    let d = demo(Roles::new(BTreeMap::from([("head".to_owned(), head)])));
+    assert_eq!(d.role_members("head").await.expect("role"), ["chenjing"]);
 }

@@ -260,24 +260,37 @@ fn a_missing_folder_is_reported() {
     );
 }
 
-/// Several mistakes in one folder are all reported, not just the first.
-#[test]
-fn every_error_is_reported_at_once() {
+/// A copy of the shipped scripts with `bot.toml` and `flows/registration.toml` edited.
+fn edited_copy(
+    bot: impl FnOnce(String) -> String,
+    registration: impl FnOnce(String) -> String,
+) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().expect("tempdir");
     let src = root().join("bot-scripts");
     std::fs::create_dir(tmp.path().join("flows")).expect("mkdir");
-    std::fs::copy(src.join("bot.toml"), tmp.path().join("bot.toml")).expect("copy");
-    let flow = std::fs::read_to_string(src.join("flows/registration.toml")).expect("read");
-    let flow = flow
-        .replace(r#"role = "propaganda""#, r#"role = "boss""#)
-        .replace(r#"when = "certified""#, r#"when = "nothing""#)
-        .replace(r#"prompt = "请输入账号名称：""#, r#"prompt = "{% for %}""#);
-    std::fs::write(tmp.path().join("flows/registration.toml"), flow).expect("write");
-    std::fs::copy(
-        src.join("flows/change_report.toml"),
-        tmp.path().join("flows/change_report.toml"),
-    )
-    .expect("copy");
+    let read = |file: &str| std::fs::read_to_string(src.join(file)).expect("read");
+    let write =
+        |file: &str, text: String| std::fs::write(tmp.path().join(file), text).expect("write");
+    write("bot.toml", bot(read("bot.toml")));
+    write(
+        "flows/registration.toml",
+        registration(read("flows/registration.toml")),
+    );
+    write("flows/change_report.toml", read("flows/change_report.toml"));
+    tmp
+}
+
+/// Several mistakes in one folder are all reported, not just the first.
+#[test]
+fn every_error_is_reported_at_once() {
+    let tmp = edited_copy(
+        |bot| bot,
+        |flow| {
+            flow.replace(r#"role = "propaganda""#, r#"role = "boss""#)
+                .replace(r#"when = "certified""#, r#"when = "nothing""#)
+                .replace(r#"prompt = "请输入账号名称：""#, r#"prompt = "{% for %}""#)
+        },
+    );
     let errs = scripts::check(tmp.path()).expect_err("refused");
     assert_eq!(errs.len(), 3, "{errs:?}");
 }
@@ -286,28 +299,22 @@ fn every_error_is_reported_at_once() {
 /// subjects must be member fields, and a registering flow must say what a duplicate is told.
 #[test]
 fn separation_and_duplicate_settings_are_checked() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let src = root().join("bot-scripts");
-    std::fs::create_dir(tmp.path().join("flows")).expect("mkdir");
-    let bot = std::fs::read_to_string(src.join("bot.toml")).expect("read");
-    let bot = bot.replace(
-        r#"fallback_role = "propaganda_head""#,
-        r#"fallback_role = "department_head""#,
+    let tmp = edited_copy(
+        |bot| {
+            bot.replace(
+                r#"fallback_role = "propaganda_head""#,
+                r#"fallback_role = "department_head""#,
+            )
+        },
+        |flow| {
+            let start = flow.find("duplicate = ").expect("the duplicate words");
+            let end = start + flow[start..].find("\"\"\"\n\n").expect("their end") + 5;
+            format!("{}{}", &flow[..start], &flow[end..]).replace(
+                r#"subjects = ["admin"]"#,
+                r#"subjects = ["admin_email", "nobody"]"#,
+            )
+        },
     );
-    std::fs::write(tmp.path().join("bot.toml"), bot).expect("write");
-    let flow = std::fs::read_to_string(src.join("flows/registration.toml")).expect("read");
-    let start = flow.find("duplicate = ").expect("the duplicate words");
-    let end = start + flow[start..].find("\"\"\"\n\n").expect("their end") + 5;
-    let flow = format!("{}{}", &flow[..start], &flow[end..]).replace(
-        r#"subjects = ["admin"]"#,
-        r#"subjects = ["admin_email", "nobody"]"#,
-    );
-    std::fs::write(tmp.path().join("flows/registration.toml"), flow).expect("write");
-    std::fs::copy(
-        src.join("flows/change_report.toml"),
-        tmp.path().join("flows/change_report.toml"),
-    )
-    .expect("copy");
     let errs = scripts::check(tmp.path()).expect_err("refused");
     let all: Vec<String> = errs.iter().map(ToString::to_string).collect();
     for fragment in [

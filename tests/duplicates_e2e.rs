@@ -9,7 +9,7 @@ mod support;
 use std::time::Duration;
 
 use support::bot::{Backend, TestBot, spawn_bot};
-use support::flows::{REGISTRATION, file, register, year};
+use support::flows::{ACCOUNT_ID, LINK, file, register, registration_with, year};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -17,17 +17,6 @@ on_both_stores!(
     a_duplicate_of_a_pending_registration_is_refused_until_corrected,
     a_registered_account_is_refused_with_its_register_number,
 );
-
-/// The registration answers with some replaced: `(index in REGISTRATION, answer)`.
-fn answers(replace: &[(usize, &'static str)]) -> Vec<&'static str> {
-    let mut answers = REGISTRATION.to_vec();
-    for (i, a) in replace {
-        answers[*i] = a;
-    }
-    answers
-}
-const ACCOUNT_ID: usize = 5;
-const LINK: usize = 6;
 
 /// The numbers of every case filed.
 async fn all_cases(bot: &TestBot) -> Vec<String> {
@@ -44,7 +33,7 @@ async fn a_duplicate_of_a_pending_registration_is_refused_until_corrected(backen
     // case, another link.
     bot.say(
         "zhangwei",
-        &answers(&[
+        &registration_with(&[
             (ACCOUNT_ID, " ＧＨ_1234567890AB "),
             (LINK, "https://mp.weixin.qq.com/s/other"),
         ]),
@@ -84,7 +73,7 @@ async fn a_registered_account_is_refused_with_its_register_number(backend: Backe
     // 张伟 (also of 团委) files it again: the same link under another ID is the same account.
     bot.say(
         "zhangwei",
-        &answers(&[
+        &registration_with(&[
             (ACCOUNT_ID, "another_id"),
             (LINK, "HTTP://mp.weixin.qq.com/s/abc/"),
         ]),

@@ -9,7 +9,7 @@ mod support;
 use std::time::Duration;
 
 use support::bot::{Backend, TestBot, spawn_bot};
-use support::flows::{REGISTRATION, approve_card, case_json, year};
+use support::flows::{ADMIN, LEADER, approve_card, case_json, registration_with, year};
 
 const WAIT: Duration = Duration::from_secs(20);
 const RECUSED: &str = "按照审批回避的要求，您不能审批";
@@ -20,14 +20,10 @@ on_both_stores!(
     the_administrator_named_in_the_form_does_not_approve_it,
 );
 
-/// `user` files the registration with some answers replaced (`(index, answer)`); returns its
-/// number once the bot has said it.
+/// `user` files the registration with some answers replaced (`(position, answer)`); returns
+/// its number once the bot has said it.
 async fn file_as(bot: &TestBot, user: &str, replace: &[(usize, &'static str)]) -> String {
-    let mut answers = REGISTRATION.to_vec();
-    for (i, a) in replace {
-        answers[*i] = a;
-    }
-    bot.say(user, &answers).await;
+    bot.say(user, &registration_with(replace)).await;
     let number = format!("BA-{}-0001", year(bot));
     assert!(
         bot.wait_for_text(user, &number, WAIT).await,
@@ -36,7 +32,6 @@ async fn file_as(bot: &TestBot, user: &str, replace: &[(usize, &'static str)]) -
     );
     number
 }
-const ADMIN: usize = 13;
 
 /// Who got an approval card for `number` so far.
 fn card_holders(bot: &TestBot, number: &str, people: &[&str]) -> Vec<String> {
@@ -113,7 +108,7 @@ async fn a_step_with_only_the_applicant_goes_to_the_fallback_role(backend: Backe
     };
     // 刘洋 leads 团委 and files its registration himself: his unit's step has nobody else, so
     // it goes to the head of the propaganda department (陈静), not to him.
-    let number = file_as(&bot, "liuyang", &[(10, "王强")]).await;
+    let number = file_as(&bot, "liuyang", &[(LEADER, "王强")]).await;
     bot.settle(WAIT).await;
     assert_eq!(
         assignees(&bot, &number, 0).await,

@@ -26,6 +26,21 @@ pub const REGISTRATION: &[&str] = &[
     "确认",
 ];
 
+/// Positions of some answers in [`REGISTRATION`].
+pub const ACCOUNT_ID: usize = 5;
+pub const LINK: usize = 6;
+pub const LEADER: usize = 10;
+pub const ADMIN: usize = 13;
+
+/// [`REGISTRATION`] with some answers replaced: `(position, answer)`.
+pub fn registration_with(replace: &[(usize, &'static str)]) -> Vec<&'static str> {
+    let mut answers = REGISTRATION.to_vec();
+    for (i, a) in replace {
+        answers[*i] = a;
+    }
+    answers
+}
+
 /// This year on the bot's clock, in the company's zone (case numbers count per year).
 pub fn year(bot: &TestBot) -> i32 {
     bot.clock.now().year()

@@ -27,10 +27,10 @@ pub const REGISTRATION: &[&str] = &[
 ];
 
 /// Positions of some answers in [`REGISTRATION`].
-pub const ACCOUNT_ID: usize = 5;
-pub const LINK: usize = 6;
-pub const LEADER: usize = 10;
-pub const ADMIN: usize = 13;
+pub const ACCOUNT_ID: usize = 4;
+pub const LINK: usize = 5;
+pub const LEADER: usize = 9;
+pub const ADMIN: usize = 12;
 
 /// [`REGISTRATION`] with some answers replaced: `(position, answer)`.
 pub fn registration_with(replace: &[(usize, &'static str)]) -> Vec<&'static str> {

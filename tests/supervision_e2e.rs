@@ -1,7 +1,8 @@
 //! The propaganda department's supervision in chat, through the real protocol: 台账, 查询 and
 //! 统计 for the department (every unit) and unit leaders (their own units), a polite refusal
 //! for everyone else; 状态 and 详情 accept register numbers; 我的 for a department member shows
-//! what they can act on. Both stores.
+//! what they can act on; 导出 sends the register or the cases as an XLSX file into the chat
+//! (read back here). Both stores.
 
 #[macro_use]
 mod support;
@@ -15,6 +16,7 @@ on_both_stores!(
     a_unit_leader_sees_only_their_units_and_staff_are_refused,
     status_and_details_accept_register_numbers,
     my_view_as_a_department_member_shows_what_waits_for_me,
+    exports_arrive_in_the_chat_as_xlsx_files_of_what_the_reader_supervises,
 );
 
 /// `user` says `text`; returns the first text they receive after it that contains `needle`.
@@ -156,5 +158,73 @@ async fn my_view_as_a_department_member_shows_what_waits_for_me(backend: Backend
     // Staff still see their own cases.
     let own = ask(&bot, "zhangsan", "我的", "您提交的事项").await;
     assert!(own.contains(&number) && !own.contains("台账"), "{own}");
+    bot.stop().await;
+}
+
+/// Waits for the `n`-th file sent to `user`; returns its name and its sheet as rows of text.
+async fn file_to(bot: &TestBot, user: &str, n: usize) -> (String, Vec<Vec<String>>) {
+    use calamine::{Data, Reader, Xlsx};
+    let u = user.to_owned();
+    let arrived = bot
+        .fake
+        .wait_until(move |f| f.files_sent_to(&u).len() >= n, WAIT)
+        .await;
+    assert!(arrived, "{user} got no file: {:#?}", bot.fake.sent_to(user));
+    let (name, bytes) = bot.fake.files_sent_to(user).swap_remove(n - 1);
+    let mut book = Xlsx::new(std::io::Cursor::new(bytes)).expect("an XLSX workbook");
+    let sheet = book.sheet_names()[0].clone();
+    let range = book.worksheet_range(&sheet).expect("the sheet");
+    let rows = range
+        .rows()
+        .map(|row| {
+            row.iter()
+                .map(|cell| match cell {
+                    Data::String(s) => s.clone(),
+                    Data::Empty => String::new(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect();
+    (name, rows)
+}
+
+async fn exports_arrive_in_the_chat_as_xlsx_files_of_what_the_reader_supervises(backend: Backend) {
+    let Some(bot) = spawn_bot(backend, |_| {}).await else {
+        return;
+    };
+    let (number, dj) = register(&bot).await;
+    ask(&bot, "lina", "查询 青年之声", &dj).await;
+    ask(&bot, "lina", "导出 台账", "新媒体账号登记册").await;
+    let (name, rows) = file_to(&bot, "lina", 1).await;
+    assert_eq!(name, "新媒体账号登记册.xlsx");
+    assert_eq!(rows[0][0], "登记编号");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[1][0..3], [dj.clone(), number.clone(), "团委".into()]);
+    assert!(rows[1].contains(&"团委青年之声".to_owned()), "{rows:?}");
+
+    ask(&bot, "lina", "导出 事项", "备案事项").await;
+    let (name, rows) = file_to(&bot, "lina", 2).await;
+    assert_eq!(name, "备案事项.xlsx");
+    assert_eq!(rows[1][0], number);
+
+    // A unit leader's file holds their units only; staff get none.
+    ask(&bot, "sunli", "导出 台账", "新媒体账号登记册").await;
+    let (_, rows) = file_to(&bot, "sunli", 1).await;
+    assert_eq!(rows.len(), 1, "the header only: {rows:?}");
+    ask(&bot, "liuyang", "导出 台账", "新媒体账号登记册").await;
+    let (_, rows) = file_to(&bot, "liuyang", 1).await;
+    assert_eq!(rows[1][0], dj);
+    ask(&bot, "zhangsan", "导出 台账", "仅向党委宣传部").await;
+    bot.settle(WAIT).await;
+    assert!(bot.fake.files_sent_to("zhangsan").is_empty());
+    // Uploads go through the app's token, as files.
+    let uploads = bot.fake.requests_to("/cgi-bin/media/upload");
+    assert_eq!(uploads.len(), 4);
+    assert!(
+        uploads
+            .iter()
+            .all(|r| r.query["type"] == "file" && r.errcode == 0)
+    );
     bot.stop().await;
 }

@@ -1,7 +1,9 @@
 //! What the bot says, in the domain's own terms: a text to a member, an approval card with its
-//! buttons, closing a tapped card, a digest for a group chat. The WeCom layer
+//! buttons, closing a tapped card, a spreadsheet as a file, a digest for a group chat. The WeCom layer
 //! (`wecom::render`) turns these into WeCom's wire bodies; nothing here knows that format or
 //! WeCom's size limits.
+
+use crate::domain::records::export::Export;
 
 /// One message the bot sends.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +20,8 @@ pub enum Reply {
         label: String,
         fallback: Option<String>,
     },
+    /// A spreadsheet sent as a file to one member (built and uploaded when delivered).
+    File { to: String, export: Export },
     /// A formatted (markdown) message in a group chat named in bot.toml `[groups]`, with these
     /// members @-mentioned.
     Group {

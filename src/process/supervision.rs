@@ -3,6 +3,8 @@
 //! finds accounts by name, account ID, unit or person, `统计` counts them by unit, platform and
 //! status with the cases waiting for a decision and the duties still open. The department sees
 //! every unit, a unit leader only the units they lead; anyone else is politely refused.
+//! `导出 台账` / `导出 事项` send the spreadsheet of what they supervise into the chat as an XLSX
+//! file (built and uploaded by the outbox sender at delivery).
 //! `详情 <编号>` (a case or register number) sends every answer of the case to whoever may see
 //! it (its applicant, its unit's leaders, the department).
 //!
@@ -16,9 +18,11 @@ use crate::base::scripts::tpl;
 use crate::dispatch::{DispatchError, Draft, Handled, Process, Services};
 use crate::domain::approval::commands::case_number;
 use crate::domain::engine::CommandInput;
+use crate::domain::records::export::{Export, What};
 use crate::domain::records::register_view::{self, AccountStatus, Entry, Scope};
 use crate::domain::records::{self, Case, CaseStatus};
 use crate::domain::reminders::duty::{ALL_DUTIES, Duty};
+use crate::domain::reply::Reply;
 
 use super::approvals::commands::{may_view, usage};
 
@@ -38,6 +42,8 @@ pub enum Command {
     Stats,
     /// `详情 <编号>`.
     Details { number: String },
+    /// `导出 台账` / `导出 事项`: the spreadsheet as a file in the chat.
+    Export { what: What },
     /// A command word with a missing or malformed argument.
     Usage { example: &'static str },
 }
@@ -65,6 +71,15 @@ pub fn parse(text: &str) -> Option<Command> {
             word: rest.to_owned(),
         }),
         "统计" if rest.is_empty() => Some(Command::Stats),
+        "导出" => Some(match rest {
+            "台账" | "登记册" => Command::Export {
+                what: What::Register,
+            },
+            "事项" => Command::Export { what: What::Cases },
+            _ => Command::Usage {
+                example: "导出 台账",
+            },
+        }),
         "详情" => Some(match case_number(&normalize::ascii(rest)) {
             Some(number) => Command::Details { number },
             None => Command::Usage {
@@ -83,9 +98,11 @@ impl Command {
             Command::Search { .. } => "search",
             Command::Stats => "stats",
             Command::Details { .. } => "details",
+            Command::Export { .. } => "export",
             Command::Usage { example } => match example.split(' ').next() {
                 Some("查询") => "search",
                 Some("详情") => "details",
+                Some("导出") => "export",
                 _ => "ledger",
             },
         }
@@ -136,6 +153,7 @@ impl Process for Supervision {
                         d.reply(register_view::search(&s.scripts, &entries, &word));
                     }
                     Command::Stats => stats(s, d, &scope).await?,
+                    Command::Export { what } => export(s, d, &scope, what),
                     _ => {}
                 }
             }
@@ -246,6 +264,28 @@ async fn stats(s: &Services, d: &mut Draft, scope: &Scope) -> Result<(), Dispatc
     Ok(())
 }
 
+/// `导出 台账|事项`: the spreadsheet of the scope, sent as a file once the sender has built it.
+fn export(s: &Services, d: &mut Draft, scope: &Scope, what: What) {
+    let sheet = s.scripts.export.as_ref().map(|x| match what {
+        What::Register => x.register_sheet.clone(),
+        What::Cases => x.cases_sheet.clone(),
+    });
+    let text = s.scripts.render(
+        &tpl::supervision("export_started"),
+        &minijinja::context! { sheet => sheet },
+    );
+    d.reply(text);
+    let units = match scope {
+        Scope::All => None,
+        Scope::Units(units) => Some(units.iter().map(|(id, _)| id.clone()).collect()),
+    };
+    let to = d.user.clone();
+    d.send(Reply::File {
+        to,
+        export: Export { what, units },
+    });
+}
+
 /// `详情 <编号>`: every answer, to whoever may see the case.
 async fn details(s: &Services, d: &mut Draft, number: &str) -> Result<(), DispatchError> {
     let unknown = |s: &Services, d: &mut Draft| {
@@ -302,6 +342,17 @@ mod tests {
             })
         );
         assert!(matches!(parse("详情"), Some(Command::Usage { .. })));
+        assert_eq!(
+            parse("导出 台账"),
+            Some(Command::Export {
+                what: What::Register
+            })
+        );
+        assert_eq!(
+            parse("导出 事项"),
+            Some(Command::Export { what: What::Cases })
+        );
+        assert!(matches!(parse("导出 全部"), Some(Command::Usage { .. })));
         assert_eq!(parse("台账管理办法是什么"), None);
         assert_eq!(parse("统计 一下"), None);
     }

@@ -160,7 +160,8 @@ impl Application {
                     client.clone(),
                     settings.pacing.clone(),
                     clock.clone(),
-                );
+                )
+                .with_scripts(scripts.clone());
                 (Some(Arc::new(callback)), Some(sender), Some(client))
             }
             None => (None, None, None),

@@ -1,6 +1,7 @@
 //! `flowbot export` and `flowbot form`: load the cases from the store, build the table
 //! ([`crate::domain::records::export`]) or the page ([`crate::domain::records::form`]) and write the file: CSV (UTF-8 with a BOM so
-//! spreadsheet programs read the Chinese right, RFC 4180 quoting), XLSX, or HTML.
+//! spreadsheet programs read the Chinese right, RFC 4180 quoting), XLSX, or HTML. The same
+//! tables reach the chat as XLSX files ([`xlsx_file`], built by the outbox sender).
 
 use std::path::Path;
 
@@ -9,17 +10,9 @@ use rust_xlsxwriter::{ExcelDateTime, Format as XlsxFormat, Workbook};
 
 use crate::adapters::store::Store;
 use crate::base::scripts::{ExportTexts, Scripts};
-use crate::domain::records::export::{self, Cell, Table};
+pub use crate::domain::records::export::What;
+use crate::domain::records::export::{self, Cell, Export, Table};
 use crate::domain::records::{ALL_CASES, Case, REGISTER, form};
-
-/// Which sheet to export.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum What {
-    /// One row per registered account.
-    Register,
-    /// One row per case.
-    Cases,
-}
 
 /// The file format of an export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,11 +51,37 @@ pub async fn load(store: &dyn Store, index: &str) -> anyhow::Result<Vec<Case>> {
 
 /// Builds the `what` table from the store.
 pub async fn table(store: &dyn Store, scripts: &Scripts, what: What) -> anyhow::Result<Table> {
+    table_of(store, scripts, &Export { what, units: None }).await
+}
+
+/// Builds the table of an export asked for in chat (its units only) from the store.
+pub async fn table_of(
+    store: &dyn Store,
+    scripts: &Scripts,
+    export: &Export,
+) -> anyhow::Result<Table> {
     let x = texts(scripts)?;
-    Ok(match what {
-        What::Register => export::register(scripts, x, &load(store, REGISTER).await?),
-        What::Cases => export::cases(scripts, x, &load(store, ALL_CASES).await?),
+    let index = match export.what {
+        What::Register => REGISTER,
+        What::Cases => ALL_CASES,
+    };
+    let mut cases = load(store, index).await?;
+    cases.retain(|c| export.covers(&c.unit));
+    Ok(match export.what {
+        What::Register => export::register(scripts, x, &cases),
+        What::Cases => export::cases(scripts, x, &cases),
     })
+}
+
+/// The file of an export asked for in chat, built from the store as it is now: its name
+/// (`<sheet>.xlsx`) and the XLSX bytes.
+pub async fn xlsx_file(
+    store: &dyn Store,
+    scripts: &Scripts,
+    export: &Export,
+) -> anyhow::Result<(String, Vec<u8>)> {
+    let table = table_of(store, scripts, export).await?;
+    Ok((format!("{}.xlsx", table.sheet), xlsx_bytes(&table)?))
 }
 
 /// Exports `what` to `out` as `format`; returns the number of rows written.
@@ -138,9 +157,13 @@ fn excel_time(cell: &Cell) -> anyhow::Result<Option<ExcelDateTime>> {
     })
 }
 
+pub fn write_xlsx(table: &Table, out: &Path) -> anyhow::Result<()> {
+    std::fs::write(out, xlsx_bytes(table)?).with_context(|| format!("writing {}", out.display()))
+}
+
 /// The table as an XLSX workbook of one sheet: bold frozen header, text cells as strings (never
 /// formulas), moments and dates as real dates.
-pub fn write_xlsx(table: &Table, out: &Path) -> anyhow::Result<()> {
+pub fn xlsx_bytes(table: &Table) -> anyhow::Result<Vec<u8>> {
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
     sheet.set_name(&table.sheet)?;
@@ -163,6 +186,5 @@ pub fn write_xlsx(table: &Table, out: &Path) -> anyhow::Result<()> {
     }
     sheet.set_freeze_panes(1, 0)?;
     sheet.autofit();
-    book.save(out)
-        .with_context(|| format!("writing {}", out.display()))
+    book.save_to_buffer().context("building the XLSX workbook")
 }

@@ -1,6 +1,8 @@
 //! The outbox sender: claims due outbox items, paces them per channel under WeCom's limits,
 //! delivers them through [`crate::adapters::wecom::api::WeComClient`], retries failures with back-off and
-//! dead-letters what cannot be delivered.
+//! dead-letters what cannot be delivered. A spreadsheet ([`Outbound::File`]) is built from the
+//! store when it is delivered, uploaded to WeCom's media and sent as a file message: the queue
+//! holds what to export, never the file's bytes.
 //!
 //! Order per channel: a claimed batch is processed one item at a time, each channel's items in
 //! queueing (id) order. When an item of a channel is paced (or fails and will be retried), the
@@ -21,10 +23,13 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
-use crate::adapters::store::{ClaimedOutbox, FailOutcome, RateDecision, Store};
+use crate::adapters::store::{ClaimedOutbox, FailOutcome, RateDecision, Store, StoreError};
 use crate::adapters::wecom::api::{ApiError, MessageBody, Outbound, Receipt, WeComClient};
 use crate::base::clock::Clock;
 use crate::base::locks::lock;
+use crate::base::scripts::Scripts;
+use crate::domain::records::export::Export;
+use crate::runtime::exports;
 
 /// How long a claimed item is leased by default; it must outlast a whole batch.
 const DEFAULT_LEASE: Duration = Duration::from_secs(120);
@@ -60,6 +65,8 @@ pub struct OutboxSender {
     idle: Duration,
     /// Channels held in this process, and until when.
     held: Mutex<HashMap<String, i64>>,
+    /// The scripts the exported files are built with ([`Outbound::File`]).
+    scripts: Option<Arc<Scripts>>,
 }
 
 impl OutboxSender {
@@ -74,7 +81,14 @@ impl OutboxSender {
             batch: DEFAULT_BATCH,
             idle: DEFAULT_IDLE,
             held: Mutex::new(HashMap::new()),
+            scripts: None,
         }
+    }
+
+    /// Builds exported files ([`Outbound::File`]) with `scripts`' headers and words.
+    pub fn with_scripts(mut self, scripts: Arc<Scripts>) -> Self {
+        self.scripts = Some(scripts);
+        self
     }
 
     /// Claims at most `batch` items per tick, leased for `lease` (which must outlast a batch).
@@ -209,7 +223,10 @@ impl OutboxSender {
                 return;
             }
         }
-        let mut result = self.client.deliver_with_receipt(&message).await;
+        let mut result = match &message {
+            Outbound::File { to_user, export } => self.deliver_file(to_user, export).await,
+            message => self.client.deliver_with_receipt(message).await,
+        };
         if let (
             Err(ApiError::Refused { errcode, .. }),
             Outbound::UpdateCard {
@@ -273,6 +290,30 @@ impl OutboxSender {
                     .await;
             }
         }
+    }
+
+    /// A spreadsheet for `to_user`: built from the store as it is now (the queued item names
+    /// the export, never holds the file), uploaded, then sent as a file message. A retry builds
+    /// and uploads it again.
+    async fn deliver_file(&self, to_user: &str, export: &Export) -> Result<Receipt, ApiError> {
+        let Some(scripts) = &self.scripts else {
+            return Err(ApiError::Invalid(
+                "this sender cannot build files (no bot-scripts given)".into(),
+            ));
+        };
+        let (name, bytes) = exports::xlsx_file(self.store.as_ref(), scripts, export)
+            .await
+            .map_err(|e| match e.downcast_ref::<StoreError>() {
+                Some(store) => ApiError::Store(store.to_string()),
+                None => ApiError::Invalid(format!("{e:#}")),
+            })?;
+        let media_id = self.client.upload_file(&name, &bytes).await?;
+        tracing::info!(to = %to_user, file = %name, bytes = bytes.len(), "export uploaded");
+        let message = Outbound::Send {
+            to_user: to_user.to_owned(),
+            body: MessageBody::File { media_id },
+        };
+        self.client.deliver_with_receipt(&message).await
     }
 
     /// Holds `channel` until `until`: its next items wait for that moment.

@@ -1,5 +1,5 @@
 //! A fake of WeCom's API side (gettoken, message/send, update_template_card, appchat/send,
-//! webhook/send, and the contacts calls user/get, department/get, department/list,
+//! webhook/send, media/upload of files (kept, so a test can read a sent file back), and the contacts calls user/get, department/get, department/list,
 //! user/simplelist over a small company) on 127.0.0.1:0 that records every request and answers
 //! like WeCom: tokens are checked (unknown → 40014, missing → 41001, expired → 42001), a wrong
 //! secret gets 40001, and failures (or any answer) can be injected per path.
@@ -45,6 +45,8 @@ struct Inner {
     /// Path suffix → (injected answer, times left).
     injected: Vec<(String, Value, u32)>,
     requests: Vec<Recorded>,
+    /// Uploaded files: media id → (file name, bytes).
+    media: HashMap<String, (String, Vec<u8>)>,
 }
 
 type Shared = Arc<Mutex<Inner>>;
@@ -61,6 +63,7 @@ impl FakeWeCom {
             sequence: 0,
             injected: Vec::new(),
             requests: Vec::new(),
+            media: HashMap::new(),
         }));
         let app = Router::new()
             .route("/cgi-bin/gettoken", get(gettoken))
@@ -68,6 +71,7 @@ impl FakeWeCom {
             .route("/cgi-bin/message/update_template_card", post(api_call))
             .route("/cgi-bin/appchat/send", post(api_call))
             .route("/cgi-bin/webhook/send", post(api_call))
+            .route("/cgi-bin/media/upload", post(media_upload))
             .route("/cgi-bin/user/get", get(contacts_call))
             .route("/cgi-bin/department/get", get(contacts_call))
             .route("/cgi-bin/department/list", get(contacts_call))
@@ -112,6 +116,17 @@ impl FakeWeCom {
                     .is_some_and(|to| to.split('|').any(|u| u == user || u == "@all"))
             })
             .map(|r| r.body)
+            .collect()
+    }
+
+    /// The files sent to `user` (`message/send` of a `file` whose media was uploaded here),
+    /// in arrival order: name and bytes.
+    pub fn files_sent_to(&self, user: &str) -> Vec<(String, Vec<u8>)> {
+        let sent = self.sent_to(user);
+        let inner = self.lock();
+        sent.iter()
+            .filter(|m| m["msgtype"] == "file")
+            .filter_map(|m| inner.media.get(m["file"]["media_id"].as_str()?).cloned())
             .collect()
     }
 
@@ -288,6 +303,47 @@ async fn api_call(
         (0, Json(ok))
     };
     inner.record(&path, query, body, errcode);
+    answer
+}
+
+/// `media/upload?type=file`: one multipart part named `media` with a file name; recorded with
+/// the file's name and size as its body, and kept under a fresh media id.
+async fn media_upload(
+    State(state): State<Shared>,
+    uri: Uri,
+    Query(query): Query<HashMap<String, String>>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Json<Value> {
+    let mut inner = state.lock().expect("fake WeCom state");
+    let path = uri.path().to_owned();
+    let token = query.get("access_token").cloned().unwrap_or_default();
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let file = flowbot::runtime::sim::multipart_file(content_type, &body);
+    let recorded = file.as_ref().map_or(
+        Value::Null,
+        |(name, bytes)| json!({"filename": name, "size": bytes.len()}),
+    );
+    let (errcode, answer) = if let Some(injected) = inner.injected(&path) {
+        injected
+    } else if let Some(rejected) = inner.rejected_token(&token) {
+        rejected
+    } else if query.get("type").map(String::as_str) != Some("file") {
+        (40004, error(40004, "invalid media type"))
+    } else if let Some((name, bytes)) = file {
+        inner.sequence += 1;
+        let media_id = format!("fake-media-{}", inner.sequence);
+        inner.media.insert(media_id.clone(), (name, bytes));
+        let ok = json!({"errcode": 0, "errmsg": "ok", "type": "file", "media_id": media_id,
+                        "created_at": "1780000000"});
+        (0, Json(ok))
+    } else {
+        (41005, error(41005, "media data missing"))
+    };
+    inner.record(&path, query, recorded, errcode);
     answer
 }
 

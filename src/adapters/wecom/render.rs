@@ -33,6 +33,10 @@ pub fn outbound(reply: Reply, route: impl Fn(&str) -> Option<GroupRoute>) -> Opt
                 card: template_card(&card),
             },
         },
+        Reply::File { to, export } => Outbound::File {
+            to_user: to,
+            export,
+        },
         Reply::CloseCard {
             members,
             response_code,
@@ -158,6 +162,25 @@ mod tests {
         assert_eq!(card["button_list"][0]["style"], 1);
         assert_eq!(card["button_list"][1]["style"], 2);
         assert!(card.get("sub_title_text").is_none());
+    }
+
+    #[test]
+    fn a_file_is_queued_as_what_to_export_not_as_bytes() {
+        use crate::domain::records::export::{Export, What};
+        let file = Reply::File {
+            to: "lina".into(),
+            export: Export {
+                what: What::Register,
+                units: Some(vec!["tw".into()]),
+            },
+        };
+        let message = outbound(file, |_| None).expect("a file goes to a member");
+        assert_eq!(message.channel(), "member:lina");
+        assert_eq!(
+            serde_json::to_value(&message).unwrap(),
+            serde_json::json!({"kind": "file", "to_user": "lina",
+                               "export": {"what": "register", "units": ["tw"]}})
+        );
     }
 
     #[test]

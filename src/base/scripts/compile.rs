@@ -364,6 +364,7 @@ impl Compiler {
             ("search", &c.search),
             ("stats", &c.stats),
             ("details", &c.details),
+            ("export", &c.export),
         ];
         for (k, v) in commands {
             self.template(src, tpl::command(k), v);

@@ -290,6 +290,7 @@ pub struct RawCommands {
     pub search: Spanned<String>,
     pub stats: Spanned<String>,
     pub details: Spanned<String>,
+    pub export: Spanned<String>,
 }
 
 /// The default "that is not a valid answer" message per field type.

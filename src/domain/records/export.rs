@@ -6,12 +6,41 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use chrono_tz::Tz;
 use minijinja::Value;
+use serde::{Deserialize, Serialize};
 
 use super::{ApprovalStep, Case, CaseStatus};
 use crate::base::calendar::local_datetime;
 use crate::base::scripts::{ExportTexts, Scripts, tpl};
 use crate::domain::engine::Answer;
 use crate::domain::records::Texts;
+
+/// Which sheet to export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum What {
+    /// One row per registered account.
+    Register,
+    /// One row per case.
+    Cases,
+}
+
+/// An export asked for in chat: the sheet, and the units it covers (`None`: every unit).
+/// Small enough to queue: the file itself is built when it is delivered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Export {
+    pub what: What,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub units: Option<Vec<String>>,
+}
+
+impl Export {
+    /// Whether a case of `unit` belongs in the file.
+    pub fn covers(&self, unit: &str) -> bool {
+        self.units
+            .as_ref()
+            .is_none_or(|units| units.iter().any(|u| u == unit))
+    }
+}
 
 /// One cell: text, or a moment/date that a spreadsheet can sort (CSV shows it as text).
 #[derive(Debug, Clone, PartialEq, Eq)]

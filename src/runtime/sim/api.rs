@@ -1,7 +1,7 @@
-//! WeCom's message API as the simulator plays it: `gettoken`,
-//! `message/send`, `message/update_template_card`, `appchat/send` and the group robot's
-//! `webhook/send`. Answers and errcodes are WeCom's; accepted messages land in the inboxes and
-//! group chats of [`super::state::World`].
+//! WeCom's message API as the simulator plays it: `gettoken`, `message/send` (text, markdown,
+//! cards and files), `message/update_template_card`, `appchat/send`, the group robot's
+//! `webhook/send` and `media/upload` of files. Answers and errcodes are WeCom's; accepted
+//! messages land in the inboxes and group chats of [`super::state::World`].
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -26,6 +26,7 @@ pub(super) fn router() -> Router<Arc<Shared>> {
         )
         .route("/cgi-bin/appchat/send", post(appchat_send))
         .route("/cgi-bin/webhook/send", post(webhook_send))
+        .route("/cgi-bin/media/upload", post(media_upload))
 }
 
 /// WeCom's error answer.
@@ -138,6 +139,12 @@ async fn message_send(
         let mut msg = world.line(From::Bot, msgtype, title.to_owned(), sim.clock.now_ms());
         msg.card = Some(card.clone());
         msg
+    } else if msgtype == "file" {
+        let media_id = body["file"]["media_id"].as_str().unwrap_or("");
+        let Some((name, _)) = world.media.get(media_id).cloned() else {
+            return error(40007, "invalid media_id");
+        };
+        world.line(From::Bot, msgtype, name, sim.clock.now_ms())
     } else {
         match content_line(&mut world, &body, sim.clock.now_ms()) {
             Ok(msg) => msg,
@@ -150,6 +157,64 @@ async fn message_send(
     answer["msgid"] = json!(world.opaque("sim-msg-"));
     answer["invaliduser"] = json!(invalid.join("|"));
     Json(answer)
+}
+
+/// `media/upload?type=file`: a file in the multipart field `media`; the world keeps its name and
+/// size under a fresh media id (valid for `message/send` of a `file`).
+async fn media_upload(
+    State(sim): State<Arc<Shared>>,
+    Query(q): Params,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Json<Value> {
+    let mut world = sim.world();
+    if let Err(e) = check_token(&world, &q) {
+        return e;
+    }
+    if q.get("type").map(String::as_str) != Some("file") {
+        return error(40004, "invalid media type");
+    }
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let Some((name, bytes)) = multipart_file(content_type, &body) else {
+        return error(41005, "media data missing");
+    };
+    let media_id = world.opaque("sim-media-");
+    world.media.insert(media_id.clone(), (name, bytes.len()));
+    let mut answer = ok();
+    answer["type"] = json!("file");
+    answer["media_id"] = json!(media_id);
+    answer["created_at"] = json!((sim.clock.now_ms() / 1000).to_string());
+    Json(answer)
+}
+
+/// The file name and bytes of the part named `media` of a `multipart/form-data` body, as
+/// WeCom's `media/upload` reads it (also used by the tests' fake WeCom).
+pub fn multipart_file(content_type: &str, body: &[u8]) -> Option<(String, Vec<u8>)> {
+    let boundary = content_type.split("boundary=").nth(1)?.trim_matches('"');
+    let find = |hay: &[u8], needle: &[u8], from: usize| {
+        hay.get(from..)?
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .map(|i| i + from)
+    };
+    let start = find(body, format!("--{boundary}\r\n").as_bytes(), 0)? + boundary.len() + 4;
+    let head_end = find(body, b"\r\n\r\n", start)?;
+    let head = String::from_utf8_lossy(&body[start..head_end]).into_owned();
+    if !head.contains("name=\"media\"") {
+        return None;
+    }
+    let name = head
+        .split("filename=\"")
+        .nth(1)?
+        .split('"')
+        .next()?
+        .to_owned();
+    let data = head_end + 4;
+    let end = find(body, format!("\r\n--{boundary}").as_bytes(), data)?;
+    Some((name, body[data..end].to_vec()))
 }
 
 /// WeCom's task id alphabet: digits, letters and `_ - @`, at most 128 bytes.

@@ -2,7 +2,7 @@
 //! console in the browser, so that the bot can be tried without a company account.
 //!
 //! - [`api`] is WeCom's API side, mounted under `/sim/api` (the bot's `WECOM_API_BASE`): tokens,
-//!   `message/send`, `update_template_card`, `appchat/send`, `webhook/send` and the contacts API
+//!   `message/send`, `update_template_card`, `appchat/send`, `webhook/send`, `media/upload` and the contacts API
 //!   from the demo directory. Every message lands in an in-memory inbox or group chat ([`state`]).
 //! - [`user`] is WeCom's callback side: what a console user types, clicks or taps becomes the XML
 //!   WeCom would send, encrypted and signed with the app's credentials and POSTed to the bot's own
@@ -18,6 +18,8 @@ mod contacts;
 mod state;
 mod ui;
 mod user;
+
+pub use api::multipart_file;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, Mutex};

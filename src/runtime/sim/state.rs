@@ -25,7 +25,7 @@ pub struct Msg {
     pub id: u64,
     pub at_ms: i64,
     pub from: From,
-    /// `text`, `markdown`, `template_card` or `note`.
+    /// `text`, `markdown`, `template_card`, `file` (the file's name) or `note`.
     pub msgtype: String,
     pub content: String,
     /// The template card, as sent (or as replaced by `update_template_card`).
@@ -62,6 +62,8 @@ pub struct World {
     pub task_ids: HashSet<String>,
     /// Unused response codes → the task id of their card (single use).
     pub response_codes: HashMap<String, String>,
+    /// Uploaded files (`media/upload`): media id → file name and size in bytes.
+    pub media: HashMap<String, (String, usize)>,
     sequence: u64,
 }
 

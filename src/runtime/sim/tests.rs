@@ -183,6 +183,32 @@ async fn cards_are_sent_tapped_and_finished_through_the_real_protocol() {
 }
 
 #[tokio::test]
+async fn files_are_uploaded_then_sent_to_an_inbox() {
+    let sim = Sim::start().await;
+    let media_id = sim
+        .client
+        .upload_file("新媒体账号登记册.xlsx", b"PK\x03\x04 a workbook")
+        .await
+        .unwrap();
+    let file = Outbound::Send {
+        to_user: "lina".into(),
+        body: MessageBody::File { media_id },
+    };
+    sim.client.deliver(&file).await.unwrap();
+    let inbox = sim.poll("lina").await["inbox"].clone();
+    assert_eq!(inbox[0]["msgtype"], "file");
+    assert_eq!(inbox[0]["content"], "新媒体账号登记册.xlsx");
+    let unknown = Outbound::Send {
+        to_user: "lina".into(),
+        body: MessageBody::File {
+            media_id: "made-up".into(),
+        },
+    };
+    let refused = sim.client.deliver(&unknown).await.unwrap_err();
+    assert_eq!(refused.errcode(), Some(40007));
+}
+
+#[tokio::test]
 async fn group_chats_keep_nudges_and_mentions() {
     let sim = Sim::start().await;
     let nudge = Outbound::AppChat {

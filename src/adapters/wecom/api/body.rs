@@ -64,6 +64,12 @@ pub(crate) fn request(message: &Outbound, agent_id: i64) -> Result<Request, ApiE
                 body: json,
             }
         }
+        Outbound::File { .. } => {
+            return Err(ApiError::Invalid(
+                "a file is built and uploaded before it is sent (the outbox sender does it)"
+                    .to_owned(),
+            ));
+        }
         Outbound::AppChat { chat_id, body } => {
             if matches!(body, MessageBody::TemplateCard { .. }) {
                 return Err(ApiError::Invalid(
@@ -104,6 +110,10 @@ fn put_body(json: &mut Value, body: &MessageBody, text_max: usize, markdown_max:
             json["msgtype"] = "template_card".into();
             json["template_card"] = card.clone();
         }
+        MessageBody::File { media_id } => {
+            json["msgtype"] = "file".into();
+            json["file"] = json!({ "media_id": media_id });
+        }
     }
 }
 
@@ -128,7 +138,30 @@ fn robot_body(body: &MessageBody, mentioned: &[String]) -> Value {
         MessageBody::TemplateCard { card } => {
             json!({"msgtype": "template_card", "template_card": card})
         }
+        MessageBody::File { media_id } => {
+            json!({"msgtype": "file", "file": {"media_id": media_id}})
+        }
     }
+}
+
+/// A `multipart/form-data` body with one file in the field `media`, as `media/upload` takes
+/// it: the content type (with its boundary) and the bytes.
+pub(crate) fn multipart(name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = format!("flowbot-{:032x}", rand::random::<u128>());
+    // Quotes and line breaks cannot be part of a header's quoted file name.
+    let name: String = name
+        .chars()
+        .filter(|c| !matches!(c, '"' | '\r' | '\n'))
+        .collect();
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"media\"; filename=\"{name}\"; \
+         filelength={}\r\nContent-Type: application/octet-stream\r\n\r\n",
+        bytes.len()
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 /// Cuts `content` to at most `max` bytes on a character boundary. WeCom truncates long text

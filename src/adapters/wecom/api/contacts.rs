@@ -74,7 +74,9 @@ impl WeComClient {
         path: &'static str,
         query: &[(&str, &str)],
     ) -> Result<T, ApiError> {
-        let answer = self.call_with_token(path, query, None).await?;
+        let answer = self
+            .call_with_token(path, query, super::Payload::None)
+            .await?;
         T::deserialize(&answer.json)
             .map_err(|e| ApiError::Invalid(format!("{path}: unexpected answer: {e}")))
     }

@@ -18,6 +18,9 @@ pub(crate) struct ApiResponse {
     pub msgid: Option<String>,
     #[serde(default, deserialize_with = "opaque_string")]
     pub response_code: Option<String>,
+    /// `media/upload`: the uploaded file's id.
+    #[serde(default, deserialize_with = "opaque_string")]
+    pub media_id: Option<String>,
     /// `"a|b"` or `["a","b"]`: WeCom has used both.
     #[serde(default, deserialize_with = "string_or_list")]
     pub invaliduser: Vec<String>,

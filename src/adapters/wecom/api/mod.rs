@@ -1,6 +1,6 @@
 //! The one WeCom API client of the bot: access token shared through the store (one refresher at
 //! a time, refreshed once when WeCom rejects it), `message/send`, `message/update_template_card`,
-//! `appchat/send`, group robot `webhook/send`, the contacts calls behind the directory's
+//! `appchat/send`, group robot `webhook/send`, `media/upload` (files), the contacts calls behind the directory's
 //! [`Contacts`](crate::base::directory::Contacts) trait, and WeCom's errcodes turned into decisions
 //! (refresh, back off, give up).
 //!
@@ -183,12 +183,12 @@ impl WeComClient {
             Auth::Robot(name) => {
                 let key = self.robot_key(name)?;
                 let answer = self
-                    .call(request.path, &[("key", key)], Some(&request.body))
+                    .call(request.path, &[("key", key)], Payload::Json(&request.body))
                     .await?;
                 succeeded(request.path, answer)?
             }
             Auth::Token => {
-                self.call_with_token(request.path, &[], Some(&request.body))
+                self.call_with_token(request.path, &[], Payload::Json(&request.body))
                     .await?
             }
         };
@@ -214,13 +214,26 @@ impl WeComClient {
         Ok(receipt)
     }
 
+    /// Uploads a file (`media/upload?type=file`, multipart) and returns its `media_id`, which
+    /// a [`MessageBody::File`] sends (WeCom keeps it three days).
+    pub async fn upload_file(&self, name: &str, bytes: &[u8]) -> Result<String, ApiError> {
+        const PATH: &str = "/cgi-bin/media/upload";
+        let answer = self
+            .call_with_token(PATH, &[("type", "file")], Payload::File { name, bytes })
+            .await?;
+        answer
+            .media_id
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| ApiError::Invalid(format!("{PATH}: answer without media_id")))
+    }
+
     /// Calls `path` (GET, or POST of `body`) with the app's access token; when WeCom rejects the
     /// token, drops it, gets a new one and calls once more. Any errcode but 0 is an [`ApiError`].
     pub(crate) async fn call_with_token(
         &self,
         path: &'static str,
         query: &[(&str, &str)],
-        body: Option<&Value>,
+        body: Payload<'_>,
     ) -> Result<ApiResponse, ApiError> {
         fn with<'a>(token: &'a str, query: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
             [("access_token", token)]
@@ -244,12 +257,18 @@ impl WeComClient {
         &self,
         path: &'static str,
         query: &[(&str, &str)],
-        body: Option<&Value>,
+        body: Payload<'_>,
     ) -> Result<ApiResponse, ApiError> {
         let url = format!("{}{path}", self.base);
         let sent = match body {
-            Some(body) => self.http.post(url).query(query).json(body).send(),
-            None => self.http.get(url).query(query).send(),
+            Payload::Json(body) => self.http.post(url).query(query).json(body).send(),
+            Payload::File { name, bytes } => {
+                let (content_type, body) = body::multipart(name, bytes);
+                let post = self.http.post(url).query(query);
+                let post = post.header(reqwest::header::CONTENT_TYPE, content_type);
+                post.body(body).send()
+            }
+            Payload::None => self.http.get(url).query(query).send(),
         };
         self.answer(path, sent).await
     }
@@ -285,6 +304,17 @@ impl WeComClient {
         }
         Ok(answer)
     }
+}
+
+/// What a call sends.
+#[derive(Clone, Copy)]
+pub(crate) enum Payload<'a> {
+    /// A GET.
+    None,
+    /// A POST of JSON.
+    Json(&'a Value),
+    /// A POST of one file as `multipart/form-data` (field `media`).
+    File { name: &'a str, bytes: &'a [u8] },
 }
 
 /// The answer when its errcode is 0, else the errcode's [`ApiError`] (logged).

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::records::export::Export;
+
 /// The content of a message (app message, app group chat or group robot).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "msgtype", rename_all = "snake_case")]
@@ -15,6 +17,10 @@ pub enum MessageBody {
     /// A `template_card` object exactly as WeCom expects it.
     TemplateCard {
         card: serde_json::Value,
+    },
+    /// A file uploaded with `media/upload?type=file` (its `media_id`, valid for three days).
+    File {
+        media_id: String,
     },
 }
 
@@ -36,6 +42,10 @@ pub enum Outbound {
         #[serde(default)]
         fallback: Option<String>,
     },
+    /// A spreadsheet for one member, named by what it holds, never by its bytes: the outbox
+    /// sender builds it from the store when it delivers it, uploads it (`media/upload`) and
+    /// sends it as a [`MessageBody::File`].
+    File { to_user: String, export: Export },
     /// `appchat/send` to a group chat the app created.
     AppChat { chat_id: String, body: MessageBody },
     /// Group robot `webhook/send` of the group named `robot` in bot.toml `[groups]`; its webhook
@@ -53,7 +63,9 @@ impl Outbound {
     /// per group chat.
     pub fn channel(&self) -> String {
         match self {
-            Outbound::Send { to_user, .. } => format!("member:{to_user}"),
+            Outbound::Send { to_user, .. } | Outbound::File { to_user, .. } => {
+                format!("member:{to_user}")
+            }
             Outbound::UpdateCard { response_code, .. } => {
                 format!("card:{}", short_hash(response_code))
             }

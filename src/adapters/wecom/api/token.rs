@@ -103,7 +103,10 @@ impl WeComClient {
             ("corpsecret", self.credentials.secret.as_str()),
         ];
         const GETTOKEN: &str = "/cgi-bin/gettoken";
-        let answer = super::succeeded(GETTOKEN, self.call(GETTOKEN, &query, None).await?)?;
+        let answer = super::succeeded(
+            GETTOKEN,
+            self.call(GETTOKEN, &query, super::Payload::None).await?,
+        )?;
         let Some(token) = answer.access_token.filter(|t| !t.is_empty()) else {
             return Err(ApiError::Transport(
                 "gettoken answered without access_token".to_owned(),

@@ -8,14 +8,17 @@ mod support;
 use std::time::Duration;
 
 use support::bot::{Backend, TestBot, spawn_bot};
-use support::flows::{approve_card, case_json, register, year};
+use support::flows::{admin_leaves, approve_card, case_json, jump_to, register, year};
 use support::wait::until;
 
 const WAIT: Duration = Duration::from_secs(20);
 
 on_both_stores!(
     a_late_change_is_marked_late_and_updates_the_register,
-    a_change_reported_today_is_on_time
+    a_change_reported_today_is_on_time,
+    the_department_sees_old_and_new_values_and_the_deadline_on_its_card,
+    a_departure_report_counts_from_the_day_the_bot_saw_the_departure,
+    only_a_report_that_replaces_the_departed_person_closes_the_duty
 );
 
 /// A date `days` calendar days before today on the bot's clock, in the company's zone.
@@ -106,5 +109,145 @@ async fn a_change_reported_today_is_on_time(backend: Backend) {
         .iter()
         .any(|t| t.contains("请说明逾期原因"));
     assert!(!asked, "no reason is asked for an on-time report");
+    bot.stop().await;
+}
+
+/// The propaganda department's card for the newest change report of `bot`.
+async fn department_card(bot: &TestBot) -> serde_json::Value {
+    let got = bot
+        .fake
+        .wait_until(
+            |f| {
+                f.sent_to("chenjing")
+                    .iter()
+                    .any(|m| m["msgtype"] == "template_card" && m.to_string().contains("BG-"))
+            },
+            WAIT,
+        )
+        .await;
+    assert!(got, "the department gets the report's card");
+    bot.fake
+        .sent_to("chenjing")
+        .into_iter()
+        .rev()
+        .find(|m| m["msgtype"] == "template_card" && m.to_string().contains("BG-"))
+        .unwrap()
+}
+
+/// Every field of the team can change; the card shows old → new and whether it is on time.
+async fn the_department_sees_old_and_new_values_and_the_deadline_on_its_card(backend: Backend) {
+    let Some(bot) = spawn_bot(backend, |_| {}).await else {
+        return;
+    };
+    register(&bot).await;
+    bot.say(
+        "zhangsan",
+        &[
+            "变更",
+            "4",
+            "王强",
+            "010-87654321",
+            "13700137000",
+            "今天",
+            "确认",
+        ],
+    )
+    .await;
+    let card = department_card(&bot).await;
+    let note = card["template_card"]["sub_title_text"].as_str().unwrap();
+    assert!(note.contains("按期报备（期限"), "{note}");
+    assert!(note.contains("主管领导：刘洋 → 王强"), "{note}");
+    approve_card(&bot, "chenjing", "BG-", "rc-confirm").await;
+    let registration = format!("BA-{}-0001", year(&bot));
+    until("the register has the new leader and phones", || async {
+        let answers = case_json(&bot, &registration).await["answers"].to_string();
+        answers.contains("王强") && answers.contains("13700137000") && answers.contains("87654321")
+    })
+    .await;
+    bot.stop().await;
+}
+
+/// The bot saw 张三 leave: the report's deadline counts from that day, whatever date is typed.
+async fn a_departure_report_counts_from_the_day_the_bot_saw_the_departure(backend: Backend) {
+    let Some(bot) = spawn_bot(backend, |_| {}).await else {
+        return;
+    };
+    register(&bot).await;
+    let deadline = admin_leaves(&bot).await;
+    let calendar = flowbot::base::scripts::Scripts::load(&bot.settings.scripts_dir)
+        .unwrap()
+        .calendar;
+    jump_to(&bot, calendar.add_working_days(deadline, 3).date);
+    // 刘洋 reports the change, typing today as the date of the change.
+    bot.say(
+        "liuyang",
+        &[
+            "变更",
+            "2",
+            "zhangwei",
+            "010-12345678",
+            "13900139001",
+            "zhangwei@example.com",
+            "今天",
+            "确认",
+        ],
+    )
+    .await;
+    let number = format!("BG-{}-0001", year(&bot));
+    assert!(
+        bot.wait_for_text("liuyang", &number, WAIT).await,
+        "{:#?}",
+        bot.texts_to("liuyang")
+    );
+    let report = case_json(&bot, &number).await;
+    assert_eq!(report["late"], true, "late by the departure's deadline");
+    assert_eq!(report["due_date"], deadline.format("%Y-%m-%d").to_string());
+    let note = department_card(&bot).await["template_card"]["sub_title_text"].to_string();
+    assert!(note.contains("逾期报备"), "{note}");
+    bot.stop().await;
+}
+
+/// A report that only renames the account leaves the departure's duty open; one that names a
+/// new administrator closes it.
+async fn only_a_report_that_replaces_the_departed_person_closes_the_duty(backend: Backend) {
+    let Some(bot) = spawn_bot(backend, |_| {}).await else {
+        return;
+    };
+    let (_, register_number) = register(&bot).await;
+    admin_leaves(&bot).await;
+    let open = |bot: &TestBot| {
+        let store = bot.store.clone();
+        let index = flowbot::domain::reminders::duty::open_index(&register_number);
+        async move { store.cases_in(&index).await.unwrap().len() }
+    };
+    assert_eq!(open(&bot).await, 1, "the departure opened a duty");
+    bot.say("liuyang", &["变更", "1", "团委之声", "今天", "确认"])
+        .await;
+    approve_card(&bot, "chenjing", "BG-", "rc-rename").await;
+    assert!(bot.wait_for_text("liuyang", "确认，办理完毕", WAIT).await);
+    bot.settle(WAIT).await;
+    assert_eq!(
+        open(&bot).await,
+        1,
+        "a rename does not replace the administrator"
+    );
+    bot.say(
+        "liuyang",
+        &[
+            "变更",
+            "2",
+            "zhangwei",
+            "010-12345678",
+            "13900139001",
+            "zhangwei@example.com",
+            "今天",
+            "确认",
+        ],
+    )
+    .await;
+    let second = format!("BG-{}-0002", year(&bot));
+    assert!(bot.wait_for_text("liuyang", &second, WAIT).await);
+    approve_card(&bot, "chenjing", &second, "rc-replace").await;
+    until("the duty is closed", || async { open(&bot).await == 0 }).await;
     bot.stop().await;
 }

@@ -11,9 +11,8 @@ mod support;
 
 use std::time::Duration;
 
-use chrono::{NaiveDate, TimeZone};
-use support::bot::{Backend, CORP_ID, TestBot, spawn_bot};
-use support::flows::{approve_card, register};
+use support::bot::{Backend, TestBot, spawn_bot};
+use support::flows::{admin_leaves, approve_card, jump_to, jump_to_time, register};
 
 const WAIT: Duration = Duration::from_secs(20);
 const ROBOT_KEY: &str = "robot-key-xcb";
@@ -27,22 +26,6 @@ on_both_stores!(
 );
 
 /// Moves the bot's clock to 10:00 on `day` in the company's time zone.
-fn jump_to(bot: &TestBot, day: NaiveDate) {
-    jump_to_time(bot, day, 10);
-}
-
-/// Moves the bot's clock to `hour`:00 of `day`, company time.
-fn jump_to_time(bot: &TestBot, day: NaiveDate, hour: u32) {
-    let target = bot
-        .clock
-        .zone()
-        .from_local_datetime(&day.and_hms_opt(hour, 0, 0).unwrap())
-        .unwrap()
-        .timestamp_millis();
-    let real = bot.clock.now_ms() - bot.clock.offset_ms();
-    bot.clock.set_offset_ms(target - real);
-}
-
 /// The company's working-day calendar, as the bot loaded it.
 fn calendar_of(bot: &TestBot) -> flowbot::base::calendar::Calendar {
     flowbot::base::scripts::Scripts::load(&bot.settings.scripts_dir)
@@ -152,24 +135,6 @@ fn chases(bot: &TestBot, user: &str) -> usize {
         .iter()
         .filter(|t| t.contains("【催办】"))
         .count()
-}
-
-/// 张三 leaves; the unit's leader is told. Returns the duty's deadline.
-async fn admin_leaves(bot: &TestBot) -> NaiveDate {
-    let today = bot.clock.now().today;
-    let now = bot.clock.now_ms() / 1000;
-    let plain = format!(
-        "<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName>\
-<CreateTime>{now}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[change_contact]]></Event>\
-<ChangeType><![CDATA[delete_user]]></ChangeType><UserID><![CDATA[zhangsan]]></UserID></xml>"
-    );
-    let (query, body) = flowbot::runtime::loadgen::signed_xml(&bot.crypto, &plain, now, "98");
-    assert_eq!(bot.post_raw(&query, body).await.0, 200);
-    assert!(
-        count_with(bot, "liuyang", "已离职", 1).await,
-        "the unit leader is told"
-    );
-    calendar_of(bot).add_working_days(today, 5).date
 }
 
 /// The bot was down until the deadline day: T-2, T-1 and T are all due at once, and the
@@ -289,7 +254,16 @@ async fn a_duty_is_chased_from_opening_to_escalation_and_stops_when_done(backend
     // The report is filed and confirmed: the chase stops (the weekly repeat finds it done).
     bot.say(
         "zhangsan",
-        &["变更", "2", "zhangwei", "13900139001", "今天", "确认"],
+        &[
+            "变更",
+            "2",
+            "zhangwei",
+            "010-12345678",
+            "13900139001",
+            "zhangwei@example.com",
+            "今天",
+            "确认",
+        ],
     )
     .await;
     let got = bot

@@ -222,6 +222,7 @@ async fn file(
         due_date: None,
         late: None,
         last_changes: Vec::new(),
+        card_notes: Vec::new(),
     };
     if let Some(flow) = s.scripts.flows.get(&case.flow)
         && let Some(process) = s.processes.for_flow(flow)

@@ -140,6 +140,7 @@ fn case(number: &str, unit: (&str, &str), answers: Answers, status: CaseStatus) 
         register_number: None,
         decided_at_ms: None,
         last_changes: Vec::new(),
+        card_notes: Vec::new(),
         due_date: None,
         late: None,
     }

@@ -151,3 +151,45 @@ pub async fn register(bot: &TestBot) -> (String, String) {
     assert!(bot.wait_for_text("zhangsan", &register_number, WAIT).await);
     (number, register_number)
 }
+
+/// Moves the bot's clock to 10:00 of `day`, company time (inside working hours).
+pub fn jump_to(bot: &TestBot, day: chrono::NaiveDate) {
+    jump_to_time(bot, day, 10);
+}
+
+/// Moves the bot's clock to `hour`:00 of `day`, company time.
+pub fn jump_to_time(bot: &TestBot, day: chrono::NaiveDate, hour: u32) {
+    use chrono::TimeZone;
+    let target = bot
+        .clock
+        .zone()
+        .from_local_datetime(&day.and_hms_opt(hour, 0, 0).unwrap())
+        .unwrap()
+        .timestamp_millis();
+    let real = bot.clock.now_ms() - bot.clock.offset_ms();
+    bot.clock.set_offset_ms(target - real);
+}
+
+/// 张三 (the administrator of the registered account) leaves the company: WeCom's
+/// contacts-change callback; 团委's leader is told. Returns the duty's deadline (5 working days
+/// from today).
+pub async fn admin_leaves(bot: &TestBot) -> chrono::NaiveDate {
+    let today = bot.clock.now().today;
+    let now = bot.clock.now_ms() / 1000;
+    let plain = format!(
+        "<xml><ToUserName><![CDATA[{}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName>\
+<CreateTime>{now}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[change_contact]]></Event>\
+<ChangeType><![CDATA[delete_user]]></ChangeType><UserID><![CDATA[zhangsan]]></UserID></xml>",
+        super::bot::CORP_ID
+    );
+    let (query, body) = flowbot::runtime::loadgen::signed_xml(&bot.crypto, &plain, now, "98");
+    assert_eq!(bot.post_raw(&query, body).await.0, 200);
+    assert!(
+        bot.wait_for_text("liuyang", "已离职", WAIT).await,
+        "the unit leader is told"
+    );
+    let calendar = flowbot::base::scripts::Scripts::load(&bot.settings.scripts_dir)
+        .unwrap()
+        .calendar;
+    calendar.add_working_days(today, 5).date
+}

@@ -388,6 +388,7 @@ pub const APPROVAL_MESSAGES: &[&str] = &[
     "card_approved_before",
     "card_stale",
     "chase_to_approver",
+    "card_deadline",
     "card_approved",
     "card_rejected",
     "ask_reason",

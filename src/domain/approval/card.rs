@@ -59,7 +59,8 @@ pub fn approval_card(texts: &Texts<'_>, flow: &FlowDef, case: &Case, step: &Appr
 }
 
 /// What the approver should know before deciding: the earlier steps' approvals (who approved
-/// before), and what changed when the case was resubmitted.
+/// before), the notes the flow's process set (a change report's old → new values), and what
+/// changed when the case was resubmitted.
 fn note(texts: &Texts<'_>, case: &Case) -> Option<String> {
     let mut lines: Vec<String> = case
         .chain
@@ -81,6 +82,7 @@ fn note(texts: &Texts<'_>, case: &Case) -> Option<String> {
             Some(t.say("card_approved_before"))
         })
         .collect();
+    lines.extend(case.card_notes.iter().cloned());
     if case.round > 1 {
         lines.push(texts.say("card_resubmitted"));
     }

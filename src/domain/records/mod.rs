@@ -5,6 +5,7 @@
 //! the printed 登记表; [`files`] loads and writes those. [`duplicates`] tells whether two
 //! registrations name the same account.
 
+pub mod changes;
 pub mod duplicates;
 pub mod export;
 pub mod form;
@@ -118,6 +119,10 @@ pub struct Case {
     /// to the approvers on the new cards.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub last_changes: Vec<String>,
+    /// What the approvers should see on the card besides its fields, set by the flow's process
+    /// when the case is filed (a change report: old → new, on time or late).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub card_notes: Vec<String>,
 }
 
 fn first_round() -> u32 {

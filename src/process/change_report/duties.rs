@@ -386,15 +386,36 @@ pub(crate) async fn digest(
 }
 
 /// A confirmed change report for `account` closes its open duty and cancels its timers.
+/// The open duty of an account, if one is being chased.
+pub(crate) async fn open_duty_of(
+    s: &Services,
+    account: &str,
+) -> Result<Option<Duty>, DispatchError> {
+    for number in s.store.cases_in(&duty::open_index(account)).await? {
+        if let Some((duty, _)) = load_duty(s, &number).await? {
+            return Ok(Some(duty));
+        }
+    }
+    Ok(None)
+}
+
+/// A confirmed change report of `account` that gives new values to `replaced` (entry field
+/// ids) closes the account's open duty and cancels its timers — if it replaces the person the
+/// duty is about (its role: `admin` or `leader`); otherwise the duty stays open.
 pub(crate) async fn close_duty(
     s: &Services,
     draft: &mut Draft,
     account: &str,
+    replaced: &[String],
 ) -> Result<(), DispatchError> {
     for number in s.store.cases_in(&duty::open_index(account)).await? {
         let Some((mut duty, version)) = load_duty(s, &number).await? else {
             continue;
         };
+        if !replaced.contains(&duty.role) {
+            tracing::info!(duty = %number, role = %duty.role, "the report does not replace the departed person; the duty stays open");
+            continue;
+        }
         duty.done = true;
         draft.commit.cancel_timers.append(&mut duty.timers);
         tracing::info!(duty = %number, "duty done");

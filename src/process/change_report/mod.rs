@@ -16,6 +16,7 @@ use crate::dispatch::event::TimerJob;
 use crate::dispatch::{DispatchError, Draft, LoadedCase, Process, Services};
 use crate::domain::engine;
 use crate::domain::records::Texts;
+use crate::domain::records::changes::register_change;
 use crate::domain::records::{self, Case};
 
 /// The change report process.
@@ -79,8 +80,7 @@ impl Process for ChangeReport {
         case: &mut Case,
         now_ms: i64,
     ) -> Result<(), DispatchError> {
-        check_deadline(s, d, flow, case, now_ms);
-        Ok(())
+        file_report(s, d, flow, case, now_ms).await
     }
 
     async fn on_approved(
@@ -96,48 +96,18 @@ impl Process for ChangeReport {
     }
 }
 
-/// Policy 5.1 note 3: a report is due within N working days of the date it reports; the
-/// case records the deadline and whether it was late, and the applicant is told.
-fn check_deadline(s: &Services, draft: &mut Draft, flow: &FlowDef, case: &mut Case, now_ms: i64) {
-    let Some(deadline) = &flow.deadline else {
-        return;
-    };
-    let Some(engine::Answer::Date(from)) = case.answers.get(&deadline.from) else {
-        return;
-    };
-    let Ok(from_date) = chrono::NaiveDate::parse_from_str(from, "%Y-%m-%d") else {
-        return;
-    };
-    let calendar = &s.scripts.calendar;
-    let due = calendar
-        .add_working_days(from_date, deadline.working_days as i32)
-        .date;
-    let late = s.clock.at(now_ms).today > due;
-    let due = due.format("%Y-%m-%d").to_string();
-    let vars = minijinja::context! { changed_on => from, deadline => &due, late => late };
-    draft.reply(s.scripts.render(
-        &crate::base::scripts::tpl::flow(&flow.id, "deadline_note"),
-        &vars,
-    ));
-    case.due_date = Some(due);
-    case.late = Some(late);
-}
-
-/// A confirmed change report: the registered account takes the new values; its history
-/// keeps the old ones.
-async fn update_register(
+/// The registered account a report is about: its register number and its entry (the
+/// registration case), if it is on the register.
+async fn entry_of(
     s: &Services,
-    draft: &mut Draft,
-    flow: &crate::base::scripts::FlowDef,
     report: &Case,
-    now_ms: i64,
-) -> Result<(), DispatchError> {
-    let Some(crate::domain::engine::Answer::Ref {
+) -> Result<Option<(String, LoadedCase)>, DispatchError> {
+    let Some(engine::Answer::Ref {
         id: register_number,
         ..
     }) = report.answers.get("account")
     else {
-        return Ok(());
+        return Ok(None);
     };
     let Some(number) = s
         .store
@@ -146,45 +116,113 @@ async fn update_register(
         .pop()
     else {
         tracing::warn!(%register_number, "change report for an account not in the register");
+        return Ok(None);
+    };
+    Ok(s.load_case(&number)
+        .await?
+        .map(|entry| (register_number.clone(), entry)))
+}
+
+/// Policy 5.1 note 3: a report is due within N working days of the change. When the bot saw
+/// the change itself (a departure opened a duty), the duty's deadline counts, whatever date the
+/// user types. The case records the deadline and whether it was late; the applicant is told,
+/// and the approvers' card shows it with the old → new values.
+async fn file_report(
+    s: &Services,
+    draft: &mut Draft,
+    flow: &FlowDef,
+    case: &mut Case,
+    now_ms: i64,
+) -> Result<(), DispatchError> {
+    let Some(rule) = &flow.deadline else {
         return Ok(());
     };
-    let Some(LoadedCase {
+    let Some(engine::Answer::Date(from)) = case.answers.get(&rule.from) else {
+        return Ok(());
+    };
+    let entry = entry_of(s, case).await?;
+    let duty = match &entry {
+        Some((register_number, _)) => duties::open_duty_of(s, register_number).await?,
+        None => None,
+    };
+    let due = match (&duty, chrono::NaiveDate::parse_from_str(from, "%Y-%m-%d")) {
+        (Some(duty), _) => chrono::NaiveDate::parse_from_str(&duty.deadline, "%Y-%m-%d").ok(),
+        (None, Ok(from_date)) => Some(
+            s.scripts
+                .calendar
+                .add_working_days(from_date, rule.working_days as i32)
+                .date,
+        ),
+        (None, Err(_)) => None,
+    };
+    let Some(due) = due else {
+        return Ok(());
+    };
+    let late = s.clock.at(now_ms).today > due;
+    let due = due.format("%Y-%m-%d").to_string();
+    let vars = minijinja::context! { changed_on => from, deadline => &due, late => late };
+    draft.reply(s.scripts.render(
+        &crate::base::scripts::tpl::flow(&flow.id, "deadline_note"),
+        &vars,
+    ));
+    case.due_date = Some(due.clone());
+    case.late = Some(late);
+    let texts = Texts::new(&s.scripts, flow, case)
+        .with("deadline", due)
+        .with("late", late);
+    let mut notes = vec![texts.say("card_deadline")];
+    if let Some((_, LoadedCase { case: entry, .. })) = &entry
+        && let Some(registration) = s.scripts.flows.get(&entry.flow)
+    {
+        let entry_texts = Texts::new(&s.scripts, registration, entry);
+        let change = register_change(
+            registration,
+            &entry_texts,
+            &entry.answers,
+            &case.answers,
+            &flow.register_updates,
+        );
+        notes.extend(change.lines);
+    }
+    case.card_notes = notes;
+    Ok(())
+}
+
+/// A confirmed change report: the registered account takes the new values; its history
+/// keeps the old ones. The account's open duty closes if the report replaces the person it is
+/// about.
+async fn update_register(
+    s: &Services,
+    draft: &mut Draft,
+    flow: &FlowDef,
+    report: &Case,
+    now_ms: i64,
+) -> Result<(), DispatchError> {
+    let Some((register_number, entry)) = entry_of(s, report).await? else {
+        return Ok(());
+    };
+    let LoadedCase {
         mut case, version, ..
-    }) = s.load_case(&number).await?
-    else {
-        return Ok(());
-    };
+    } = entry;
     let Some(registration) = s.scripts.flows.get(&case.flow).cloned() else {
         return Ok(());
     };
     let texts = Texts::new(&s.scripts, &registration, &case);
-    let mut changes = Vec::new();
-    for (from, to) in &flow.register_updates {
-        let Some(new) = report.answers.get(from) else {
-            continue;
-        };
-        let label = registration
-            .field(to)
-            .map(|(_, f)| f.label.clone())
-            .unwrap_or_else(|| to.clone());
-        let old = case
-            .answers
-            .get(to)
-            .map(|a| texts.answer(a))
-            .unwrap_or_default();
-        changes.push(format!("{label}：{old} → {}", texts.answer(new)));
-        match case.answers.0.iter_mut().find(|(k, _)| k == to) {
-            Some((_, answer)) => *answer = new.clone(),
-            None => case.answers.0.push((to.clone(), new.clone())),
-        }
-    }
-    duties::close_duty(s, draft, register_number).await?;
+    let change = register_change(
+        &registration,
+        &texts,
+        &case.answers,
+        &report.answers,
+        &flow.register_updates,
+    );
+    case.answers = change.answers;
+    duties::close_duty(s, draft, &register_number, &change.fields).await?;
     let history = records::history(
         now_ms,
         &draft.user,
         records::HistoryKind::Changed {
             report: report.number.clone(),
-            changes,
+            changes: change.lines,
         },
     );
     draft.write_case(CaseWrite {

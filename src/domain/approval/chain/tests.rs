@@ -46,6 +46,7 @@ fn filed(scripts: &Scripts, flow: &FlowDef, first: &[&str]) -> (Case, Change) {
         due_date: None,
         late: None,
         last_changes: Vec::new(),
+        card_notes: Vec::new(),
     };
     let people = |p: &[&str]| p.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
     let assignees = vec![people(first), people(&["chenjing", "lina"])];

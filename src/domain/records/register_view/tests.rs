@@ -46,6 +46,7 @@ fn account(n: usize, unit: &str, platform: &str) -> Case {
         due_date: None,
         late: None,
         last_changes: Vec::new(),
+        card_notes: Vec::new(),
     }
 }
 

@@ -457,6 +457,48 @@ async fn embedded_records_survive_reopen() {
     );
 }
 
+/// Property 15b: a read-only store (`flowbot export` while the bot runs) reads the records
+/// while the writer holds the store, sees each later commit, writes nothing and takes no lock
+/// the writer waits for; it also opens a store nobody holds.
+#[tokio::test]
+async fn embedded_read_only_reads_while_the_writer_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(
+        EmbeddedStore::open_read_only(dir.path()).is_err(),
+        "nothing there yet"
+    );
+    let store: Arc<dyn Store> = Arc::new(EmbeddedStore::open(dir.path()).unwrap());
+    let file = |n: &str| Commit {
+        cases: vec![CaseWrite {
+            add_to: strings(&["register"]),
+            ..case(n, Some("{}"), &["created"])
+        }],
+        ..Default::default()
+    };
+    assert_eq!(step(&store, "A", file("BA2026-1"), T0).await, Committed);
+    let reader = EmbeddedStore::open_read_only(dir.path()).unwrap();
+    assert_eq!(reader.cases_in("register").await.unwrap(), ["BA2026-1"]);
+    assert_eq!(step(&store, "A", file("BA2026-2"), T0 + 1).await, Committed);
+    assert_eq!(
+        reader.cases_in("register").await.unwrap(),
+        ["BA2026-1", "BA2026-2"],
+        "a later commit is seen"
+    );
+    assert!(reader.next_number("BA2026").await.is_err(), "no writes");
+    assert_eq!(
+        store.next_number("BA2026").await.unwrap(),
+        1,
+        "the writer goes on"
+    );
+    assert!(EmbeddedStore::open(dir.path()).is_err(), "still one writer");
+    drop(store);
+    let reader = EmbeddedStore::open_read_only(dir.path()).unwrap();
+    assert_eq!(
+        reader.get_case("BA2026-2").await.unwrap().unwrap().history,
+        ["created"]
+    );
+}
+
 /// Property 16: an embedded state expires 30 days after its last write (checked on read and by the
 /// CAS, which then sees version 0); cases do not.
 #[tokio::test]

@@ -2,20 +2,24 @@
 //! own savepoint), for a single process.
 //!
 //! One writer thread owns the connection and commits queued operations in batches ([`writer`]:
-//! group commit, one fsync per batch, results released after the commit). The file is opened in `locking_mode=EXCLUSIVE` and the lock is
-//! taken at open, so a second process (or a second `open` in this one) is refused.
+//! group commit, one fsync per batch, results released after the commit). One process writes:
+//! `open` takes an exclusive lock on a small companion file (`flowbot.lock`, an SQLite file in
+//! `locking_mode=EXCLUSIVE`, held until the store is dropped), so a second process (or a second
+//! `open` in this one) is refused. The records file itself is in WAL mode with normal locking,
+//! so [`EmbeddedStore::open_read_only`] (`flowbot export`, `flowbot form`) reads a consistent
+//! snapshot while the bot runs, without blocking it.
 //! Expiring rows (dedupe keys, done markers, locks, tokens, conversation states) carry an
 //! `expires_at` that is checked on read; expired dedupe, done and state rows are swept now and
 //! then. Cases, their history and indexes, and number series never expire ([`records`]).
 //! Durable timers are an indexed table ([`timers`]).
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rusqlite::{Connection, ErrorCode, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction, params};
 
 use super::{
     CachedToken, CaseRecord, ClaimedEvent, ClaimedOutbox, Commit, CommitOutcome, DeadLetter,
@@ -33,6 +37,8 @@ use writer::Writer;
 
 /// The file name inside the store directory.
 pub const FILE_NAME: &str = "flowbot.sqlite";
+/// The companion file whose exclusive lock marks the one writing process.
+pub const LOCK_FILE_NAME: &str = "flowbot.lock";
 const SCHEMA: &str = include_str!("schema.sql");
 /// Expired dedupe and done rows are swept once every this many enqueues.
 const SWEEP_EVERY: u64 = 1024;
@@ -52,6 +58,9 @@ struct Inner {
     writer: Writer,
     path: PathBuf,
     enqueues: AtomicU64,
+    /// The writer's lock on [`LOCK_FILE_NAME`] (`None` when read-only); released when dropped,
+    /// after the writer (fields drop in order).
+    _lock: Option<Mutex<Connection>>,
 }
 
 fn ms(d: Duration) -> i64 {
@@ -89,33 +98,65 @@ impl EmbeddedStore {
                 path.display()
             ))
         };
+        let lock = match take_lock(&dir.join(LOCK_FILE_NAME)) {
+            Ok(lock) => lock,
+            Err(e) if is_busy(&e) => return Err(in_use()),
+            Err(e) => return Err(map_err(e)),
+        };
         let conn = Connection::open(&path).map_err(map_err)?;
-        // No waiting while we take the exclusive lock: a holder means "refuse", not "queue".
-        conn.busy_timeout(Duration::ZERO).map_err(map_err)?;
+        // A reader (`flowbot export`) never holds the write lock for long.
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(map_err)?;
         let setup = (|| -> rusqlite::Result<()> {
-            conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
+            // Normal locking (also for a file an older flowbot kept exclusive), so readers in
+            // other processes can share the WAL index.
+            conn.pragma_update(None, "locking_mode", "NORMAL")?;
             conn.pragma_update(None, "journal_mode", "WAL")?;
             conn.pragma_update(None, "synchronous", "FULL")?;
-            // A write transaction takes the exclusive lock, held until the connection closes.
-            conn.execute_batch("BEGIN EXCLUSIVE;")?;
+            conn.execute_batch("BEGIN IMMEDIATE;")?;
             conn.execute_batch(SCHEMA)?;
             migrate(&conn)?;
             conn.execute_batch("COMMIT;")
         })();
-        match setup {
-            Ok(()) => {}
-            Err(e) if is_busy(&e) => return Err(in_use()),
-            Err(e) => return Err(map_err(e)),
+        setup.map_err(map_err)?;
+        Ok(Self::with_connection(conn, path, Some(lock), false))
+    }
+
+    /// Opens `<dir>/flowbot.sqlite` to read the records, also while the bot (the writing
+    /// process) runs: a read-only connection that takes no lock a writer waits for, reading a
+    /// consistent snapshot per operation. Every write fails. For `flowbot export` and
+    /// `flowbot form`.
+    pub fn open_read_only(dir: &Path) -> StoreResult<Self> {
+        let path = dir.join(FILE_NAME);
+        if !path.is_file() {
+            return Err(StoreError::Unavailable(format!(
+                "no embedded store at {} (nothing was ever recorded there)",
+                path.display()
+            )));
         }
+        let conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(map_err)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(map_err)?;
-        Ok(Self {
+        Ok(Self::with_connection(conn, path, None, true))
+    }
+
+    fn with_connection(
+        conn: Connection,
+        path: PathBuf,
+        lock: Option<Connection>,
+        read_only: bool,
+    ) -> Self {
+        Self {
             inner: Arc::new(Inner {
-                writer: Writer::start(conn),
+                writer: Writer::start(conn, read_only),
                 path,
                 enqueues: AtomicU64::new(0),
+                _lock: lock.map(Mutex::new),
             }),
             clock: Clock::default(),
-        })
+        }
     }
 
     /// Judges conversation expiry on `clock` (the application's) instead of the wall clock.
@@ -137,6 +178,23 @@ impl EmbeddedStore {
     {
         self.inner.writer.run(f).await
     }
+}
+
+/// Takes the writer's lock: `path` opened in `locking_mode=EXCLUSIVE` and written once, so its
+/// exclusive lock is held until the connection closes. Busy (without waiting) when another
+/// store holds it.
+fn take_lock(path: &Path) -> rusqlite::Result<Connection> {
+    let lock = Connection::open(path)?;
+    lock.busy_timeout(Duration::ZERO)?;
+    lock.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
+    lock.execute_batch(
+        "BEGIN EXCLUSIVE;
+         CREATE TABLE IF NOT EXISTS writer (pid INTEGER);
+         DELETE FROM writer;
+         INSERT INTO writer (pid) VALUES (1);
+         COMMIT;",
+    )?;
+    Ok(lock)
 }
 
 /// Brings a file created by an older flowbot up to [`SCHEMA`] (which only creates what is missing).

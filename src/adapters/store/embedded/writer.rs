@@ -35,11 +35,17 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    pub fn start(conn: Connection) -> Self {
+    /// Starts the thread; a `read_only` connection runs its batches in deferred (read)
+    /// transactions, which take no write lock.
+    pub fn start(conn: Connection, read_only: bool) -> Self {
         let (send, receive) = mpsc::channel::<Job>();
+        let behavior = match read_only {
+            true => TransactionBehavior::Deferred,
+            false => TransactionBehavior::Immediate,
+        };
         let thread = std::thread::Builder::new()
             .name("flowbot-sqlite".into())
-            .spawn(move || write_batches(conn, receive))
+            .spawn(move || write_batches(conn, behavior, receive))
             .expect("the store's writer thread starts");
         Self {
             jobs: Mutex::new(Some(send)),
@@ -81,7 +87,7 @@ impl Drop for Writer {
     }
 }
 
-fn write_batches(mut conn: Connection, jobs: mpsc::Receiver<Job>) {
+fn write_batches(mut conn: Connection, behavior: TransactionBehavior, jobs: mpsc::Receiver<Job>) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -90,7 +96,7 @@ fn write_batches(mut conn: Connection, jobs: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        let tx = match conn.transaction_with_behavior(behavior) {
             Ok(tx) => tx,
             Err(e) => {
                 tracing::error!(error = %e, "embedded store: cannot begin a transaction");

@@ -47,7 +47,7 @@ enum Command {
         limit: usize,
     },
     /// Export the account register or every case for the propaganda department (Chinese
-    /// headers, times in the company's time zone). With the embedded store, stop the bot first.
+    /// headers, times in the company's time zone). Works while the bot runs, on either store.
     Export {
         #[arg(long, value_enum)]
         what: ExportWhat,
@@ -56,9 +56,11 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Write the filled 登记表 of a case as a printable HTML page (two copies, A4).
+    /// Write the filled 登记表 of a case as a printable HTML page (two copies, A4); a register
+    /// number prints the account's current entry. Works while the bot runs.
     Form {
-        /// The case number (备案编号), e.g. BA-2026-0001.
+        /// The case number (备案编号), e.g. BA-2026-0001, or a register number (登记编号),
+        /// e.g. DJ-2026-0001.
         number: String,
         #[arg(long)]
         out: PathBuf,
@@ -118,18 +120,7 @@ async fn open_records(
     let scripts = flowbot::base::scripts::Scripts::load(&settings.scripts_dir)
         .with_context(|| format!("loading {}", settings.scripts_dir.display()))?;
     let clock = flowbot::base::clock::Clock::new(scripts.time_zone);
-    let store = match app::open_store(settings, &clock).await {
-        Ok(store) => store,
-        Err(e) if settings.redis_url.is_none() && format!("{e:#}").contains("in use") => {
-            anyhow::bail!(
-                "{e:#}\n\nThe running bot holds the embedded store's file lock, so the records \
-                 cannot be read while it runs: stop the bot (flowbot serve), run this command, \
-                 then start the bot again; or use Redis (REDIS_URL), which export reads while \
-                 the bot runs."
-            )
-        }
-        Err(e) => return Err(e),
-    };
+    let store = app::open_records_store(settings, &clock).await?;
     Ok((store, scripts))
 }
 

@@ -2,7 +2,8 @@
 //! 统计 for the department (every unit) and unit leaders (their own units), a polite refusal
 //! for everyone else; 状态 and 详情 accept register numbers; 我的 for a department member shows
 //! what they can act on; 导出 sends the register or the cases as an XLSX file into the chat
-//! (read back here). Both stores.
+//! (read back here); `flowbot export` and `flowbot form DJ-…` work while the bot runs. Both
+//! stores.
 
 #[macro_use]
 mod support;
@@ -17,6 +18,7 @@ on_both_stores!(
     status_and_details_accept_register_numbers,
     my_view_as_a_department_member_shows_what_waits_for_me,
     exports_arrive_in_the_chat_as_xlsx_files_of_what_the_reader_supervises,
+    the_cli_exports_and_prints_the_register_entry_while_the_bot_runs,
 );
 
 /// `user` says `text`; returns the first text they receive after it that contains `needle`.
@@ -226,5 +228,68 @@ async fn exports_arrive_in_the_chat_as_xlsx_files_of_what_the_reader_supervises(
             .iter()
             .all(|r| r.query["type"] == "file" && r.errcode == 0)
     );
+    bot.stop().await;
+}
+
+/// Runs the `flowbot` binary against the running bot's store (its data dir, or its Redis
+/// prefix).
+async fn flowbot(bot: &TestBot, args: &[&str]) -> std::process::Output {
+    let cwd = tempfile::tempdir().expect("tempdir");
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_flowbot"));
+    cmd.args(args)
+        .current_dir(cwd.path())
+        .env("FLOWBOT_SCRIPTS", &bot.settings.scripts_dir)
+        .env("FLOWBOT_DATA", &bot.settings.data_dir)
+        .env("RUST_LOG", "warn");
+    for key in ["FLOWBOT_CONFIG", "FLOWBOT_DIRECTORY", "REDIS_URL"] {
+        cmd.env_remove(key);
+    }
+    for key in ["CORP_ID", "AGENT_ID", "SECRET", "TOKEN", "AES_KEY"] {
+        cmd.env_remove(format!("WECOM_{key}"));
+    }
+    if let Some(url) = &bot.settings.redis_url {
+        cmd.env("REDIS_URL", url)
+            .env("FLOWBOT_REDIS_PREFIX", &bot.settings.redis_prefix);
+    }
+    cmd.output().await.expect("run flowbot")
+}
+
+async fn the_cli_exports_and_prints_the_register_entry_while_the_bot_runs(backend: Backend) {
+    use calamine::{Reader, Xlsx, open_workbook};
+    let Some(bot) = spawn_bot(backend, |_| {}).await else {
+        return;
+    };
+    let (number, dj) = register(&bot).await;
+    let dir = tempfile::tempdir().unwrap();
+    let xlsx = dir.path().join("register.xlsx");
+    let args = ["export", "--what", "register", "--format", "xlsx", "--out"];
+    let run = flowbot(&bot, &[&args[..], &[xlsx.to_str().unwrap()]].concat()).await;
+    assert!(run.status.success(), "{run:?}");
+    let mut book: Xlsx<_> = open_workbook(&xlsx).expect("the XLSX");
+    let sheet = book.sheet_names()[0].clone();
+    let range = book.worksheet_range(&sheet).unwrap();
+    let row: Vec<String> = range
+        .rows()
+        .nth(1)
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(row[0..2], [dj.clone(), number.clone()]);
+
+    let html = dir.path().join("entry.html");
+    let run = flowbot(&bot, &["form", &dj, "--out", html.to_str().unwrap()]).await;
+    assert!(run.status.success(), "{run:?}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    for shown in [
+        dj.as_str(),
+        number.as_str(),
+        "团委青年之声",
+        "zhangsan@example.com",
+    ] {
+        assert!(page.contains(shown), "{shown} not on the printed entry");
+    }
+    // The bot was not disturbed: it still answers and records.
+    ask(&bot, "lina", "台账", &dj).await;
     bot.stop().await;
 }

@@ -66,6 +66,25 @@ pub async fn open_store(settings: &Settings, clock: &Clock) -> anyhow::Result<Ar
     })
 }
 
+/// The store the settings name, to read the records (`flowbot export`, `flowbot form`) also
+/// while the bot runs: Redis as the bot opens it, the embedded store read-only (it takes none
+/// of the running bot's locks).
+pub async fn open_records_store(
+    settings: &Settings,
+    clock: &Clock,
+) -> anyhow::Result<Arc<dyn Store>> {
+    if settings.redis_url.is_some() {
+        return open_store(settings, clock).await;
+    }
+    let store = EmbeddedStore::open_read_only(&settings.data_dir).with_context(|| {
+        format!(
+            "reading the embedded store in {}",
+            settings.data_dir.display()
+        )
+    })?;
+    Ok(Arc::new(store.with_clock(clock.clone())))
+}
+
 /// How long the contacts API's answers are cached.
 const DIRECTORY_TTL: Duration = Duration::from_secs(300);
 

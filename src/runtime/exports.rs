@@ -12,7 +12,9 @@ use crate::adapters::store::Store;
 use crate::base::scripts::{ExportTexts, Scripts};
 pub use crate::domain::records::export::What;
 use crate::domain::records::export::{self, Cell, Export, Table};
-use crate::domain::records::{ALL_CASES, Case, REGISTER, form};
+use crate::domain::records::{
+    ALL_CASES, Case, REGISTER, REGISTER_PREFIX, form, register_number_index,
+};
 
 /// The file format of an export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,7 +102,9 @@ pub async fn export(
     Ok(table.rows.len())
 }
 
-/// Writes the filled form of case `number` to `out` as a printable HTML page.
+/// Writes the filled form of case `number` to `out` as a printable HTML page; a register
+/// number (`DJ-…`) names the registration holding it, as it stands now (the account's current
+/// entry).
 pub async fn form(
     store: &dyn Store,
     scripts: &Scripts,
@@ -108,7 +112,16 @@ pub async fn form(
     out: &Path,
 ) -> anyhow::Result<()> {
     let x = texts(scripts)?;
-    let Some(record) = store.get_case(number).await? else {
+    let case_number = if number.starts_with(&format!("{REGISTER_PREFIX}-")) {
+        let holders = store.cases_in(&register_number_index(number)).await?;
+        let Some(holder) = holders.into_iter().last() else {
+            bail!("no account registered as {number}");
+        };
+        holder
+    } else {
+        number.to_owned()
+    };
+    let Some(record) = store.get_case(&case_number).await? else {
         bail!("no case numbered {number}");
     };
     let case = Case::from_json(&record.body)

@@ -1,6 +1,6 @@
 //! `flowbot form`: the printed 登记表 with every answer, both approvals (names and Shanghai
-//! dates), two labelled copies on separate pages, escaped values; the store-lock error; the
-//! checks of `[export]` and `[form]`.
+//! dates), two labelled copies on separate pages, escaped values; by case or register number,
+//! while the bot holds the store; the checks of `[export]` and `[form]`.
 
 use super::*;
 
@@ -121,38 +121,54 @@ fn the_binary_writes_the_form() {
 }
 
 #[test]
-fn a_running_bot_holding_the_store_is_named_in_the_error() {
+fn export_and_form_read_the_store_while_the_bot_holds_it() {
     let dir = tempfile::tempdir().unwrap();
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(seed::seeded(dir.path()));
+    // The running bot's store: its writer lock stays taken while the commands read.
     let held = EmbeddedStore::open(dir.path()).unwrap();
-    let out = dir.path().join("r.csv");
-    let runs = [
-        flowbot(
+    let csv = dir.path().join("r.csv");
+    let run = flowbot(
+        dir.path(),
+        &[
+            "export",
+            "--what",
+            "register",
+            "--format",
+            "csv",
+            "--out",
+            csv.to_str().unwrap(),
+        ],
+    );
+    assert!(run.status.success(), "{run:?}");
+    assert!(
+        std::fs::read_to_string(&csv)
+            .unwrap()
+            .contains("DJ-2026-0001")
+    );
+    for number in ["BA-2026-0001", "DJ-2026-0001"] {
+        let out = dir.path().join(format!("{number}.html"));
+        let run = flowbot(
             dir.path(),
-            &[
-                "export",
-                "--what",
-                "register",
-                "--format",
-                "csv",
-                "--out",
-                out.to_str().unwrap(),
-            ],
-        ),
-        flowbot(
-            dir.path(),
-            &["form", "BA-2026-0001", "--out", out.to_str().unwrap()],
-        ),
-    ];
-    for run in runs {
-        assert!(!run.status.success());
-        let stderr = String::from_utf8_lossy(&run.stderr);
-        assert!(
-            stderr.contains("The running bot holds the embedded store's file lock"),
-            "{stderr}"
+            &["form", number, "--out", out.to_str().unwrap()],
         );
-        assert!(stderr.contains("stop the bot"), "{stderr}");
+        assert!(run.status.success(), "{number}: {run:?}");
+        check_form(&std::fs::read_to_string(&out).unwrap());
     }
-    assert!(!out.exists(), "nothing written");
+    let unknown = dir.path().join("none.html");
+    let run = flowbot(
+        dir.path(),
+        &["form", "DJ-2026-0099", "--out", unknown.to_str().unwrap()],
+    );
+    assert!(!run.status.success());
+    assert!(String::from_utf8_lossy(&run.stderr).contains("no account registered as DJ-2026-0099"));
+    assert!(!unknown.exists(), "nothing written");
+    // The store was never disturbed: the bot keeps writing.
+    assert!(
+        EmbeddedStore::open(dir.path()).is_err(),
+        "still the only writer"
+    );
     drop(held);
 }
 

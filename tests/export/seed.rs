@@ -230,6 +230,7 @@ pub async fn write(store: &Arc<dyn Store>, cases: &[Case]) {
                 w.history
                     .push(records::history(c.decided_at_ms.unwrap(), "lixuan", kind));
                 w.add_to.push(REGISTER.to_owned());
+                w.add_to.push(records::register_number_index(n));
             }
             w
         })

@@ -144,3 +144,27 @@ fn details_show_every_answer_in_field_order() {
     let admin = text.find("管理员姓名：张三").expect("the administrator");
     assert!(name < admin, "{text}");
 }
+
+#[test]
+fn a_pending_change_report_marks_its_account_as_changing() {
+    let scripts = scripts();
+    let mut report = account(20, "tw", "官方微信");
+    report.flow = "change_report".into();
+    report.status = CaseStatus::Pending;
+    report.register_number = None;
+    report.answers = Answers(vec![(
+        "account".into(),
+        Answer::Ref {
+            id: "DJ-2026-0007".into(),
+            name: "账号07".into(),
+        },
+    )]);
+    assert_eq!(
+        accounts_changing(&scripts, &[report.clone()]),
+        ["DJ-2026-0007"]
+    );
+    // A registration being approved changes no account.
+    let mut filing = report;
+    filing.flow = "registration".into();
+    assert!(accounts_changing(&scripts, &[filing]).is_empty());
+}

@@ -20,12 +20,13 @@ use crate::adapters::store::redis::RedisStore;
 use crate::adapters::wecom::api::WeComClient;
 use crate::adapters::wecom::crypto::CallbackCrypto;
 use crate::base::clock::Clock;
-use crate::base::directory::{ContactsDirectory, Directory, Roles, StaticDirectory};
+use crate::base::directory::{ContactsDirectory, Directory};
 use crate::base::scripts::Scripts;
 use crate::dispatch::Dispatcher;
 use crate::runtime::config::{DirectorySource, Settings};
 use crate::runtime::http::{self, AppState, CallbackSettings};
 use crate::runtime::outbox::OutboxSender;
+use crate::runtime::people;
 use crate::runtime::scheduler::Scheduler;
 use crate::runtime::sim::{self, Simulator};
 use crate::runtime::worker::{Handle, Worker};
@@ -95,22 +96,13 @@ fn open_directory(
     scripts: &Scripts,
     client: Option<WeComClient>,
 ) -> anyhow::Result<Arc<dyn Directory>> {
-    let roles = Roles::new(scripts.roles.clone())
-        .with_override("propaganda", settings.propaganda_users.clone());
     Ok(match (settings.directory, client) {
         (DirectorySource::WeCom, Some(client)) => Arc::new(ContactsDirectory::new(
             Arc::new(client),
-            roles,
+            people::roles(settings, scripts),
             DIRECTORY_TTL,
         )),
-        _ => {
-            let path = settings.scripts_dir.join("directory.toml");
-            let directory = StaticDirectory::load(&path, roles).map_err(|diagnostics| {
-                let lines: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
-                anyhow::anyhow!("{} is invalid:\n{}", path.display(), lines.join("\n"))
-            })?;
-            Arc::new(directory)
-        }
+        _ => Arc::new(people::static_directory(settings, scripts)?),
     })
 }
 

@@ -8,6 +8,7 @@ pub mod exports;
 pub mod http;
 pub mod loadgen;
 pub mod outbox;
+pub mod people;
 pub mod scheduler;
 pub mod sim;
 pub mod stored_refs;

@@ -31,7 +31,7 @@ use rand::Rng;
 
 use crate::adapters::wecom::crypto::{AesKey, CallbackCrypto};
 use crate::base::clock::Clock;
-use crate::base::directory::{Directory, Roles, Snapshot, StaticDirectory};
+use crate::base::directory::{Directory, Snapshot};
 use crate::base::scripts::Scripts;
 use crate::runtime::config::{Settings, SimulatorSetting, WeComSettings};
 
@@ -154,13 +154,7 @@ impl Simulator {
             .clone()
             .context("the simulator needs credentials (call sim::prepare)")?;
         let crypto = CallbackCrypto::new(&wecom.token, wecom.aes_key.clone(), &wecom.corp_id);
-        let roles = Roles::new(scripts.roles.clone())
-            .with_override("propaganda", settings.propaganda_users.clone());
-        let path = settings.scripts_dir.join("directory.toml");
-        let directory = StaticDirectory::load(&path, roles).map_err(|diagnostics| {
-            let lines: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
-            anyhow::anyhow!("{} is invalid:\n{}", path.display(), lines.join("\n"))
-        })?;
+        let directory = crate::runtime::people::static_directory(settings, scripts)?;
         let propaganda = directory.role_members("propaganda").await?;
         let mut menu: Vec<MenuItem> = scripts
             .menu_keys

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::adapters::wecom::api::{ApiError, MessageBody, Outbound, WeComClient};
+use crate::base::directory::Roles;
 use crate::base::directory::{ContactsDirectory, Directory};
 use crate::runtime::app::Application;
 

@@ -8,7 +8,10 @@ mod support;
 use std::time::Duration;
 
 use support::bot::{Backend, TestBot, spawn_bot};
-use support::flows::{admin_leaves, approve_card, case_json, jump_to, register, year};
+use support::flows::{
+    REPLACE_ADMIN, admin_leaves, approve_card, case_json, change_report_card, jump_to, register,
+    year,
+};
 use support::wait::until;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -112,28 +115,6 @@ async fn a_change_reported_today_is_on_time(backend: Backend) {
     bot.stop().await;
 }
 
-/// The propaganda department's card for the newest change report of `bot`.
-async fn department_card(bot: &TestBot) -> serde_json::Value {
-    let got = bot
-        .fake
-        .wait_until(
-            |f| {
-                f.sent_to("chenjing")
-                    .iter()
-                    .any(|m| m["msgtype"] == "template_card" && m.to_string().contains("BG-"))
-            },
-            WAIT,
-        )
-        .await;
-    assert!(got, "the department gets the report's card");
-    bot.fake
-        .sent_to("chenjing")
-        .into_iter()
-        .rev()
-        .find(|m| m["msgtype"] == "template_card" && m.to_string().contains("BG-"))
-        .unwrap()
-}
-
 /// Every field of the team can change; the card shows old → new and whether it is on time.
 async fn the_department_sees_old_and_new_values_and_the_deadline_on_its_card(backend: Backend) {
     let Some(bot) = spawn_bot(backend, |_| {}).await else {
@@ -153,7 +134,7 @@ async fn the_department_sees_old_and_new_values_and_the_deadline_on_its_card(bac
         ],
     )
     .await;
-    let card = department_card(&bot).await;
+    let card = change_report_card(&bot).await;
     let note = card["template_card"]["sub_title_text"].as_str().unwrap();
     assert!(note.contains("按期报备（期限"), "{note}");
     assert!(note.contains("主管领导：刘洋 → 王强"), "{note}");
@@ -179,20 +160,7 @@ async fn a_departure_report_counts_from_the_day_the_bot_saw_the_departure(backen
         .calendar;
     jump_to(&bot, calendar.add_working_days(deadline, 3).date);
     // 刘洋 reports the change, typing today as the date of the change.
-    bot.say(
-        "liuyang",
-        &[
-            "变更",
-            "2",
-            "zhangwei",
-            "010-12345678",
-            "13900139001",
-            "zhangwei@example.com",
-            "今天",
-            "确认",
-        ],
-    )
-    .await;
+    bot.say("liuyang", REPLACE_ADMIN).await;
     let number = format!("BG-{}-0001", year(&bot));
     assert!(
         bot.wait_for_text("liuyang", &number, WAIT).await,
@@ -202,7 +170,7 @@ async fn a_departure_report_counts_from_the_day_the_bot_saw_the_departure(backen
     let report = case_json(&bot, &number).await;
     assert_eq!(report["late"], true, "late by the departure's deadline");
     assert_eq!(report["due_date"], deadline.format("%Y-%m-%d").to_string());
-    let note = department_card(&bot).await["template_card"]["sub_title_text"].to_string();
+    let note = change_report_card(&bot).await["template_card"]["sub_title_text"].to_string();
     assert!(note.contains("逾期报备"), "{note}");
     bot.stop().await;
 }
@@ -231,20 +199,7 @@ async fn only_a_report_that_replaces_the_departed_person_closes_the_duty(backend
         1,
         "a rename does not replace the administrator"
     );
-    bot.say(
-        "liuyang",
-        &[
-            "变更",
-            "2",
-            "zhangwei",
-            "010-12345678",
-            "13900139001",
-            "zhangwei@example.com",
-            "今天",
-            "确认",
-        ],
-    )
-    .await;
+    bot.say("liuyang", REPLACE_ADMIN).await;
     let second = format!("BG-{}-0002", year(&bot));
     assert!(bot.wait_for_text("liuyang", &second, WAIT).await);
     approve_card(&bot, "chenjing", &second, "rc-replace").await;

@@ -416,5 +416,8 @@ async fn a_500_item_digest_goes_out_paced_in_order_and_complete() {
     // request's time in transit, which a loaded machine stretches for one request and not the
     // next, so the window is checked with that much slack.
     let calls = s.fake.requests_to("/webhook/send");
-    assert!(max_in_window(&calls, Duration::from_millis(700)) <= 3, "paced");
+    assert!(
+        max_in_window(&calls, Duration::from_millis(700)) <= 3,
+        "paced"
+    );
 }

@@ -12,7 +12,9 @@ mod support;
 use std::time::Duration;
 
 use support::bot::{Backend, TestBot, spawn_bot};
-use support::flows::{admin_leaves, approve_card, jump_to, jump_to_time, register};
+use support::flows::{
+    REPLACE_ADMIN, admin_leaves, approve_card, change_report_card, jump_to, jump_to_time, register,
+};
 
 const WAIT: Duration = Duration::from_secs(20);
 const ROBOT_KEY: &str = "robot-key-xcb";
@@ -252,35 +254,8 @@ async fn a_duty_is_chased_from_opening_to_escalation_and_stops_when_done(backend
     );
 
     // The report is filed and confirmed: the chase stops (the weekly repeat finds it done).
-    bot.say(
-        "zhangsan",
-        &[
-            "变更",
-            "2",
-            "zhangwei",
-            "010-12345678",
-            "13900139001",
-            "zhangwei@example.com",
-            "今天",
-            "确认",
-        ],
-    )
-    .await;
-    let got = bot
-        .fake
-        .wait_until(
-            |f| {
-                f.sent_to("chenjing")
-                    .iter()
-                    .any(|m| m["msgtype"] == "template_card" && m.to_string().contains("BG-"))
-            },
-            WAIT,
-        )
-        .await;
-    assert!(
-        got,
-        "the propaganda department gets the change report's card"
-    );
+    bot.say("zhangsan", REPLACE_ADMIN).await;
+    change_report_card(&bot).await;
     approve_card(&bot, "chenjing", "BG-", "rc-confirm-change").await;
     assert!(
         bot.wait_for_text("zhangsan", "办理完毕", WAIT).await,

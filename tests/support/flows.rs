@@ -193,3 +193,29 @@ pub async fn admin_leaves(bot: &TestBot) -> chrono::NaiveDate {
         .calendar;
     calendar.add_working_days(today, 5).date
 }
+
+/// A change report that names 张伟 the account's new administrator, reported today (the
+/// unit's only account is chosen by itself).
+pub const REPLACE_ADMIN: &[&str] = &[
+    "变更",
+    "2",
+    "zhangwei",
+    "010-12345678",
+    "13900139001",
+    "zhangwei@example.com",
+    "今天",
+    "确认",
+];
+
+/// The propaganda department's (陈静's) card for the newest change report, once it arrives.
+pub async fn change_report_card(bot: &TestBot) -> serde_json::Value {
+    let card = |f: &super::fake_wecom::FakeWeCom| {
+        f.sent_to("chenjing")
+            .into_iter()
+            .rev()
+            .find(|m| m["msgtype"] == "template_card" && m.to_string().contains("BG-"))
+    };
+    let arrived = bot.fake.wait_until(move |f| card(f).is_some(), WAIT).await;
+    assert!(arrived, "the department gets the change report's card");
+    card(&bot.fake).unwrap()
+}

@@ -36,7 +36,10 @@ fn shipped_bot_scripts_pass_the_check() {
         )
     });
     assert!(report.warnings.is_empty(), "{report}");
-    assert_eq!(report.flows, 2, "registration and change report");
+    assert_eq!(
+        report.flows, 3,
+        "registration, change report and deregistration"
+    );
     let s = Scripts::load(&root().join("bot-scripts")).expect("loads");
     assert!(s.help_text.contains("备案"));
     assert_eq!(
@@ -276,8 +279,27 @@ fn edited_copy(
         "flows/registration.toml",
         registration(read("flows/registration.toml")),
     );
-    write("flows/change_report.toml", read("flows/change_report.toml"));
+    for other in ["change_report", "deregistration"] {
+        let file = format!("flows/{other}.toml");
+        write(&file, read(&file));
+    }
     tmp
+}
+
+/// A flow that closes accounts must ask which one (its `account` field).
+#[test]
+fn a_closing_flow_needs_an_account_field() {
+    let tmp = edited_copy(|bot| bot, |flow| flow);
+    let file = tmp.path().join("flows/deregistration.toml");
+    let text = std::fs::read_to_string(&file).expect("read");
+    std::fs::write(&file, text.replace(r#"id = "account""#, r#"id = "which""#)).expect("write");
+    let errs = scripts::check(tmp.path()).expect_err("refused");
+    let all: Vec<String> = errs.iter().map(ToString::to_string).collect();
+    assert!(
+        all.iter().any(|l| l.contains("deregistration.toml")
+            && l.contains("closes_account needs a field `account`")),
+        "{all:#?}"
+    );
 }
 
 /// Several mistakes in one folder are all reported, not just the first.

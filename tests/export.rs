@@ -98,6 +98,7 @@ const REGISTER_HEADERS: &[&str] = &[
     "登记编号",
     "备案编号",
     "单位",
+    "状态",
     "新媒体平台",
     "账号名称",
     "账号ID",
@@ -128,6 +129,7 @@ fn check_register(headers: &[String], rows: &[Vec<String>]) {
     assert_eq!(col(second, "登记编号"), "DJ-2026-0002");
     assert_eq!(col(first, "备案编号"), "BA-2026-0001");
     assert_eq!(col(first, "单位"), "团委");
+    assert_eq!(col(first, "状态"), "在用");
     assert_eq!(col(first, "新媒体平台"), "其他（抖音）");
     assert_eq!(col(second, "新媒体平台"), "官方微信");
     assert_eq!(

@@ -9,7 +9,7 @@
 mod support;
 
 use support::bot::{Backend, TestBot, spawn_bot};
-use support::flows::{file, register};
+use support::flows::{ask, file, register};
 use support::wait::WAIT;
 
 on_both_stores!(
@@ -20,36 +20,6 @@ on_both_stores!(
     exports_arrive_in_the_chat_as_xlsx_files_of_what_the_reader_supervises,
     the_cli_exports_and_prints_the_register_entry_while_the_bot_runs,
 );
-
-/// `user` says `text`; returns the first text they receive after it that contains `needle`.
-async fn ask(bot: &TestBot, user: &str, text: &str, needle: &str) -> String {
-    let before = bot.texts_to(user).len();
-    bot.say(user, &[text]).await;
-    let (u, n) = (user.to_owned(), needle.to_owned());
-    let answered = bot
-        .fake
-        .wait_until(
-            move |f| {
-                f.sent_to(&u).iter().skip(before).any(|m| {
-                    m["text"]["content"]
-                        .as_str()
-                        .is_some_and(|c| c.contains(&n))
-                })
-            },
-            WAIT,
-        )
-        .await;
-    let texts = bot.texts_to(user);
-    assert!(
-        answered,
-        "{user} got no answer with {needle:?} to {text:?}: {texts:#?}"
-    );
-    texts
-        .into_iter()
-        .skip(before)
-        .find(|t| t.contains(needle))
-        .expect("the answer")
-}
 
 async fn the_department_finds_an_account_and_sees_the_ledger_and_counts(backend: Backend) {
     let Some(bot) = spawn_bot(backend, |_| {}).await else {

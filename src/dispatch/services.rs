@@ -88,6 +88,29 @@ impl Services {
         Ok(holders.into_iter().last())
     }
 
+    /// The register entry a case's `account` answer names: its register number and the
+    /// registration case holding it, if it is on the register.
+    pub async fn entry_of(
+        &self,
+        case: &Case,
+    ) -> Result<Option<(String, LoadedCase)>, DispatchError> {
+        let Some(crate::domain::engine::Answer::Ref {
+            id: register_number,
+            ..
+        }) = case.answers.get("account")
+        else {
+            return Ok(None);
+        };
+        let Some(number) = self.case_number_of(register_number).await? else {
+            tracing::warn!(%register_number, case = %case.number, "account not in the register");
+            return Ok(None);
+        };
+        Ok(self
+            .load_case(&number)
+            .await?
+            .map(|entry| (register_number.clone(), entry)))
+    }
+
     /// The flow of a stored case. When bot-scripts no longer define it, the user is told that
     /// the flow is retired (nothing changes) and the answer is `None`.
     pub fn flow_of(&self, draft: &mut Draft, case: &Case) -> Option<&FlowDef> {

@@ -63,6 +63,10 @@ async fn form_step(
             let Some(LoadedCase { case, .. }) = s.load_case(&number).await? else {
                 continue;
             };
+            // A closed account stays in the register but is no longer offered.
+            if case.account_status == records::AccountStatus::Closed {
+                continue;
+            }
             let Some(flow) = s.scripts.flows.get(&case.flow) else {
                 continue;
             };
@@ -223,6 +227,7 @@ async fn file(
         late: None,
         last_changes: Vec::new(),
         card_notes: Vec::new(),
+        account_status: Default::default(),
     };
     if let Some(flow) = s.scripts.flows.get(&case.flow)
         && let Some(process) = s.processes.for_flow(flow)

@@ -3,6 +3,8 @@
 //! - [`approvals`]: the chain every filed case goes through (cards, commands, overdue chases);
 //! - [`registration`]: a new account onto the register;
 //! - [`change_report`]: reporting a change within the deadline, and the duties a departure opens;
+//! - [`deregistration`]: an account closed at its unit's request (注销), marked closing then
+//!   closed in the register;
 //! - [`supervision`]: the propaganda department's and unit leaders' view of the register
 //!   (`台账`, `查询`, `统计`, `详情`);
 //! - [`forms`]: filling in any flow's form and filing it (last: it answers anything).
@@ -11,6 +13,7 @@
 
 pub mod approvals;
 pub mod change_report;
+pub mod deregistration;
 pub mod forms;
 pub mod registration;
 pub mod supervision;
@@ -26,6 +29,7 @@ pub fn all() -> Processes {
         Arc::new(approvals::Approvals),
         Arc::new(registration::Registration),
         Arc::new(change_report::ChangeReport),
+        Arc::new(deregistration::Deregistration),
         Arc::new(supervision::Supervision),
         Arc::new(forms::Forms),
     ])

@@ -19,7 +19,7 @@ use crate::dispatch::{DispatchError, Draft, Handled, Process, Services};
 use crate::domain::approval::commands::case_number;
 use crate::domain::engine::CommandInput;
 use crate::domain::records::export::{Export, What};
-use crate::domain::records::register_view::{self, AccountStatus, Entry, Scope};
+use crate::domain::records::register_view::{self, Entry, Scope};
 use crate::domain::records::{self, Case, CaseStatus};
 use crate::domain::reminders::duty::{ALL_DUTIES, Duty};
 use crate::domain::reply::Reply;
@@ -209,12 +209,8 @@ async fn entries(s: &Services, scope: &Scope) -> Result<Vec<Entry>, DispatchErro
         .filter(|c| c.status == CaseStatus::Pending)
         .collect();
     let changing = register_view::accounts_changing(&s.scripts, &pending);
-    let status_of = |register_number: &str| match changing.iter().any(|c| c == register_number) {
-        true => AccountStatus::Changing,
-        false => AccountStatus::InUse,
-    };
     Ok(register_view::entries(
-        &s.scripts, &register, scope, &status_of,
+        &s.scripts, &register, scope, &changing,
     ))
 }
 

@@ -13,7 +13,8 @@ use crate::base::scripts::{ExportTexts, Scripts};
 pub use crate::domain::records::export::What;
 use crate::domain::records::export::{self, Cell, Export, Table};
 use crate::domain::records::{
-    ALL_CASES, Case, REGISTER, REGISTER_PREFIX, form, register_number_index,
+    ALL_CASES, Case, CaseStatus, REGISTER, REGISTER_PREFIX, form, register_number_index,
+    register_view,
 };
 
 /// The file format of an export.
@@ -70,7 +71,15 @@ pub async fn table_of(
     let mut cases = load(store, index).await?;
     cases.retain(|c| export.covers(&c.unit));
     Ok(match export.what {
-        What::Register => export::register(scripts, x, &cases),
+        What::Register => {
+            let pending: Vec<Case> = load(store, ALL_CASES)
+                .await?
+                .into_iter()
+                .filter(|c| c.status == CaseStatus::Pending)
+                .collect();
+            let changing = register_view::accounts_changing(scripts, &pending);
+            export::register(scripts, x, &cases, &changing)
+        }
         What::Cases => export::cases(scripts, x, &cases),
     })
 }

@@ -141,6 +141,7 @@ fn case(number: &str, unit: (&str, &str), answers: Answers, status: CaseStatus) 
         decided_at_ms: None,
         last_changes: Vec::new(),
         card_notes: Vec::new(),
+        account_status: Default::default(),
         due_date: None,
         late: None,
     }

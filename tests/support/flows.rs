@@ -219,3 +219,33 @@ pub async fn change_report_card(bot: &TestBot) -> serde_json::Value {
     assert!(arrived, "the department gets the change report's card");
     card(&bot.fake).unwrap()
 }
+
+/// `user` says `text`; returns the first text they receive after it that contains `needle`.
+pub async fn ask(bot: &TestBot, user: &str, text: &str, needle: &str) -> String {
+    let before = bot.texts_to(user).len();
+    bot.say(user, &[text]).await;
+    let (u, n) = (user.to_owned(), needle.to_owned());
+    let answered = bot
+        .fake
+        .wait_until(
+            move |f| {
+                f.sent_to(&u).iter().skip(before).any(|m| {
+                    m["text"]["content"]
+                        .as_str()
+                        .is_some_and(|c| c.contains(&n))
+                })
+            },
+            WAIT,
+        )
+        .await;
+    let texts = bot.texts_to(user);
+    assert!(
+        answered,
+        "{user} got no answer with {needle:?} to {text:?}: {texts:#?}"
+    );
+    texts
+        .into_iter()
+        .skip(before)
+        .find(|t| t.contains(needle))
+        .expect("the answer")
+}

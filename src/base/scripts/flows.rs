@@ -91,6 +91,12 @@ impl Compiler {
             });
         }
         let subjects = self.subjects(src, &raw, &fields);
+        if raw.closes_account && !fields.iter().any(|f| f.id == "account") {
+            self.d.error(src.at(
+                raw.title.span(),
+                "closes_account needs a field `account` (the registered account to close)",
+            ));
+        }
         let form = self.flow_form(
             src,
             raw.form.as_ref(),
@@ -111,6 +117,7 @@ impl Compiler {
                 .collect(),
             subjects,
             registers_account: raw.registers_account,
+            closes_account: raw.closes_account,
             deadline,
             register_updates,
             fields,

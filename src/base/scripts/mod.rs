@@ -121,6 +121,8 @@ pub struct FlowDef {
     pub subjects: Vec<String>,
     /// On final approval the case enters the account register.
     pub registers_account: bool,
+    /// Filing marks the account in its `account` field closing, final approval closed.
+    pub closes_account: bool,
     /// A reporting deadline: within `working_days` of the date in field `from`.
     pub deadline: Option<DeadlineDef>,
     /// This flow's field → the registration field it replaces on final approval.
@@ -449,6 +451,10 @@ pub const SUPERVISION_MESSAGES: &[&str] = &[
     "status_in_use",
     "status_changing",
     "export_started",
+    "status_rectifying",
+    "status_closing",
+    "status_closed",
+    "history_account_status",
 ];
 
 /// 或签 (any one assignee decides) or 会签 (every assignee must approve).

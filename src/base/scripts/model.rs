@@ -328,6 +328,10 @@ pub struct RawFlow {
     /// On final approval the case enters the account register (registration).
     #[serde(default)]
     pub registers_account: bool,
+    /// On filing the account picked in the `account` field is marked closing, on final
+    /// approval closed (deregistration).
+    #[serde(default)]
+    pub closes_account: bool,
     /// A reporting deadline counted in working days from a date field (`[deadline]`).
     #[serde(default)]
     pub deadline: Option<Spanned<RawDeadline>>,

@@ -144,6 +144,15 @@ pub fn status(
                     t.set("changes", changes.join("；"));
                     "history_changed"
                 }
+                HistoryKind::StatusChanged { status, source } => {
+                    let ctx = minijinja::context! {
+                        account_status => status.text(scripts), source => source,
+                    };
+                    let text = scripts.render(&tpl::supervision("history_account_status"), &ctx);
+                    return Some(json_value(
+                        serde_json::json!({ "at": format_time(h.at_ms), "text": text }),
+                    ));
+                }
             };
             Some(json_value(
                 serde_json::json!({ "at": format_time(h.at_ms), "text": t.say(key) }),

@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use minijinja::Value;
 use serde::{Deserialize, Serialize};
 
-use super::{ApprovalStep, Case, CaseStatus};
+use super::{AccountStatus, ApprovalStep, Case, CaseStatus};
 use crate::base::calendar::local_datetime;
 use crate::base::scripts::{ExportTexts, Scripts, tpl};
 use crate::domain::engine::Answer;
@@ -138,14 +138,16 @@ fn answer_cell(scripts: &Scripts, case: &Case, id: &str) -> Cell {
     }
 }
 
-/// The account register: one row per registered account, `cases` in registration order.
-pub fn register(scripts: &Scripts, x: &ExportTexts, cases: &[Case]) -> Table {
+/// The account register: one row per registered account, `cases` in registration order, with
+/// the account's status (`changing`: the register numbers with a change report pending).
+pub fn register(scripts: &Scripts, x: &ExportTexts, cases: &[Case], changing: &[String]) -> Table {
     let tz = scripts.time_zone;
     let steps = step_labels(scripts, cases);
     let mut headers = vec![
         x.register_number.clone(),
         x.case_number.clone(),
         x.unit.clone(),
+        x.status.clone(),
     ];
     headers.extend(x.register_fields.iter().map(|id| field_label(scripts, id)));
     headers.extend([x.applicant.clone(), x.submitted_at.clone()]);
@@ -161,6 +163,7 @@ pub fn register(scripts: &Scripts, x: &ExportTexts, cases: &[Case]) -> Table {
                 Cell::Text(case.register_number.clone().unwrap_or_default()),
                 Cell::Text(case.number.clone()),
                 Cell::Text(case.unit_name.clone()),
+                Cell::Text(AccountStatus::of(case, changing).text(scripts)),
             ];
             row.extend(
                 x.register_fields

@@ -5,6 +5,7 @@
 //! the printed 登记表; [`files`] loads and writes those. [`duplicates`] tells whether two
 //! registrations name the same account.
 
+pub mod account_status;
 pub mod changes;
 pub mod duplicates;
 pub mod export;
@@ -12,6 +13,7 @@ pub mod form;
 pub mod register_view;
 pub mod texts;
 
+pub use account_status::AccountStatus;
 pub use texts::Texts;
 
 use serde::{Deserialize, Serialize};
@@ -123,6 +125,10 @@ pub struct Case {
     /// when the case is filed (a change report: old → new, on time or late).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub card_notes: Vec<String>,
+    /// For a register entry: where the account stands as stored (in use unless a process
+    /// moved it; see [`account_status`]).
+    #[serde(default, skip_serializing_if = "AccountStatus::is_in_use")]
+    pub account_status: AccountStatus,
 }
 
 fn first_round() -> u32 {
@@ -159,6 +165,12 @@ pub enum HistoryKind {
     Changed {
         report: String,
         changes: Vec<String>,
+    },
+    /// The account's status moved (a closure requested, confirmed or ordered), because of
+    /// case or order `source`.
+    StatusChanged {
+        status: AccountStatus,
+        source: String,
     },
 }
 

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use minijinja::Value;
 use serde::Serialize;
 
-use super::Case;
 use super::export::{answer_text, status_text};
+use super::{AccountStatus, Case};
 use crate::base::normalize;
 use crate::base::scripts::{Scripts, tpl};
 
@@ -45,24 +45,6 @@ impl Scope {
     }
 }
 
-/// Where a registered account stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum AccountStatus {
-    /// On the register, nothing pending.
-    InUse,
-    /// A change report for it is being approved.
-    Changing,
-}
-
-impl AccountStatus {
-    fn key(self) -> &'static str {
-        match self {
-            AccountStatus::InUse => "status_in_use",
-            AccountStatus::Changing => "status_changing",
-        }
-    }
-}
-
 /// One account of the register, as listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Entry {
@@ -81,12 +63,12 @@ pub struct Entry {
 }
 
 /// The register's entries (approved registrations) seen in `scope`, by unit, platform, status
-/// and register number; `status_of` tells an account's status by its register number.
+/// and register number; `changing` are the register numbers with a change report pending.
 pub fn entries(
     scripts: &Scripts,
     register: &[Case],
     scope: &Scope,
-    status_of: &dyn Fn(&str) -> AccountStatus,
+    changing: &[String],
 ) -> Vec<Entry> {
     let mut keyed: Vec<(AccountStatus, Entry)> = register
         .iter()
@@ -99,7 +81,7 @@ pub fn entries(
                     .map(|a| answer_text(scripts, a))
                     .unwrap_or_default()
             };
-            let status = status_of(&register_number);
+            let status = AccountStatus::of(c, changing);
             let also = ["link", "leader", "admin"].iter().map(|id| answer(id));
             Some((
                 status,
@@ -110,7 +92,7 @@ pub fn entries(
                     platform: answer("platform"),
                     name: answer("account_name"),
                     account_id: answer("account_id"),
-                    status: say(scripts, status.key(), &Value::UNDEFINED),
+                    status: status.text(scripts),
                     also: also.chain([c.applicant_name.clone()]).collect(),
                     register_number,
                 },
@@ -250,6 +232,7 @@ pub fn details(scripts: &Scripts, case: &Case) -> String {
         "number": case.number,
         "register_number": case.register_number,
         "status": status_text(scripts, case),
+        "account_status": case.register_number.as_ref().map(|_| case.account_status.text(scripts)),
         "applicant": case.applicant_name,
         "unit": case.unit_name,
         "rows": rows,

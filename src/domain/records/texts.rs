@@ -28,6 +28,12 @@ impl<'a> Texts<'a> {
         if let Some(step) = case.chain.get(case.current_step) {
             values.insert("step", Value::from(step.label.clone()));
         }
+        if case.register_number.is_some() {
+            values.insert(
+                "account_status",
+                Value::from(case.account_status.text(scripts)),
+            );
+        }
         let mut texts = Self { scripts, values };
         // The case's status as people read it (it may name the step, so it comes last).
         let status = texts.status(case.status);

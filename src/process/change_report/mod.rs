@@ -96,33 +96,6 @@ impl Process for ChangeReport {
     }
 }
 
-/// The registered account a report is about: its register number and its entry (the
-/// registration case), if it is on the register.
-async fn entry_of(
-    s: &Services,
-    report: &Case,
-) -> Result<Option<(String, LoadedCase)>, DispatchError> {
-    let Some(engine::Answer::Ref {
-        id: register_number,
-        ..
-    }) = report.answers.get("account")
-    else {
-        return Ok(None);
-    };
-    let Some(number) = s
-        .store
-        .cases_in(&records::register_number_index(register_number))
-        .await?
-        .pop()
-    else {
-        tracing::warn!(%register_number, "change report for an account not in the register");
-        return Ok(None);
-    };
-    Ok(s.load_case(&number)
-        .await?
-        .map(|entry| (register_number.clone(), entry)))
-}
-
 /// Policy 5.1 note 3: a report is due within N working days of the change. When the bot saw
 /// the change itself (a departure opened a duty), the duty's deadline counts, whatever date the
 /// user types. The case records the deadline and whether it was late; the applicant is told,
@@ -140,7 +113,7 @@ async fn file_report(
     let Some(engine::Answer::Date(from)) = case.answers.get(&rule.from) else {
         return Ok(());
     };
-    let entry = entry_of(s, case).await?;
+    let entry = s.entry_of(case).await?;
     let duty = match &entry {
         Some((register_number, _)) => duties::open_duty_of(s, register_number).await?,
         None => None,
@@ -198,7 +171,7 @@ async fn update_register(
     report: &Case,
     now_ms: i64,
 ) -> Result<(), DispatchError> {
-    let Some((register_number, entry)) = entry_of(s, report).await? else {
+    let Some((register_number, entry)) = s.entry_of(report).await? else {
         return Ok(());
     };
     let LoadedCase {

@@ -47,6 +47,7 @@ fn filed(scripts: &Scripts, flow: &FlowDef, first: &[&str]) -> (Case, Change) {
         late: None,
         last_changes: Vec::new(),
         card_notes: Vec::new(),
+        account_status: Default::default(),
     };
     let people = |p: &[&str]| p.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
     let assignees = vec![people(first), people(&["chenjing", "lina"])];

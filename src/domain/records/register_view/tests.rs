@@ -47,6 +47,7 @@ fn account(n: usize, unit: &str, platform: &str) -> Case {
         late: None,
         last_changes: Vec::new(),
         card_notes: Vec::new(),
+        account_status: Default::default(),
     }
 }
 
@@ -59,14 +60,10 @@ fn register() -> Vec<Case> {
         .collect()
 }
 
-fn in_use(_: &str) -> AccountStatus {
-    AccountStatus::InUse
-}
-
 #[test]
 fn the_ledger_pages_through_every_unit_for_the_department() {
     let scripts = scripts();
-    let entries = entries(&scripts, &register(), &Scope::All, &in_use);
+    let entries = entries(&scripts, &register(), &Scope::All, &[]);
     assert_eq!(entries.len(), 12);
     assert_eq!(pages(&entries), 2);
     // By unit first: 团委 and 工会 each together.
@@ -89,7 +86,7 @@ fn the_ledger_pages_through_every_unit_for_the_department() {
 fn a_unit_leader_sees_only_their_units() {
     let scripts = scripts();
     let scope = Scope::Units(vec![("gh".into(), "工会".into())]);
-    let entries = entries(&scripts, &register(), &scope, &in_use);
+    let entries = entries(&scripts, &register(), &scope, &[]);
     assert_eq!(entries.len(), 4);
     assert!(entries.iter().all(|e| e.unit == "工会"));
     let page = ledger(&scripts, &entries, &scope, 1);
@@ -100,7 +97,7 @@ fn a_unit_leader_sees_only_their_units() {
 #[test]
 fn search_matches_name_id_unit_and_people() {
     let scripts = scripts();
-    let entries = entries(&scripts, &register(), &Scope::All, &in_use);
+    let entries = entries(&scripts, &register(), &Scope::All, &[]);
     let hits = |w: &str| entries.iter().filter(|e| matches(e, w)).count();
     assert_eq!(hits("账号07"), 1);
     assert_eq!(hits("GH_0007"), 1, "IDs ignore case");
@@ -114,17 +111,16 @@ fn search_matches_name_id_unit_and_people() {
 #[test]
 fn stats_count_by_unit_platform_and_status() {
     let scripts = scripts();
-    let changing = |n: &str| match n == "DJ-2026-0001" {
-        true => AccountStatus::Changing,
-        false => AccountStatus::InUse,
-    };
-    let entries = entries(&scripts, &register(), &Scope::All, &changing);
+    let mut register = register();
+    register[1].account_status = AccountStatus::Closed;
+    let changing = ["DJ-2026-0001".to_owned()];
+    let entries = entries(&scripts, &register, &Scope::All, &changing);
     let text = stats(&scripts, &entries, &Scope::All, 3, 1);
     for shown in [
         "已登记账号：12 个",
         "团委 8；工会 4",
         "微信公众号 8；微博 4",
-        "在用 11；变更审批中 1",
+        "在用 10；变更审批中 1；已注销 1",
         "审批中的事项：3 件",
         "未完成的变更报备任务：1 件",
     ] {

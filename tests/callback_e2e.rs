@@ -18,6 +18,7 @@ on_both_stores!(
     an_expired_token_is_refreshed_once_and_the_reply_still_goes_out,
     fifty_replies_to_one_member_are_paced_and_none_is_lost,
     health_and_readiness_answer,
+    a_sender_that_is_not_one_member_is_refused_and_nothing_is_sent,
 );
 
 fn help_text() -> String {
@@ -263,5 +264,33 @@ async fn health_and_readiness_answer(backend: Backend) {
     };
     assert_eq!(bot.get("/healthz").await.0, 200);
     assert_eq!(bot.get("/readyz").await, (200, "ready".into()));
+    bot.stop().await;
+}
+
+/// Item 5 of issue 15: a decrypted `FromUserName` that could reach several people (`a|b`,
+/// `@all`), is longer than WeCom allows or holds a control character is refused with 400 at the
+/// callback; nothing is queued and nothing is sent. A member still gets the answer.
+async fn a_sender_that_is_not_one_member_is_refused_and_nothing_is_sent(backend: Backend) {
+    let Some(bot) = spawn_bot(backend, |_| {}).await else {
+        return;
+    };
+    let long = "u".repeat(65);
+    for (i, sender) in ["u01|u02", "@all", long.as_str(), "u0\u{7f}1", "u0\u{1}1"]
+        .into_iter()
+        .enumerate()
+    {
+        assert_eq!(
+            bot.post(&bot.text(sender, 900 + i as u64, "你好")).await,
+            (400, "invalid sender".into()),
+            "{sender:?}"
+        );
+    }
+    assert_eq!(bot.store.queue_stats().await.unwrap().events, 0);
+    bot.post(&bot.text("zhaoliu", 1, "你好")).await;
+    bot.wait_for_messages("zhaoliu", 1, WAIT).await;
+    bot.settle(WAIT).await;
+    let sent = bot.fake.requests_to("message/send");
+    assert_eq!(sent.len(), 1, "only the member was answered");
+    assert_eq!(sent[0].body["touser"], "zhaoliu");
     bot.stop().await;
 }

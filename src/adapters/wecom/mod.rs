@@ -5,3 +5,4 @@ pub mod api;
 pub mod crypto;
 pub mod message;
 pub mod render;
+pub mod userid;

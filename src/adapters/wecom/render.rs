@@ -1,10 +1,14 @@
 //! Domain replies to WeCom's wire messages: the one place that knows the `template_card`
 //! layout, WeCom's length limits for card fields, and how a group is reached (an app group
-//! chat or a group robot).
+//! chat or a group robot). Every recipient passes [`userid::is_member`] here: a value that is
+//! not exactly one member (`@all`, `a|b`, a control character) is dropped with a log line, and a
+//! message left without a recipient is not sent.
 
 use serde_json::{Value, json};
 
 use crate::adapters::wecom::api::{MessageBody, Outbound};
+use crate::adapters::wecom::userid;
+use crate::base::log_safe::log_safe;
 use crate::domain::reply::{Card, Reply};
 
 /// How a group named in bot.toml `[groups]` is reached.
@@ -20,30 +24,47 @@ pub enum GroupRoute {
 /// WeCom shows at most six rows on a card.
 const MAX_ROWS: usize = 6;
 
-/// The wire message of `reply`; `None` when a group has no route (logged by the caller).
+/// `to` when it names exactly one member; otherwise `None`, logged.
+fn member(to: String) -> Option<String> {
+    if userid::is_member(&to) {
+        Some(to)
+    } else {
+        tracing::warn!(to = %log_safe(&to), "recipient is not one member; dropped");
+        None
+    }
+}
+
+/// The members of `to` that are one member each; `None` when none is left.
+fn members(to: Vec<String>) -> Option<Vec<String>> {
+    let kept: Vec<String> = to.into_iter().filter_map(member).collect();
+    (!kept.is_empty()).then_some(kept)
+}
+
+/// The wire message of `reply`; `None` when a group has no route (logged by the caller) or no
+/// valid recipient is left (logged here).
 pub fn outbound(reply: Reply, route: impl Fn(&str) -> Option<GroupRoute>) -> Option<Outbound> {
     Some(match reply {
         Reply::Text { to, text } => Outbound::Send {
-            to_user: to,
+            to_user: member(to)?,
             body: MessageBody::Text { content: text },
         },
         Reply::Card { to, card } => Outbound::Send {
-            to_user: to.join("|"),
+            to_user: members(to)?.join("|"),
             body: MessageBody::TemplateCard {
                 card: template_card(&card),
             },
         },
         Reply::File { to, export } => Outbound::File {
-            to_user: to,
+            to_user: member(to)?,
             export,
         },
         Reply::CloseCard {
-            members,
+            members: to,
             response_code,
             label,
             fallback,
         } => Outbound::UpdateCard {
-            userids: members,
+            userids: members(to)?,
             response_code,
             replace_name: Some(label),
             card: None,
@@ -60,7 +81,7 @@ pub fn outbound(reply: Reply, route: impl Fn(&str) -> Option<GroupRoute>) -> Opt
                 GroupRoute::Robot(robot) => Outbound::Robot {
                     robot,
                     body,
-                    mentioned: mentions,
+                    mentioned: mentions.into_iter().filter_map(member).collect(),
                 },
             }
         }
@@ -204,5 +225,31 @@ mod tests {
             Some(Outbound::Robot { mentioned, .. }) if mentioned == ["liuyang"]
         ));
         assert!(outbound(digest("none"), route).is_none());
+    }
+
+    #[test]
+    fn only_single_members_are_recipients() {
+        for bad in ["u01|u02", "@all", "u01\n", &"a".repeat(65)] {
+            assert!(outbound(Reply::text(bad, "hi".into()), |_| None).is_none(), "{bad:?}");
+        }
+        let Some(Outbound::Send { to_user, .. }) = outbound(
+            Reply::Card {
+                to: vec!["@all".into(), "liuyang".into(), "a|b".into()],
+                card: card(1),
+            },
+            |_| None,
+        ) else {
+            panic!("the valid member keeps the card");
+        };
+        assert_eq!(to_user, "liuyang");
+        let robot = Reply::Group {
+            group: "robot".into(),
+            markdown: "x".into(),
+            mentions: vec!["@all".into(), "liuyang".into()],
+        };
+        assert!(matches!(
+            outbound(robot, |_| Some(GroupRoute::Robot("robot".into()))),
+            Some(Outbound::Robot { mentioned, .. }) if mentioned == ["liuyang"]
+        ));
     }
 }

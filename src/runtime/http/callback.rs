@@ -13,6 +13,8 @@ use super::{AppState, CallbackSettings};
 use crate::adapters::store::{Enqueue, NewEvent};
 use crate::adapters::wecom::crypto::CryptoError;
 use crate::adapters::wecom::message::{self, InboundKind};
+use crate::adapters::wecom::userid;
+use crate::base::log_safe::log_safe;
 use crate::dispatch::event::Event;
 
 /// Why a callback was refused. The body says it in a few words; the log says more.
@@ -25,6 +27,8 @@ enum Refusal {
     Malformed(String),
     BadSignature,
     WrongCorp,
+    /// A decrypted `FromUserName` that is not one member (or `sys` for a contact change).
+    BadSender(String),
     Undecryptable(CryptoError),
     StoreUnavailable(String),
 }
@@ -45,18 +49,19 @@ impl IntoResponse for Refusal {
             Refusal::Malformed(_) => (StatusCode::BAD_REQUEST, "malformed body"),
             Refusal::BadSignature => (StatusCode::FORBIDDEN, "bad signature"),
             Refusal::WrongCorp => (StatusCode::FORBIDDEN, "wrong corp id"),
+            Refusal::BadSender(_) => (StatusCode::BAD_REQUEST, "invalid sender"),
             Refusal::Undecryptable(_) => (StatusCode::BAD_REQUEST, "cannot decrypt"),
             Refusal::StoreUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "try again later"),
         };
         match &self {
             Refusal::StoreUnavailable(e) => {
-                tracing::error!(error = %e, "callback not queued: store unavailable")
+                tracing::error!(error = %log_safe(e), "callback not queued: store unavailable")
             }
             Refusal::NotConfigured => {
                 tracing::warn!("callback refused: no WeCom credentials configured")
             }
             other => {
-                tracing::warn!(reason = %other.detail(), status = status.as_u16(), "callback refused")
+                tracing::warn!(reason = %log_safe(&other.detail()), status = status.as_u16(), "callback refused")
             }
         }
         (status, body).into_response()
@@ -64,7 +69,8 @@ impl IntoResponse for Refusal {
 }
 
 impl Refusal {
-    /// What the log says: more than the body, never a secret or the message text.
+    /// What the log says (through `log_safe`: it may quote the sender's input): more than the
+    /// body, never a secret or the message text.
     fn detail(&self) -> String {
         match self {
             Refusal::MissingParameter(name) => format!("missing query parameter {name}"),
@@ -74,6 +80,9 @@ impl Refusal {
             Refusal::TooLarge => "body over 64 KiB".into(),
             Refusal::BadSignature => "signature mismatch (-40001)".into(),
             Refusal::WrongCorp => "receiveid is not our corp id (-40005)".into(),
+            Refusal::BadSender(from) => {
+                format!("FromUserName {from} is not one member")
+            }
             Refusal::NotConfigured => "no credentials".into(),
             Refusal::StoreUnavailable(e) => format!("store unavailable: {e}"),
         }
@@ -162,12 +171,16 @@ async fn accept(
     let plain = std::str::from_utf8(&plain)
         .map_err(|_| Refusal::Malformed("message is not UTF-8".into()))?;
     let inbound = message::parse(plain).map_err(|e| Refusal::Malformed(e.to_string()))?;
+    let contact_change = matches!(inbound.kind, InboundKind::ChangeContact(_));
+    if !userid::is_sender(&inbound.from_user, contact_change) {
+        return Err(Refusal::BadSender(inbound.from_user));
+    }
 
     if let InboundKind::Unknown {
         msg_type, event, ..
     } = &inbound.kind
     {
-        tracing::info!(%msg_type, event = event.as_deref().unwrap_or(""), "ignoring a message type the bot does not handle");
+        tracing::info!(msg_type = %log_safe(msg_type), event = %log_safe(event.as_deref().unwrap_or("")), "ignoring a message type the bot does not handle");
         return Ok(());
     }
     let dedupe_key = inbound.dedupe_key();

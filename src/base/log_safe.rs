@@ -41,7 +41,8 @@ mod tests {
 
     #[test]
     fn control_characters_are_escaped() {
-        let forged = "</Encrypt>\n2026-01-01T00:00:00Z  INFO callback URL verified\r\t\u{1b}[31m\u{0}";
+        let forged =
+            "</Encrypt>\n2026-01-01T00:00:00Z  INFO callback URL verified\r\t\u{1b}[31m\u{0}";
         let shown = log_safe(forged).to_string();
         assert!(!shown.chars().any(char::is_control), "{shown:?}");
         assert_eq!(
@@ -55,7 +56,10 @@ mod tests {
     fn long_values_are_capped_with_a_marker() {
         let long = "x".repeat(60_000);
         let shown = log_safe(&long).to_string();
-        assert_eq!(shown, format!("{}…[59800 more chars]", "x".repeat(MAX_CHARS)));
+        assert_eq!(
+            shown,
+            format!("{}…[59800 more chars]", "x".repeat(MAX_CHARS))
+        );
         let exact = "好".repeat(MAX_CHARS);
         assert_eq!(log_safe(&exact).to_string(), exact);
     }

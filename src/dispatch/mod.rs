@@ -19,6 +19,7 @@ pub use draft::{Conversation, Draft, PendingReject};
 pub use process::{Handled, Process, Processes};
 pub use services::{LoadedCase, Services};
 
+use crate::base::log_safe::log_safe;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -98,7 +99,7 @@ impl Dispatcher {
                     match s.processes.for_card_action(action) {
                         Some(p) => p.on_card(s, d, tap, now_ms).await?,
                         None => {
-                            tracing::warn!(key = %tap.event_key, "card tap with an unknown key refused");
+                            tracing::warn!(key = %log_safe(&tap.event_key), "card tap with an unknown key refused");
                             let text = s.scripts.render(
                                 &tpl::approval("card_expired"),
                                 &minijinja::Value::UNDEFINED,

@@ -2,6 +2,7 @@
 //! the [`Draft`]), the scripts, the directory, the company clock and the process table; and the
 //! few reads and conversions they all need.
 
+use crate::base::log_safe::log_safe;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -47,7 +48,7 @@ impl Services {
             return Ok((0, Conversation::default()));
         };
         let conversation = serde_json::from_str(&stored.state).unwrap_or_else(|e| {
-            tracing::error!(conversation = %user, error = %e, "unreadable conversation state, starting over");
+            tracing::error!(conversation = %log_safe(user), error = %e, "unreadable conversation state, starting over");
             Conversation::default()
         });
         Ok((stored.version, conversation))
@@ -102,7 +103,7 @@ impl Services {
             return Ok(None);
         };
         let Some(number) = self.case_number_of(register_number).await? else {
-            tracing::warn!(%register_number, case = %case.number, "account not in the register");
+            tracing::warn!(register_number = %log_safe(register_number), case = %case.number, "account not in the register");
             return Ok(None);
         };
         Ok(self

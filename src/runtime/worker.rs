@@ -7,6 +7,7 @@
 //! the event is handed out again after its lease and set aside after [`MAX_ATTEMPTS`] claims.
 //! On shutdown the event in hand is finished and committed; shutdown is checked between events.
 
+use crate::base::log_safe::log_safe;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -180,7 +181,7 @@ impl Worker {
     /// The event as stored (tagged: a WeCom message or a fired timer).
     fn parse(claimed: &ClaimedEvent) -> Option<Event> {
         Event::from_payload(&claimed.payload)
-            .inspect_err(|e| tracing::error!(event_id = claimed.event_id, error = %e, "unreadable event dropped"))
+            .inspect_err(|e| tracing::error!(event_id = claimed.event_id, error = %log_safe(&e.to_string()), "unreadable event dropped"))
             .ok()
     }
 

@@ -230,7 +230,10 @@ mod tests {
     #[test]
     fn only_single_members_are_recipients() {
         for bad in ["u01|u02", "@all", "u01\n", &"a".repeat(65)] {
-            assert!(outbound(Reply::text(bad, "hi".into()), |_| None).is_none(), "{bad:?}");
+            assert!(
+                outbound(Reply::text(bad, "hi".into()), |_| None).is_none(),
+                "{bad:?}"
+            );
         }
         let Some(Outbound::Send { to_user, .. }) = outbound(
             Reply::Card {

@@ -30,7 +30,14 @@ mod tests {
 
     #[test]
     fn members_are_wecoms_alphabet_and_length() {
-        for ok in ["zhangsan", "u01", "Li.Si-2_x", "a@b.com", "x", &"a".repeat(64)] {
+        for ok in [
+            "zhangsan",
+            "u01",
+            "Li.Si-2_x",
+            "a@b.com",
+            "x",
+            &"a".repeat(64),
+        ] {
             assert!(is_member(ok), "{ok}");
         }
         let long = "a".repeat(65);

@@ -8,6 +8,7 @@
 pub mod commands;
 pub mod steps;
 
+use crate::base::log_safe::log_safe;
 use async_trait::async_trait;
 
 use crate::adapters::wecom::message::CardEvent;
@@ -97,7 +98,7 @@ pub(crate) async fn card_tap(
     now_ms: i64,
 ) -> Result<(), DispatchError> {
     let Some((approve, number)) = card::parse_key(&tap.event_key) else {
-        tracing::warn!(key = %tap.event_key, "card tap with an unknown key refused");
+        tracing::warn!(key = %log_safe(&tap.event_key), "card tap with an unknown key refused");
         draft.reply(generic(s, "card_expired"));
         return Ok(());
     };
@@ -223,7 +224,7 @@ pub(crate) async fn decide(
     let (decided, change) = match result {
         Ok(done) => done,
         Err(refusal) => {
-            tracing::info!(case = %number, user = %draft.user, ?refusal, "decision refused");
+            tracing::info!(case = %number, user = %log_safe(&draft.user), ?refusal, "decision refused");
             refuse(s, draft, &case, &refusal, &via);
             return Ok(());
         }
@@ -232,7 +233,7 @@ pub(crate) async fn decide(
         let texts = Texts::new(&s.scripts, flow, &decided).with("name", name.clone());
         draft.say(&decided.applicant, texts.say("confirmed_to_applicant"));
     }
-    tracing::info!(case = %number, user = %draft.user, approve, status = decided.status.as_str(), "decision applied");
+    tracing::info!(case = %number, user = %log_safe(&draft.user), approve, status = decided.status.as_str(), "decision applied");
     case = decided;
     steps::chase_open_step(s, draft, &mut case, now_ms);
     let write = case.update(version);

@@ -15,6 +15,7 @@ mod token;
 
 pub use outbound::{MessageBody, Outbound};
 
+use crate::base::log_safe::log_safe;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -322,7 +323,7 @@ fn succeeded(path: &'static str, answer: ApiResponse) -> Result<ApiResponse, Api
     match answer.errcode.unwrap_or_default() {
         0 => Ok(answer),
         errcode => {
-            tracing::warn!(errcode, errmsg = %answer.errmsg, path, "WeCom call failed");
+            tracing::warn!(errcode, errmsg = %log_safe(&answer.errmsg), path, "WeCom call failed");
             Err(errcode::classify(errcode, &answer.errmsg))
         }
     }

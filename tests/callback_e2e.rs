@@ -38,7 +38,8 @@ async fn url_verification_answers_the_decrypted_echostr(backend: Backend) {
     };
     let echo = "1616140317555161061";
     let echostr = bot.crypto.encrypt(echo.as_bytes());
-    let (ts, nonce) = ("1409659589", "263014780");
+    let ts = (bot.clock.now_ms() / 1000).to_string();
+    let (ts, nonce) = (ts.as_str(), "263014780");
     let signature = bot.crypto.sign(ts, nonce, &echostr);
     let encoded = echostr
         .replace('+', "%2B")
@@ -62,6 +63,22 @@ async fn url_verification_answers_the_decrypted_echostr(backend: Backend) {
     assert_eq!(status, 403, "a forged signature is refused");
     let (status, _) = bot.get("/wecom/callback?timestamp=1&nonce=2").await;
     assert_eq!(status, 400, "missing parameters are refused");
+
+    // The same replay window as POST: a ten-year-old or a 16-minute-old verification is refused.
+    for old in [
+        bot.clock.now_ms() / 1000 - 10 * 365 * 86_400,
+        bot.clock.now_ms() / 1000 - 16 * 60,
+    ] {
+        let old = old.to_string();
+        let signature = bot.crypto.sign(&old, nonce, &echostr);
+        let (status, body) = bot
+            .get(&format!("/wecom/callback?msg_signature={signature}&timestamp={old}&nonce={nonce}&echostr={encoded}"))
+            .await;
+        assert_eq!(
+            (status, body.as_str()),
+            (403, "timestamp outside the allowed window")
+        );
+    }
     bot.stop().await;
 }
 
@@ -79,6 +96,9 @@ async fn the_documented_url_verification_vector_is_answered() {
     else {
         return;
     };
+    // The vector is from 2014: the bot's clock is set to its time (the replay window applies).
+    let wall_ms = bot.clock.now_ms() - bot.clock.offset_ms();
+    bot.clock.set_offset_ms(1_409_659_589_000 - wall_ms);
     let (status, body) = bot
         .get("/wecom/callback?msg_signature=5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3&timestamp=1409659589&nonce=263014780&echostr=P9nAzCzyDtyTWESHep1vC5X9xho%2FqYX3Zpb4yKa9SKld1DsH3Iyt3tP3zNdtp%2B4RPcs8TgAE7OaBO%2BFZXvnaqQ%3D%3D")
         .await;

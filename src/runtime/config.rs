@@ -228,7 +228,26 @@ impl Settings {
         if let Some(v) = get("FLOWBOT_PROPAGANDA_USERS") {
             s.propaganda_users = crate::base::directory::Roles::parse_userids(&v);
         }
+        s.check_safeties()?;
         Ok(s)
+    }
+
+    /// Refuses settings that defeat a safety: a replay window as long as the dedupe lifetime or
+    /// longer would let a callback replayed after its dedupe key expired be handled again.
+    /// Checked when settings are read and again when the application is built.
+    pub fn check_safeties(&self) -> Result<(), ConfigError> {
+        if self.replay_window >= self.dedupe_ttl {
+            return Err(ConfigError::Invalid {
+                key: "FLOWBOT_REPLAY_WINDOW",
+                problem: format!(
+                    "{} s is not shorter than the dedupe lifetime ({} s): a callback replayed after its dedupe key expired would be handled again; use at most {} s",
+                    self.replay_window.as_secs(),
+                    self.dedupe_ttl.as_secs(),
+                    self.dedupe_ttl.as_secs().saturating_sub(1),
+                ),
+            });
+        }
+        Ok(())
     }
 }
 
@@ -421,6 +440,21 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn a_replay_window_not_shorter_than_the_dedupe_lifetime_is_refused() {
+        let err = Settings::from_lookup(lookup(&[("FLOWBOT_REPLAY_WINDOW", "7200")])).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.starts_with(
+                "FLOWBOT_REPLAY_WINDOW: 7200 s is not shorter than the dedupe lifetime (7200 s)"
+            ),
+            "{message}"
+        );
+        assert!(message.contains("use at most 7199 s"), "{message}");
+        let ok = Settings::from_lookup(lookup(&[("FLOWBOT_REPLAY_WINDOW", "7199")])).unwrap();
+        assert_eq!(ok.replay_window, Duration::from_secs(7199));
     }
 
     #[test]

@@ -123,6 +123,7 @@ fn verified_echo(state: &AppState, raw: Option<&str>) -> Result<Vec<u8>, Refusal
     let timestamp = required(&q.timestamp, "timestamp")?;
     let nonce = required(&q.nonce, "nonce")?;
     let echostr = required(&q.echostr, "echostr")?;
+    check_fresh(&timestamp, settings, state.clock.now_ms())?;
     settings
         .crypto
         .verify(&signature, &timestamp, &nonce, &echostr)
@@ -208,7 +209,8 @@ async fn accept(
     Ok(())
 }
 
-/// The replay guard: WeCom's timestamp must be within the window around our clock.
+/// The replay guard of GET and POST alike: WeCom's timestamp must be within the window around
+/// our clock.
 fn check_fresh(timestamp: &str, settings: &CallbackSettings, now_ms: i64) -> Result<(), Refusal> {
     let ts: i64 = timestamp.trim().parse().map_err(|_| Refusal::Stale)?;
     let skew_ms = (now_ms - ts.saturating_mul(1000)).abs();

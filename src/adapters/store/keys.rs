@@ -9,6 +9,7 @@
 //! | `P:{pipe}:ev:<id>` | hash | `c` conversation, `p` payload, `a` attempts |
 //! | `P:{pipe}:conv:<conversation>` | list | queued event ids, FIFO (head = oldest) |
 //! | `P:{pipe}:ready` | zset | conversations with queued events and no lease, score = head id |
+//! | `P:{pipe}:probe` | string | the readiness write (`ping_write`): the time it was written, PX [`super::PROBE_TTL`] |
 //! | `P:{pipe}:leased` | zset | leased conversations, score = lease expiry (ms) |
 //! | `P:{pipe}:count:events` | string | events queued or being handled |
 //! | `P:{pipe}:done:<id>` | string | completed-event marker, PX [`super::DONE_MARKER_TTL`] |
@@ -116,6 +117,9 @@ impl Keys {
     }
     pub fn ready(&self) -> String {
         self.pipe("ready")
+    }
+    pub fn probe(&self) -> String {
+        self.pipe("probe")
     }
     pub fn leased(&self) -> String {
         self.pipe("leased")

@@ -36,6 +36,9 @@ pub const CONVERSATION_STATE_TTL: Duration = Duration::from_secs(30 * 24 * 3600)
 /// How many dead letters are kept (the oldest are dropped beyond this).
 pub const DEAD_LETTER_CAP: usize = 10_000;
 
+/// How long the readiness probe of Redis ([`Store::ping_write`]) stays.
+pub const PROBE_TTL: Duration = Duration::from_secs(10);
+
 /// A fresh random token for a lock (128 bits, hex).
 pub(crate) fn random_token() -> String {
     format!("{:032x}", rand::random::<u128>())
@@ -356,6 +359,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// Checks the backend answers.
     async fn ping(&self) -> StoreResult<()>;
+
+    /// Proves the backend takes a write now (readiness): writes a probe that expires or is
+    /// overwritten, so a full disk, a read-only file or a Redis refusing writes fails here.
+    async fn ping_write(&self, now_ms: i64) -> StoreResult<()>;
 
     /// Schedules `timer`, replacing any timer with its id (rescheduling moves it).
     async fn schedule_timer(&self, timer: &Timer) -> StoreResult<()>;

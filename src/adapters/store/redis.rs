@@ -541,6 +541,18 @@ impl Store for RedisStore {
         Ok(())
     }
 
+    async fn ping_write(&self, now_ms: i64) -> StoreResult<()> {
+        let () = redis::cmd("SET")
+            .arg(self.keys.probe())
+            .arg(now_ms)
+            .arg("PX")
+            .arg(super::PROBE_TTL.as_millis() as u64)
+            .query_async(&mut self.con.clone())
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
     async fn schedule_timer(&self, timer: &Timer) -> StoreResult<()> {
         timers::schedule(&self.con, &self.keys, timer).await
     }

@@ -593,6 +593,17 @@ impl Store for EmbeddedStore {
         self.tx(|tx| tx.query_row("SELECT 1", [], |_| Ok(()))).await
     }
 
+    async fn ping_write(&self, now_ms: i64) -> StoreResult<()> {
+        self.tx(move |tx| {
+            tx.execute(
+                "INSERT OR REPLACE INTO readiness (id, written_at) VALUES (1, ?1)",
+                [now_ms],
+            )
+            .map(|_| ())
+        })
+        .await
+    }
+
     async fn schedule_timer(&self, timer: &Timer) -> StoreResult<()> {
         let timer = timer.clone();
         self.tx(move |tx| timers::schedule(tx, &timer)).await

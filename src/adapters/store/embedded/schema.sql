@@ -56,6 +56,12 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     failed_at    INTEGER NOT NULL
 );
 
+-- The readiness probe (ping_write): one row, overwritten by each check.
+CREATE TABLE IF NOT EXISTS readiness (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    written_at INTEGER NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS tokens (
     app        TEXT PRIMARY KEY,
     token      TEXT NOT NULL,

@@ -11,10 +11,12 @@
 //!   the simulated clock's "jump ahead".
 //!
 //! Safety: the simulator is only served on a loopback address unless `FLOWBOT_SIMULATOR_PUBLIC=1`
-//! (see [`enabled`]), and when it runs the bot talks to it instead of WeCom.
+//! (see [`enabled`]), answers only its own `Host` names ([`host`]), and when it runs the bot talks
+//! to it instead of WeCom.
 
 mod api;
 mod contacts;
+mod host;
 mod state;
 mod ui;
 mod user;
@@ -119,6 +121,8 @@ struct Shared {
     crypto: CallbackCrypto,
     /// `http://127.0.0.1:<port>`: where callbacks go.
     bot_url: String,
+    /// The address the bot is bound to: the simulator's own `Host` names follow from it.
+    bound: SocketAddr,
     http: reqwest::Client,
     directory: Arc<Snapshot>,
     /// Userids holding the propaganda role.
@@ -178,6 +182,7 @@ impl Simulator {
                 secret: wecom.secret,
                 crypto,
                 bot_url: local_url(addr),
+                bound: addr,
                 http,
                 directory: directory.snapshot().await?,
                 propaganda,
@@ -194,6 +199,10 @@ impl Simulator {
             .nest(API_PREFIX, api::router().merge(contacts::router()))
             .merge(ui::router())
             .with_state(self.shared.clone())
+            .layer(axum::middleware::from_fn_with_state(
+                self.shared.bound,
+                host::guard,
+            ))
     }
 }
 

@@ -261,3 +261,47 @@ async fn the_contacts_api_serves_the_demo_directory() {
     assert!(dir.units_of("zhaoliu").await.unwrap().is_empty());
     assert_eq!(dir.snapshot().await.unwrap().people.len(), 10);
 }
+
+/// DNS rebinding: a request that names another host is refused on the console, its JSON
+/// endpoints and the fake API; the same requests by the simulator's own names are served.
+#[tokio::test]
+async fn only_the_simulators_own_host_names_are_answered() {
+    let sim = Sim::start().await;
+    let port = sim.base.rsplit(':').next().unwrap().to_owned();
+    let paths = [
+        "/console".to_owned(),
+        "/sim/ui/poll?user=zhangwei".to_owned(),
+        format!("{API_PREFIX}/cgi-bin/gettoken?corpid=x&corpsecret=y"),
+    ];
+    for path in &paths {
+        for host in [format!("rebind.example:{port}"), "evil.example".to_owned()] {
+            let r = sim
+                .http
+                .get(format!("{}{path}", sim.base))
+                .header("Host", host.as_str())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 421, "{path} for {host}");
+        }
+        for host in [format!("localhost:{port}"), format!("127.0.0.1:{port}")] {
+            let r = sim
+                .http
+                .get(format!("{}{path}", sim.base))
+                .header("Host", host.as_str())
+                .send()
+                .await
+                .unwrap();
+            assert_ne!(r.status().as_u16(), 421, "{path} for {host}");
+        }
+    }
+    // The bot's own paths are not the simulator's: the callback still answers a foreign Host.
+    let r = sim
+        .http
+        .get(format!("{}/healthz", sim.base))
+        .header("Host", "rebind.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+}

@@ -21,7 +21,8 @@ on_both_stores!(
     a_change_reported_today_is_on_time,
     the_department_sees_old_and_new_values_and_the_deadline_on_its_card,
     a_departure_report_counts_from_the_day_the_bot_saw_the_departure,
-    only_a_report_that_replaces_the_departed_person_closes_the_duty
+    only_a_report_that_replaces_the_departed_person_closes_the_duty,
+    the_signed_filing_prints_the_same_after_a_change_report
 );
 
 /// A date `days` calendar days before today on the bot's clock, in the company's zone.
@@ -204,5 +205,57 @@ async fn only_a_report_that_replaces_the_departed_person_closes_the_duty(backend
     assert!(bot.wait_for_text("liuyang", &second, WAIT).await);
     approve_card(&bot, "chenjing", &second, "rc-replace").await;
     until("the duty is closed", || async { open(&bot).await == 0 }).await;
+    bot.stop().await;
+}
+
+/// What was signed stays as signed: the registration's printed form is byte for byte the same
+/// after a confirmed change report; the register entry prints the new values and the change
+/// record (report, date, who confirmed, old → new).
+async fn the_signed_filing_prints_the_same_after_a_change_report(backend: Backend) {
+    let Some(bot) = spawn_bot(backend, |_| {}).await else {
+        return;
+    };
+    let (registration, register_number) = register(&bot).await;
+    let scripts = std::sync::Arc::new(
+        flowbot::base::scripts::Scripts::load(&bot.settings.scripts_dir).unwrap(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let print = |number: String, file: &'static str| {
+        let (store, scripts, path) = (bot.store.clone(), scripts.clone(), dir.path().join(file));
+        async move {
+            flowbot::runtime::exports::form(store.as_ref(), &scripts, &number, &path)
+                .await
+                .unwrap();
+            std::fs::read_to_string(path).unwrap()
+        }
+    };
+    let signed = print(registration.clone(), "signed.html").await;
+    bot.say(
+        "zhangsan",
+        &["变更", "1", "共青团某某公司委员会", "今天", "确认"],
+    )
+    .await;
+    approve_card(&bot, "chenjing", "BG-", "rc-rename").await;
+    assert!(bot.wait_for_text("zhangsan", "确认，办理完毕", WAIT).await);
+    until("the register has the new name", || async {
+        case_json(&bot, &registration).await["answers"]
+            .to_string()
+            .contains("共青团某某公司委员会")
+    })
+    .await;
+    let again = print(registration.clone(), "again.html").await;
+    assert_eq!(signed, again, "the filing prints as it was signed");
+    assert!(signed.contains("团委青年之声") && !signed.contains("共青团某某公司委员会"));
+    let entry = print(register_number.clone(), "entry.html").await;
+    let report = format!("BG-{}-0001", year(&bot));
+    for shown in [
+        "共青团某某公司委员会",
+        "变更记录",
+        report.as_str(),
+        "陈静确认",
+        "团委青年之声 → 共青团某某公司委员会",
+    ] {
+        assert!(entry.contains(shown), "{shown} not in the entry's form");
+    }
     bot.stop().await;
 }

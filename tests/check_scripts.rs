@@ -353,6 +353,22 @@ fn separation_and_duplicate_settings_are_checked() {
     assert_eq!(all.len(), 4, "{all:#?}");
 }
 
+/// A change record needs both its heading and its line template.
+#[test]
+fn a_change_record_needs_its_heading_and_its_line() {
+    let tmp = edited_copy(
+        |bot| bot.replace("changes = \"变更记录\"\n", ""),
+        |flow| flow,
+    );
+    let errs = scripts::check(tmp.path()).expect_err("refused");
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(
+        errs[0]
+            .to_string()
+            .contains("`changes` and `change` go together")
+    );
+}
+
 /// The four seeded registrations (flow `registration`) and a duty of a kind bot-scripts never
 /// defined, committed as the worker would.
 async fn seed_store(store: &Arc<dyn Store>) {

@@ -228,6 +228,7 @@ async fn file(
         last_changes: Vec::new(),
         card_notes: Vec::new(),
         account_status: Default::default(),
+        signed_answers: None,
     };
     if let Some(flow) = s.scripts.flows.get(&case.flow)
         && let Some(process) = s.processes.for_flow(flow)

@@ -13,8 +13,8 @@ use crate::base::scripts::{ExportTexts, Scripts};
 pub use crate::domain::records::export::What;
 use crate::domain::records::export::{self, Cell, Export, Table};
 use crate::domain::records::{
-    ALL_CASES, Case, CaseStatus, REGISTER, REGISTER_PREFIX, form, register_number_index,
-    register_view,
+    ALL_CASES, Case, CaseStatus, HistoryEntry, HistoryKind, REGISTER, REGISTER_PREFIX, form,
+    register_number_index, register_view,
 };
 
 /// The file format of an export.
@@ -111,9 +111,10 @@ pub async fn export(
     Ok(table.rows.len())
 }
 
-/// Writes the filled form of case `number` to `out` as a printable HTML page; a register
-/// number (`DJ-…`) names the registration holding it, as it stands now (the account's current
-/// entry).
+/// Writes the filled form of `number` to `out` as a printable HTML page. A case number prints
+/// the filing as it was signed (later change reports do not touch it); a register number
+/// (`DJ-…`) prints the account's current entry with its change record: each confirmed change
+/// report, its date and who confirmed it.
 pub async fn form(
     store: &dyn Store,
     scripts: &Scripts,
@@ -121,7 +122,8 @@ pub async fn form(
     out: &Path,
 ) -> anyhow::Result<()> {
     let x = texts(scripts)?;
-    let case_number = if number.starts_with(&format!("{REGISTER_PREFIX}-")) {
+    let entry = number.starts_with(&format!("{REGISTER_PREFIX}-"));
+    let case_number = if entry {
         let holders = store.cases_in(&register_number_index(number)).await?;
         let Some(holder) = holders.into_iter().last() else {
             bail!("no account registered as {number}");
@@ -133,10 +135,51 @@ pub async fn form(
     let Some(record) = store.get_case(&case_number).await? else {
         bail!("no case numbered {number}");
     };
-    let case = Case::from_json(&record.body)
+    let mut case = Case::from_json(&record.body)
         .with_context(|| format!("case {number}: stored body does not decode"))?;
-    let page = form::render(scripts, x, &case)?;
+    let mut changes = Vec::new();
+    if entry {
+        for h in record
+            .history
+            .iter()
+            .filter_map(|h| serde_json::from_str::<HistoryEntry>(h).ok())
+        {
+            if let HistoryKind::Changed {
+                report,
+                changes: lines,
+            } = h.kind
+            {
+                let confirmed_by = confirmer(store, &report).await?.unwrap_or(h.by);
+                changes.push(form::ChangeRecord {
+                    at_ms: h.at_ms,
+                    report,
+                    confirmed_by,
+                    changes: lines,
+                });
+            }
+        }
+    } else if let Some(signed) = case.signed_answers.clone() {
+        case.answers = signed;
+    }
+    let page = form::render(scripts, x, &case, &changes)?;
     std::fs::write(out, page).with_context(|| format!("writing {}", out.display()))
+}
+
+/// The name of whoever approved the last step of a change report.
+async fn confirmer(store: &dyn Store, report: &str) -> anyhow::Result<Option<String>> {
+    let Some(record) = store.get_case(report).await? else {
+        return Ok(None);
+    };
+    let Ok(case) = Case::from_json(&record.body) else {
+        return Ok(None);
+    };
+    Ok(case
+        .chain
+        .iter()
+        .rev()
+        .flat_map(|step| step.decisions.iter().rev())
+        .find(|d| d.approve)
+        .map(|d| d.by_name.clone()))
 }
 
 /// A text cell that a spreadsheet program would run as a formula gets a leading `'`.

@@ -142,6 +142,7 @@ fn case(number: &str, unit: (&str, &str), answers: Answers, status: CaseStatus) 
         last_changes: Vec::new(),
         card_notes: Vec::new(),
         account_status: Default::default(),
+        signed_answers: None,
         due_date: None,
         late: None,
     }

@@ -39,6 +39,9 @@ pub struct PrintTexts {
     pub seal: String,
     pub undecided: String,
     pub notes: String,
+    /// The heading of a register entry's change record, if bot.toml names one (its lines are
+    /// the template `export.change`).
+    pub changes: Option<String>,
 }
 
 /// A flow's printed form, like the paper form.
@@ -74,6 +77,14 @@ impl Compiler {
         self.template(src, tpl::export("approver"), &raw.approver);
         self.template(src, tpl::export("approved_on"), &raw.approved_on);
         self.template(src, tpl::export("date"), &raw.form.date);
+        match (&raw.form.changes, &raw.form.change) {
+            (Some(_), Some(change)) => self.template(src, tpl::export("change"), change),
+            (None, None) => {}
+            (Some(t), None) | (None, Some(t)) => {
+                let msg = "[export.form] `changes` and `change` go together";
+                self.d.error(src.at(t.span(), msg));
+            }
+        }
         for flow in flows.values().filter(|f| f.registers_account) {
             for id in raw.register_fields.get_ref() {
                 if flow.field(id).is_none() {
@@ -107,6 +118,7 @@ impl Compiler {
                 seal: text(&f.seal),
                 undecided: text(&f.undecided),
                 notes: text(&f.notes),
+                changes: f.changes.as_ref().map(text),
             },
         }
     }

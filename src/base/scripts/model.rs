@@ -149,6 +149,13 @@ pub struct RawPrintForm {
     pub undecided: Spanned<String>,
     /// The heading of the notes under the table (备注).
     pub notes: Spanned<String>,
+    /// The heading of a register entry's change record (变更记录), printed under the form of a
+    /// register number (`flowbot form DJ-…`); without it the record is left out.
+    #[serde(default)]
+    pub changes: Option<Spanned<String>>,
+    /// Template over `date`, `report`, `name`, `changes`: one confirmed change in that record.
+    #[serde(default)]
+    pub change: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -322,6 +322,7 @@ pub fn decide(
     }
     case.status = CaseStatus::Approved;
     case.decided_at_ms = Some(now_ms);
+    case.signed_answers = Some(case.answers.clone());
     if let Some(number) = register_number {
         case.register_number = Some(number.to_owned());
         change.history.push(records::history(

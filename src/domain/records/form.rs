@@ -204,8 +204,50 @@ fn copy(scripts: &Scripts, x: &ExportTexts, flow: &FlowDef, case: &Case, label: 
     out
 }
 
-/// The whole page: one copy per `[export.form] copies` label, each on its own sheet of paper.
-pub fn render(scripts: &Scripts, x: &ExportTexts, case: &Case) -> anyhow::Result<String> {
+/// One confirmed change of a register entry, for its change record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeRecord {
+    pub at_ms: i64,
+    /// The change report's number.
+    pub report: String,
+    /// Who confirmed it.
+    pub confirmed_by: String,
+    /// `label：old → new`.
+    pub changes: Vec<String>,
+}
+
+/// The change record printed under a register entry: one line per confirmed change, oldest
+/// first; nothing when there is none or bot.toml names no heading.
+fn change_record(scripts: &Scripts, x: &ExportTexts, changes: &[ChangeRecord]) -> String {
+    let (Some(heading), false) = (&x.form.changes, changes.is_empty()) else {
+        return String::new();
+    };
+    let mut out = format!(
+        "<section class=\"changes\">\n<h2>{}</h2>\n<ul>\n",
+        escape(heading)
+    );
+    for c in changes {
+        let date = local_datetime(scripts.time_zone, c.at_ms)
+            .format("%Y-%m-%d")
+            .to_string();
+        let ctx = minijinja::context! {
+            date, report => &c.report, name => &c.confirmed_by, changes => c.changes.join("；"),
+        };
+        let line = scripts.render(&tpl::export("change"), &ctx);
+        let _ = writeln!(out, "<li>{}</li>", escape(&line));
+    }
+    out.push_str("</ul>\n</section>\n");
+    out
+}
+
+/// The whole page: one copy per `[export.form] copies` label, each on its own sheet of paper,
+/// then the entry's change record (`changes`: empty for a filing printed as signed).
+pub fn render(
+    scripts: &Scripts,
+    x: &ExportTexts,
+    case: &Case,
+    changes: &[ChangeRecord],
+) -> anyhow::Result<String> {
     let Some(flow) = scripts.flows.get(&case.flow) else {
         anyhow::bail!(
             "case {}: flow `{}` is not in the bot-scripts",
@@ -222,6 +264,7 @@ pub fn render(scripts: &Scripts, x: &ExportTexts, case: &Case) -> anyhow::Result
     for label in &x.form.copies {
         page.push_str(&copy(scripts, x, flow, case, label));
     }
+    page.push_str(&change_record(scripts, x, changes));
     page.push_str("</body>\n</html>\n");
     Ok(page)
 }

@@ -129,6 +129,11 @@ pub struct Case {
     /// moved it; see [`account_status`]).
     #[serde(default, skip_serializing_if = "AccountStatus::is_in_use")]
     pub account_status: AccountStatus,
+    /// The answers as they were when the last approver signed (set on final approval, never
+    /// changed after): the printed form of the filing shows these, whatever the register entry
+    /// holds after later change reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_answers: Option<Answers>,
 }
 
 fn first_round() -> u32 {

@@ -48,6 +48,7 @@ fn filed(scripts: &Scripts, flow: &FlowDef, first: &[&str]) -> (Case, Change) {
         last_changes: Vec::new(),
         card_notes: Vec::new(),
         account_status: Default::default(),
+        signed_answers: None,
     };
     let people = |p: &[&str]| p.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
     let assignees = vec![people(first), people(&["chenjing", "lina"])];

@@ -48,6 +48,7 @@ fn account(n: usize, unit: &str, platform: &str) -> Case {
         last_changes: Vec::new(),
         card_notes: Vec::new(),
         account_status: Default::default(),
+        signed_answers: None,
     }
 }
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use support::bot::{Backend, TestBot, spawn_bot};
 use support::flows::{case_json, file, resubmit_renamed, year};
+use support::wait::until;
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -348,6 +349,13 @@ async fn text_commands_withdraw_urge_status_and_lists(backend: Backend) {
     );
     bot.say("liuyang", &[&format!("同意 {number}")]).await;
     assert!(bot.wait_for_text("zhangsan", "已通过", WAIT).await);
+    let with_id = |bot: &TestBot| {
+        bot.texts_to("zhangsan")
+            .iter()
+            .filter(|t| t.contains("gh_1234567890ab"))
+            .count()
+    };
+    let before = with_id(&bot);
     bot.say("zhangsan", &[&format!("状态 {number}")]).await;
     assert!(
         bot.wait_for_text("zhangsan", "刘洋同意（单位主要负责人审批）", WAIT)
@@ -355,6 +363,10 @@ async fn text_commands_withdraw_urge_status_and_lists(backend: Backend) {
         "{:#?}",
         bot.texts_to("zhangsan")
     );
+    until("状态 shows the answers too", || async {
+        with_id(&bot) > before
+    })
+    .await;
     bot.say("zhangsan", &["我的"]).await;
     assert!(bot.wait_for_text("zhangsan", "您提交的事项", WAIT).await);
     // The text decision greyed out the leader's card too (with the code WeCom gave at sending).

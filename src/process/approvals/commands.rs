@@ -9,6 +9,7 @@ use crate::domain::approval::commands::{self, Command};
 use crate::domain::approval::views;
 use crate::domain::engine::{ConversationState, FormState, Phase};
 use crate::domain::records::Texts;
+use crate::domain::records::register_view;
 use crate::domain::records::{self, Case, CaseStatus};
 
 /// A text command outside a form; `false` when the text is not one.
@@ -227,6 +228,8 @@ pub(crate) async fn status(
         &name_of,
         &|ms| s.local_time(ms),
     ));
+    // Then every answer, as `详情` shows them: who reads the history reads what it is about.
+    draft.reply(register_view::details(&s.scripts, &case));
     Ok(())
 }
 

@@ -72,6 +72,19 @@ async fn a_registration_reaches_the_register_through_two_taps(backend: Backend) 
         assert!(rows.contains(shown), "{shown} not on the card: {rows}");
     }
     let (task, approve, _) = bot.last_card("liuyang").unwrap();
+    // 详情 on the card: every answer to the leader, nothing decided; a stranger is refused.
+    let details = format!("details:{number}");
+    assert_eq!(tc["button_list"][2]["key"], details.as_str());
+    bot.post(&bot.tap("liuyang", &details, &task, "rc-details"))
+        .await;
+    assert!(bot.wait_for_text("liuyang", "gh_1234567890ab", WAIT).await);
+    bot.post(&bot.tap("wangqiang", &details, &task, "rc-stranger"))
+        .await;
+    assert!(bot.wait_for_text("wangqiang", "没有查看或办理", WAIT).await);
+    assert_eq!(
+        case_json(&bot, &number).await["chain"][0]["decisions"],
+        serde_json::json!([])
+    );
     assert!(
         task.len() <= 128
             && task

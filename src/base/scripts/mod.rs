@@ -384,6 +384,7 @@ pub const APPROVAL_MESSAGES: &[&str] = &[
     "card_resubmitted",
     "button_approve",
     "button_reject",
+    "button_details",
     "card_row_number",
     "card_row_applicant",
     "card_row_unit",

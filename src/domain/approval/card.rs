@@ -10,6 +10,8 @@ use crate::domain::reply::{Card, CardButton, CardRow};
 /// Button key prefixes: `approve:<number>`, `reject:<number>`.
 pub const APPROVE: &str = "approve";
 pub const REJECT: &str = "reject";
+/// `details:<number>`: every answer of the case, to the tapper (nothing is decided).
+pub const DETAILS: &str = "details";
 
 /// What a tap says: approve or reject, and which case.
 pub fn parse_key(key: &str) -> Option<(bool, &str)> {
@@ -52,6 +54,11 @@ pub fn approval_card(texts: &Texts<'_>, flow: &FlowDef, case: &Case, step: &Appr
             CardButton {
                 text: texts.say("button_reject"),
                 key: format!("{REJECT}:{}", case.number),
+                primary: false,
+            },
+            CardButton {
+                text: texts.say("button_details"),
+                key: format!("{DETAILS}:{}", case.number),
                 primary: false,
             },
         ],

@@ -233,6 +233,27 @@ pub(crate) async fn status(
     Ok(())
 }
 
+/// Every answer of a case, to whoever may see it (the card's 详情 button).
+pub(crate) async fn details(
+    s: &Services,
+    draft: &mut Draft,
+    number: &str,
+) -> Result<(), DispatchError> {
+    let Some((LoadedCase { case, .. }, _)) = case_for(s, draft, number).await? else {
+        return Ok(());
+    };
+    if !may_view(s, &case, &draft.user).await? {
+        let text = s.scripts.render(
+            &tpl::approval("no_permission"),
+            &minijinja::context! { number => number },
+        );
+        draft.reply(text);
+        return Ok(());
+    }
+    draft.reply(register_view::details(&s.scripts, &case));
+    Ok(())
+}
+
 pub(crate) async fn mine(s: &Services, draft: &mut Draft) -> Result<(), DispatchError> {
     let mut mine = Vec::new();
     for number in s

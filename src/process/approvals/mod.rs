@@ -36,7 +36,7 @@ impl Process for Approvals {
     }
 
     fn card_actions(&self) -> &'static [&'static str] {
-        &[card::APPROVE, card::REJECT]
+        &[card::APPROVE, card::REJECT, card::DETAILS]
     }
 
     fn owns_timer(&self, job: &TimerJob) -> bool {
@@ -97,6 +97,13 @@ pub(crate) async fn card_tap(
     tap: &CardEvent,
     now_ms: i64,
 ) -> Result<(), DispatchError> {
+    if let Some(number) = tap
+        .event_key
+        .strip_prefix(card::DETAILS)
+        .and_then(|rest| rest.strip_prefix(':'))
+    {
+        return commands::details(s, draft, number).await;
+    }
     let Some((approve, number)) = card::parse_key(&tap.event_key) else {
         tracing::warn!(key = %log_safe(&tap.event_key), "card tap with an unknown key refused");
         draft.reply(generic(s, "card_expired"));

@@ -286,6 +286,30 @@ fn edited_copy(
     tmp
 }
 
+/// The department's closure orders need their words and their ladder.
+#[test]
+fn a_closure_order_needs_its_ladder_and_its_words() {
+    let tmp = edited_copy(
+        |bot| {
+            bot.replace("duties.closure_order", "duties.closure_orders")
+                .replace("closed_to_department = ", "closed_to_dept = ")
+        },
+        |flow| flow,
+    );
+    let errs = scripts::check(tmp.path()).expect_err("refused");
+    let all: Vec<String> = errs.iter().map(ToString::to_string).collect();
+    for fragment in [
+        "[closure_order] needs its ladder [duties.closure_order]",
+        "[closure_order] needs the message `closed_to_department`",
+        "unknown closure_order message `closed_to_dept`",
+    ] {
+        assert!(
+            all.iter().any(|l| l.contains(fragment)),
+            "{fragment}: {all:#?}"
+        );
+    }
+}
+
 /// A flow that closes accounts must ask which one (its `account` field).
 #[test]
 fn a_closing_flow_needs_an_account_field() {
@@ -388,6 +412,8 @@ async fn seed_store(store: &Arc<dyn Store>) {
         opened_at_ms: seed::submitted_ms(),
         done: false,
         timers: Vec::new(),
+        ordered_by: None,
+        evidence: None,
     };
     let event = NewEvent {
         conversation: "seed-duty".into(),

@@ -14,6 +14,7 @@
 use async_trait::async_trait;
 
 use crate::base::normalize;
+use crate::base::scripts::CLOSURE_ORDER;
 use crate::base::scripts::tpl;
 use crate::dispatch::{DispatchError, Draft, Handled, Process, Services};
 use crate::domain::approval::commands::case_number;
@@ -245,6 +246,8 @@ async fn stats(s: &Services, d: &mut Draft, scope: &Scope) -> Result<(), Dispatc
             continue;
         };
         match serde_json::from_str::<Duty>(&record.body) {
+            // Closure orders show as 注销中 accounts, not as change-report duties.
+            Ok(duty) if duty.kind == CLOSURE_ORDER => {}
             Ok(duty) if !duty.done && scope.covers(&duty.unit) => open_duties += 1,
             Ok(_) => {}
             Err(e) => tracing::warn!(duty = %number, error = %e, "unreadable duty skipped"),

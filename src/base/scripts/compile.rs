@@ -99,6 +99,20 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
             tpl::supervision,
         );
     }
+    if let Some(table) = &bot.closure_order {
+        c.message_table(
+            &bot_src,
+            table,
+            ("closure_order", super::CLOSURE_ORDER_MESSAGES),
+            tpl::closure_order,
+        );
+        if !bot.duties.contains_key(super::CLOSURE_ORDER) {
+            c.d.error(bot_src.at(
+                table.span(),
+                "[closure_order] needs its ladder [duties.closure_order]",
+            ));
+        }
+    }
     let help_text = bot.help.text.get_ref().trim().to_owned();
 
     let mut roles = BTreeMap::new();
@@ -186,6 +200,7 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
         duties,
         export,
         supervision: bot.supervision.is_some(),
+        closure_order: bot.closure_order.is_some(),
         templates: c.env,
     };
     Ok((scripts, c.d.warnings))

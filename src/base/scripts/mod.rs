@@ -61,6 +61,8 @@ pub struct Scripts {
     pub export: Option<ExportTexts>,
     /// Whether `[supervision]` is configured (the department's 台账, 查询, 统计, 详情, 导出).
     pub supervision: bool,
+    /// Whether bot.toml has `[closure_order]` (the department may order a closure).
+    pub closure_order: bool,
     templates: minijinja::Environment<'static>,
 }
 
@@ -255,6 +257,10 @@ pub mod tpl {
     /// A `[supervision]` message: the department's view of the register.
     pub fn supervision(key: &str) -> String {
         format!("s.{key}")
+    }
+    /// A `[closure_order]` message: a closure the department orders.
+    pub fn closure_order(key: &str) -> String {
+        format!("c.{key}")
     }
     /// An `[export]` template: `approver`, `approved_on`, `date`.
     pub fn export(key: &str) -> String {
@@ -457,6 +463,22 @@ pub const SUPERVISION_MESSAGES: &[&str] = &[
     "status_closed",
     "history_account_status",
 ];
+
+/// Every message `[closure_order]` in bot.toml must define (and nothing else), when present.
+pub const CLOSURE_ORDER_MESSAGES: &[&str] = &[
+    "refused",
+    "usage",
+    "already_closed",
+    "already_ordered",
+    "ordered",
+    "no_order",
+    "not_due",
+    "closed",
+    "closed_to_department",
+];
+
+/// The duty kind of a closure the department orders (`[duties.closure_order]`).
+pub const CLOSURE_ORDER: &str = "closure_order";
 
 /// 或签 (any one assignee decides) or 会签 (every assignee must approve).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -42,6 +42,10 @@ pub struct RawBot {
     /// register in chat (`[supervision]`, optional: without it those commands are not offered).
     #[serde(default)]
     pub supervision: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
+    /// What the bot says about a closure the propaganda department orders (`[closure_order]`,
+    /// optional: without it `责令注销` is not offered; its ladder is `[duties.closure_order]`).
+    #[serde(default)]
+    pub closure_order: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
     /// Separation of duties (`[separation]`): who decides a step nobody else may decide.
     #[serde(default)]
     pub separation: Option<RawSeparation>,

@@ -33,11 +33,22 @@ pub struct Duty {
     /// The ids of its direct-message timers still pending, cancelled when it is done.
     #[serde(default)]
     pub timers: Vec<String>,
+    /// Who ordered it, for a duty the propaganda department opened (a closure order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ordered_by: Option<String>,
+    /// The link the person due gave as evidence when it was done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
 }
 
 /// The open duty of an account, found when its change report is confirmed.
 pub fn open_index(account: &str) -> String {
     format!("duty-open:{account}")
+}
+
+/// The open closure order of an account (the department's 责令注销).
+pub fn order_index(account: &str) -> String {
+    format!("order-open:{account}")
 }
 
 /// The duties in a group's digest at one moment.

@@ -2,6 +2,8 @@
 //! opens a change-report duty for the account's unit (policy 5.1 note 3); its ladder's timers
 //! nudge the people due, the unit's leaders and, in a group digest with @mentions, the
 //! propaganda department; confirming the change report closes it and cancels its timers.
+//! [`start`] and the `Rung`/`Digest` handlers are generic over the duty's kind: a closure the
+//! department orders (`process::deregistration::order`) is chased by the same machinery.
 
 use chrono::{DateTime, Utc};
 
@@ -93,6 +95,51 @@ pub(crate) async fn open_duty(
     {
         return Ok(()); // already being chased
     }
+    let person = match account.answers.get(role) {
+        Some(Answer::Member { name, .. }) => name.clone(),
+        _ => String::new(),
+    };
+    let duty = Duty {
+        number: String::new(),
+        kind: CHANGE_REPORT.into(),
+        unit: account.unit.clone(),
+        unit_name: account.unit_name.clone(),
+        account: register_number.clone(),
+        account_name: account_name(s, account),
+        person,
+        role: role.into(),
+        event: event.into(),
+        due: s.directory.leaders_of(&account.unit).await?,
+        deadline: String::new(),
+        opened_at_ms: now_ms,
+        done: false,
+        timers: Vec::new(),
+        ordered_by: None,
+        evidence: None,
+    };
+    start(
+        s,
+        draft,
+        def,
+        duty,
+        duty::open_index(&register_number),
+        now_ms,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Opens `duty` (its number and deadline are given here: `def.working_days` from today): the
+/// people due are told (`opened`), its ladder's timers are scheduled, and it is written with
+/// the index `open` that finds it while it is open. Returns it as written.
+pub(crate) async fn start(
+    s: &Services,
+    draft: &mut Draft,
+    def: &DutyDef,
+    mut duty: Duty,
+    open: String,
+    now_ms: i64,
+) -> Result<Duty, DispatchError> {
     let now = s.clock.at(now_ms);
     let deadline = s
         .scripts
@@ -100,36 +147,14 @@ pub(crate) async fn open_duty(
         .add_working_days(now.today, def.working_days as i32)
         .date;
     let number = numbers::next(&*s.store, duty::DUTY_PREFIX, now).await?;
-    let person = match account.answers.get(role) {
-        Some(Answer::Member { name, .. }) => name.clone(),
-        _ => String::new(),
-    };
-    let account_name = account_name(s, account);
-    let mut duty = Duty {
-        number: number.clone(),
-        kind: CHANGE_REPORT.into(),
-        unit: account.unit.clone(),
-        unit_name: account.unit_name.clone(),
-        account: register_number.clone(),
-        account_name,
-        person,
-        role: role.into(),
-        event: event.into(),
-        due: s.directory.leaders_of(&account.unit).await?,
-        deadline: day(deadline),
-        opened_at_ms: now_ms,
-        done: false,
-        timers: Vec::new(),
-    };
-    tracing::info!(duty = %number, account = %register_number, "duty opened");
+    duty.number = number.clone();
+    duty.deadline = day(deadline);
+    tracing::info!(duty = %number, kind = %duty.kind, account = %duty.account, "duty opened");
     let opened = duty_text(s, &duty, "opened", false);
     for person in duty.due.clone() {
         draft.say(&person, opened.clone());
     }
-    let mut add_to = vec![
-        duty::open_index(&register_number),
-        duty::ALL_DUTIES.to_owned(),
-    ];
+    let mut add_to = vec![open, duty::ALL_DUTIES.to_owned()];
     for (rung, at) in reminders::plan(
         &s.scripts.calendar,
         &s.scripts.working_hours,
@@ -171,7 +196,7 @@ pub(crate) async fn open_duty(
         add_to,
         ..CaseWrite::default()
     });
-    Ok(())
+    Ok(duty)
 }
 
 pub(crate) fn account_name(s: &Services, account: &Case) -> String {
@@ -190,6 +215,7 @@ pub(crate) fn duty_text(s: &Services, duty: &Duty, part: &str, overdue: bool) ->
     let vars = minijinja::context! {
         unit => &duty.unit_name, account => &duty.account_name, person => &duty.person,
         role => &duty.role, event => &duty.event, deadline => &duty.deadline, overdue => overdue,
+        register_number => &duty.account, number => &duty.number,
     };
     s.scripts.render(&tpl::duty(&duty.kind, part), &vars)
 }

@@ -2,13 +2,16 @@
 //! accounts and reports it with the reason, the date and evidence; the unit's leader approves
 //! and the propaganda department confirms. Filing marks the account 注销中 in the register,
 //! final approval 已注销 (it stays in the register as closed); each move is a line of the
-//! entry's history.
+//! entry's history. The department may also order a closure ([`order`]: `责令注销`, chased
+//! until `已注销` or an approved report ends it).
+
+pub mod order;
 
 use async_trait::async_trait;
 
 use crate::adapters::store::CaseWrite;
 use crate::base::scripts::FlowDef;
-use crate::dispatch::{DispatchError, Draft, LoadedCase, Process, Services};
+use crate::dispatch::{DispatchError, Draft, Handled, LoadedCase, Process, Services};
 use crate::domain::records::{self, AccountStatus, Case, HistoryKind};
 
 /// The deregistration process.
@@ -23,6 +26,17 @@ impl Process for Deregistration {
     /// Flows that close the account they name.
     fn owns_flow(&self, flow: &FlowDef) -> bool {
         flow.closes_account
+    }
+
+    async fn on_text(&self, s: &Services, d: &mut Draft, text: &str, now_ms: i64) -> Handled {
+        if !s.scripts.closure_order || !d.conversation.form.is_idle() {
+            return Ok(false);
+        }
+        let Some(command) = order::parse(text) else {
+            return Ok(false);
+        };
+        order::run(s, d, command, now_ms).await?;
+        Ok(true)
     }
 
     async fn on_filing(
@@ -45,7 +59,11 @@ impl Process for Deregistration {
         _approver: &str,
         now_ms: i64,
     ) -> Result<(), DispatchError> {
-        mark(s, d, case, AccountStatus::Closed, now_ms).await
+        mark(s, d, case, AccountStatus::Closed, now_ms).await?;
+        if let Some((register_number, _)) = s.entry_of(case).await? {
+            order::end_by_report(s, d, &register_number, &case.number).await?;
+        }
+        Ok(())
     }
 }
 

@@ -5,7 +5,7 @@
 //! - `{"t":"t","j":{…},"d":…}`: one of the bot's own timers fired; the same JSON is the timer's
 //!   stored payload, which the store moves into the event queue unchanged when it fires.
 //!
-//! Timer payloads are kept short (one-letter names): a million pending timers cost about 300
+//! Timer payloads are kept short (one-letter names): a million pending timers cost about 310
 //! bytes each on Redis (see `docs/ARCHITECTURE.md`).
 
 use serde::{Deserialize, Serialize};

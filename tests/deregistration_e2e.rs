@@ -10,9 +10,10 @@ mod support;
 
 use support::bot::{Backend, TestBot, spawn_bot};
 use support::flows::{approve_card, ask, case_json, jump_to, register, year};
-use support::wait::WAIT;
+use support::wait::{WAIT, until};
 
 on_both_stores!(
+    a_withdrawn_or_rejected_closure_report_puts_the_account_back_in_use,
     a_requested_closure_approved_twice_closes_the_account_in_the_register,
     a_closure_ordered_by_the_department_is_chased_until_confirmed,
     an_ordered_closure_ends_when_the_units_report_is_approved,
@@ -290,5 +291,39 @@ async fn only_the_department_may_order_a_closure(backend: Backend) {
     // The department: an unknown number, a missing reason.
     ask(&bot, "lina", "责令注销 DJ-2026-0099 停更", "没有找到").await;
     ask(&bot, "lina", &format!("责令注销 {dj}"), "格式").await;
+    bot.stop().await;
+}
+
+/// A 注销 report that is withdrawn, or rejected, puts the account back in use; resubmitted after
+/// an edit, it is 注销中 again.
+async fn a_withdrawn_or_rejected_closure_report_puts_the_account_back_in_use(backend: Backend) {
+    let Some(bot) = spawn_bot(backend, |_| {}).await else {
+        return;
+    };
+    let (registration, _) = register(&bot).await;
+    let status = || async { case_json(&bot, &registration).await["account_status"].clone() };
+    let number = report_closure(&bot).await;
+    assert_eq!(status().await, "closing");
+    bot.say("zhangsan", &[&format!("撤回 {number}")]).await;
+    assert!(bot.wait_for_text("zhangsan", "已撤回", WAIT).await);
+    bot.settle(WAIT).await;
+    assert!(
+        status().await.is_null(),
+        "in use again (the default is not stored)"
+    );
+
+    // Edited and resubmitted: 注销中 again; then the leader rejects it: in use again.
+    bot.say("zhangsan", &[&format!("修改 {number}"), "确认"])
+        .await;
+    until(
+        "the resubmitted report marks the account closing",
+        || async { status().await == "closing" },
+    )
+    .await;
+    bot.say("liuyang", &[&format!("驳回 {number} 证明材料不全")])
+        .await;
+    assert!(bot.wait_for_text("zhangsan", "证明材料不全", WAIT).await);
+    bot.settle(WAIT).await;
+    assert!(status().await.is_null(), "in use after the rejection");
     bot.stop().await;
 }

@@ -114,13 +114,27 @@ pub trait Process: Send + Sync {
         Ok(None)
     }
 
-    /// A case of one of its flows is being filed (before its chain opens).
+    /// A case of one of its flows is being filed, or resubmitted after an edit (before its
+    /// chain opens).
     async fn on_filing(
         &self,
         _s: &Services,
         _d: &mut Draft,
         _flow: &FlowDef,
         _case: &mut Case,
+        _now_ms: i64,
+    ) -> Result<(), DispatchError> {
+        Ok(())
+    }
+
+    /// A case of one of its flows ended without approval: rejected (it may come back, edited,
+    /// through [`Process::on_filing`]) or withdrawn.
+    async fn on_ended(
+        &self,
+        _s: &Services,
+        _d: &mut Draft,
+        _flow: &FlowDef,
+        _case: &Case,
         _now_ms: i64,
     ) -> Result<(), DispatchError> {
         Ok(())

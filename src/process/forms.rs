@@ -297,6 +297,12 @@ async fn resubmit(
             HistoryKind::Resubmitted { round: case.round },
         ),
     ];
+    // The flow's process applies its filing rules again to the edited case.
+    if let Some(process) = s.processes.for_flow(&flow) {
+        process
+            .on_filing(s, draft, &flow, &mut case, now_ms)
+            .await?;
+    }
     let mut change = steps::open_chain(s, &mut case, now_ms).await?;
     steps::chase_open_step(s, draft, &mut case, now_ms);
     history.append(&mut change.history);

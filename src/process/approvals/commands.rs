@@ -88,6 +88,9 @@ pub(crate) async fn withdraw(
         Ok(change) => {
             let write = case.update(version);
             s.apply(draft, write, change, now_ms).await?;
+            if let Some(process) = s.processes.for_flow(flow) {
+                process.on_ended(s, draft, flow, &case, now_ms).await?;
+            }
         }
         Err(Refusal::Closed) => say_about(s, draft, &before, "cannot_withdraw"),
         Err(refusal) => refuse(s, draft, &before, &refusal, &Via::Text),

@@ -247,12 +247,16 @@ pub(crate) async fn decide(
     s.apply(draft, write, change, now_ms).await?;
     // What final approval means is the flow's process's business (a register entry, a
     // register update, ...).
-    if case.status == CaseStatus::Approved
-        && let Some(process) = s.processes.for_flow(flow)
-    {
-        process
-            .on_approved(s, draft, flow, &case, &name, now_ms)
-            .await?;
+    if let Some(process) = s.processes.for_flow(flow) {
+        match case.status {
+            CaseStatus::Approved => {
+                process
+                    .on_approved(s, draft, flow, &case, &name, now_ms)
+                    .await?
+            }
+            CaseStatus::Rejected => process.on_ended(s, draft, flow, &case, now_ms).await?,
+            _ => {}
+        }
     }
     Ok(())
 }

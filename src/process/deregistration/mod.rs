@@ -50,6 +50,32 @@ impl Process for Deregistration {
         mark(s, d, case, AccountStatus::Closing, now_ms).await
     }
 
+    /// A rejected or withdrawn report puts the account back in use, unless the department has
+    /// ordered it closed (then it stays 注销中 until the order ends).
+    async fn on_ended(
+        &self,
+        s: &Services,
+        d: &mut Draft,
+        _flow: &FlowDef,
+        case: &Case,
+        now_ms: i64,
+    ) -> Result<(), DispatchError> {
+        let Some((register_number, entry)) = s.entry_of(case).await? else {
+            return Ok(());
+        };
+        let ordered = !s
+            .store
+            .cases_in(&crate::domain::reminders::duty::order_index(
+                &register_number,
+            ))
+            .await?
+            .is_empty();
+        if entry.case.account_status == AccountStatus::Closing && !ordered {
+            set_status(d, entry, AccountStatus::InUse, &case.number, now_ms);
+        }
+        Ok(())
+    }
+
     async fn on_approved(
         &self,
         s: &Services,

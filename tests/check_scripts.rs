@@ -92,6 +92,20 @@ fn every_command_has_a_phrase_for_forms() {
         assert!(!phrase.is_empty(), "{text}: no phrase for {}", command.kind);
         assert_eq!(command.opens_form, text.starts_with("修改"), "{text}");
     }
+    use flowbot::process::deregistration::order;
+    for text in [
+        "责令注销 DJ-2026-0001 长期停更",
+        "责令注销",
+        "已注销 DJ-2026-0001 https://pan.example.com/s/1",
+        "已注销",
+    ] {
+        let command = order::parse(text).expect(text);
+        let phrase = s.render(
+            &scripts::tpl::command(order::kind(&command)),
+            &minijinja::Value::UNDEFINED,
+        );
+        assert!(!phrase.is_empty(), "{text}: no phrase");
+    }
 }
 
 /// Every menu item the help text names (`菜单“…”`) exists: the app menu shows a flow with a menu

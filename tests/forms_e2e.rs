@@ -18,6 +18,7 @@ on_both_stores!(
     a_half_filled_form_survives_a_restart,
     a_command_typed_in_a_form_is_asked_about_and_runs_when_meant,
     a_withdrawn_case_is_edited_and_resubmitted,
+    a_closure_command_typed_in_a_form_is_asked_about,
 );
 
 /// Every answer of the registration form, in order, as 张三 (团委) types them.
@@ -304,6 +305,25 @@ async fn a_withdrawn_case_is_edited_and_resubmitted(backend: Backend) {
     assert!(
         case["answers"].to_string().contains("共青团某某公司委员会"),
         "{case}"
+    );
+    bot.stop().await;
+}
+
+/// The deregistration process's commands are reserved inside forms too: `责令注销 …` typed as
+/// an account name is asked about, not saved.
+async fn a_closure_command_typed_in_a_form_is_asked_about(backend: Backend) {
+    let Some(bot) = spawn_bot(backend, |_| {}).await else {
+        return;
+    };
+    bot.say("zhangsan", &REGISTRATION[..3]).await;
+    assert!(bot.wait_for_text("zhangsan", "请输入账号名称", WAIT).await);
+    bot.say("zhangsan", &["责令注销 DJ-2026-0001 长期停更"])
+        .await;
+    assert!(
+        bot.wait_for_text("zhangsan", "还是想责令注销一个新媒体账号？", WAIT)
+            .await,
+        "{:#?}",
+        bot.texts_to("zhangsan")
     );
     bot.stop().await;
 }

@@ -380,6 +380,8 @@ impl Compiler {
             ("stats", &c.stats),
             ("details", &c.details),
             ("export", &c.export),
+            ("order_closure", &c.order_closure),
+            ("confirm_closed", &c.confirm_closed),
         ];
         for (k, v) in commands {
             self.template(src, tpl::command(k), v);

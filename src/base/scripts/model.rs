@@ -302,6 +302,8 @@ pub struct RawCommands {
     pub stats: Spanned<String>,
     pub details: Spanned<String>,
     pub export: Spanned<String>,
+    pub order_closure: Spanned<String>,
+    pub confirm_closed: Spanned<String>,
 }
 
 /// The default "that is not a valid answer" message per field type.

@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use crate::adapters::store::CaseWrite;
 use crate::base::scripts::FlowDef;
 use crate::dispatch::{DispatchError, Draft, Handled, LoadedCase, Process, Services};
+use crate::domain::engine::CommandInput;
 use crate::domain::records::{self, AccountStatus, Case, HistoryKind};
 
 /// The deregistration process.
@@ -26,6 +27,14 @@ impl Process for Deregistration {
     /// Flows that close the account they name.
     fn owns_flow(&self, flow: &FlowDef) -> bool {
         flow.closes_account
+    }
+
+    fn command_in_form(&self, s: &Services, text: &str) -> Option<CommandInput> {
+        let command = order::parse(text).filter(|_| s.scripts.closure_order)?;
+        Some(CommandInput {
+            kind: order::kind(&command).to_owned(),
+            opens_form: false,
+        })
     }
 
     async fn on_text(&self, s: &Services, d: &mut Draft, text: &str, now_ms: i64) -> Handled {

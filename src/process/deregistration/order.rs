@@ -70,6 +70,17 @@ pub fn parse(text: &str) -> Option<Command> {
     }
 }
 
+/// The kind of a command, as `[messages.commands]` names it (for the question a form asks when
+/// one is typed at a free-text prompt).
+pub fn kind(command: &Command) -> &'static str {
+    match command {
+        Command::Order { .. } => "order_closure",
+        Command::Closed { .. } => "confirm_closed",
+        Command::Usage { example } if example.starts_with("责令注销") => "order_closure",
+        Command::Usage { .. } => "confirm_closed",
+    }
+}
+
 fn say(s: &Services, key: &str, ctx: minijinja::Value) -> String {
     s.scripts.render(&tpl::closure_order(key), &ctx)
 }

@@ -83,7 +83,8 @@ pub(crate) async fn approval_due(
         return Ok(());
     };
     let (calendar, hours) = (&s.scripts.calendar, &s.scripts.working_hours);
-    let now = chrono::DateTime::from_timestamp_millis(now_ms).unwrap_or_default();
+    let now = s.clock.at(now_ms);
+    let instant = now.instant();
     let timer_id = |occurrence| duty::approval_timer_id(number, round, index, occurrence);
     let job = |occurrence| TimerJob::ApprovalDue {
         case: number.to_owned(),
@@ -91,9 +92,9 @@ pub(crate) async fn approval_due(
         step: index,
         occurrence,
     };
-    if !calendar.is_working_time(&now, hours) {
+    if !calendar.is_working_time(&instant, hours) {
         let at = calendar
-            .next_working_time(&now, hours)
+            .next_working_time(&instant, hours)
             .at
             .timestamp_millis();
         draft.schedule(timer_id(occurrence), at, &job(occurrence));
@@ -108,9 +109,7 @@ pub(crate) async fn approval_due(
     {
         draft.say(person, texts.say("chase_to_approver"));
     }
-    let next_day = calendar
-        .add_working_days(s.clock.at(now_ms).today, days as i32)
-        .date;
+    let next_day = calendar.add_working_days(now.today, days as i32).date;
     let next = reminders::after_deadline(calendar, hours, next_day).timestamp_millis();
     draft.schedule(timer_id(occurrence + 1), next, &job(occurrence + 1));
     Ok(())

@@ -123,7 +123,7 @@ async fn run_story(story: &mut Story, console: &str) -> anyhow::Result<()> {
     // department tap 同意.
     jump_a_week(story).await?;
     story.choose("liuyang").await?;
-    let chase = story.wait_bot_line("【催办】").await?;
+    let chase = wait_for_working_time_chase(story).await?;
     ensure!(
         chase.contains(&case),
         "the reminder names the case: {chase}"
@@ -225,6 +225,38 @@ async fn jump_a_week(story: &mut Story) -> anyhow::Result<()> {
         "the bot's clock moved a week"
     );
     story.shot("clock-jumped").await
+}
+
+/// The overdue approval's chase goes out in working time only: whatever the hour of the day
+/// (or the weekday) the story runs at, "+1 小时" moves the clock on until it is sent.
+async fn wait_for_working_time_chase(story: &mut Story) -> anyhow::Result<String> {
+    for _ in 0..72 {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < deadline {
+            if let Some(hit) = story
+                .bot_lines()
+                .await?
+                .into_iter()
+                .find(|l| l.contains("【催办】"))
+            {
+                return Ok(hit);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let before = story.clock.offset_ms();
+        story
+            .client
+            .find(Locator::Id("clock-hour"))
+            .await?
+            .click()
+            .await?;
+        let moved = Instant::now() + Duration::from_secs(10);
+        while story.clock.offset_ms() == before {
+            ensure!(Instant::now() < moved, "the clock did not move an hour");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    anyhow::bail!("no chase of the overdue approval within three days of working time")
 }
 
 /// The applicant types the whole form and confirms; returns the case number the bot gave.

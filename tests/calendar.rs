@@ -1,12 +1,15 @@
 //! The working-day calendar against the published holiday notices for 2024–2026: every holiday
 //! period, its make-up days and the days around it; deadlines over holidays and into a year
-//! without data; the explanation; working hours; the time zone. The CLI and `flowbot check`
-//! are in `calendar/cli.rs`.
+//! without data (its statutory holidays by the national rules, provisional); the explanation;
+//! working hours; the time zone. The CLI and `flowbot check` are in `calendar/cli.rs`, the
+//! reload of a changed folder in `calendar/reload.rs`.
 
 #[path = "calendar/cli.rs"]
 mod cli;
 #[path = "calendar/hours.rs"]
 mod hours;
+#[path = "calendar/reload.rs"]
+mod reload;
 
 use std::path::PathBuf;
 
@@ -215,37 +218,109 @@ fn deadlines_around_other_holidays() {
     }
 }
 
-/// Into 2027 (no data yet): weekdays only, marked provisional; inside 2026 it is not.
+/// Into 2027 (no data yet): weekdays less the statutory holidays of the national rules, marked
+/// provisional; inside 2026 it is not.
 #[test]
 fn year_boundary_is_provisional() {
     let cal = shipped();
     let d = cal.add_working_days(date("2026-12-30"), 5);
-    assert_eq!(d.date, date("2027-01-06"));
+    assert_eq!(d.date, date("2027-01-07"));
     assert!(d.provisional);
-    assert_eq!(d.to_string(), "2027-01-06 (provisional)");
+    assert_eq!(d.to_string(), "2027-01-07 (provisional)");
 
     let e = cal.explain(date("2026-12-30"), 5);
     let provisional: Vec<bool> = e.steps.iter().map(|s| s.provisional).collect();
-    // 12-31, 01-01, 01-02 (Sat), 01-03 (Sun), 01-04, 01-05, 01-06.
-    assert_eq!(provisional, [false, true, true, true, true, true, true]);
+    // 12-31, 01-01 (元旦), 01-02 (Sat), 01-03 (Sun), 01-04, 01-05, 01-06, 01-07.
+    assert_eq!(
+        provisional,
+        [false, true, true, true, true, true, true, true]
+    );
     assert_eq!(
         e.steps[1].kind,
-        DayKind::Weekday,
-        "2027-01-01 unknown: a Friday"
+        DayKind::Holiday("元旦".into()),
+        "2027-01-01 by the national rules"
     );
+    assert_eq!(e.steps[1].count, None);
 
     let inside = cal.add_working_days(date("2026-12-24"), 5);
     assert_eq!(
         (inside.date, inside.provisional),
         (date("2026-12-31"), false)
     );
+    // Before the rules of 2025 nothing is computed: weekdays only.
     let before = cal.add_working_days(date("2024-01-02"), -1);
     assert_eq!(
         (before.date, before.provisional),
         (date("2023-12-29"), true)
     );
+    // No data at all: 2026's statutory days 10-01..10-03 only, no make-up Saturday.
     let empty = Calendar::default().add_working_days(date("2026-09-30"), 5);
-    assert_eq!((empty.date, empty.provisional), (date("2026-10-07"), true));
+    assert_eq!((empty.date, empty.provisional), (date("2026-10-09"), true));
+}
+
+/// 2027 has no file yet: the statutory holidays of the rules in force from 2025 apply, with
+/// the lunar dates computed (除夕 2027-02-05, 初一 02-06, 清明 04-05, 端午 06-09, 中秋 09-15),
+/// and no make-up day is guessed.
+#[test]
+fn statutory_holidays_of_a_year_without_data() {
+    let cal = shipped();
+    assert!(!cal.has_year(2027));
+    let holidays = [
+        ("2027-01-01", "元旦"),
+        ("2027-02-05", "春节"),
+        ("2027-02-06", "春节"),
+        ("2027-02-07", "春节"),
+        ("2027-02-08", "春节"),
+        ("2027-04-05", "清明节"),
+        ("2027-05-01", "劳动节"),
+        ("2027-05-02", "劳动节"),
+        ("2027-06-09", "端午节"),
+        ("2027-09-15", "中秋节"),
+        ("2027-10-01", "国庆节"),
+        ("2027-10-02", "国庆节"),
+        ("2027-10-03", "国庆节"),
+    ];
+    for (day, name) in holidays {
+        assert_eq!(cal.day(date(day)), DayKind::Holiday(name.into()), "{day}");
+    }
+    let off = |d: NaiveDate| matches!(cal.day(d), DayKind::Holiday(_));
+    let year = date("2027-01-01")
+        .iter_days()
+        .take_while(|d| d.year() == 2027);
+    assert_eq!(year.filter(|d| off(*d)).count(), holidays.len());
+    // The days around them are ordinary: 02-04 and 02-09 (初四) work, 10-04 too; no make-up
+    // Saturday or Sunday is guessed.
+    for day in [
+        "2027-02-04",
+        "2027-02-09",
+        "2027-04-06",
+        "2027-06-10",
+        "2027-10-04",
+    ] {
+        assert_eq!(cal.day(date(day)), DayKind::Weekday, "{day}");
+    }
+    assert!(
+        date("2027-01-01")
+            .iter_days()
+            .take_while(|d| d.year() == 2027)
+            .all(|d| !matches!(cal.day(d), DayKind::Makeup(_)))
+    );
+    let cases = [
+        // The brief's case: 12-29, 12-30, 12-31, then 元旦 and a weekend, 01-04, 01-05.
+        ("2026-12-28", 5, "2027-01-05"),
+        // 春节: 除夕 (Fri) to 初三 (Mon), then Tuesday.
+        ("2027-02-04", 1, "2027-02-09"),
+        // 清明 is a Monday, 端午 and 中秋 Wednesdays.
+        ("2027-04-02", 1, "2027-04-06"),
+        ("2027-06-08", 1, "2027-06-10"),
+        ("2027-09-14", 1, "2027-09-16"),
+        // 国庆 1–3 October (Fri–Sun): Monday works.
+        ("2027-09-30", 1, "2027-10-04"),
+    ];
+    for (start, n, end) in cases {
+        let d = cal.add_working_days(date(start), n);
+        assert_eq!((d.date, d.provisional), (date(end), true), "{start} + {n}");
+    }
 }
 
 #[test]
@@ -272,11 +347,15 @@ deadline: 2026-10-13 Tue";
     let e = shipped().explain(date("2026-12-30"), 5);
     let text = e.to_string();
     assert!(
-        text.contains("2027-01-01 Fri  day 2    working day (no holiday data for 2027)"),
+        text.contains("2027-01-01 Fri  skipped  holiday: 元旦 (provisional statutory holiday: no holiday data for 2027, taken from the national rules)"),
         "{text}"
     );
-    assert!(text.ends_with("deadline: 2027-01-06 Wed (provisional: a year without holiday data was counted on weekdays only)"), "{text}");
-    assert_eq!(e.skipped().count(), 2);
+    assert!(
+        text.contains("2027-01-04 Mon  day 2    working day (no holiday data for 2027)"),
+        "{text}"
+    );
+    assert!(text.ends_with("deadline: 2027-01-07 Thu (provisional: a year without holiday data was counted on weekdays less the statutory holidays of the national rules, without make-up days)"), "{text}");
+    assert_eq!(e.skipped().count(), 3);
 }
 
 /// Day boundaries are Shanghai's, not UTC's or the server's.

@@ -35,7 +35,10 @@ fn workdays_add_prints_the_deadline() {
     assert!(out.status.success(), "{out:?}");
     assert_eq!(stdout(&out), "2026-10-13\n");
     let out = flowbot(&dir, &["workdays", "add", "2026-12-30", "5"]);
-    assert_eq!(stdout(&out), "2027-01-06 (provisional)\n");
+    assert_eq!(stdout(&out), "2027-01-07 (provisional)\n");
+    // 2027 has no file: 元旦 is skipped all the same.
+    let out = flowbot(&dir, &["workdays", "add", "2026-12-28", "5"]);
+    assert_eq!(stdout(&out), "2027-01-05 (provisional)\n");
     let out = flowbot(&dir, &["workdays", "add", "2026-10-13", "-2"]);
     assert_eq!(stdout(&out), "2026-10-10\n");
     let out = flowbot(&dir, &["workdays", "add", "2026-02-30", "5"]);
@@ -57,6 +60,24 @@ fn workdays_explain_names_the_holidays() {
     assert!(text.contains("2026-10-10 Sat  day 3    make-up working day for 国庆节"));
     assert!(text.contains("2026-10-11 Sun  skipped  weekend"));
     assert!(text.trim_end().ends_with("deadline: 2026-10-13 Tue"));
+
+    let out = flowbot(
+        &root().join("bot-scripts"),
+        &["workdays", "explain", "2027-02-04", "1"],
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("2027-02-05 Fri  skipped  holiday: 春节 (provisional statutory holiday: no holiday data for 2027"),
+        "{text}"
+    );
+    assert!(
+        text.contains("2027-02-09 Tue  day 1    working day (no holiday data for 2027)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("deadline: 2027-02-09 Tue (provisional"),
+        "{text}"
+    );
 }
 
 /// A copy of the shipped bot-scripts to break.

@@ -93,8 +93,8 @@ fn provisional_beyond_the_data_and_bad_periods() {
     );
     assert_eq!(
         d.at,
-        sh(2027, 1, 1, 11, 0),
-        "2027-01-01 is only known as a Friday"
+        sh(2027, 1, 4, 11, 0),
+        "2027-01-01 is 元旦 by the national rules, then a weekend"
     );
     assert!(d.provisional);
     for bad in [

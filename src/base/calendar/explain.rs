@@ -1,5 +1,6 @@
 //! Why a working-day deadline falls where it does: every day passed, counted or skipped, with
-//! the holiday names from the data. Shown by `flowbot workdays explain`.
+//! the holiday names from the data. Shown by `flowbot workdays explain`. In a year without data
+//! a holiday is the statutory one of the national rules, and says it is provisional.
 
 use std::fmt;
 
@@ -56,8 +57,14 @@ impl fmt::Display for Step {
             None => "skipped".to_owned(),
         };
         write!(f, "{}  {count:<8} {what}", day(self.date))?;
-        if self.provisional {
-            write!(f, " (no holiday data for {})", self.date.year())?;
+        match (&self.kind, self.provisional) {
+            (DayKind::Holiday(_), true) => write!(
+                f,
+                " (provisional statutory holiday: no holiday data for {}, taken from the national rules)",
+                self.date.year()
+            )?,
+            (_, true) => write!(f, " (no holiday data for {})", self.date.year())?,
+            (_, false) => {}
         }
         Ok(())
     }
@@ -80,7 +87,8 @@ impl fmt::Display for Explanation {
         if self.deadline.provisional {
             write!(
                 f,
-                " (provisional: a year without holiday data was counted on weekdays only)"
+                " (provisional: a year without holiday data was counted on weekdays less the \
+                 statutory holidays of the national rules, without make-up days)"
             )?;
         }
         Ok(())

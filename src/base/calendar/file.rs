@@ -56,8 +56,8 @@ pub fn load_with_warnings(dir: &Path) -> Result<(Calendar, Vec<Diagnostic>), Vec
         Ok(entries) => entries,
         Err(e) => {
             let message = format!(
-                "cannot read the calendar folder ({e}): working days are Monday to Friday and \
-                 every deadline is provisional"
+                "cannot read the calendar folder ({e}): working days are Monday to Friday less \
+                 the statutory holidays of the national rules, and every deadline is provisional"
             );
             let warning = Diagnostic {
                 path: dir.to_path_buf(),
@@ -241,7 +241,8 @@ pub fn missing_year_warnings(cal: &Calendar, dir: &Path, today: NaiveDate) -> Ve
             line: 1,
             message: format!(
                 "missing: no holidays for {y} yet (add them from the State Council's notice); \
-                 deadlines in {y} are counted on weekdays only and marked provisional"
+                 deadlines in {y} skip only the statutory holidays of the national rules, \
+                 without make-up days, and are marked provisional"
             ),
         })
         .collect()

@@ -3,17 +3,24 @@
 //! working days ([`Calendar::add_working_days`], [`Calendar::explain`]) or in working hours
 //! ([`Calendar::add_working_hours`]).
 //!
-//! Pure apart from [`load`]: the clock is always an input, and every date and day boundary is
-//! taken in the company's time zone ([`Calendar::time_zone`], default `Asia/Shanghai`), never in
-//! the zone the server runs in. A year without data falls back to Monday–Friday, and whatever
-//! is computed from it is marked provisional.
+//! Pure apart from [`load`] and [`Reloader`]: the clock is always an input, and every date and
+//! day boundary is taken in the company's time zone ([`Calendar::time_zone`], default
+//! `Asia/Shanghai`), never in the zone the server runs in. A year without data falls back to
+//! Monday–Friday less the statutory holidays of the national rules ([`statutory`]), and
+//! whatever is computed from it is marked provisional (make-up days are never guessed).
+//!
+//! A [`Calendar`] is a handle: its clones share the holiday data, which the running bot replaces
+//! when a file of the folder changes ([`Reloader`]); each question reads one consistent snapshot.
 
 mod explain;
 mod file;
 mod hours;
 mod local;
+mod reload;
+pub mod statutory;
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Weekday};
 use chrono_tz::Tz;
@@ -22,6 +29,7 @@ pub use explain::{Explanation, Step};
 pub use file::{load, load_with_warnings, missing_year_warnings, parse_year};
 pub use hours::{TimeDeadline, WorkingHours};
 pub use local::{Now, local_datetime};
+pub use reload::{Reload, Reloader};
 
 /// The time zone used when bot.toml names none.
 pub const DEFAULT_TIME_ZONE: Tz = chrono_tz::Asia::Shanghai;
@@ -52,7 +60,8 @@ pub enum DayKind {
     Weekday,
     /// A weekend day worked instead of the named holiday: a working day.
     Makeup(String),
-    /// A day off of the named statutory holiday.
+    /// A day off of the named statutory holiday: published, or (in a year without data) by the
+    /// national rules, see [`statutory`].
     Holiday(String),
     /// Saturday or Sunday, not a make-up day.
     Weekend,
@@ -82,17 +91,45 @@ impl std::fmt::Display for Deadline {
     }
 }
 
-/// Holidays and make-up days of the years with data, and the company's time zone.
+/// Holidays and make-up days of the years with data, and the company's time zone. Clones share
+/// the data: [`Calendar::replace_data`] changes it for every clone (the bot's reload).
 #[derive(Debug, Clone)]
 pub struct Calendar {
     time_zone: Tz,
+    data: Arc<RwLock<Arc<Data>>>,
+}
+
+/// The published data: the years with a file, and only the days that differ from the
+/// Monday–Friday rule (holidays and make-up days).
+#[derive(Debug, Default)]
+struct Data {
     years: BTreeSet<i32>,
-    /// Only the days that differ from the Monday–Friday rule (holidays and make-up days).
     special: HashMap<NaiveDate, DayKind>,
 }
 
+impl Data {
+    fn has_year(&self, year: i32) -> bool {
+        self.years.contains(&year)
+    }
+
+    fn day(&self, date: NaiveDate) -> DayKind {
+        if let Some(kind) = self.special.get(&date) {
+            return kind.clone();
+        }
+        if !self.has_year(date.year())
+            && let Some(name) = statutory::holiday_on(date)
+        {
+            return DayKind::Holiday(name);
+        }
+        match date.weekday() {
+            Weekday::Sat | Weekday::Sun => DayKind::Weekend,
+            _ => DayKind::Weekday,
+        }
+    }
+}
+
 impl Default for Calendar {
-    /// No data at all: every count is on weekdays and provisional.
+    /// No data at all: every count is on weekdays less statutory holidays, and provisional.
     fn default() -> Self {
         Calendar::new(Vec::new())
     }
@@ -102,23 +139,33 @@ impl Calendar {
     /// A calendar of these years in [`DEFAULT_TIME_ZONE`]. The data is taken as validated
     /// (see [`parse_year`]): a day listed twice keeps its last listing.
     pub fn new(years: impl IntoIterator<Item = Year>) -> Calendar {
-        let mut cal = Calendar {
-            time_zone: DEFAULT_TIME_ZONE,
-            years: BTreeSet::new(),
-            special: HashMap::new(),
-        };
+        let mut data = Data::default();
         for y in years {
-            cal.years.insert(y.year);
+            data.years.insert(y.year);
             for h in y.holidays {
                 for d in h.start.iter_days().take_while(|d| *d <= h.end) {
-                    cal.special.insert(d, DayKind::Holiday(h.name.clone()));
+                    data.special.insert(d, DayKind::Holiday(h.name.clone()));
                 }
                 for d in h.makeup {
-                    cal.special.insert(d, DayKind::Makeup(h.name.clone()));
+                    data.special.insert(d, DayKind::Makeup(h.name.clone()));
                 }
             }
         }
-        cal
+        Calendar {
+            time_zone: DEFAULT_TIME_ZONE,
+            data: Arc::new(RwLock::new(Arc::new(data))),
+        }
+    }
+
+    /// The data now (a reload swaps it whole; a question asked of one snapshot is consistent).
+    fn snapshot(&self) -> Arc<Data> {
+        self.data.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Takes `other`'s holiday data (not its time zone), for this calendar and all its clones.
+    pub fn replace_data(&self, other: &Calendar) {
+        let data = other.snapshot();
+        *self.data.write().unwrap_or_else(|e| e.into_inner()) = data;
     }
 
     /// The same calendar with its days bounded in another time zone.
@@ -132,23 +179,19 @@ impl Calendar {
     }
 
     /// The years with holiday data, ascending.
-    pub fn years(&self) -> impl Iterator<Item = i32> + '_ {
-        self.years.iter().copied()
+    pub fn years(&self) -> impl Iterator<Item = i32> + use<> {
+        let years: Vec<i32> = self.snapshot().years.iter().copied().collect();
+        years.into_iter()
     }
 
     pub fn has_year(&self, year: i32) -> bool {
-        self.years.contains(&year)
+        self.snapshot().has_year(year)
     }
 
-    /// What `date` is; a year without data knows only weekdays and weekends.
+    /// What `date` is; in a year without data, weekdays, weekends and the statutory holidays of
+    /// the national rules ([`statutory`]), without make-up days.
     pub fn day(&self, date: NaiveDate) -> DayKind {
-        if let Some(kind) = self.special.get(&date) {
-            return kind.clone();
-        }
-        match date.weekday() {
-            Weekday::Sat | Weekday::Sun => DayKind::Weekend,
-            _ => DayKind::Weekday,
-        }
+        self.snapshot().day(date)
     }
 
     pub fn is_working_day(&self, date: NaiveDate) -> bool {
@@ -186,8 +229,9 @@ impl Calendar {
 
     /// Walks day by day from `date` until `n` working days are counted, reporting each day.
     fn walk(&self, date: NaiveDate, n: i32, mut report: impl FnMut(Step)) -> Deadline {
+        let data = self.snapshot();
         let forward = n >= 0;
-        let mut provisional = n == 0 && !self.has_year(date.year());
+        let mut provisional = n == 0 && !data.has_year(date.year());
         let (mut day, mut counted) = (date, 0u32);
         while counted < n.unsigned_abs() {
             let next = if forward {
@@ -197,8 +241,8 @@ impl Calendar {
             };
             let Some(next) = next else { break };
             day = next;
-            let kind = self.day(day);
-            let no_data = !self.has_year(day.year());
+            let kind = data.day(day);
+            let no_data = !data.has_year(day.year());
             provisional |= no_data;
             let count = kind.is_working().then(|| {
                 counted += 1;

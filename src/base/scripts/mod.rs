@@ -1,7 +1,7 @@
 //! `bot-scripts/`: the serde model of the TOML files ([`model`]), their validation into checked
 //! definitions (`compile`, `flows`) and the diagnostics reported as `file:line: message`
 //! ([`crate::base::diagnostics`]). Reading the folder is the only I/O; the compiled [`Scripts`] is immutable
-//! and shared by every engine step. Every word the bot says is a template in these files.
+//! (but for the calendar's data, reloaded while the bot runs) and shared by every engine step. Every word the bot says is a template in these files.
 
 mod calendar_settings;
 mod compile;
@@ -51,7 +51,8 @@ pub struct Scripts {
     pub time_zone: chrono_tz::Tz,
     /// The working periods of a working day (`[calendar.working_hours]`).
     pub working_hours: WorkingHours,
-    /// Holidays and make-up days from `calendar/cn-YYYY.toml`, in [`Scripts::time_zone`].
+    /// Holidays and make-up days from `calendar/cn-YYYY.toml`, in [`Scripts::time_zone`]: a
+    /// shared handle, the one part that changes while the bot runs (the folder is reloaded).
     pub calendar: Calendar,
     /// Group chats by name.
     pub groups: BTreeMap<String, GroupDef>,

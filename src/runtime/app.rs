@@ -1,5 +1,5 @@
 //! Wiring: settings → store, scripts, crypto, API client → HTTP server, workers, outbox sender,
-//! timer scheduler;
+//! timer scheduler, calendar watcher;
 //! run until a shutdown signal, then stop accepting, finish in-flight work and exit.
 //!
 //! Mode: in simulator mode (see [`crate::runtime::sim::enabled`]) the settings are pointed at the built-in
@@ -19,10 +19,12 @@ use crate::adapters::store::embedded::EmbeddedStore;
 use crate::adapters::store::redis::RedisStore;
 use crate::adapters::wecom::api::WeComClient;
 use crate::adapters::wecom::crypto::CallbackCrypto;
+use crate::base::calendar::Calendar;
 use crate::base::clock::Clock;
 use crate::base::directory::{ContactsDirectory, Directory};
 use crate::base::scripts::Scripts;
 use crate::dispatch::Dispatcher;
+use crate::runtime::calendar_watch::CalendarWatch;
 use crate::runtime::config::{DirectorySource, Settings};
 use crate::runtime::http::{self, AppState, CallbackSettings};
 use crate::runtime::outbox::OutboxSender;
@@ -42,6 +44,8 @@ pub struct Application {
     sender: Option<OutboxSender>,
     simulator: Option<Simulator>,
     scheduler: Scheduler,
+    calendar: Calendar,
+    calendar_watch: CalendarWatch,
 }
 
 /// Opens the store the settings name: Redis when `REDIS_URL` is set, else the embedded file;
@@ -211,6 +215,13 @@ impl Application {
         };
         // Fired timers are events: the scheduler wakes the workers like the callback does.
         let scheduler = Scheduler::new(store.clone(), new_events.clone(), clock.clone());
+        // The scripts' calendar is a shared handle: the watcher's reload changes it for all.
+        let calendar = scripts.calendar.clone();
+        let calendar_watch = CalendarWatch::new(
+            &settings.scripts_dir,
+            calendar.clone(),
+            settings.calendar_poll,
+        );
         let store_name = match &settings.redis_url {
             Some(_) => format!("redis (prefix {})", settings.redis_prefix),
             None => format!("embedded ({})", settings.data_dir.display()),
@@ -237,6 +248,8 @@ impl Application {
             sender,
             simulator,
             scheduler,
+            calendar,
+            calendar_watch,
         })
     }
 
@@ -250,12 +263,18 @@ impl Application {
         self.state.store.clone()
     }
 
+    /// The bot's calendar: the handle its scripts use, reloaded when the folder changes.
+    pub fn calendar(&self) -> Calendar {
+        self.calendar.clone()
+    }
+
     /// The bot's clock (tests and the simulator move it ahead).
     pub fn clock(&self) -> Clock {
         self.state.clock.clone()
     }
 
-    /// Serves until `shutdown` completes, then stops the workers, the sender and the scheduler.
+    /// Serves until `shutdown` completes, then stops the workers, the sender, the scheduler and
+    /// the calendar watcher.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -275,6 +294,7 @@ impl Application {
             tasks.spawn(sender.run_until_stopped(stopped()));
         }
         tasks.spawn(self.scheduler.run_until_stopped(stopped()));
+        tasks.spawn(self.calendar_watch.run_until_stopped(stopped()));
         let mut router = http::router(self.state);
         if let Some(simulator) = &self.simulator {
             router = router.merge(simulator.router());

@@ -128,6 +128,9 @@ pub struct Settings {
     pub simulator: SimulatorSetting,
     /// `FLOWBOT_SIMULATOR_PUBLIC=1`: serve the simulator on a non-loopback address too.
     pub simulator_public: bool,
+    /// `FLOWBOT_CALENDAR_POLL` (seconds): how often the running bot looks for a changed file in
+    /// `bot-scripts/calendar/` and reloads it (0: never).
+    pub calendar_poll: Duration,
 }
 
 impl Settings {
@@ -151,6 +154,7 @@ impl Settings {
             simulator: SimulatorSetting::Off,
             simulator_public: false,
             robot_keys: HashMap::new(),
+            calendar_poll: Duration::from_secs(10),
         }
     }
 
@@ -191,6 +195,9 @@ impl Settings {
         }
         if let Some(v) = get("FLOWBOT_REPLAY_WINDOW") {
             s.replay_window = Duration::from_secs(parse_number("FLOWBOT_REPLAY_WINDOW", &v)?);
+        }
+        if let Some(v) = get("FLOWBOT_CALENDAR_POLL") {
+            s.calendar_poll = Duration::from_secs(parse_number("FLOWBOT_CALENDAR_POLL", &v)?);
         }
         if let Some(v) = get("FLOWBOT_WORKERS") {
             s.workers = parse_number("FLOWBOT_WORKERS", &v)? as usize;
@@ -272,6 +279,7 @@ impl std::fmt::Debug for Settings {
             propaganda_users,
             simulator,
             simulator_public,
+            calendar_poll,
         } = self;
         let robots: std::collections::BTreeSet<&String> = robot_keys.keys().collect();
         f.debug_struct("Settings")
@@ -292,6 +300,7 @@ impl std::fmt::Debug for Settings {
             .field("propaganda_users", propaganda_users)
             .field("simulator", simulator)
             .field("simulator_public", simulator_public)
+            .field("calendar_poll", calendar_poll)
             .finish()
     }
 }

@@ -1,8 +1,10 @@
 //! The running bot: settings ([`config`]), wiring ([`app`]), the callback server ([`http`]),
-//! workers ([`worker`]), the timer [`scheduler`], the [`outbox`] sender, the built-in fake WeCom
+//! workers ([`worker`]), the timer [`scheduler`], the calendar reload ([`calendar_watch`]), the
+//! [`outbox`] sender, the built-in fake WeCom
 //! and console ([`sim`]), and the command-line tools ([`exports`], [`loadgen`], [`stored_refs`]).
 
 pub mod app;
+pub mod calendar_watch;
 pub mod config;
 pub mod exports;
 pub mod http;

@@ -33,6 +33,8 @@ pub struct TestBot {
     pub settings: Settings,
     /// The bot's own clock: tests move it ahead.
     pub clock: Clock,
+    /// The bot's calendar (the handle its scripts use; reloaded when the folder changes).
+    pub calendar: flowbot::base::calendar::Calendar,
     http: reqwest::Client,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -110,6 +112,7 @@ pub async fn spawn_bot(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> O
     let base_url = format!("http://{}", app.local_addr());
     let store = app.store();
     let clock = app.clock();
+    let calendar = app.calendar();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(app.run_until_stopped(async move {
         let _ = stopped.await;
@@ -121,6 +124,7 @@ pub async fn spawn_bot(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> O
         store,
         settings,
         clock,
+        calendar,
         http: reqwest::Client::new(),
         stop: Some(stop),
         task: Some(task),

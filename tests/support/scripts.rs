@@ -41,3 +41,14 @@ pub fn with_flow_renamed(old: &str, new: &str) -> tempfile::TempDir {
     .expect("rename the flow");
     dir
 }
+
+/// An unchanged copy of the shipped bot-scripts, for tests that add or change files in it
+/// while the bot runs.
+pub fn copy_shipped() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("bot-scripts"),
+        dir.path(),
+    );
+    dir
+}

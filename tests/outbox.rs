@@ -421,3 +421,51 @@ async fn a_500_item_digest_goes_out_paced_in_order_and_complete() {
         "paced"
     );
 }
+
+/// Forwarded evidence is read from the evidence store when it is delivered, uploaded as the
+/// app's media (an image as an image) and sent; the queued item names it by its key only.
+#[tokio::test]
+async fn evidence_is_uploaded_from_the_evidence_store_and_sent() {
+    use flowbot::adapters::evidence::EvidenceStore;
+    use flowbot::domain::evidence::{EvidenceRef, MediaKind};
+    let s = setup().await;
+    let dir = tempfile::tempdir().unwrap();
+    let evidence = EvidenceStore::open(None, dir.path()).unwrap();
+    evidence
+        .put("evidence/42.png", b"png-bytes".to_vec())
+        .await
+        .unwrap();
+    let item = Outbound::Evidence {
+        to_user: "liuyang".into(),
+        evidence: EvidenceRef {
+            key: "evidence/42.png".into(),
+            kind: MediaKind::Image,
+            name: "截图.png".into(),
+            size: 9,
+        },
+    };
+    assert!(!serde_json::to_string(&item).unwrap().contains("png-bytes"));
+    s.queue_messages(&[item]).await;
+    let (stop, task) = spawn(s.sender(fast_pacing()).with_evidence(evidence));
+    let done = s
+        .fake
+        .wait_until(
+            |f| !f.media_sent_to("liuyang").is_empty(),
+            Duration::from_secs(5),
+        )
+        .await;
+    stop.send(()).unwrap();
+    task.await.unwrap();
+    assert!(done);
+    let sent = s.fake.media_sent_to("liuyang");
+    assert_eq!(
+        sent,
+        [(
+            "image".to_owned(),
+            "截图.png".to_owned(),
+            b"png-bytes".to_vec()
+        )]
+    );
+    let upload = &s.fake.requests_to("/media/upload")[0];
+    assert_eq!(upload.query.get("type").map(String::as_str), Some("image"));
+}

@@ -30,6 +30,7 @@ use crate::base::clock::Clock;
 use crate::base::directory::{Directory, DirectoryError};
 use crate::base::scripts::{Scripts, tpl};
 use crate::dispatch::event::Event;
+use crate::domain::evidence::{Fetched, Refusal};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DispatchError {
@@ -41,6 +42,30 @@ pub enum DispatchError {
     NumberLoop,
     #[error("case {0} is unreadable: {1}")]
     CorruptCase(String, String),
+    /// A received image or file could not be downloaded or kept yet (retried with the event).
+    #[error("evidence not kept: {0}")]
+    Evidence(String),
+}
+
+/// What the bot says about a file it did not keep (`[evidence]` `too_large`, `wrong_type`).
+fn refusal_text(s: &Services, refusal: &Refusal) -> String {
+    let types = s
+        .scripts
+        .evidence
+        .as_ref()
+        .map(|e| e.types.join("、"))
+        .unwrap_or_default();
+    let mb = |bytes: u64| format!("{:.1}", bytes as f64 / (1024.0 * 1024.0));
+    match refusal {
+        Refusal::TooLarge { size, max } => s.scripts.render(
+            &tpl::evidence("too_large"),
+            &minijinja::context! { size_mb => mb(*size), max_mb => mb(*max) },
+        ),
+        Refusal::Type { ext } => s.scripts.render(
+            &tpl::evidence("wrong_type"),
+            &minijinja::context! { ext => ext, types => types },
+        ),
+    }
 }
 
 /// Turns events into commits by routing them to the processes.
@@ -120,6 +145,26 @@ impl Dispatcher {
                         }
                     }
                 }
+                InboundKind::Media(media) => match &media.fetched {
+                    Some(Fetched::Kept(evidence)) => {
+                        let mut taken = false;
+                        for p in s.processes.iter() {
+                            if p.on_evidence(s, d, evidence, now_ms).await? {
+                                taken = true;
+                                break;
+                            }
+                        }
+                        if !taken {
+                            let text = s.scripts.render(
+                                &tpl::evidence("unused"),
+                                &minijinja::context! { name => &evidence.name },
+                            );
+                            d.reply(text);
+                        }
+                    }
+                    Some(Fetched::Refused(refusal)) => d.reply(refusal_text(s, refusal)),
+                    None => tracing::debug!("media not kept ([evidence] is not configured)"),
+                },
                 InboundKind::MenuClick { key } => {
                     for p in s.processes.iter() {
                         if p.on_menu(s, d, key, now_ms).await? {

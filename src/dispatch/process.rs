@@ -17,6 +17,7 @@ use crate::adapters::wecom::message::{CardEvent, ContactChange};
 use crate::base::scripts::FlowDef;
 use crate::dispatch::event::TimerJob;
 use crate::domain::engine::{Answers, CommandInput};
+use crate::domain::evidence::EvidenceRef;
 use crate::domain::records::Case;
 
 /// What a handler returns: `Ok(true)` when it took the input.
@@ -59,6 +60,18 @@ pub trait Process: Send + Sync {
 
     /// A text from the conversation's user; asked in table order until one takes it.
     async fn on_text(&self, _s: &Services, _d: &mut Draft, _text: &str, _now_ms: i64) -> Handled {
+        Ok(false)
+    }
+
+    /// An image or file the user sent, kept as evidence; asked in table order until one takes
+    /// it (nobody: the user is told that nothing asked for it).
+    async fn on_evidence(
+        &self,
+        _s: &Services,
+        _d: &mut Draft,
+        _evidence: &EvidenceRef,
+        _now_ms: i64,
+    ) -> Handled {
         Ok(false)
     }
 

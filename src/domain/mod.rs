@@ -7,6 +7,7 @@
 
 pub mod approval;
 pub mod engine;
+pub mod evidence;
 pub mod records;
 pub mod reminders;
 pub mod reply;

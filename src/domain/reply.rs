@@ -3,6 +3,7 @@
 //! (`wecom::render`) turns these into WeCom's wire bodies; nothing here knows that format or
 //! WeCom's size limits.
 
+use crate::domain::evidence::EvidenceRef;
 use crate::domain::records::export::Export;
 
 /// One message the bot sends.
@@ -22,6 +23,9 @@ pub enum Reply {
     },
     /// A spreadsheet sent as a file to one member (built and uploaded when delivered).
     File { to: String, export: Export },
+    /// An evidence file (a screenshot, a document) forwarded to one member (read from the
+    /// evidence store and uploaded when delivered).
+    Evidence { to: String, evidence: EvidenceRef },
     /// A formatted (markdown) message in a group chat named in bot.toml `[groups]`, with these
     /// members @-mentioned.
     Group {

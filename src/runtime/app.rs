@@ -14,6 +14,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 
+use crate::adapters::evidence::EvidenceStore;
 use crate::adapters::store::Store;
 use crate::adapters::store::embedded::EmbeddedStore;
 use crate::adapters::store::redis::RedisStore;
@@ -26,6 +27,7 @@ use crate::base::scripts::Scripts;
 use crate::dispatch::Dispatcher;
 use crate::runtime::calendar_watch::CalendarWatch;
 use crate::runtime::config::{DirectorySource, Settings};
+use crate::runtime::evidence::Keeping;
 use crate::runtime::http::{self, AppState, CallbackSettings};
 use crate::runtime::outbox::OutboxSender;
 use crate::runtime::people;
@@ -154,6 +156,14 @@ impl Application {
         // The dispatcher names the robots; the client looks their keys up when it delivers.
         let robots = robot_keys.keys().cloned().collect();
 
+        // Evidence files (`[evidence]`): kept by the workers, forwarded by the sender.
+        let evidence = match &scripts.evidence {
+            Some(_) => Some(
+                EvidenceStore::open(settings.evidence_url.as_deref(), &settings.data_dir)
+                    .context("opening the evidence store (FLOWBOT_EVIDENCE_URL)")?,
+            ),
+            None => None,
+        };
         let (callback, sender, client) = match &settings.wecom {
             Some(wecom) => {
                 let crypto =
@@ -178,11 +188,15 @@ impl Application {
                     clock.clone(),
                 )
                 .with_scripts(scripts.clone());
+                let sender = match &evidence {
+                    Some(store) => sender.with_evidence(store.clone()),
+                    None => sender,
+                };
                 (Some(Arc::new(callback)), Some(sender), Some(client))
             }
             None => (None, None, None),
         };
-        let directory = open_directory(&settings, &scripts, client)?;
+        let directory = open_directory(&settings, &scripts, client.clone())?;
         // Workers wake the sender when they commit outbox items.
         let new_outbox = sender
             .as_ref()
@@ -197,6 +211,15 @@ impl Application {
             )
             .with_robots(robots),
         );
+        let dispatcher: Arc<dyn Handle> = match (&scripts.evidence, evidence, client) {
+            (Some(rules), Some(store), Some(client)) => Arc::new(Keeping {
+                inner: dispatcher,
+                client,
+                store,
+                settings: rules.clone(),
+            }),
+            _ => dispatcher,
+        };
         let workers = (0..settings.workers)
             .map(|_| {
                 Worker::new(

@@ -98,6 +98,10 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// `REDIS_URL`: use Redis instead of the embedded store.
     pub redis_url: Option<String>,
+    /// `FLOWBOT_EVIDENCE_URL`: where evidence files are kept, e.g.
+    /// `s3://bucket?endpoint=http://minio:9000` (credentials from `AWS_ACCESS_KEY_ID` and
+    /// `AWS_SECRET_ACCESS_KEY`); unset: the folder `evidence` under `FLOWBOT_DATA`.
+    pub evidence_url: Option<String>,
     /// `FLOWBOT_REDIS_PREFIX`.
     pub redis_prefix: String,
     /// `WECOM_*`; `None` when no credential is set.
@@ -141,6 +145,7 @@ impl Settings {
             scripts_dir: "bot-scripts".into(),
             data_dir: "data".into(),
             redis_url: None,
+            evidence_url: None,
             redis_prefix: "flowbot".into(),
             wecom: None,
             api_base: DEFAULT_API_BASE.into(),
@@ -187,6 +192,7 @@ impl Settings {
             s.data_dir = v.into();
         }
         s.redis_url = get("REDIS_URL");
+        s.evidence_url = get("FLOWBOT_EVIDENCE_URL");
         if let Some(v) = get("FLOWBOT_REDIS_PREFIX") {
             s.redis_prefix = v;
         }
@@ -266,6 +272,7 @@ impl std::fmt::Debug for Settings {
             scripts_dir,
             data_dir,
             redis_url,
+            evidence_url,
             redis_prefix,
             wecom,
             api_base,
@@ -287,6 +294,10 @@ impl std::fmt::Debug for Settings {
             .field("scripts_dir", scripts_dir)
             .field("data_dir", data_dir)
             .field("redis_url", &redis_url.as_deref().map(without_password))
+            .field(
+                "evidence_url",
+                &evidence_url.as_deref().map(without_password),
+            )
             .field("redis_prefix", redis_prefix)
             .field("wecom", wecom)
             .field("api_base", api_base)

@@ -1,11 +1,12 @@
 //! The running bot: settings ([`config`]), wiring ([`app`]), the callback server ([`http`]),
-//! workers ([`worker`]), the timer [`scheduler`], the calendar reload ([`calendar_watch`]), the
-//! [`outbox`] sender, the built-in fake WeCom
+//! workers ([`worker`]) and the evidence they keep ([`evidence`]), the timer [`scheduler`], the
+//! calendar reload ([`calendar_watch`]), the [`outbox`] sender, the built-in fake WeCom
 //! and console ([`sim`]), and the command-line tools ([`exports`], [`loadgen`], [`stored_refs`]).
 
 pub mod app;
 pub mod calendar_watch;
 pub mod config;
+pub mod evidence;
 pub mod exports;
 pub mod http;
 pub mod loadgen;

@@ -23,11 +23,13 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
+use crate::adapters::evidence::EvidenceStore;
 use crate::adapters::store::{ClaimedOutbox, FailOutcome, RateDecision, Store, StoreError};
 use crate::adapters::wecom::api::{ApiError, MessageBody, Outbound, Receipt, WeComClient};
 use crate::base::clock::Clock;
 use crate::base::locks::lock;
 use crate::base::scripts::Scripts;
+use crate::domain::evidence::{EvidenceRef, MediaKind};
 use crate::domain::records::export::Export;
 use crate::runtime::exports;
 
@@ -67,6 +69,8 @@ pub struct OutboxSender {
     held: Mutex<HashMap<String, i64>>,
     /// The scripts the exported files are built with ([`Outbound::File`]).
     scripts: Option<Arc<Scripts>>,
+    /// Where forwarded evidence is read from ([`Outbound::Evidence`]).
+    evidence: Option<EvidenceStore>,
 }
 
 impl OutboxSender {
@@ -82,7 +86,14 @@ impl OutboxSender {
             idle: DEFAULT_IDLE,
             held: Mutex::new(HashMap::new()),
             scripts: None,
+            evidence: None,
         }
+    }
+
+    /// Reads forwarded evidence ([`Outbound::Evidence`]) from `evidence`.
+    pub fn with_evidence(mut self, evidence: EvidenceStore) -> Self {
+        self.evidence = Some(evidence);
+        self
     }
 
     /// Builds exported files ([`Outbound::File`]) with `scripts`' headers and words.
@@ -225,6 +236,9 @@ impl OutboxSender {
         }
         let mut result = match &message {
             Outbound::File { to_user, export } => self.deliver_file(to_user, export).await,
+            Outbound::Evidence { to_user, evidence } => {
+                self.deliver_evidence(to_user, evidence).await
+            }
             message => self.client.deliver_with_receipt(message).await,
         };
         if let (
@@ -312,6 +326,37 @@ impl OutboxSender {
         let message = Outbound::Send {
             to_user: to_user.to_owned(),
             body: MessageBody::File { media_id },
+        };
+        self.client.deliver_with_receipt(&message).await
+    }
+
+    /// An evidence file for `to_user`: read from the evidence store, uploaded as the app's
+    /// media (an image as an image) and sent. A retry reads and uploads it again.
+    async fn deliver_evidence(
+        &self,
+        to_user: &str,
+        evidence: &EvidenceRef,
+    ) -> Result<Receipt, ApiError> {
+        let Some(store) = &self.evidence else {
+            return Err(ApiError::Invalid(
+                "this sender cannot forward evidence (no evidence store given)".into(),
+            ));
+        };
+        let bytes = store
+            .get(&evidence.key)
+            .await
+            .map_err(|e| ApiError::Store(e.to_string()))?;
+        let media_id = self
+            .client
+            .upload_media(evidence.kind, &evidence.name, &bytes)
+            .await?;
+        let body = match evidence.kind {
+            MediaKind::Image => MessageBody::Image { media_id },
+            MediaKind::File => MessageBody::File { media_id },
+        };
+        let message = Outbound::Send {
+            to_user: to_user.to_owned(),
+            body,
         };
         self.client.deliver_with_receipt(&message).await
     }

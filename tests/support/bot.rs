@@ -160,6 +160,34 @@ impl TestBot {
         Callback { query, body }
     }
 
+    /// An encrypted, signed image message from `user` (kind `image`) or file message (kind
+    /// `file`, with `file_name`) whose media the fake serves under `media_id`.
+    pub fn media(&self, user: &str, kind: &str, media_id: &str, file_name: &str) -> Callback {
+        let now = self.clock.now_ms() / 1000;
+        let msg_id = NEXT_MSG_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = match kind {
+            "file" => format!("<FileName><![CDATA[{file_name}]]></FileName>"),
+            _ => "<PicUrl><![CDATA[https://wework.qpic.cn/x]]></PicUrl>".to_owned(),
+        };
+        let plain = format!(
+            "<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[{user}]]></FromUserName>\
+<CreateTime>{now}</CreateTime><MsgType><![CDATA[{kind}]]></MsgType>{name}\
+<MediaId><![CDATA[{media_id}]]></MediaId><MsgId>{msg_id}</MsgId><AgentID>{AGENT_ID}</AgentID></xml>"
+        );
+        let (query, body) =
+            flowbot::runtime::loadgen::signed_xml(&self.crypto, &plain, now, "5151");
+        Callback { query, body }
+    }
+
+    /// Sends an image whose bytes the fake serves (as `image/png`); waits for the callback's
+    /// acknowledgement.
+    pub async fn send_image(&self, user: &str, media_id: &str, bytes: &[u8]) {
+        self.fake
+            .put_media(media_id, &format!("{media_id}.png"), "image/png", bytes);
+        let (status, _) = self.post(&self.media(user, "image", media_id, "")).await;
+        assert_eq!(status, 200, "image callback acknowledged");
+    }
+
     /// An encrypted, signed app-menu click from `user`.
     pub fn click(&self, user: &str, key: &str) -> Callback {
         let now = self.clock.now_ms() / 1000;

@@ -1,5 +1,6 @@
 //! A fake of WeCom's API side (gettoken, message/send, update_template_card, appchat/send,
-//! webhook/send, media/upload of files (kept, so a test can read a sent file back), and the contacts calls user/get, department/get, department/list,
+//! webhook/send, media/upload of files and images (kept, so a test can read a sent file back),
+//! media/get of what a test says a member sent (`put_media`), and the contacts calls user/get, department/get, department/list,
 //! user/simplelist over a small company) on 127.0.0.1:0 that records every request and answers
 //! like WeCom: tokens are checked (unknown → 40014, missing → 41001, expired → 42001), a wrong
 //! secret gets 40001, and failures (or any answer) can be injected per path.
@@ -47,6 +48,8 @@ struct Inner {
     requests: Vec<Recorded>,
     /// Uploaded files: media id → (file name, bytes).
     media: HashMap<String, (String, Vec<u8>)>,
+    /// What members sent, served by media/get: media id → (file name, content type, bytes).
+    sent_media: HashMap<String, (String, String, Vec<u8>)>,
 }
 
 type Shared = Arc<Mutex<Inner>>;
@@ -64,6 +67,7 @@ impl FakeWeCom {
             injected: Vec::new(),
             requests: Vec::new(),
             media: HashMap::new(),
+            sent_media: HashMap::new(),
         }));
         let app = Router::new()
             .route("/cgi-bin/gettoken", get(gettoken))
@@ -72,6 +76,7 @@ impl FakeWeCom {
             .route("/cgi-bin/appchat/send", post(api_call))
             .route("/cgi-bin/webhook/send", post(api_call))
             .route("/cgi-bin/media/upload", post(media_upload))
+            .route("/cgi-bin/media/get", get(media_get))
             .route("/cgi-bin/user/get", get(contacts_call))
             .route("/cgi-bin/department/get", get(contacts_call))
             .route("/cgi-bin/department/list", get(contacts_call))
@@ -128,6 +133,30 @@ impl FakeWeCom {
             .filter(|m| m["msgtype"] == "file")
             .filter_map(|m| inner.media.get(m["file"]["media_id"].as_str()?).cloned())
             .collect()
+    }
+
+    /// The images and files sent to `user` (`message/send` of an `image` or `file` whose media
+    /// was uploaded here), in arrival order: message type, name and bytes.
+    pub fn media_sent_to(&self, user: &str) -> Vec<(String, String, Vec<u8>)> {
+        let sent = self.sent_to(user);
+        let inner = self.lock();
+        sent.iter()
+            .filter_map(|m| {
+                let kind = m["msgtype"].as_str()?;
+                let id = m[kind]["media_id"].as_str()?;
+                let (name, bytes) = inner.media.get(id)?.clone();
+                Some((kind.to_owned(), name, bytes))
+            })
+            .collect()
+    }
+
+    /// Makes `media_id` a media a member sent: media/get answers `bytes` as `content_type`,
+    /// named `name`.
+    pub fn put_media(&self, media_id: &str, name: &str, content_type: &str, bytes: &[u8]) {
+        self.lock().sent_media.insert(
+            media_id.to_owned(),
+            (name.to_owned(), content_type.to_owned(), bytes.to_vec()),
+        );
     }
 
     /// Bodies of the accepted `webhook/send` calls of robot `key`, in arrival order.
@@ -331,13 +360,16 @@ async fn media_upload(
         injected
     } else if let Some(rejected) = inner.rejected_token(&token) {
         rejected
-    } else if query.get("type").map(String::as_str) != Some("file") {
+    } else if !matches!(
+        query.get("type").map(String::as_str),
+        Some("file" | "image")
+    ) {
         (40004, error(40004, "invalid media type"))
     } else if let Some((name, bytes)) = file {
         inner.sequence += 1;
         let media_id = format!("fake-media-{}", inner.sequence);
         inner.media.insert(media_id.clone(), (name, bytes));
-        let ok = json!({"errcode": 0, "errmsg": "ok", "type": "file", "media_id": media_id,
+        let ok = json!({"errcode": 0, "errmsg": "ok", "type": query["type"], "media_id": media_id,
                         "created_at": "1780000000"});
         (0, Json(ok))
     } else {
@@ -345,6 +377,40 @@ async fn media_upload(
     };
     inner.record(&path, query, recorded, errcode);
     answer
+}
+
+/// `media/get`: the bytes of a media a member sent (`put_media`) with its content type and file
+/// name; an unknown id gets 40007 as JSON, like WeCom. Recorded with the media id as its body.
+async fn media_get(
+    State(state): State<Shared>,
+    uri: Uri,
+    Query(query): Query<HashMap<String, String>>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut inner = state.lock().expect("fake WeCom state");
+    let path = uri.path().to_owned();
+    let token = query.get("access_token").cloned().unwrap_or_default();
+    let id = query.get("media_id").cloned().unwrap_or_default();
+    let recorded = json!({"media_id": id});
+    let (errcode, answer) = if let Some(injected) = inner.injected(&path) {
+        injected
+    } else if let Some(rejected) = inner.rejected_token(&token) {
+        rejected
+    } else if let Some((name, content_type, bytes)) = inner.sent_media.get(&id).cloned() {
+        inner.record(&path, query, recorded, 0);
+        let headers = [
+            (axum::http::header::CONTENT_TYPE, content_type),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ];
+        return (headers, bytes).into_response();
+    } else {
+        (40007, error(40007, "invalid media_id"))
+    };
+    inner.record(&path, query, recorded, errcode);
+    answer.into_response()
 }
 
 /// What WeCom would reject as invalid arguments, in the fake's simplified view.

@@ -58,6 +58,10 @@ pub fn outbound(reply: Reply, route: impl Fn(&str) -> Option<GroupRoute>) -> Opt
             to_user: member(to)?,
             export,
         },
+        Reply::Evidence { to, evidence } => Outbound::Evidence {
+            to_user: member(to)?,
+            evidence,
+        },
         Reply::CloseCard {
             members: to,
             response_code,

@@ -113,6 +113,7 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
             ));
         }
     }
+    let evidence = bot.evidence.as_ref().map(|e| c.evidence(&bot_src, e));
     let help_text = bot.help.text.get_ref().trim().to_owned();
 
     let mut roles = BTreeMap::new();
@@ -201,6 +202,7 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
         export,
         supervision: bot.supervision.is_some(),
         closure_order: bot.closure_order.is_some(),
+        evidence,
         templates: c.env,
     };
     Ok((scripts, c.d.warnings))

@@ -5,6 +5,7 @@
 
 mod calendar_settings;
 mod compile;
+mod evidence;
 mod export_settings;
 mod flows;
 pub mod ladders;
@@ -15,6 +16,7 @@ use std::fmt;
 use std::path::Path;
 
 use chrono::NaiveDate;
+pub use evidence::EvidenceSettings;
 pub use export_settings::{ExportTexts, FormLayout, FormRow, PrintTexts};
 use minijinja::Value;
 use serde::{Deserialize, Serialize};
@@ -64,6 +66,8 @@ pub struct Scripts {
     pub supervision: bool,
     /// Whether bot.toml has `[closure_order]` (the department may order a closure).
     pub closure_order: bool,
+    /// `[evidence]`: images and files kept as evidence, if configured.
+    pub evidence: Option<EvidenceSettings>,
     templates: minijinja::Environment<'static>,
 }
 
@@ -262,6 +266,10 @@ pub mod tpl {
     /// A `[closure_order]` message: a closure the department orders.
     pub fn closure_order(key: &str) -> String {
         format!("c.{key}")
+    }
+    /// An `[evidence]` message: a refused or unexpected file.
+    pub fn evidence(key: &str) -> String {
+        format!("e.{key}")
     }
     /// An `[export]` template: `approver`, `approved_on`, `date`.
     pub fn export(key: &str) -> String {

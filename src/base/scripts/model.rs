@@ -46,6 +46,10 @@ pub struct RawBot {
     /// optional: without it `责令注销` is not offered; its ladder is `[duties.closure_order]`).
     #[serde(default)]
     pub closure_order: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
+    /// Images and files kept as evidence (`[evidence]`, optional: without it they are not
+    /// downloaded).
+    #[serde(default)]
+    pub evidence: Option<Spanned<super::evidence::RawEvidence>>,
     /// Separation of duties (`[separation]`): who decides a step nobody else may decide.
     #[serde(default)]
     pub separation: Option<RawSeparation>,

@@ -1,6 +1,6 @@
 //! WeCom's message API as the simulator plays it: `gettoken`, `message/send` (text, markdown,
 //! cards and files), `message/update_template_card`, `appchat/send`, the group robot's
-//! `webhook/send` and `media/upload` of files. Answers and errcodes are WeCom's; accepted
+//! `webhook/send`, `media/upload` of files and images and `media/get` of what members sent. Answers and errcodes are WeCom's; accepted
 //! messages land in the inboxes and group chats of [`super::state::World`].
 
 use std::collections::HashMap;
@@ -27,6 +27,7 @@ pub(super) fn router() -> Router<Arc<Shared>> {
         .route("/cgi-bin/appchat/send", post(appchat_send))
         .route("/cgi-bin/webhook/send", post(webhook_send))
         .route("/cgi-bin/media/upload", post(media_upload))
+        .route("/cgi-bin/media/get", get(media_get))
 }
 
 /// WeCom's error answer.
@@ -139,8 +140,8 @@ async fn message_send(
         let mut msg = world.line(From::Bot, msgtype, title.to_owned(), sim.clock.now_ms());
         msg.card = Some(card.clone());
         msg
-    } else if msgtype == "file" {
-        let media_id = body["file"]["media_id"].as_str().unwrap_or("");
+    } else if msgtype == "file" || msgtype == "image" {
+        let media_id = body[msgtype]["media_id"].as_str().unwrap_or("");
         let Some((name, _)) = world.media.get(media_id).cloned() else {
             return error(40007, "invalid media_id");
         };
@@ -171,7 +172,8 @@ async fn media_upload(
     if let Err(e) = check_token(&world, &q) {
         return e;
     }
-    if q.get("type").map(String::as_str) != Some("file") {
+    let kind = q.get("type").cloned().unwrap_or_default();
+    if kind != "file" && kind != "image" {
         return error(40004, "invalid media type");
     }
     let content_type = headers
@@ -184,10 +186,35 @@ async fn media_upload(
     let media_id = world.opaque("sim-media-");
     world.media.insert(media_id.clone(), (name, bytes.len()));
     let mut answer = ok();
-    answer["type"] = json!("file");
+    answer["type"] = json!(kind);
     answer["media_id"] = json!(media_id);
     answer["created_at"] = json!((sim.clock.now_ms() / 1000).to_string());
     Json(answer)
+}
+
+/// `media/get`: the bytes of an image a member sent from the console, with its name in
+/// `Content-Disposition`; an unknown media id gets WeCom's JSON error.
+async fn media_get(State(sim): State<Arc<Shared>>, Query(q): Params) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let world = sim.world();
+    if let Err(e) = check_token(&world, &q) {
+        return e.into_response();
+    }
+    let id = q.get("media_id").map(String::as_str).unwrap_or_default();
+    let Some((name, bytes)) = world.sent_media.get(id).cloned() else {
+        return error(40007, "invalid media_id").into_response();
+    };
+    let content_type = match name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()) {
+        Some(e) if e == "png" => "image/png",
+        Some(e) if e == "jpg" || e == "jpeg" => "image/jpeg",
+        _ => "application/octet-stream",
+    };
+    let disposition = format!("attachment; filename=\"{}\"", name.replace('"', ""));
+    let headers = [
+        (axum::http::header::CONTENT_TYPE, content_type.to_owned()),
+        (axum::http::header::CONTENT_DISPOSITION, disposition),
+    ];
+    (headers, bytes).into_response()
 }
 
 /// The file name and bytes of the part named `media` of a `multipart/form-data` body, as

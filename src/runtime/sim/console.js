@@ -71,6 +71,7 @@ function line(msg) {
   let body;
   if (msg.msgtype === "template_card") body = card(msg);
   else if (msg.msgtype === "markdown") body = markdown(msg.content);
+  else if (msg.msgtype === "image" || msg.msgtype === "file") body = `📎 ${esc(msg.content)}`;
   else body = mentions(esc(msg.content));
   // A robot's mentioned_list is not in the text: shown after it, as WeCom does.
   const extra = (msg.mentions || []).filter((u) => !(msg.content || "").includes(`<@${u}>`));
@@ -136,6 +137,7 @@ function choose(userid) {
   $("chat-title").textContent = `${p.name}（${p.units || "无单位"}）与“新媒体管理助手”的对话`;
   $("composer-input").disabled = false;
   $("composer-send").disabled = false;
+  $("composer-file").disabled = false;
   $("composer-input").placeholder = "输入消息，回车发送";
   document.querySelectorAll("#menu button").forEach((b) => { b.disabled = false; });
   $("leave").disabled = false;
@@ -174,6 +176,17 @@ async function start() {
     if (!text || !state.me) return;
     input.value = "";
     post("/sim/ui/send", { user: state.me, text }).then(poll);
+  });
+  $("composer-file").addEventListener("change", (e) => {
+    const file = e.target.files[0];
+    e.target.value = "";
+    if (!file || !state.me) return;
+    const reader = new FileReader();
+    reader.onload = () => {
+      const base64 = String(reader.result).split(",")[1] || "";
+      post("/sim/ui/image", { user: state.me, name: file.name, base64 }).then(poll);
+    };
+    reader.readAsDataURL(file);
   });
   document.querySelectorAll("#clock button[data-ms]").forEach((b) => b.addEventListener("click", () =>
     post("/sim/ui/clock", { advance_ms: Number(b.dataset.ms) }).then(poll)));

@@ -64,6 +64,9 @@ pub struct World {
     pub response_codes: HashMap<String, String>,
     /// Uploaded files (`media/upload`): media id → file name and size in bytes.
     pub media: HashMap<String, (String, usize)>,
+    /// Images and files members sent from the console (`media/get` serves them): media id →
+    /// file name and bytes.
+    pub sent_media: HashMap<String, (String, Vec<u8>)>,
     sequence: u64,
 }
 

@@ -35,6 +35,7 @@ pub(super) fn router() -> Router<Arc<Shared>> {
         .route("/sim/ui/setup", get(setup))
         .route("/sim/ui/poll", get(poll))
         .route("/sim/ui/send", post(send))
+        .route("/sim/ui/image", post(image))
         .route("/sim/ui/menu", post(menu))
         .route("/sim/ui/tap", post(tap))
         .route("/sim/ui/leave", post(leave))
@@ -205,6 +206,47 @@ async fn send(State(sim): State<Arc<Shared>>, Json(req): Json<SendText>) -> Resp
     }
     sim.note(&req.user, From::Me, "text", text.to_owned());
     sim.deliver(&req.user, Action::Text { content: text }).await
+}
+
+/// An image the console user picked (base64), sent to the bot as WeCom's image message.
+#[derive(Deserialize)]
+struct SendImage {
+    user: String,
+    name: String,
+    base64: String,
+}
+
+/// The largest image the console sends (WeCom's own limit for an image message).
+const MAX_IMAGE: usize = 10 * 1024 * 1024;
+
+async fn image(State(sim): State<Arc<Shared>>, Json(req): Json<SendImage>) -> Response {
+    use base64::Engine;
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(req.base64.trim()) else {
+        return bad_request("the image is not base64");
+    };
+    if !sim.known(&req.user) || bytes.is_empty() || bytes.len() > MAX_IMAGE {
+        return bad_request("unknown user, or an empty or too large image");
+    }
+    let name: String = req
+        .name
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(80)
+        .collect();
+    let media_id = {
+        let mut world = sim.world();
+        let id = world.opaque("sim-upload-");
+        world.sent_media.insert(id.clone(), (name.clone(), bytes));
+        id
+    };
+    sim.note(&req.user, From::Me, "image", name);
+    sim.deliver(
+        &req.user,
+        Action::Image {
+            media_id: &media_id,
+        },
+    )
+    .await
 }
 
 async fn menu(State(sim): State<Arc<Shared>>, Json(req): Json<MenuClick>) -> Response {

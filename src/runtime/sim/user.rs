@@ -1,5 +1,5 @@
 //! WeCom's callback side: what a member does in the console becomes the XML WeCom would send
-//! (text, menu `click`, `template_card_event`), encrypted and signed
+//! (text, image, menu `click`, `template_card_event`), encrypted and signed
 //! with the app's token and EncodingAESKey and POSTed to the bot's `/wecom/callback`.
 
 use super::Shared;
@@ -17,6 +17,10 @@ pub(super) enum Action<'a> {
         task_id: &'a str,
         card_type: &'a str,
         response_code: &'a str,
+    },
+    /// An image message (its bytes are served by `media/get` under `media_id`).
+    Image {
+        media_id: &'a str,
     },
     /// The contacts changed: this member was deleted (WeCom sends it from `sys`).
     MemberLeft {
@@ -64,6 +68,12 @@ pub(super) fn plain_xml(
             cdata(task_id),
             cdata(card_type),
             cdata(response_code)
+        ),
+        Action::Image { media_id } => format!(
+            "<MsgType>{}</MsgType><PicUrl>{}</PicUrl><MediaId>{}</MediaId><MsgId>{msg_id}</MsgId>",
+            cdata("image"),
+            cdata("https://wework.qpic.cn/sim"),
+            cdata(media_id)
         ),
         Action::MemberLeft { userid } => format!(
             "<MsgType>{}</MsgType><Event>{}</Event><ChangeType>{}</ChangeType><UserID>{}</UserID>",

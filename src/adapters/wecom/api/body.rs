@@ -64,7 +64,7 @@ pub(crate) fn request(message: &Outbound, agent_id: i64) -> Result<Request, ApiE
                 body: json,
             }
         }
-        Outbound::File { .. } => {
+        Outbound::File { .. } | Outbound::Evidence { .. } => {
             return Err(ApiError::Invalid(
                 "a file is built and uploaded before it is sent (the outbox sender does it)"
                     .to_owned(),
@@ -114,6 +114,10 @@ fn put_body(json: &mut Value, body: &MessageBody, text_max: usize, markdown_max:
             json["msgtype"] = "file".into();
             json["file"] = json!({ "media_id": media_id });
         }
+        MessageBody::Image { media_id } => {
+            json["msgtype"] = "image".into();
+            json["image"] = json!({ "media_id": media_id });
+        }
     }
 }
 
@@ -139,6 +143,10 @@ fn robot_body(body: &MessageBody, mentioned: &[String]) -> Value {
             json!({"msgtype": "template_card", "template_card": card})
         }
         MessageBody::File { media_id } => {
+            json!({"msgtype": "file", "file": {"media_id": media_id}})
+        }
+        // A robot's images are sent as base64; the bot never routes an app image to a robot.
+        MessageBody::Image { media_id } => {
             json!({"msgtype": "file", "file": {"media_id": media_id}})
         }
     }

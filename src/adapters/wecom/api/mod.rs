@@ -1,6 +1,6 @@
 //! The one WeCom API client of the bot: access token shared through the store (one refresher at
 //! a time, refreshed once when WeCom rejects it), `message/send`, `message/update_template_card`,
-//! `appchat/send`, group robot `webhook/send`, `media/upload` (files), the contacts calls behind the directory's
+//! `appchat/send`, group robot `webhook/send`, `media/upload` and `media/get` (files, evidence), the contacts calls behind the directory's
 //! [`Contacts`](crate::base::directory::Contacts) trait, and WeCom's errcodes turned into decisions
 //! (refresh, back off, give up).
 //!
@@ -10,9 +10,11 @@
 mod body;
 mod contacts;
 mod errcode;
+mod media;
 mod outbound;
 mod token;
 
+pub use media::Media;
 pub use outbound::{MessageBody, Outbound};
 
 use crate::base::log_safe::log_safe;
@@ -213,19 +215,6 @@ impl WeComClient {
             tracing::warn!(path = request.path, skipped = ?receipt.invalid, "WeCom skipped recipients");
         }
         Ok(receipt)
-    }
-
-    /// Uploads a file (`media/upload?type=file`, multipart) and returns its `media_id`, which
-    /// a [`MessageBody::File`] sends (WeCom keeps it three days).
-    pub async fn upload_file(&self, name: &str, bytes: &[u8]) -> Result<String, ApiError> {
-        const PATH: &str = "/cgi-bin/media/upload";
-        let answer = self
-            .call_with_token(PATH, &[("type", "file")], Payload::File { name, bytes })
-            .await?;
-        answer
-            .media_id
-            .filter(|id| !id.is_empty())
-            .ok_or_else(|| ApiError::Invalid(format!("{PATH}: answer without media_id")))
     }
 
     /// Calls `path` (GET, or POST of `body`) with the app's access token; when WeCom rejects the

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::evidence::EvidenceRef;
 use crate::domain::records::export::Export;
 
 /// The content of a message (app message, app group chat or group robot).
@@ -20,6 +21,10 @@ pub enum MessageBody {
     },
     /// A file uploaded with `media/upload?type=file` (its `media_id`, valid for three days).
     File {
+        media_id: String,
+    },
+    /// An image uploaded with `media/upload?type=image`.
+    Image {
         media_id: String,
     },
 }
@@ -46,6 +51,12 @@ pub enum Outbound {
     /// sender builds it from the store when it delivers it, uploads it (`media/upload`) and
     /// sends it as a [`MessageBody::File`].
     File { to_user: String, export: Export },
+    /// An evidence file for one member, named by its key: the outbox sender reads it from the
+    /// evidence store when it delivers it, uploads it as an image or a file and sends it.
+    Evidence {
+        to_user: String,
+        evidence: EvidenceRef,
+    },
     /// `appchat/send` to a group chat the app created.
     AppChat { chat_id: String, body: MessageBody },
     /// Group robot `webhook/send` of the group named `robot` in bot.toml `[groups]`; its webhook
@@ -63,7 +74,9 @@ impl Outbound {
     /// per group chat.
     pub fn channel(&self) -> String {
         match self {
-            Outbound::Send { to_user, .. } | Outbound::File { to_user, .. } => {
+            Outbound::Send { to_user, .. }
+            | Outbound::File { to_user, .. }
+            | Outbound::Evidence { to_user, .. } => {
                 format!("member:{to_user}")
             }
             Outbound::UpdateCard { response_code, .. } => {

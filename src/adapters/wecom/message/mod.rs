@@ -10,6 +10,8 @@ mod xml;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::domain::evidence::{Fetched, MediaKind};
+
 pub use parse::{parse, parse_envelope};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -47,6 +49,8 @@ pub enum InboundKind {
         msg_id: String,
         content: String,
     },
+    /// An image or file message; the worker fills `fetched` once it has kept the file.
+    Media(MediaMessage),
     MenuClick {
         key: String,
     },
@@ -62,6 +66,20 @@ pub enum InboundKind {
         msg_id: Option<String>,
         event_key: Option<String>,
     },
+}
+
+/// An image (`MsgType` image: `PicUrl`, `MediaId`) or file (`MediaId`, `FileName` when given)
+/// message. `fetched` is empty as received; the worker downloads the media and keeps it as
+/// evidence before the event is dispatched, and says here what became of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaMessage {
+    pub msg_id: String,
+    pub media_id: String,
+    pub kind: MediaKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fetched: Option<Fetched>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,6 +148,7 @@ impl Inbound {
         let agent = self.agent_id.as_deref().unwrap_or("");
         let (event, event_key, task_id, change_type): (&str, &str, &str, &str) = match &self.kind {
             InboundKind::Text { msg_id, .. }
+            | InboundKind::Media(MediaMessage { msg_id, .. })
             | InboundKind::Unknown {
                 msg_id: Some(msg_id),
                 ..

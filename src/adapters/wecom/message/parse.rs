@@ -6,8 +6,8 @@
 
 use super::xml::{Element, parse_document};
 use super::{
-    CardEvent, ContactChange, Envelope, Inbound, InboundKind, MessageError, SelectedItem,
-    UserFields,
+    CardEvent, ContactChange, Envelope, Inbound, InboundKind, MediaKind, MediaMessage,
+    MessageError, SelectedItem, UserFields,
 };
 
 /// Parses the document and checks that its root is `<xml>`.
@@ -78,6 +78,14 @@ pub fn parse(xml: &str) -> Result<Inbound, MessageError> {
             msg_id: required(&root, "MsgId")?.to_owned(),
             content: root.text_of("Content").unwrap_or("").to_owned(),
         }
+    } else if let Some(kind) = media_kind(msg_type) {
+        InboundKind::Media(MediaMessage {
+            msg_id: required(&root, "MsgId")?.to_owned(),
+            media_id: required(&root, "MediaId")?.to_owned(),
+            kind,
+            file_name: owned(root.text_of("FileName").map(str::trim)).filter(|n| !n.is_empty()),
+            fetched: None,
+        })
     } else if msg_type.eq_ignore_ascii_case("event") {
         parse_event(&root, msg_type)?
     } else {
@@ -90,6 +98,17 @@ pub fn parse(xml: &str) -> Result<Inbound, MessageError> {
         agent_id: owned(ident(&root, "AgentID")),
         kind,
     })
+}
+
+/// `image` and `file` messages carry a `MediaId` the bot downloads (`media/get`).
+fn media_kind(msg_type: &str) -> Option<MediaKind> {
+    if msg_type.eq_ignore_ascii_case("image") {
+        Some(MediaKind::Image)
+    } else if msg_type.eq_ignore_ascii_case("file") {
+        Some(MediaKind::File)
+    } else {
+        None
+    }
 }
 
 fn unknown(root: &Element, msg_type: &str) -> InboundKind {

@@ -3,8 +3,8 @@
 
 use flowbot::adapters::wecom::crypto::{AesKey, CallbackCrypto};
 use flowbot::adapters::wecom::message::{
-    CardEvent, ContactChange, Envelope, Inbound, InboundKind, MessageError, SelectedItem,
-    UserFields, parse, parse_envelope,
+    CardEvent, ContactChange, Envelope, Inbound, InboundKind, MediaKind, MediaMessage,
+    MessageError, SelectedItem, UserFields, parse, parse_envelope,
 };
 use serde_json::Value;
 
@@ -342,7 +342,7 @@ fn change_contact_bad_values_are_errors() {
 // ---------- unknown kinds ----------
 
 #[test]
-fn unknown_message_types_are_not_errors() {
+fn image_and_file_messages_carry_their_media() {
     let image = "<xml><ToUserName>ww1</ToUserName><FromUserName>u</FromUserName>\
                  <CreateTime>1348831860</CreateTime><MsgType><![CDATA[image]]></MsgType>\
                  <PicUrl>http://x</PicUrl><MediaId>m</MediaId><MsgId>1234567890123456</MsgId>\
@@ -350,8 +350,37 @@ fn unknown_message_types_are_not_errors() {
     let m = parse(image).unwrap();
     assert_eq!(
         m.kind,
+        InboundKind::Media(MediaMessage {
+            msg_id: "1234567890123456".into(),
+            media_id: "m".into(),
+            kind: MediaKind::Image,
+            file_name: None,
+            fetched: None,
+        })
+    );
+    assert_eq!(m.dedupe_key(), "msg:1:1234567890123456");
+    let file = image.replace("[image]", "[file]").replace(
+        "<PicUrl>http://x</PicUrl>",
+        "<FileName> 通报.pdf </FileName>",
+    );
+    assert!(
+        matches!(kind(&file), InboundKind::Media(MediaMessage { kind: MediaKind::File, file_name: Some(n), .. }) if n == "通报.pdf")
+    );
+    let no_media = image.replace("<MediaId>m</MediaId>", "");
+    assert_eq!(parse(&no_media), Err(MessageError::Missing("MediaId")));
+}
+
+#[test]
+fn unknown_message_types_are_not_errors() {
+    let voice = "<xml><ToUserName>ww1</ToUserName><FromUserName>u</FromUserName>\
+                 <CreateTime>1348831860</CreateTime><MsgType><![CDATA[voice]]></MsgType>\
+                 <Format>amr</Format><MediaId>m</MediaId><MsgId>1234567890123456</MsgId>\
+                 <AgentID>1</AgentID></xml>";
+    let m = parse(voice).unwrap();
+    assert_eq!(
+        m.kind,
         InboundKind::Unknown {
-            msg_type: "image".into(),
+            msg_type: "voice".into(),
             event: None,
             msg_id: Some("1234567890123456".into()),
             event_key: None,
@@ -359,8 +388,8 @@ fn unknown_message_types_are_not_errors() {
     );
     assert_eq!(m.dedupe_key(), "msg:1:1234567890123456");
 
-    let location = image.replace("image", "location").replace(
-        "<PicUrl>http://x</PicUrl>",
+    let location = voice.replace("voice", "location").replace(
+        "<Format>amr</Format>",
         "<Location_X>23.13</Location_X><Location_Y>113.26</Location_Y>",
     );
     assert!(

@@ -37,8 +37,8 @@ fn shipped_bot_scripts_pass_the_check() {
     });
     assert!(report.warnings.is_empty(), "{report}");
     assert_eq!(
-        report.flows, 3,
-        "registration, change report and deregistration"
+        report.flows, 4,
+        "registration, change report, deregistration and publication review"
     );
     let s = Scripts::load(&root().join("bot-scripts")).expect("loads");
     assert!(s.help_text.contains("备案"));
@@ -293,7 +293,7 @@ fn edited_copy(
         "flows/registration.toml",
         registration(read("flows/registration.toml")),
     );
-    for other in ["change_report", "deregistration"] {
+    for other in ["change_report", "deregistration", "publication_review"] {
         let file = format!("flows/{other}.toml");
         write(&file, read(&file));
     }

@@ -15,7 +15,8 @@ use crate::domain::reply::Reply;
 pub struct Conversation {
     #[serde(flatten)]
     pub form: ConversationState,
-    /// An approver tapped 驳回 (or typed `驳回 <编号>`): their next text is the reason.
+    /// An approver tapped 驳回 or 不得发布 (or typed `驳回 <编号>`): their next text is the
+    /// reason.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub awaiting_reason: Option<PendingReject>,
     /// The applicant is editing this rejected case; confirming resubmits it.
@@ -26,13 +27,16 @@ pub struct Conversation {
     pub ledger_page: Option<usize>,
 }
 
-/// A rejection waiting for its reason.
+/// A rejection (or a refusal for good) waiting for its reason.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingReject {
     pub case: String,
     /// The tapped card's task id and response code, to grey the card out once decided.
     pub task_id: Option<String>,
     pub response_code: Option<String>,
+    /// 不得发布 (refused for good) rather than 驳回.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub refuse: bool,
 }
 
 /// The changes of one event.

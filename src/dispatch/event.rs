@@ -68,6 +68,19 @@ pub enum TimerJob {
         #[serde(rename = "o")]
         occurrence: u32,
     },
+    /// A draft sent for authorisation before publishing (`publication_review`) still has no
+    /// answer: its `occurrence`-th reminder; `deadline_ms` is when the answer was due.
+    #[serde(rename = "p")]
+    PublicationDue {
+        #[serde(rename = "c")]
+        case: String,
+        #[serde(rename = "n")]
+        round: u32,
+        #[serde(rename = "o")]
+        occurrence: u32,
+        #[serde(rename = "e")]
+        deadline_ms: i64,
+    },
 }
 
 impl Event {
@@ -88,7 +101,9 @@ pub fn timer(id: String, due_ms: i64, job: &TimerJob) -> Timer {
     let conversation = match job {
         TimerJob::Rung { duty, .. } => format!("duty:{duty}"),
         TimerJob::Digest { group, .. } => format!("digest:{group}"),
-        TimerJob::ApprovalDue { case, .. } => format!("case:{case}"),
+        TimerJob::ApprovalDue { case, .. } | TimerJob::PublicationDue { case, .. } => {
+            format!("case:{case}")
+        }
     };
     let event = Event::Timer(FiredTimer {
         job: job.clone(),

@@ -140,8 +140,14 @@ pub trait Process: Send + Sync {
         Ok(())
     }
 
+    /// Whether step `index` of the flow's chain is left out of this round of a case of one of
+    /// its flows (asked when the chain opens, after [`Process::on_filing`]).
+    fn skips_step(&self, _s: &Services, _flow: &FlowDef, _case: &Case, _index: usize) -> bool {
+        false
+    }
+
     /// A case of one of its flows ended without approval: rejected (it may come back, edited,
-    /// through [`Process::on_filing`]) or withdrawn.
+    /// through [`Process::on_filing`]), refused for good or withdrawn.
     async fn on_ended(
         &self,
         _s: &Services,

@@ -8,6 +8,7 @@
 pub mod approval;
 pub mod engine;
 pub mod evidence;
+pub mod publication;
 pub mod records;
 pub mod reminders;
 pub mod reply;

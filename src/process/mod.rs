@@ -5,6 +5,8 @@
 //! - [`change_report`]: reporting a change within the deadline, and the duties a departure opens;
 //! - [`deregistration`]: an account closed at its unit's request (注销), marked closing then
 //!   closed in the register;
+//! - [`publication_review`]: authorisation before publishing (送审): the answer's deadline and
+//!   reminders, the leader rule; the answers are the approval chain's;
 //! - [`supervision`]: the propaganda department's and unit leaders' view of the register
 //!   (`台账`, `查询`, `统计`, `详情`);
 //! - [`forms`]: filling in any flow's form and filing it (last: it answers anything).
@@ -15,6 +17,7 @@ pub mod approvals;
 pub mod change_report;
 pub mod deregistration;
 pub mod forms;
+pub mod publication_review;
 pub mod registration;
 pub mod supervision;
 
@@ -30,6 +33,7 @@ pub fn all() -> Processes {
         Arc::new(registration::Registration),
         Arc::new(change_report::ChangeReport),
         Arc::new(deregistration::Deregistration),
+        Arc::new(publication_review::PublicationReviews),
         Arc::new(supervision::Supervision),
         Arc::new(forms::Forms),
     ])

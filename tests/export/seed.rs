@@ -111,6 +111,7 @@ fn step(label: &str, role: &str, who: &str, decisions: Vec<Decision>) -> Approva
         deadline_ms: None,
         decisions,
         last_urged_ms: None,
+        skipped: false,
     }
 }
 

@@ -159,11 +159,16 @@ pub fn jump_to(bot: &TestBot, day: chrono::NaiveDate) {
 
 /// Moves the bot's clock to `hour`:00 of `day`, company time.
 pub fn jump_to_time(bot: &TestBot, day: chrono::NaiveDate, hour: u32) {
+    jump_to_minute(bot, day, hour, 0);
+}
+
+/// Moves the bot's clock to `hour`:`minute` of `day`, company time.
+pub fn jump_to_minute(bot: &TestBot, day: chrono::NaiveDate, hour: u32, minute: u32) {
     use chrono::TimeZone;
     let target = bot
         .clock
         .zone()
-        .from_local_datetime(&day.and_hms_opt(hour, 0, 0).unwrap())
+        .from_local_datetime(&day.and_hms_opt(hour, minute, 0).unwrap())
         .unwrap()
         .timestamp_millis();
     let real = bot.clock.now_ms() - bot.clock.offset_ms();

@@ -179,6 +179,10 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
         .collect::<BTreeMap<_, _>>();
     let duties = c.duties(&bot_src, &bot, &groups);
     let export = bot.export.as_ref().map(|x| c.export(&bot_src, x, &flows));
+    let publication_review = bot
+        .publication_review
+        .as_ref()
+        .and_then(|p| c.publication_review(&bot_src, p, &flows, &roles));
 
     if !c.d.errors.is_empty() {
         return Err(c.d.errors);
@@ -203,6 +207,7 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
         supervision: bot.supervision.is_some(),
         closure_order: bot.closure_order.is_some(),
         evidence,
+        publication_review,
         templates: c.env,
     };
     Ok((scripts, c.d.warnings))
@@ -501,7 +506,7 @@ impl Compiler {
 
     /// A table of messages (`[approvals]`, `[supervision]`): each of `keys` defined, nothing
     /// else; each compiled as the template `name(key)`.
-    fn message_table(
+    pub(super) fn message_table(
         &mut self,
         src: &Source,
         table: &Spanned<BTreeMap<String, Spanned<String>>>,

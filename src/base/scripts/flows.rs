@@ -29,6 +29,7 @@ impl Compiler {
         }
         self.template(src, tpl::flow(&id, "start"), &raw.start);
         self.template(src, tpl::flow(&id, "submitted"), &raw.submitted);
+        self.flow_approvals(src, &id, &raw);
         match (&raw.duplicate, raw.registers_account) {
             (Some(t), _) => self.template(src, tpl::flow(&id, "duplicate"), t),
             (None, true) => self.d.error(src.at(
@@ -118,6 +119,7 @@ impl Compiler {
             subjects,
             registers_account: raw.registers_account,
             closes_account: raw.closes_account,
+            refusable: raw.refusable,
             deadline,
             register_updates,
             fields,

@@ -7,9 +7,11 @@ mod calendar_settings;
 mod compile;
 mod evidence;
 mod export_settings;
+mod flow_approvals;
 mod flows;
 pub mod ladders;
 pub mod model;
+pub mod publication;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -18,7 +20,9 @@ use std::path::Path;
 use chrono::NaiveDate;
 pub use evidence::EvidenceSettings;
 pub use export_settings::{ExportTexts, FormLayout, FormRow, PrintTexts};
+pub use flow_approvals::REFUSAL_MESSAGES;
 use minijinja::Value;
+pub use publication::{LeaderReview, PUBLICATION_REVIEW, PublicationReview};
 use serde::{Deserialize, Serialize};
 
 use crate::base::calendar::{Calendar, WorkingHours};
@@ -68,6 +72,9 @@ pub struct Scripts {
     pub closure_order: bool,
     /// `[evidence]`: images and files kept as evidence, if configured.
     pub evidence: Option<EvidenceSettings>,
+    /// `[publication_review]`: the answer deadlines and reminders of authorisation before
+    /// publishing, if configured.
+    pub publication_review: Option<PublicationReview>,
     templates: minijinja::Environment<'static>,
 }
 
@@ -130,6 +137,8 @@ pub struct FlowDef {
     pub registers_account: bool,
     /// Filing marks the account in its `account` field closing, final approval closed.
     pub closes_account: bool,
+    /// Approvers may refuse a case for good (不得发布) besides 驳回.
+    pub refusable: bool,
     /// A reporting deadline: within `working_days` of the date in field `from`.
     pub deadline: Option<DeadlineDef>,
     /// This flow's field → the registration field it replaces on final approval.
@@ -258,6 +267,14 @@ pub mod tpl {
     /// An approval message from `[approvals]`.
     pub fn approval(key: &str) -> String {
         format!("a.{key}")
+    }
+    /// A flow's own approval message (its `[approvals]` table), said instead of bot.toml's.
+    pub fn flow_approval(flow: &str, key: &str) -> String {
+        format!("f.{flow}.@approvals.{key}")
+    }
+    /// A `[publication_review]` message: authorisation before publishing.
+    pub fn publication(key: &str) -> String {
+        format!("p.{key}")
     }
     /// A `[supervision]` message: the department's view of the register.
     pub fn supervision(key: &str) -> String {

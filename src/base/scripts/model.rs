@@ -53,6 +53,10 @@ pub struct RawBot {
     /// Separation of duties (`[separation]`): who decides a step nobody else may decide.
     #[serde(default)]
     pub separation: Option<RawSeparation>,
+    /// Authorisation before publishing (`[publication_review]`, optional: without it the
+    /// flow `publication_review` has no answer deadline, reminders or leader rule).
+    #[serde(default)]
+    pub publication_review: Option<Spanned<super::publication::RawPublicationReview>>,
 }
 
 /// `[separation]`: nobody decides a step of a case they filed or are the subject of; a step
@@ -349,6 +353,14 @@ pub struct RawFlow {
     /// approval closed (deregistration).
     #[serde(default)]
     pub closes_account: bool,
+    /// Approvers may also refuse a case for good (不得发布), besides 驳回 which lets the
+    /// applicant edit and resubmit; its words are in this flow's `[approvals]`.
+    #[serde(default)]
+    pub refusable: bool,
+    /// This flow's own words for some `[approvals]` messages of bot.toml (e.g. 可以发布 for
+    /// 同意), and the refusal's words of a `refusable` flow.
+    #[serde(default)]
+    pub approvals: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
     /// A reporting deadline counted in working days from a date field (`[deadline]`).
     #[serde(default)]
     pub deadline: Option<Spanned<RawDeadline>>,

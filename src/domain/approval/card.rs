@@ -1,24 +1,27 @@
 //! The approver's card: title, the key
-//! fields of the case, applicant, unit, and the 同意 / 驳回 buttons whose keys carry the action
-//! and the case number. The server trusts neither: a tap is checked against the stored case.
+//! fields of the case, applicant, unit, and the 同意 / 驳回 buttons (and 不得发布 in a
+//! `refusable` flow) whose keys carry the action and the case number. The server trusts neither: a tap is checked against the stored case.
 
+use super::chain::Verdict;
 use crate::base::scripts::FlowDef;
 use crate::domain::records::Texts;
 use crate::domain::records::{ApprovalStep, Case};
 use crate::domain::reply::{Card, CardButton, CardRow};
 
-/// Button key prefixes: `approve:<number>`, `reject:<number>`.
+/// Button key prefixes: `approve:<number>`, `reject:<number>`, `refuse:<number>`.
 pub const APPROVE: &str = "approve";
 pub const REJECT: &str = "reject";
+pub const REFUSE: &str = "refuse";
 /// `details:<number>`: every answer of the case, to the tapper (nothing is decided).
 pub const DETAILS: &str = "details";
 
-/// What a tap says: approve or reject, and which case.
-pub fn parse_key(key: &str) -> Option<(bool, &str)> {
+/// What a tap says: approve, reject or refuse, and which case.
+pub fn parse_key(key: &str) -> Option<(Verdict, &str)> {
     let (action, number) = key.split_once(':')?;
     match action {
-        APPROVE => Some((true, number)),
-        REJECT => Some((false, number)),
+        APPROVE => Some((Verdict::Approve, number)),
+        REJECT => Some((Verdict::Reject, number)),
+        REFUSE => Some((Verdict::Refuse, number)),
         _ => None,
     }
 }
@@ -45,24 +48,27 @@ pub fn approval_card(texts: &Texts<'_>, flow: &FlowDef, case: &Case, step: &Appr
         note: note(texts, case),
         rows,
         task_id: step.task_ids.last().cloned().unwrap_or_default(),
-        buttons: vec![
-            CardButton {
-                text: texts.say("button_approve"),
-                key: format!("{APPROVE}:{}", case.number),
-                primary: true,
-            },
-            CardButton {
-                text: texts.say("button_reject"),
-                key: format!("{REJECT}:{}", case.number),
-                primary: false,
-            },
-            CardButton {
-                text: texts.say("button_details"),
-                key: format!("{DETAILS}:{}", case.number),
-                primary: false,
-            },
-        ],
+        buttons: buttons(texts, flow, &case.number),
     }
+}
+
+/// 同意, 驳回, 不得发布 (a `refusable` flow only) and 详情.
+fn buttons(texts: &Texts<'_>, flow: &FlowDef, number: &str) -> Vec<CardButton> {
+    let refuse = flow.refusable.then_some(("button_refuse", REFUSE));
+    [
+        Some(("button_approve", APPROVE)),
+        Some(("button_reject", REJECT)),
+        refuse,
+        Some(("button_details", DETAILS)),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|(text, action)| CardButton {
+        text: texts.say(text),
+        key: format!("{action}:{number}"),
+        primary: action == APPROVE,
+    })
+    .collect()
 }
 
 /// What the approver should know before deciding: the earlier steps' approvals (who approved

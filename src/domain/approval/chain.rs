@@ -68,14 +68,14 @@ impl Change {
     }
 }
 
-/// Builds the chain of a freshly filed (or resubmitted) case and opens its first step.
-/// `assignees[i]` are the resolved userids of step `i`; `task_ids[i]` fresh, unguessable ids.
+/// Builds the chain of a freshly filed (or resubmitted) case and opens its first step that is
+/// not skipped. `assignees[i]` are the resolved userids of step `i`; `task_ids[i]` fresh,
+/// unguessable ids; `skip[i]` whether the flow's process leaves step `i` out of this round.
 pub fn open(
     scripts: &Scripts,
     flow: &FlowDef,
     case: &mut Case,
-    assignees: Vec<Vec<String>>,
-    task_ids: Vec<String>,
+    (assignees, task_ids, skip): (Vec<Vec<String>>, Vec<String>, Vec<bool>),
     now_ms: i64,
 ) -> Change {
     case.chain = flow
@@ -96,13 +96,22 @@ pub fn open(
             deadline_ms: None,
             decisions: Vec::new(),
             last_urged_ms: None,
+            skipped: false,
         })
         .collect();
-    case.current_step = 0;
+    for (step, skip) in case.chain.iter_mut().zip(skip) {
+        step.skipped = skip;
+    }
+    case.current_step = next_step(case, 0).unwrap_or(0);
     case.status = CaseStatus::Pending;
     let mut change = Change::default();
     open_step(scripts, flow, case, now_ms, &mut change);
     change
+}
+
+/// The first step at or after `from` that is not skipped.
+fn next_step(case: &Case, from: usize) -> Option<usize> {
+    (from..case.chain.len()).find(|i| !case.chain[*i].skipped)
 }
 
 /// Opens `case.current_step`: stamps it and sends its card to the assignees.
@@ -140,6 +149,26 @@ pub fn send_card(
         to: waiting.into_iter().map(str::to_owned).collect(),
         card: approval_card(&texts, flow, case, step),
     });
+}
+
+/// What a decider says: approve, send back for changes (驳回; the applicant may edit and
+/// resubmit), or refuse for good (only in a `refusable` flow, e.g. 不得发布).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Approve,
+    Reject,
+    Refuse,
+}
+
+impl Verdict {
+    /// The `[approvals]` messages naming it: the decision word and the card's closing label.
+    fn words(self) -> (&'static str, &'static str) {
+        match self {
+            Verdict::Approve => ("decision_approve", "card_approved"),
+            Verdict::Reject => ("decision_reject", "card_rejected"),
+            Verdict::Refuse => ("decision_refuse", "card_refused"),
+        }
+    }
 }
 
 /// How a decision arrived.
@@ -194,14 +223,18 @@ pub fn decide(
     flow: &FlowDef,
     case: &mut Case,
     actor: (&str, &str),
-    approve: bool,
+    verdict: Verdict,
     reason: Option<String>,
     via: &Via,
     register_number: Option<&str>,
     now_ms: i64,
 ) -> Result<Change, Refusal> {
     let (actor, actor_name) = actor;
+    if verdict == Verdict::Refuse && !flow.refusable {
+        return Err(Refusal::CardExpired);
+    }
     check(flow, case, actor, via)?;
+    let approve = verdict == Verdict::Approve;
     let index = case.current_step;
     let step = case.chain.get(index).ok_or(Refusal::Closed)?;
     let closes = !approve
@@ -210,7 +243,8 @@ pub fn decide(
             .assignees
             .iter()
             .all(|p| p == actor || step.decisions.iter().any(|d| &d.by == p));
-    let last_step = index + 1 == case.chain.len();
+    let next = next_step(case, index + 1);
+    let last_step = next.is_none();
     if approve && closes && last_step && flow.registers_account && register_number.is_none() {
         return Err(Refusal::NeedsRegisterNumber);
     }
@@ -224,33 +258,28 @@ pub fn decide(
         at_ms: now_ms,
     });
     let step = step.clone();
-    let kind = if approve {
-        HistoryKind::Approved {
-            step: step.label.clone(),
-        }
-    } else {
-        HistoryKind::Rejected {
-            step: step.label.clone(),
+    let label = step.label.clone();
+    let kind = match verdict {
+        Verdict::Approve => HistoryKind::Approved { step: label },
+        Verdict::Reject => HistoryKind::Rejected {
+            step: label,
             reason: reason.clone(),
-        }
+        },
+        Verdict::Refuse => HistoryKind::Refused {
+            step: label,
+            reason: reason.clone(),
+        },
     };
     change.history.push(records::history(now_ms, actor, kind));
 
     let mut texts = Texts::new(scripts, flow, case).with("name", actor_name.to_owned());
-    let decision = texts.say(if approve {
-        "decision_approve"
-    } else {
-        "decision_reject"
-    });
+    let (decision_word, card_word) = verdict.words();
+    let decision = texts.say(decision_word);
     texts.set("decision", decision.clone());
     // The cards: greyed out with the decision for everyone the card went to (or-sign, or a
     // closing decision), else only for the decider. Without a response code (text command),
     // the others get a message instead.
-    let label = texts.say(if approve {
-        "card_approved"
-    } else {
-        "card_rejected"
-    });
+    let label = texts.say(card_word);
     let (card_people, others): (Vec<String>, Vec<String>) = if closes {
         (
             step.assignees.clone(),
@@ -303,14 +332,18 @@ pub fn decide(
         change.remove_from.push(pending_index(person));
     }
     if !approve {
-        case.status = CaseStatus::Rejected;
+        let (status, notice) = match verdict {
+            Verdict::Refuse => (CaseStatus::Refused, "refused_to_applicant"),
+            _ => (CaseStatus::Rejected, "rejected_to_applicant"),
+        };
+        case.status = status;
         case.decided_at_ms = Some(now_ms);
         let texts = texts.with("reason", reason.unwrap_or_default());
-        change.say(&case.applicant, texts.say("rejected_to_applicant"));
+        change.say(&case.applicant, texts.say(notice));
         return Ok(change);
     }
-    if !last_step {
-        case.current_step += 1;
+    if let Some(next) = next {
+        case.current_step = next;
         let next = case
             .chain
             .get(case.current_step)

@@ -117,10 +117,14 @@ pub fn status(
                     t.set("step", step.clone());
                     "history_approved"
                 }
-                HistoryKind::Rejected { step, reason } => {
+                HistoryKind::Rejected { step, reason } | HistoryKind::Refused { step, reason } => {
                     t.set("step", step.clone());
                     t.set("reason", reason.clone().unwrap_or_default());
-                    "history_rejected"
+                    if matches!(h.kind, HistoryKind::Refused { .. }) {
+                        "history_refused"
+                    } else {
+                        "history_rejected"
+                    }
                 }
                 HistoryKind::Edited { changes } => {
                     t.set("changes", changes.join("；"));

@@ -33,6 +33,9 @@ pub enum CaseStatus {
     Rejected,
     /// The applicant withdrew it before the final decision.
     Withdrawn,
+    /// A step refused it for good (a flow with `refusable`, e.g. 不得发布): it may not come
+    /// back.
+    Refused,
 }
 
 impl CaseStatus {
@@ -42,12 +45,16 @@ impl CaseStatus {
             CaseStatus::Approved => "approved",
             CaseStatus::Rejected => "rejected",
             CaseStatus::Withdrawn => "withdrawn",
+            CaseStatus::Refused => "refused",
         }
     }
 
     /// No further decision can change it (a rejected case can still be resubmitted).
     pub fn is_final(self) -> bool {
-        matches!(self, CaseStatus::Approved | CaseStatus::Withdrawn)
+        matches!(
+            self,
+            CaseStatus::Approved | CaseStatus::Withdrawn | CaseStatus::Refused
+        )
     }
 }
 
@@ -80,6 +87,10 @@ pub struct ApprovalStep {
     pub decisions: Vec<Decision>,
     /// The last 催办 for this step (at most one per working day).
     pub last_urged_ms: Option<i64>,
+    /// The flow's process left this step out of this round (e.g. a leader's review already
+    /// done before filing): it never opens.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub skipped: bool,
 }
 
 /// A filed form.
@@ -149,6 +160,11 @@ pub enum HistoryKind {
         step: String,
     },
     Rejected {
+        step: String,
+        reason: Option<String>,
+    },
+    /// Refused for good (a `refusable` flow): the case may not come back.
+    Refused {
         step: String,
         reason: Option<String>,
     },

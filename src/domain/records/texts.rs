@@ -1,5 +1,6 @@
 //! The words of one case: `[approvals]` messages of bot.toml rendered with the case's values
-//! (title, number, applicant, unit, round, step, status, what changed).
+//! (title, number, applicant, unit, round, step, status, what changed). A flow may say some of
+//! them its own way in its own `[approvals]` table (e.g. 可以发布 for 同意).
 
 use std::collections::HashMap;
 
@@ -13,6 +14,7 @@ use crate::domain::records::{Case, CaseStatus};
 #[derive(Clone)]
 pub struct Texts<'a> {
     scripts: &'a Scripts,
+    flow: String,
     values: HashMap<&'static str, Value>,
 }
 
@@ -34,7 +36,11 @@ impl<'a> Texts<'a> {
                 Value::from(case.account_status.text(scripts)),
             );
         }
-        let mut texts = Self { scripts, values };
+        let mut texts = Self {
+            scripts,
+            flow: flow.id.clone(),
+            values,
+        };
         // The case's status as people read it (it may name the step, so it comes last).
         let status = texts.status(case.status);
         texts.set("status", status);
@@ -51,12 +57,18 @@ impl<'a> Texts<'a> {
         self.values.insert(key, value.into());
     }
 
-    /// Renders the `[approvals]` message `key`.
+    /// Renders the `[approvals]` message `key`: the flow's own if it has one.
     pub fn say(&self, key: &str) -> String {
         let ctx: std::collections::BTreeMap<&str, Value> =
             self.values.iter().map(|(k, v)| (*k, v.clone())).collect();
         let ctx = Value::from(ctx);
-        self.scripts.render(&tpl::approval(key), &ctx)
+        let own = tpl::flow_approval(&self.flow, key);
+        let name = if self.scripts.has(&own) {
+            own
+        } else {
+            tpl::approval(key)
+        };
+        self.scripts.render(&name, &ctx)
     }
 
     /// An answer as the summary shows it.

@@ -4,7 +4,7 @@
 use super::{case_for, decide, refuse, say_about, steps};
 use crate::base::scripts::tpl;
 use crate::dispatch::{CaseWrites, DispatchError, Draft, LoadedCase, PendingReject, Services};
-use crate::domain::approval::chain::{self, Refusal, Via};
+use crate::domain::approval::chain::{self, Refusal, Verdict, Via};
 use crate::domain::approval::commands::{self, Command};
 use crate::domain::approval::views;
 use crate::domain::engine::{ConversationState, FormState, Phase};
@@ -25,12 +25,24 @@ pub(crate) async fn command(
     match command {
         Command::Usage { example } => usage(s, draft, example),
         Command::Approve { number } => {
-            decide(s, draft, &number, true, None, Via::Text, now_ms).await?
+            decide(s, draft, &number, Verdict::Approve, None, Via::Text, now_ms).await?
         }
         Command::Reject {
             number,
             reason: Some(reason),
-        } => decide(s, draft, &number, false, Some(reason), Via::Text, now_ms).await?,
+        } => {
+            let reason = Some(reason);
+            decide(
+                s,
+                draft,
+                &number,
+                Verdict::Reject,
+                reason,
+                Via::Text,
+                now_ms,
+            )
+            .await?
+        }
         Command::Reject {
             number,
             reason: None,
@@ -42,6 +54,7 @@ pub(crate) async fn command(
                             case: number,
                             task_id: None,
                             response_code: None,
+                            refuse: false,
                         });
                         say_about(s, draft, &loaded.case, "ask_reason");
                     }

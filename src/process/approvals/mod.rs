@@ -20,7 +20,7 @@ use crate::dispatch::{
     CaseWrites, DispatchError, Draft, Handled, LoadedCase, PendingReject, Process, Services,
 };
 use crate::domain::approval::card;
-use crate::domain::approval::chain::{self, Refusal, Via};
+use crate::domain::approval::chain::{self, Refusal, Verdict, Via};
 use crate::domain::engine::CommandInput;
 use crate::domain::records::Texts;
 use crate::domain::records::{self, Case, CaseStatus};
@@ -36,7 +36,7 @@ impl Process for Approvals {
     }
 
     fn card_actions(&self) -> &'static [&'static str] {
-        &[card::APPROVE, card::REJECT, card::DETAILS]
+        &[card::APPROVE, card::REJECT, card::REFUSE, card::DETAILS]
     }
 
     fn owns_timer(&self, job: &TimerJob) -> bool {
@@ -104,7 +104,7 @@ pub(crate) async fn card_tap(
     {
         return commands::details(s, draft, number).await;
     }
-    let Some((approve, number)) = card::parse_key(&tap.event_key) else {
+    let Some((verdict, number)) = card::parse_key(&tap.event_key) else {
         tracing::warn!(key = %log_safe(&tap.event_key), "card tap with an unknown key refused");
         draft.reply(generic(s, "card_expired"));
         return Ok(());
@@ -113,27 +113,40 @@ pub(crate) async fn card_tap(
         task_id: tap.task_id.clone(),
         response_code: tap.response_code.clone(),
     };
-    if approve {
-        return decide(s, draft, number, true, None, via, now_ms).await;
+    if verdict == Verdict::Approve {
+        return decide(s, draft, number, Verdict::Approve, None, via, now_ms).await;
     }
-    // 驳回: ask for the reason first (if the tapper may decide at all).
+    // 驳回 or 不得发布: ask for the reason first (if the tapper may decide at all).
     let Some((loaded, flow)) = case_for(s, draft, number).await? else {
         return Ok(());
     };
-    if let Err(refusal) = chain::check(flow, &loaded.case, &draft.user, &via) {
+    let offered = flow.refusable || verdict != Verdict::Refuse;
+    let allowed = if offered {
+        chain::check(flow, &loaded.case, &draft.user, &via)
+    } else {
+        Err(Refusal::CardExpired)
+    };
+    if let Err(refusal) = allowed {
         refuse(s, draft, &loaded.case, &refusal, &via);
         return Ok(());
     }
+    let refusing = verdict == Verdict::Refuse;
     draft.conversation.awaiting_reason = Some(PendingReject {
         case: number.to_owned(),
         task_id: Some(tap.task_id.clone()),
         response_code: Some(tap.response_code.clone()),
+        refuse: refusing,
     });
-    say_about(s, draft, &loaded.case, "ask_reason");
+    let ask = if refusing {
+        "ask_refuse_reason"
+    } else {
+        "ask_reason"
+    };
+    say_about(s, draft, &loaded.case, ask);
     Ok(())
 }
 
-/// The text after 驳回: the reason (or a cancel word).
+/// The text after 驳回 or 不得发布: the reason (or a cancel word).
 pub(crate) async fn reason(
     s: &Services,
     draft: &mut Draft,
@@ -156,11 +169,16 @@ pub(crate) async fn reason(
         },
         _ => Via::Text,
     };
+    let verdict = if pending.refuse {
+        Verdict::Refuse
+    } else {
+        Verdict::Reject
+    };
     decide(
         s,
         draft,
         &pending.case,
-        false,
+        verdict,
         Some(text.trim().to_owned()),
         via,
         now_ms,
@@ -191,7 +209,7 @@ pub(crate) async fn decide(
     s: &Services,
     draft: &mut Draft,
     number: &str,
-    approve: bool,
+    verdict: Verdict,
     reason: Option<String>,
     via: Via,
     now_ms: i64,
@@ -214,7 +232,7 @@ pub(crate) async fn decide(
             flow,
             &mut attempt,
             (&draft.user, &name),
-            approve,
+            verdict,
             reason.clone(),
             &via,
             register_number.as_deref(),
@@ -240,7 +258,7 @@ pub(crate) async fn decide(
         let texts = Texts::new(&s.scripts, flow, &decided).with("name", name.clone());
         draft.say(&decided.applicant, texts.say("confirmed_to_applicant"));
     }
-    tracing::info!(case = %number, user = %log_safe(&draft.user), approve, status = decided.status.as_str(), "decision applied");
+    tracing::info!(case = %number, user = %log_safe(&draft.user), ?verdict, status = decided.status.as_str(), "decision applied");
     case = decided;
     steps::chase_open_step(s, draft, &mut case, now_ms);
     let write = case.update(version);
@@ -254,7 +272,9 @@ pub(crate) async fn decide(
                     .on_approved(s, draft, flow, &case, &name, now_ms)
                     .await?
             }
-            CaseStatus::Rejected => process.on_ended(s, draft, flow, &case, now_ms).await?,
+            CaseStatus::Rejected | CaseStatus::Refused => {
+                process.on_ended(s, draft, flow, &case, now_ms).await?
+            }
             _ => {}
         }
     }

@@ -116,7 +116,8 @@ pub(crate) async fn approval_due(
 }
 
 /// Resolves each step's assignees — without the people recused from the case; a step left with
-/// nobody goes to `[separation] fallback_role` — and opens the chain with fresh task ids.
+/// nobody goes to `[separation] fallback_role` — and opens the chain with fresh task ids,
+/// without the steps the flow's process leaves out ([`crate::dispatch::Process::skips_step`]).
 pub(crate) async fn open_chain(
     s: &Services,
     case: &mut Case,
@@ -126,9 +127,18 @@ pub(crate) async fn open_chain(
         return Ok(chain::Change::default());
     };
     let recused = separation::recused(&flow, case);
+    let process = s.processes.for_flow(&flow);
+    let skip: Vec<bool> = (0..flow.approval.len())
+        .map(|i| process.is_some_and(|p| p.skips_step(s, &flow, case, i)))
+        .collect();
     let mut assignees = Vec::new();
     let mut task_ids = Vec::new();
     for (i, step) in flow.approval.iter().enumerate() {
+        if skip[i] {
+            assignees.push(Vec::new());
+            task_ids.push(task_id(&case.number, case.round, i));
+            continue;
+        }
         let resolved = match &step.assignment {
             Assignment::Role(role) => holders(s, role, &case.unit).await?,
             Assignment::Users(users) => users.clone(),
@@ -147,12 +157,20 @@ pub(crate) async fn open_chain(
         task_ids.push(task_id(&case.number, case.round, i));
     }
     Ok(chain::open(
-        &s.scripts, &flow, case, assignees, task_ids, now_ms,
+        &s.scripts,
+        &flow,
+        case,
+        (assignees, task_ids, skip),
+        now_ms,
     ))
 }
 
 /// The holders of a role: `unit_leader` is the leaders of the case's unit.
-async fn holders(s: &Services, role: &str, unit: &str) -> Result<Vec<String>, DispatchError> {
+pub(crate) async fn holders(
+    s: &Services,
+    role: &str,
+    unit: &str,
+) -> Result<Vec<String>, DispatchError> {
     Ok(if role == "unit_leader" {
         s.directory.leaders_of(unit).await?
     } else {

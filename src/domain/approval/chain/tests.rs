@@ -53,7 +53,13 @@ fn filed(scripts: &Scripts, flow: &FlowDef, first: &[&str]) -> (Case, Change) {
     let people = |p: &[&str]| p.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
     let assignees = vec![people(first), people(&["chenjing", "lina"])];
     let tasks = vec!["task-0".to_owned(), "task-1".to_owned()];
-    let change = open(scripts, flow, &mut case, assignees, tasks, T0);
+    let change = open(
+        scripts,
+        flow,
+        &mut case,
+        (assignees, tasks, vec![false; 2]),
+        T0,
+    );
     (case, change)
 }
 
@@ -93,7 +99,17 @@ fn approve(
     who: (&str, &str),
     via: &Via,
 ) -> Result<Change, Refusal> {
-    decide(scripts, flow, case, who, true, None, via, None, T0 + 1)
+    decide(
+        scripts,
+        flow,
+        case,
+        who,
+        Verdict::Approve,
+        None,
+        via,
+        None,
+        T0 + 1,
+    )
 }
 
 /// An all-sign first step for 刘洋 and 张伟, which 刘洋 has approved.
@@ -194,7 +210,7 @@ fn one_rejection_rejects_an_all_sign_step() {
         &flow,
         &mut case,
         ("zhangwei", "张伟"),
-        false,
+        Verdict::Reject,
         reason,
         &Via::Text,
         None,
@@ -222,7 +238,7 @@ fn an_all_sign_rejection_before_anyone_approved_closes_the_step_at_once() {
         &flow,
         &mut case,
         ("liuyang", "刘洋"),
-        false,
+        Verdict::Reject,
         None,
         &via,
         None,
@@ -257,7 +273,7 @@ fn the_final_approval_of_a_registration_needs_a_register_number() {
         &flow,
         &mut case,
         ("chenjing", "陈静"),
-        true,
+        Verdict::Approve,
         None,
         &Via::Text,
         Some("DJ-2026-0001"),
@@ -430,3 +446,5 @@ fn the_applicant_and_the_administrator_may_not_decide() {
     assert_eq!(case.current_step, 0, "nothing changed");
     assert!(approve(&scripts, &flow, &mut case, ("liuyang", "刘洋"), &Via::Text).is_ok());
 }
+
+mod refusals;

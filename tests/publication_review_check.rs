@@ -92,7 +92,7 @@ fn the_settings_are_checked_against_the_flow_and_the_roles() {
 fn unless_checked_needs_the_leader_question() {
     let tmp = edited(
         |bot| bot,
-        |flow| flow.replace(r#"id = "leader_checked""#, r#"id = "checked_by_leader""#),
+        |flow| flow.replace("leader_checked", "checked_by_leader"),
     );
     assert_reported(
         &errors(tmp.path()),

@@ -51,6 +51,9 @@ enum Command {
     Export {
         #[arg(long, value_enum)]
         what: ExportWhat,
+        /// The campaign year of `--what annual-review`.
+        #[arg(long)]
+        year: Option<i32>,
         #[arg(long, value_enum)]
         format: ExportFormat,
         #[arg(long)]
@@ -73,6 +76,8 @@ enum ExportWhat {
     Register,
     /// One row per case.
     Cases,
+    /// One row per account of a year's annual review campaign (needs `--year`).
+    AnnualReview,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -199,17 +204,28 @@ async fn main() -> anyhow::Result<()> {
             println!("{report}");
             Ok(())
         }
-        Command::Export { what, format, out } => {
+        Command::Export {
+            what,
+            year,
+            format,
+            out,
+        } => {
             let (store, scripts) = open_records(&settings).await?;
             let what = match what {
                 ExportWhat::Register => exports::What::Register,
                 ExportWhat::Cases => exports::What::Cases,
+                ExportWhat::AnnualReview => exports::What::AnnualReview,
             };
             let format = match format {
                 ExportFormat::Csv => exports::FileFormat::Csv,
                 ExportFormat::Xlsx => exports::FileFormat::Xlsx,
             };
-            let rows = exports::export(store.as_ref(), &scripts, what, format, &out).await?;
+            let export = exports::Export {
+                what,
+                units: None,
+                year,
+            };
+            let rows = exports::export_of(store.as_ref(), &scripts, &export, format, &out).await?;
             println!("{}: {rows} rows", out.display());
             Ok(())
         }

@@ -24,6 +24,9 @@ pub struct Conversation {
     /// The `台账` page shown last, while more follow: `下一页` shows the next one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ledger_page: Option<usize>,
+    /// `年审 开始 <年份>` was asked: the next text confirms opening that year's campaign.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annual_open: Option<i32>,
 }
 
 /// A rejection waiting for its reason.

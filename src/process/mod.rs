@@ -5,12 +5,15 @@
 //! - [`change_report`]: reporting a change within the deadline, and the duties a departure opens;
 //! - [`deregistration`]: an account closed at its unit's request (注销), marked closing then
 //!   closed in the register;
+//! - [`annual_review`]: the annual review campaign (年审): one report per account a year,
+//!   reviewed by the unit's leader and the department, missing ones chased;
 //! - [`supervision`]: the propaganda department's and unit leaders' view of the register
 //!   (`台账`, `查询`, `统计`, `详情`);
 //! - [`forms`]: filling in any flow's form and filing it (last: it answers anything).
 //!
 //! [`all`] is the table the dispatcher routes by; its order is the routing order.
 
+pub mod annual_review;
 pub mod approvals;
 pub mod change_report;
 pub mod deregistration;
@@ -30,6 +33,7 @@ pub fn all() -> Processes {
         Arc::new(registration::Registration),
         Arc::new(change_report::ChangeReport),
         Arc::new(deregistration::Deregistration),
+        Arc::new(annual_review::AnnualReview),
         Arc::new(supervision::Supervision),
         Arc::new(forms::Forms),
     ])

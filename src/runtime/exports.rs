@@ -10,8 +10,8 @@ use rust_xlsxwriter::{ExcelDateTime, Format as XlsxFormat, Workbook};
 
 use crate::adapters::store::Store;
 use crate::base::scripts::{ExportTexts, Scripts};
-pub use crate::domain::records::export::What;
-use crate::domain::records::export::{self, Cell, Export, Table};
+use crate::domain::records::export::{self, Cell, Table};
+pub use crate::domain::records::export::{Export, What};
 use crate::domain::records::{
     ALL_CASES, Case, CaseStatus, HistoryEntry, HistoryKind, REGISTER, REGISTER_PREFIX, form,
     register_number_index, register_view,
@@ -54,7 +54,33 @@ pub async fn load(store: &dyn Store, index: &str) -> anyhow::Result<Vec<Case>> {
 
 /// Builds the `what` table from the store.
 pub async fn table(store: &dyn Store, scripts: &Scripts, what: What) -> anyhow::Result<Table> {
-    table_of(store, scripts, &Export { what, units: None }).await
+    table_of(
+        store,
+        scripts,
+        &Export {
+            what,
+            units: None,
+            year: None,
+        },
+    )
+    .await
+}
+
+/// The annual review results of `year` (`flowbot export --what annual-review --year`).
+pub async fn annual_table(
+    store: &dyn Store,
+    scripts: &Scripts,
+    export: &Export,
+) -> anyhow::Result<Table> {
+    if scripts.annual_review.is_none() {
+        bail!("bot.toml has no [campaigns.annual_review] table");
+    }
+    let Some(year) = export.year else {
+        bail!("the annual review export needs its year (--year)");
+    };
+    let mut rows = crate::process::annual_review::results::load(store, year).await?;
+    rows.retain(|r| export.covers(&r.unit));
+    Ok(crate::domain::annual::results::table(scripts, year, &rows))
 }
 
 /// Builds the table of an export asked for in chat (its units only) from the store.
@@ -63,11 +89,12 @@ pub async fn table_of(
     scripts: &Scripts,
     export: &Export,
 ) -> anyhow::Result<Table> {
-    let x = texts(scripts)?;
     let index = match export.what {
         What::Register => REGISTER,
         What::Cases => ALL_CASES,
+        What::AnnualReview => return annual_table(store, scripts, export).await,
     };
+    let x = texts(scripts)?;
     let mut cases = load(store, index).await?;
     cases.retain(|c| export.covers(&c.unit));
     Ok(match export.what {
@@ -81,6 +108,7 @@ pub async fn table_of(
             export::register(scripts, x, &cases, &changing)
         }
         What::Cases => export::cases(scripts, x, &cases),
+        What::AnnualReview => unreachable!("built by annual_table"),
     })
 }
 
@@ -103,7 +131,24 @@ pub async fn export(
     format: FileFormat,
     out: &Path,
 ) -> anyhow::Result<usize> {
-    let table = table(store, scripts, what).await?;
+    let export = Export {
+        what,
+        units: None,
+        year: None,
+    };
+    export_of(store, scripts, &export, format, out).await
+}
+
+/// Exports `export` (e.g. a year's annual review) to `out` as `format`; returns the number of
+/// rows written.
+pub async fn export_of(
+    store: &dyn Store,
+    scripts: &Scripts,
+    export: &Export,
+    format: FileFormat,
+    out: &Path,
+) -> anyhow::Result<usize> {
+    let table = table_of(store, scripts, export).await?;
     match format {
         FileFormat::Csv => write_csv(&table, out)?,
         FileFormat::Xlsx => write_xlsx(&table, out)?,

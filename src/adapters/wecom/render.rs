@@ -197,6 +197,7 @@ mod tests {
             export: Export {
                 what: What::Register,
                 units: Some(vec!["tw".into()]),
+                year: None,
             },
         };
         let message = outbound(file, |_| None).expect("a file goes to a member");

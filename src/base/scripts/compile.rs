@@ -179,6 +179,10 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
         .collect::<BTreeMap<_, _>>();
     let duties = c.duties(&bot_src, &bot, &groups);
     let export = bot.export.as_ref().map(|x| c.export(&bot_src, x, &flows));
+    let annual_review = c.campaigns(&bot_src, bot.campaigns.as_ref(), &flows, &bot.duties);
+    if let Some(f) = annual_review.as_ref().and_then(|a| flows.get_mut(&a.flow)) {
+        f.campaign = true;
+    }
 
     if !c.d.errors.is_empty() {
         return Err(c.d.errors);
@@ -203,6 +207,7 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
         supervision: bot.supervision.is_some(),
         closure_order: bot.closure_order.is_some(),
         evidence,
+        annual_review,
         templates: c.env,
     };
     Ok((scripts, c.d.warnings))
@@ -388,6 +393,9 @@ impl Compiler {
         for (k, v) in commands {
             self.template(src, tpl::command(k), v);
         }
+        if let Some(v) = &c.annual_review {
+            self.template(src, tpl::command("annual_review"), v);
+        }
     }
 
     /// `[duties.<kind>]`: ladders name known recipients and groups; messages compile.
@@ -501,7 +509,7 @@ impl Compiler {
 
     /// A table of messages (`[approvals]`, `[supervision]`): each of `keys` defined, nothing
     /// else; each compiled as the template `name(key)`.
-    fn message_table(
+    pub(super) fn message_table(
         &mut self,
         src: &Source,
         table: &Spanned<BTreeMap<String, Spanned<String>>>,

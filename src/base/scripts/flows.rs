@@ -118,6 +118,7 @@ impl Compiler {
             subjects,
             registers_account: raw.registers_account,
             closes_account: raw.closes_account,
+            campaign: false,
             deadline,
             register_updates,
             fields,

@@ -4,6 +4,7 @@
 //! (but for the calendar's data, reloaded while the bot runs) and shared by every engine step. Every word the bot says is a template in these files.
 
 mod calendar_settings;
+pub mod campaigns;
 mod compile;
 mod evidence;
 mod export_settings;
@@ -68,6 +69,8 @@ pub struct Scripts {
     pub closure_order: bool,
     /// `[evidence]`: images and files kept as evidence, if configured.
     pub evidence: Option<EvidenceSettings>,
+    /// `[campaigns.annual_review]`: the annual review campaign (年审), if configured.
+    pub annual_review: Option<campaigns::CampaignDef>,
     templates: minijinja::Environment<'static>,
 }
 
@@ -130,6 +133,8 @@ pub struct FlowDef {
     pub registers_account: bool,
     /// Filing marks the account in its `account` field closing, final approval closed.
     pub closes_account: bool,
+    /// Its cases are a campaign's reports (`[campaigns.annual_review] flow`).
+    pub campaign: bool,
     /// A reporting deadline: within `working_days` of the date in field `from`.
     pub deadline: Option<DeadlineDef>,
     /// This flow's field → the registration field it replaces on final approval.
@@ -270,6 +275,10 @@ pub mod tpl {
     /// An `[evidence]` message: a refused or unexpected file.
     pub fn evidence(key: &str) -> String {
         format!("e.{key}")
+    }
+    /// A `[campaigns.annual_review.messages]` message: the annual review campaign.
+    pub fn campaign(key: &str) -> String {
+        format!("n.{key}")
     }
     /// An `[export]` template: `approver`, `approved_on`, `date`.
     pub fn export(key: &str) -> String {

@@ -53,6 +53,10 @@ pub struct RawBot {
     /// Separation of duties (`[separation]`): who decides a step nobody else may decide.
     #[serde(default)]
     pub separation: Option<RawSeparation>,
+    /// Recurring campaigns (`[campaigns.annual_review]`, optional: without it `年审` is not
+    /// offered).
+    #[serde(default)]
+    pub campaigns: Option<super::campaigns::RawCampaigns>,
 }
 
 /// `[separation]`: nobody decides a step of a case they filed or are the subject of; a step
@@ -308,6 +312,9 @@ pub struct RawCommands {
     pub export: Spanned<String>,
     pub order_closure: Spanned<String>,
     pub confirm_closed: Spanned<String>,
+    /// The campaign's commands (`年审 …`), when `[campaigns.annual_review]` is configured.
+    #[serde(default)]
+    pub annual_review: Option<Spanned<String>>,
 }
 
 /// The default "that is not a valid answer" message per field type.

@@ -22,6 +22,8 @@ pub enum What {
     Register,
     /// One row per case.
     Cases,
+    /// One row per account of a year's annual review campaign (`year` of the [`Export`]).
+    AnnualReview,
 }
 
 /// An export asked for in chat: the sheet, and the units it covers (`None`: every unit).
@@ -31,6 +33,9 @@ pub struct Export {
     pub what: What,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub units: Option<Vec<String>>,
+    /// The campaign year of [`What::AnnualReview`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year: Option<i32>,
 }
 
 impl Export {

@@ -73,6 +73,8 @@ enum ExportWhat {
     Register,
     /// One row per case.
     Cases,
+    /// One row per account of each repost task (转发任务).
+    Reposts,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -204,6 +206,7 @@ async fn main() -> anyhow::Result<()> {
             let what = match what {
                 ExportWhat::Register => exports::What::Register,
                 ExportWhat::Cases => exports::What::Cases,
+                ExportWhat::Reposts => exports::What::Reposts,
             };
             let format = match format {
                 ExportFormat::Csv => exports::FileFormat::Csv,

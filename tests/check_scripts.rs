@@ -546,3 +546,43 @@ fn check_without_a_store_creates_none() {
     assert!(!stdout.contains("stored"), "{stdout}");
     assert!(!cwd.path().join("data").exists(), "no store is created");
 }
+
+/// `[work_circle]` and `[reposts]` are checked: a chat id WeCom takes, a department group of
+/// `[groups]`, every message and no other; each error at its line of bot.toml.
+#[test]
+fn the_work_circle_and_reposts_are_checked() {
+    let tmp = edited_copy(
+        |bot| {
+            bot.replace("chat_id = \"wrkcircle01\"", "chat_id = \"wrk-circle!\"")
+                .replace("department_group = \"xcb\"", "department_group = \"nope\"")
+                .replace("all_done = ", "all_finished = ")
+        },
+        |flow| flow,
+    );
+    let errs = scripts::check(tmp.path()).expect_err("refused");
+    let all: Vec<String> = errs.iter().map(ToString::to_string).collect();
+    let bot = std::fs::read_to_string(tmp.path().join("bot.toml")).unwrap();
+    let line_of = |needle: &str| bot.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    for (needle, fragment) in [
+        (
+            "wrk-circle!",
+            "[work_circle] chat_id must be 1 to 32 letters or digits",
+        ),
+        (
+            "department_group = \"nope\"",
+            "department_group `nope` is not in [groups]",
+        ),
+        ("all_finished = ", "unknown repost message `all_finished`"),
+    ] {
+        let at = format!("bot.toml:{}: ", line_of(needle));
+        assert!(
+            all.iter().any(|l| l.contains(&at) && l.contains(fragment)),
+            "{at}{fragment}: {all:#?}"
+        );
+    }
+    assert!(
+        all.iter()
+            .any(|l| l.contains("[reposts] needs the message `all_done`")),
+        "{all:#?}"
+    );
+}

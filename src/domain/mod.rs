@@ -11,3 +11,4 @@ pub mod evidence;
 pub mod records;
 pub mod reminders;
 pub mod reply;
+pub mod reposts;

@@ -5,8 +5,11 @@
 //! - [`change_report`]: reporting a change within the deadline, and the duties a departure opens;
 //! - [`deregistration`]: an account closed at its unit's request (注销), marked closing then
 //!   closed in the register;
+//! - [`reposts`]: repost tasks across the account matrix (`转发任务`), chased to the deadline;
 //! - [`supervision`]: the propaganda department's and unit leaders' view of the register
 //!   (`台账`, `查询`, `统计`, `详情`);
+//! - [`work_circle`]: the app group chat of the administrators of accounts in use, kept in line
+//!   with the register;
 //! - [`forms`]: filling in any flow's form and filing it (last: it answers anything).
 //!
 //! [`all`] is the table the dispatcher routes by; its order is the routing order.
@@ -16,7 +19,9 @@ pub mod change_report;
 pub mod deregistration;
 pub mod forms;
 pub mod registration;
+pub mod reposts;
 pub mod supervision;
+pub mod work_circle;
 
 use std::sync::Arc;
 
@@ -30,7 +35,9 @@ pub fn all() -> Processes {
         Arc::new(registration::Registration),
         Arc::new(change_report::ChangeReport),
         Arc::new(deregistration::Deregistration),
+        Arc::new(reposts::Reposts),
         Arc::new(supervision::Supervision),
+        Arc::new(work_circle::WorkCircle),
         Arc::new(forms::Forms),
     ])
 }

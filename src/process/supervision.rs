@@ -267,7 +267,7 @@ async fn stats(s: &Services, d: &mut Draft, scope: &Scope) -> Result<(), Dispatc
 fn export(s: &Services, d: &mut Draft, scope: &Scope, what: What) {
     let sheet = s.scripts.export.as_ref().map(|x| match what {
         What::Register => x.register_sheet.clone(),
-        What::Cases => x.cases_sheet.clone(),
+        What::Cases | What::Reposts => x.cases_sheet.clone(),
     });
     let text = s.scripts.render(
         &tpl::supervision("export_started"),
@@ -281,7 +281,11 @@ fn export(s: &Services, d: &mut Draft, scope: &Scope, what: What) {
     let to = d.user.clone();
     d.send(Reply::File {
         to,
-        export: Export { what, units },
+        export: Export {
+            what,
+            units,
+            task: None,
+        },
     });
 }
 

@@ -16,6 +16,7 @@ use crate::domain::records::{
     ALL_CASES, Case, CaseStatus, HistoryEntry, HistoryKind, REGISTER, REGISTER_PREFIX, form,
     register_number_index, register_view,
 };
+use crate::domain::reposts;
 
 /// The file format of an export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +55,16 @@ pub async fn load(store: &dyn Store, index: &str) -> anyhow::Result<Vec<Case>> {
 
 /// Builds the `what` table from the store.
 pub async fn table(store: &dyn Store, scripts: &Scripts, what: What) -> anyhow::Result<Table> {
-    table_of(store, scripts, &Export { what, units: None }).await
+    table_of(
+        store,
+        scripts,
+        &Export {
+            what,
+            units: None,
+            task: None,
+        },
+    )
+    .await
 }
 
 /// Builds the table of an export asked for in chat (its units only) from the store.
@@ -63,10 +73,13 @@ pub async fn table_of(
     scripts: &Scripts,
     export: &Export,
 ) -> anyhow::Result<Table> {
+    if export.what == What::Reposts {
+        return reposts_table(store, scripts, export.task.as_deref()).await;
+    }
     let x = texts(scripts)?;
     let index = match export.what {
         What::Register => REGISTER,
-        What::Cases => ALL_CASES,
+        What::Cases | What::Reposts => ALL_CASES,
     };
     let mut cases = load(store, index).await?;
     cases.retain(|c| export.covers(&c.unit));
@@ -80,8 +93,33 @@ pub async fn table_of(
             let changing = register_view::accounts_changing(scripts, &pending);
             export::register(scripts, x, &cases, &changing)
         }
-        What::Cases => export::cases(scripts, x, &cases),
+        What::Cases | What::Reposts => export::cases(scripts, x, &cases),
     })
+}
+
+/// The repost tasks' sheet: one task, or every task.
+async fn reposts_table(
+    store: &dyn Store,
+    scripts: &Scripts,
+    task: Option<&str>,
+) -> anyhow::Result<Table> {
+    if scripts.reposts.is_none() {
+        bail!("bot.toml has no [reposts] table: add one (see the shipped bot-scripts)");
+    }
+    let numbers = match task {
+        Some(number) => vec![number.to_owned()],
+        None => store.cases_in(reposts::ALL_TASKS).await?,
+    };
+    let mut tasks = Vec::new();
+    for number in numbers {
+        let Some(record) = store.get_case(&number).await? else {
+            continue;
+        };
+        let task = serde_json::from_str(&record.body)
+            .with_context(|| format!("task {number}: stored body does not decode"))?;
+        tasks.push(task);
+    }
+    Ok(reposts::sheet::table(scripts, scripts.time_zone, &tasks))
 }
 
 /// The file of an export asked for in chat, built from the store as it is now: its name

@@ -179,6 +179,11 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
         .collect::<BTreeMap<_, _>>();
     let duties = c.duties(&bot_src, &bot, &groups);
     let export = bot.export.as_ref().map(|x| c.export(&bot_src, x, &flows));
+    let work_circle = bot.work_circle.as_ref().map(|w| c.work_circle(&bot_src, w));
+    let reposts = bot
+        .reposts
+        .as_ref()
+        .map(|r| c.reposts(&bot_src, r, &groups));
 
     if !c.d.errors.is_empty() {
         return Err(c.d.errors);
@@ -203,6 +208,8 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
         supervision: bot.supervision.is_some(),
         closure_order: bot.closure_order.is_some(),
         evidence,
+        work_circle,
+        reposts,
         templates: c.env,
     };
     Ok((scripts, c.d.warnings))
@@ -501,7 +508,7 @@ impl Compiler {
 
     /// A table of messages (`[approvals]`, `[supervision]`): each of `keys` defined, nothing
     /// else; each compiled as the template `name(key)`.
-    fn message_table(
+    pub(super) fn message_table(
         &mut self,
         src: &Source,
         table: &Spanned<BTreeMap<String, Spanned<String>>>,

@@ -10,6 +10,7 @@ mod export_settings;
 mod flows;
 pub mod ladders;
 pub mod model;
+mod reposts;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -19,6 +20,7 @@ use chrono::NaiveDate;
 pub use evidence::EvidenceSettings;
 pub use export_settings::{ExportTexts, FormLayout, FormRow, PrintTexts};
 use minijinja::Value;
+pub use reposts::{REPOSTS_MESSAGES, RepostsDef, WorkCircleDef};
 use serde::{Deserialize, Serialize};
 
 use crate::base::calendar::{Calendar, WorkingHours};
@@ -68,6 +70,10 @@ pub struct Scripts {
     pub closure_order: bool,
     /// `[evidence]`: images and files kept as evidence, if configured.
     pub evidence: Option<EvidenceSettings>,
+    /// `[work_circle]`: the app group chat of the administrators of accounts in use, if on.
+    pub work_circle: Option<WorkCircleDef>,
+    /// `[reposts]`: repost tasks across the account matrix (`转发任务`), if on.
+    pub reposts: Option<RepostsDef>,
     templates: minijinja::Environment<'static>,
 }
 
@@ -270,6 +276,10 @@ pub mod tpl {
     /// An `[evidence]` message: a refused or unexpected file.
     pub fn evidence(key: &str) -> String {
         format!("e.{key}")
+    }
+    /// A `[reposts.messages]` message: repost tasks.
+    pub fn reposts(key: &str) -> String {
+        format!("p.{key}")
     }
     /// An `[export]` template: `approver`, `approved_on`, `date`.
     pub fn export(key: &str) -> String {

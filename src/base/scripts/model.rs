@@ -53,6 +53,12 @@ pub struct RawBot {
     /// Separation of duties (`[separation]`): who decides a step nobody else may decide.
     #[serde(default)]
     pub separation: Option<RawSeparation>,
+    /// The work circle (`[work_circle]`, optional): see `scripts::reposts`.
+    #[serde(default)]
+    pub work_circle: Option<super::reposts::RawWorkCircle>,
+    /// Repost tasks (`[reposts]`, optional): see `scripts::reposts`.
+    #[serde(default)]
+    pub reposts: Option<super::reposts::RawReposts>,
 }
 
 /// `[separation]`: nobody decides a step of a case they filed or are the subject of; a step

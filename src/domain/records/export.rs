@@ -22,6 +22,8 @@ pub enum What {
     Register,
     /// One row per case.
     Cases,
+    /// One row per account of each repost task (`domain::reposts::sheet`).
+    Reposts,
 }
 
 /// An export asked for in chat: the sheet, and the units it covers (`None`: every unit).
@@ -31,6 +33,9 @@ pub struct Export {
     pub what: What,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub units: Option<Vec<String>>,
+    /// For [`What::Reposts`]: the one task to export (`None`: every task).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
 }
 
 impl Export {

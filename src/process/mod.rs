@@ -7,11 +7,13 @@
 //!   closed in the register;
 //! - [`supervision`]: the propaganda department's and unit leaders' view of the register
 //!   (`台账`, `查询`, `统计`, `详情`);
+//! - [`assessment`]: the department's yearly assessment of units (`考核 2026`, an XLSX file);
 //! - [`forms`]: filling in any flow's form and filing it (last: it answers anything).
 //!
 //! [`all`] is the table the dispatcher routes by; its order is the routing order.
 
 pub mod approvals;
+pub mod assessment;
 pub mod change_report;
 pub mod deregistration;
 pub mod forms;
@@ -31,6 +33,7 @@ pub fn all() -> Processes {
         Arc::new(change_report::ChangeReport),
         Arc::new(deregistration::Deregistration),
         Arc::new(supervision::Supervision),
+        Arc::new(assessment::Assessment),
         Arc::new(forms::Forms),
     ])
 }

@@ -114,6 +114,10 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
         }
     }
     let evidence = bot.evidence.as_ref().map(|e| c.evidence(&bot_src, e));
+    let assessment = bot.assessment.as_ref().map(|a| {
+        let phrase = bot.messages.commands.assessment.is_some();
+        c.assessment(&bot_src, a, phrase)
+    });
     let help_text = bot.help.text.get_ref().trim().to_owned();
 
     let mut roles = BTreeMap::new();
@@ -203,6 +207,7 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
         supervision: bot.supervision.is_some(),
         closure_order: bot.closure_order.is_some(),
         evidence,
+        assessment,
         templates: c.env,
     };
     Ok((scripts, c.d.warnings))
@@ -388,6 +393,9 @@ impl Compiler {
         for (k, v) in commands {
             self.template(src, tpl::command(k), v);
         }
+        if let Some(v) = &c.assessment {
+            self.template(src, tpl::command("assessment"), v);
+        }
     }
 
     /// `[duties.<kind>]`: ladders name known recipients and groups; messages compile.
@@ -501,7 +509,7 @@ impl Compiler {
 
     /// A table of messages (`[approvals]`, `[supervision]`): each of `keys` defined, nothing
     /// else; each compiled as the template `name(key)`.
-    fn message_table(
+    pub(super) fn message_table(
         &mut self,
         src: &Source,
         table: &Spanned<BTreeMap<String, Spanned<String>>>,

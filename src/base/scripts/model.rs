@@ -53,6 +53,10 @@ pub struct RawBot {
     /// Separation of duties (`[separation]`): who decides a step nobody else may decide.
     #[serde(default)]
     pub separation: Option<RawSeparation>,
+    /// The yearly assessment of units (`[assessment]`, optional: without it `考核` and
+    /// `flowbot report assessment` are not offered).
+    #[serde(default)]
+    pub assessment: Option<super::assessment::RawAssessment>,
 }
 
 /// `[separation]`: nobody decides a step of a case they filed or are the subject of; a step
@@ -308,6 +312,9 @@ pub struct RawCommands {
     pub export: Spanned<String>,
     pub order_closure: Spanned<String>,
     pub confirm_closed: Spanned<String>,
+    /// Only with `[assessment]`.
+    #[serde(default)]
+    pub assessment: Option<Spanned<String>>,
 }
 
 /// The default "that is not a valid answer" message per field type.

@@ -22,6 +22,8 @@ pub enum What {
     Register,
     /// One row per case.
     Cases,
+    /// One row per unit: the yearly assessment ([`crate::domain::assessment`]).
+    Assessment { year: i32 },
 }
 
 /// An export asked for in chat: the sheet, and the units it covers (`None`: every unit).
@@ -49,6 +51,8 @@ pub enum Cell {
     /// Local time in the company's zone.
     Time(NaiveDateTime),
     Date(NaiveDate),
+    /// A count.
+    Number(i64),
 }
 
 impl Cell {
@@ -58,6 +62,7 @@ impl Cell {
             Cell::Text(s) => s.clone(),
             Cell::Time(t) => t.format("%Y-%m-%d %H:%M").to_string(),
             Cell::Date(d) => d.format("%Y-%m-%d").to_string(),
+            Cell::Number(n) => n.to_string(),
         }
     }
 

@@ -585,4 +585,39 @@ fn the_work_circle_and_reposts_are_checked() {
             .any(|l| l.contains("[reposts] needs the message `all_done`")),
         "{all:#?}"
     );
+/// The assessment's rules must be known (each once) and its words complete; `考核` typed in a
+/// form is named by its phrase.
+#[test]
+fn the_assessment_rules_and_words_are_checked() {
+    let tmp = edited_copy(
+        |bot| {
+            bot.replace("rule = \"no_closure_ordered\"", "rule = \"no_incidents\"")
+                .replace(
+                    "refused = \"抱歉，年度考核表",
+                    "refuse = \"抱歉，年度考核表",
+                )
+        },
+        |flow| flow,
+    );
+    let text = std::fs::read_to_string(tmp.path().join("bot.toml")).unwrap();
+    let line = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    expect(
+        tmp.path(),
+        "bot.toml",
+        line("no_incidents"),
+        "unknown rule `no_incidents` (known: no_late_change_report, no_closure_ordered)",
+    );
+    expect(
+        tmp.path(),
+        "bot.toml",
+        line("refuse = "),
+        "unknown assessment.message message `refuse`",
+    );
+    let s = Scripts::load(&root().join("bot-scripts")).expect("loads");
+    let phrase = s.render(
+        &scripts::tpl::command("assessment"),
+        &minijinja::Value::UNDEFINED,
+    );
+    assert_eq!(phrase, "生成年度考核表");
+    assert!(flowbot::process::assessment::parse("考核 2026").is_some());
 }

@@ -6,6 +6,7 @@
 //! processes above load what a step needs, call in here, and turn the results into a commit.
 
 pub mod approval;
+pub mod assessment;
 pub mod engine;
 pub mod evidence;
 pub mod records;

@@ -10,11 +10,13 @@
 //!   (`台账`, `查询`, `统计`, `详情`);
 //! - [`work_circle`]: the app group chat of the administrators of accounts in use, kept in line
 //!   with the register;
+//! - [`assessment`]: the department's yearly assessment of units (`考核 2026`, an XLSX file);
 //! - [`forms`]: filling in any flow's form and filing it (last: it answers anything).
 //!
 //! [`all`] is the table the dispatcher routes by; its order is the routing order.
 
 pub mod approvals;
+pub mod assessment;
 pub mod change_report;
 pub mod deregistration;
 pub mod forms;
@@ -38,6 +40,7 @@ pub fn all() -> Processes {
         Arc::new(reposts::Reposts),
         Arc::new(supervision::Supervision),
         Arc::new(work_circle::WorkCircle),
+        Arc::new(assessment::Assessment),
         Arc::new(forms::Forms),
     ])
 }

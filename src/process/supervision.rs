@@ -268,6 +268,7 @@ fn export(s: &Services, d: &mut Draft, scope: &Scope, what: What) {
     let sheet = s.scripts.export.as_ref().map(|x| match what {
         What::Register => x.register_sheet.clone(),
         What::Cases | What::Reposts => x.cases_sheet.clone(),
+        What::Assessment { .. } => String::new(),
     });
     let text = s.scripts.render(
         &tpl::supervision("export_started"),

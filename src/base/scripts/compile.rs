@@ -114,6 +114,10 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
         }
     }
     let evidence = bot.evidence.as_ref().map(|e| c.evidence(&bot_src, e));
+    let assessment = bot.assessment.as_ref().map(|a| {
+        let phrase = bot.messages.commands.assessment.is_some();
+        c.assessment(&bot_src, a, phrase)
+    });
     let help_text = bot.help.text.get_ref().trim().to_owned();
 
     let mut roles = BTreeMap::new();
@@ -210,6 +214,7 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
         evidence,
         work_circle,
         reposts,
+        assessment,
         templates: c.env,
     };
     Ok((scripts, c.d.warnings))
@@ -394,6 +399,9 @@ impl Compiler {
         ];
         for (k, v) in commands {
             self.template(src, tpl::command(k), v);
+        }
+        if let Some(v) = &c.assessment {
+            self.template(src, tpl::command("assessment"), v);
         }
     }
 

@@ -3,6 +3,7 @@
 //! ([`crate::base::diagnostics`]). Reading the folder is the only I/O; the compiled [`Scripts`] is immutable
 //! (but for the calendar's data, reloaded while the bot runs) and shared by every engine step. Every word the bot says is a template in these files.
 
+pub mod assessment;
 mod calendar_settings;
 mod compile;
 mod evidence;
@@ -74,6 +75,8 @@ pub struct Scripts {
     pub work_circle: Option<WorkCircleDef>,
     /// `[reposts]`: repost tasks across the account matrix (`转发任务`), if on.
     pub reposts: Option<RepostsDef>,
+    /// `[assessment]`: the yearly assessment of units (考核) and its rules, if configured.
+    pub assessment: Option<assessment::AssessmentDef>,
     templates: minijinja::Environment<'static>,
 }
 

@@ -59,6 +59,10 @@ pub struct RawBot {
     /// Repost tasks (`[reposts]`, optional): see `scripts::reposts`.
     #[serde(default)]
     pub reposts: Option<super::reposts::RawReposts>,
+    /// The yearly assessment of units (`[assessment]`, optional: without it `考核` and
+    /// `flowbot report assessment` are not offered).
+    #[serde(default)]
+    pub assessment: Option<super::assessment::RawAssessment>,
 }
 
 /// `[separation]`: nobody decides a step of a case they filed or are the subject of; a step
@@ -314,6 +318,9 @@ pub struct RawCommands {
     pub export: Spanned<String>,
     pub order_closure: Spanned<String>,
     pub confirm_closed: Spanned<String>,
+    /// Only with `[assessment]`.
+    #[serde(default)]
+    pub assessment: Option<Spanned<String>>,
 }
 
 /// The default "that is not a valid answer" message per field type.

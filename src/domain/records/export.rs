@@ -24,6 +24,8 @@ pub enum What {
     Cases,
     /// One row per account of each repost task (`domain::reposts::sheet`).
     Reposts,
+    /// One row per unit: the yearly assessment ([`crate::domain::assessment`]).
+    Assessment { year: i32 },
 }
 
 /// An export asked for in chat: the sheet, and the units it covers (`None`: every unit).
@@ -54,6 +56,8 @@ pub enum Cell {
     /// Local time in the company's zone.
     Time(NaiveDateTime),
     Date(NaiveDate),
+    /// A count.
+    Number(i64),
 }
 
 impl Cell {
@@ -63,6 +67,7 @@ impl Cell {
             Cell::Text(s) => s.clone(),
             Cell::Time(t) => t.format("%Y-%m-%d %H:%M").to_string(),
             Cell::Date(d) => d.format("%Y-%m-%d").to_string(),
+            Cell::Number(n) => n.to_string(),
         }
     }
 

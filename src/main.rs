@@ -59,12 +59,39 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Reports for the propaganda department, e.g. `report assessment --year 2026 --format xlsx
+    /// --out F` (one row per unit; bot.toml `[assessment]`). Works while the bot runs.
+    #[command(subcommand)]
+    Report(Report),
     /// Write the filled 登记表 of a case as a printable HTML page (two copies, A4); a register
     /// number prints the account's current entry. Works while the bot runs.
     Form {
         /// The case number (备案编号), e.g. BA-2026-0001, or a register number (登记编号),
         /// e.g. DJ-2026-0001.
         number: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+impl From<ExportFormat> for exports::FileFormat {
+    fn from(format: ExportFormat) -> Self {
+        match format {
+            ExportFormat::Csv => exports::FileFormat::Csv,
+            ExportFormat::Xlsx => exports::FileFormat::Xlsx,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Report {
+    /// The yearly assessment of units (policy 4.1): accounts, filings, change reports on time
+    /// and late, closures ordered, and whether each unit may be rated advanced.
+    Assessment {
+        #[arg(long)]
+        year: i32,
+        #[arg(long, value_enum)]
+        format: ExportFormat,
         #[arg(long)]
         out: PathBuf,
     },
@@ -78,6 +105,8 @@ enum ExportWhat {
     Cases,
     /// One row per account of a year's annual review campaign (needs `--year`).
     AnnualReview,
+    /// One row per account of each repost task (转发任务).
+    Reposts,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -215,17 +244,23 @@ async fn main() -> anyhow::Result<()> {
                 ExportWhat::Register => exports::What::Register,
                 ExportWhat::Cases => exports::What::Cases,
                 ExportWhat::AnnualReview => exports::What::AnnualReview,
-            };
-            let format = match format {
-                ExportFormat::Csv => exports::FileFormat::Csv,
-                ExportFormat::Xlsx => exports::FileFormat::Xlsx,
+                ExportWhat::Reposts => exports::What::Reposts,
             };
             let export = exports::Export {
                 what,
                 units: None,
                 year,
+                task: None,
             };
-            let rows = exports::export_of(store.as_ref(), &scripts, &export, format, &out).await?;
+            let rows =
+                exports::export_of(store.as_ref(), &scripts, &export, format.into(), &out).await?;
+            println!("{}: {rows} rows", out.display());
+            Ok(())
+        }
+        Command::Report(Report::Assessment { year, format, out }) => {
+            let (store, scripts) = open_records(&settings).await?;
+            let what = exports::What::Assessment { year };
+            let rows = exports::export(store.as_ref(), &scripts, what, format.into(), &out).await?;
             println!("{}: {rows} rows", out.display());
             Ok(())
         }

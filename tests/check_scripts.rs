@@ -586,3 +586,78 @@ fn the_annual_review_campaign_is_checked() {
         );
     }
 }
+
+/// `[work_circle]` and `[reposts]` are checked: a chat id WeCom takes, a department group of
+/// `[groups]`, every message and no other; each error at its line of bot.toml.
+#[test]
+fn the_work_circle_and_reposts_are_checked() {
+    let tmp = edited_copy(
+        |bot| {
+            bot.replace("chat_id = \"wrkcircle01\"", "chat_id = \"wrk-circle!\"")
+                .replace("department_group = \"xcb\"", "department_group = \"nope\"")
+                .replace("all_done = ", "all_finished = ")
+        },
+        |flow| flow,
+    );
+    let errs = scripts::check(tmp.path()).expect_err("refused");
+    let all: Vec<String> = errs.iter().map(ToString::to_string).collect();
+    let bot = std::fs::read_to_string(tmp.path().join("bot.toml")).unwrap();
+    let line_of = |needle: &str| bot.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    for (needle, fragment) in [
+        (
+            "wrk-circle!",
+            "[work_circle] chat_id must be 1 to 32 letters or digits",
+        ),
+        (
+            "department_group = \"nope\"",
+            "department_group `nope` is not in [groups]",
+        ),
+        ("all_finished = ", "unknown repost message `all_finished`"),
+    ] {
+        let at = format!("bot.toml:{}: ", line_of(needle));
+        assert!(
+            all.iter().any(|l| l.contains(&at) && l.contains(fragment)),
+            "{at}{fragment}: {all:#?}"
+        );
+    }
+    assert!(
+        all.iter()
+            .any(|l| l.contains("[reposts] needs the message `all_done`")),
+        "{all:#?}"
+    );
+/// The assessment's rules must be known (each once) and its words complete; `考核` typed in a
+/// form is named by its phrase.
+#[test]
+fn the_assessment_rules_and_words_are_checked() {
+    let tmp = edited_copy(
+        |bot| {
+            bot.replace("rule = \"no_closure_ordered\"", "rule = \"no_incidents\"")
+                .replace(
+                    "refused = \"抱歉，年度考核表",
+                    "refuse = \"抱歉，年度考核表",
+                )
+        },
+        |flow| flow,
+    );
+    let text = std::fs::read_to_string(tmp.path().join("bot.toml")).unwrap();
+    let line = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    expect(
+        tmp.path(),
+        "bot.toml",
+        line("no_incidents"),
+        "unknown rule `no_incidents` (known: no_late_change_report, no_closure_ordered)",
+    );
+    expect(
+        tmp.path(),
+        "bot.toml",
+        line("refuse = "),
+        "unknown assessment.message message `refuse`",
+    );
+    let s = Scripts::load(&root().join("bot-scripts")).expect("loads");
+    let phrase = s.render(
+        &scripts::tpl::command("assessment"),
+        &minijinja::Value::UNDEFINED,
+    );
+    assert_eq!(phrase, "生成年度考核表");
+    assert!(flowbot::process::assessment::parse("考核 2026").is_some());
+}

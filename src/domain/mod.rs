@@ -8,8 +8,10 @@
 
 pub mod annual;
 pub mod approval;
+pub mod assessment;
 pub mod engine;
 pub mod evidence;
 pub mod records;
 pub mod reminders;
 pub mod reply;
+pub mod reposts;

@@ -268,8 +268,8 @@ async fn stats(s: &Services, d: &mut Draft, scope: &Scope) -> Result<(), Dispatc
 fn export(s: &Services, d: &mut Draft, scope: &Scope, what: What) {
     let sheet = s.scripts.export.as_ref().map(|x| match what {
         What::Register => x.register_sheet.clone(),
-        What::Cases => x.cases_sheet.clone(),
-        What::AnnualReview => String::new(),
+        What::Cases | What::Reposts => x.cases_sheet.clone(),
+        What::AnnualReview | What::Assessment { .. } => String::new(),
     });
     let text = s.scripts.render(
         &tpl::supervision("export_started"),
@@ -287,6 +287,7 @@ fn export(s: &Services, d: &mut Draft, scope: &Scope, what: What) {
             what,
             units,
             year: None,
+            task: None,
         },
     });
 }

@@ -10,12 +10,15 @@ use rust_xlsxwriter::{ExcelDateTime, Format as XlsxFormat, Workbook};
 
 use crate::adapters::store::Store;
 use crate::base::scripts::{ExportTexts, Scripts};
+use crate::domain::assessment;
 use crate::domain::records::export::{self, Cell, Table};
 pub use crate::domain::records::export::{Export, What};
 use crate::domain::records::{
     ALL_CASES, Case, CaseStatus, HistoryEntry, HistoryKind, REGISTER, REGISTER_PREFIX, form,
     register_number_index, register_view,
 };
+use crate::domain::reposts;
+use crate::domain::reminders::duty::{ALL_DUTIES, Duty};
 
 /// The file format of an export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +64,7 @@ pub async fn table(store: &dyn Store, scripts: &Scripts, what: What) -> anyhow::
             what,
             units: None,
             year: None,
+            task: None,
         },
     )
     .await
@@ -89,10 +93,14 @@ pub async fn table_of(
     scripts: &Scripts,
     export: &Export,
 ) -> anyhow::Result<Table> {
+    if export.what == What::Reposts {
+        return reposts_table(store, scripts, export.task.as_deref()).await;
+    }
     let index = match export.what {
         What::Register => REGISTER,
-        What::Cases => ALL_CASES,
+        What::Cases | What::Reposts => ALL_CASES,
         What::AnnualReview => return annual_table(store, scripts, export).await,
+        What::Assessment { year } => return assessment(store, scripts, year).await,
     };
     let x = texts(scripts)?;
     let mut cases = load(store, index).await?;
@@ -107,9 +115,61 @@ pub async fn table_of(
             let changing = register_view::accounts_changing(scripts, &pending);
             export::register(scripts, x, &cases, &changing)
         }
-        What::Cases => export::cases(scripts, x, &cases),
+        What::Cases | What::Reposts => export::cases(scripts, x, &cases),
         What::AnnualReview => unreachable!("built by annual_table"),
+        What::Assessment { .. } => unreachable!("built above"),
     })
+}
+
+/// The repost tasks' sheet: one task, or every task.
+async fn reposts_table(
+    store: &dyn Store,
+    scripts: &Scripts,
+    task: Option<&str>,
+) -> anyhow::Result<Table> {
+    if scripts.reposts.is_none() {
+        bail!("bot.toml has no [reposts] table: add one (see the shipped bot-scripts)");
+    }
+    let numbers = match task {
+        Some(number) => vec![number.to_owned()],
+        None => store.cases_in(reposts::ALL_TASKS).await?,
+    };
+    let mut tasks = Vec::new();
+    for number in numbers {
+        let Some(record) = store.get_case(&number).await? else {
+            continue;
+        };
+        let task = serde_json::from_str(&record.body)
+            .with_context(|| format!("task {number}: stored body does not decode"))?;
+        tasks.push(task);
+    }
+    Ok(reposts::sheet::table(scripts, scripts.time_zone, &tasks))
+}
+
+/// The assessment sheet of `year` from the store: the register, every case, every duty.
+async fn assessment(store: &dyn Store, scripts: &Scripts, year: i32) -> anyhow::Result<Table> {
+    let def = scripts
+        .assessment
+        .as_ref()
+        .context("bot.toml has no [assessment] table: add one (see the shipped bot-scripts)")?;
+    let register = load(store, REGISTER).await?;
+    let cases = load(store, ALL_CASES).await?;
+    let mut duties = Vec::new();
+    for number in store.cases_in(ALL_DUTIES).await? {
+        let Some(record) = store.get_case(&number).await? else {
+            continue;
+        };
+        let duty: Duty = serde_json::from_str(&record.body)
+            .with_context(|| format!("duty {number}: stored body does not decode"))?;
+        duties.push(duty);
+    }
+    let records = assessment::Records {
+        register: &register,
+        cases: &cases,
+        duties: &duties,
+    };
+    let units = assessment::figures(year, scripts.time_zone, records);
+    Ok(assessment::table(scripts, def, year, &units))
 }
 
 /// The file of an export asked for in chat, built from the store as it is now: its name
@@ -135,6 +195,7 @@ pub async fn export(
         what,
         units: None,
         year: None,
+        task: None,
     };
     export_of(store, scripts, &export, format, out).await
 }
@@ -258,7 +319,7 @@ fn excel_time(cell: &Cell) -> anyhow::Result<Option<ExcelDateTime>> {
         ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)
     };
     Ok(match cell {
-        Cell::Text(_) => None,
+        Cell::Text(_) | Cell::Number(_) => None,
         Cell::Date(d) => Some(date(*d)?),
         Cell::Time(t) => {
             let (h, m) = (t.hour() as u16, t.minute() as u8);
@@ -290,6 +351,7 @@ pub fn xlsx_bytes(table: &Table) -> anyhow::Result<Vec<u8>> {
             match (cell, excel_time(cell)?) {
                 (Cell::Time(_), Some(t)) => sheet.write_datetime_with_format(r, col, t, &time)?,
                 (Cell::Date(_), Some(d)) => sheet.write_datetime_with_format(r, col, d, &date)?,
+                (Cell::Number(n), _) => sheet.write_number(r, col, *n as f64)?,
                 _ => sheet.write_string(r, col, cell.text())?,
             };
         }

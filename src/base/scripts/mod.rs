@@ -3,6 +3,7 @@
 //! ([`crate::base::diagnostics`]). Reading the folder is the only I/O; the compiled [`Scripts`] is immutable
 //! (but for the calendar's data, reloaded while the bot runs) and shared by every engine step. Every word the bot says is a template in these files.
 
+pub mod assessment;
 mod calendar_settings;
 pub mod campaigns;
 mod compile;
@@ -11,6 +12,7 @@ mod export_settings;
 mod flows;
 pub mod ladders;
 pub mod model;
+mod reposts;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -20,6 +22,7 @@ use chrono::NaiveDate;
 pub use evidence::EvidenceSettings;
 pub use export_settings::{ExportTexts, FormLayout, FormRow, PrintTexts};
 use minijinja::Value;
+pub use reposts::{REPOSTS_MESSAGES, RepostsDef, WorkCircleDef};
 use serde::{Deserialize, Serialize};
 
 use crate::base::calendar::{Calendar, WorkingHours};
@@ -71,6 +74,12 @@ pub struct Scripts {
     pub evidence: Option<EvidenceSettings>,
     /// `[campaigns.annual_review]`: the annual review campaign (年审), if configured.
     pub annual_review: Option<campaigns::CampaignDef>,
+    /// `[work_circle]`: the app group chat of the administrators of accounts in use, if on.
+    pub work_circle: Option<WorkCircleDef>,
+    /// `[reposts]`: repost tasks across the account matrix (`转发任务`), if on.
+    pub reposts: Option<RepostsDef>,
+    /// `[assessment]`: the yearly assessment of units (考核) and its rules, if configured.
+    pub assessment: Option<assessment::AssessmentDef>,
     templates: minijinja::Environment<'static>,
 }
 
@@ -279,6 +288,10 @@ pub mod tpl {
     /// A `[campaigns.annual_review.messages]` message: the annual review campaign.
     pub fn campaign(key: &str) -> String {
         format!("n.{key}")
+    }
+    /// A `[reposts.messages]` message: repost tasks.
+    pub fn reposts(key: &str) -> String {
+        format!("p.{key}")
     }
     /// An `[export]` template: `approver`, `approved_on`, `date`.
     pub fn export(key: &str) -> String {

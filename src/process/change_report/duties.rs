@@ -25,7 +25,7 @@ use crate::domain::reply::Reply;
 const CHANGE_REPORT: &str = "change_report";
 /// WeCom's limit for a robot's markdown message (4096 bytes), less room for the `<@userid>`
 /// mentions the client appends.
-const ROBOT_MARKDOWN_BYTES: usize = 4096 - 512;
+pub(crate) const ROBOT_MARKDOWN_BYTES: usize = 4096 - 512;
 
 /// A moment as stored: milliseconds since the epoch.
 pub(crate) fn ms(at: DateTime<Utc>) -> i64 {
@@ -224,12 +224,7 @@ pub(crate) async fn load_duty(
     s: &Services,
     number: &str,
 ) -> Result<Option<(Duty, u64)>, DispatchError> {
-    let Some(record) = s.store.get_case(number).await? else {
-        return Ok(None);
-    };
-    Ok(serde_json::from_str(&record.body)
-        .ok()
-        .map(|d| (d, record.version)))
+    s.load_body(number).await
 }
 
 pub(crate) async fn recipients(

@@ -262,6 +262,7 @@ async fn confirm(
     end(s, d, order, version, link).await?;
     if let Some(loaded) = entry(s, d, register_number).await? {
         set_status(d, loaded, AccountStatus::Closed, &source, now_ms);
+        s.register_changed(d, now_ms);
     }
     Ok(())
 }

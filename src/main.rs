@@ -51,11 +51,18 @@ enum Command {
     Export {
         #[arg(long, value_enum)]
         what: ExportWhat,
+        /// The campaign year of `--what annual-review`.
+        #[arg(long)]
+        year: Option<i32>,
         #[arg(long, value_enum)]
         format: ExportFormat,
         #[arg(long)]
         out: PathBuf,
     },
+    /// Reports for the propaganda department, e.g. `report assessment --year 2026 --format xlsx
+    /// --out F` (one row per unit; bot.toml `[assessment]`). Works while the bot runs.
+    #[command(subcommand)]
+    Report(Report),
     /// Write the filled 登记表 of a case as a printable HTML page (two copies, A4); a register
     /// number prints the account's current entry. Works while the bot runs.
     Form {
@@ -67,12 +74,39 @@ enum Command {
     },
 }
 
+impl From<ExportFormat> for exports::FileFormat {
+    fn from(format: ExportFormat) -> Self {
+        match format {
+            ExportFormat::Csv => exports::FileFormat::Csv,
+            ExportFormat::Xlsx => exports::FileFormat::Xlsx,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Report {
+    /// The yearly assessment of units (policy 4.1): accounts, filings, change reports on time
+    /// and late, closures ordered, and whether each unit may be rated advanced.
+    Assessment {
+        #[arg(long)]
+        year: i32,
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum ExportWhat {
     /// One row per registered account.
     Register,
     /// One row per case.
     Cases,
+    /// One row per account of a year's annual review campaign (needs `--year`).
+    AnnualReview,
+    /// One row per account of each repost task (转发任务).
+    Reposts,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -199,17 +233,34 @@ async fn main() -> anyhow::Result<()> {
             println!("{report}");
             Ok(())
         }
-        Command::Export { what, format, out } => {
+        Command::Export {
+            what,
+            year,
+            format,
+            out,
+        } => {
             let (store, scripts) = open_records(&settings).await?;
             let what = match what {
                 ExportWhat::Register => exports::What::Register,
                 ExportWhat::Cases => exports::What::Cases,
+                ExportWhat::AnnualReview => exports::What::AnnualReview,
+                ExportWhat::Reposts => exports::What::Reposts,
             };
-            let format = match format {
-                ExportFormat::Csv => exports::FileFormat::Csv,
-                ExportFormat::Xlsx => exports::FileFormat::Xlsx,
+            let export = exports::Export {
+                what,
+                units: None,
+                year,
+                task: None,
             };
-            let rows = exports::export(store.as_ref(), &scripts, what, format, &out).await?;
+            let rows =
+                exports::export_of(store.as_ref(), &scripts, &export, format.into(), &out).await?;
+            println!("{}: {rows} rows", out.display());
+            Ok(())
+        }
+        Command::Report(Report::Assessment { year, format, out }) => {
+            let (store, scripts) = open_records(&settings).await?;
+            let what = exports::What::Assessment { year };
+            let rows = exports::export(store.as_ref(), &scripts, what, format.into(), &out).await?;
             println!("{}: {rows} rows", out.display());
             Ok(())
         }

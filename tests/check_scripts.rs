@@ -413,7 +413,7 @@ async fn seed_store(store: &Arc<dyn Store>) {
     seed::write(store, &seed::cases()).await;
     let duty = Duty {
         number: "RW-2026-0001".into(),
-        kind: "annual_review".into(),
+        kind: "publication_review".into(),
         unit: "tw".into(),
         unit_name: "团委".into(),
         account: "DJ-2026-0001".into(),
@@ -428,6 +428,7 @@ async fn seed_store(store: &Arc<dyn Store>) {
         timers: Vec::new(),
         ordered_by: None,
         evidence: None,
+        campaign: None,
     };
     let event = NewEvent {
         conversation: "seed-duty".into(),
@@ -487,7 +488,7 @@ fn assert_check_warns_of_stored_refs(env: &[(&str, &str)]) {
             .map(str::to_owned)
             .collect()
     };
-    let duty = "warning: stored duty RW-2026-0001 (open) is of kind `annual_review`";
+    let duty = "warning: stored duty RW-2026-0001 (open) is of kind `publication_review`";
 
     let (shipped, _) = flowbot_check(&root().join("bot-scripts"), env);
     let lines = warning_lines(&shipped);
@@ -545,4 +546,118 @@ fn check_without_a_store_creates_none() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!stdout.contains("stored"), "{stdout}");
     assert!(!cwd.path().join("data").exists(), "no store is created");
+}
+
+/// `[campaigns.annual_review]` is checked against its flow and its ladder, at its lines.
+#[test]
+fn the_annual_review_campaign_is_checked() {
+    let line_of = |needle: &str| {
+        let text = std::fs::read_to_string(root().join("bot-scripts/bot.toml")).unwrap();
+        text.lines().position(|l| l.contains(needle)).unwrap() + 1
+    };
+    for (from, to, needle, message) in [
+        (
+            r#"self_check = ["team_named", "monitoring", "prepublish_review"]"#,
+            r#"self_check = ["team_named", "posts"]"#,
+            "self_check = ",
+            "self-check item `posts` is not a yes/no field of the flow",
+        ),
+        (
+            r#"flow = "annual_report""#,
+            r#"flow = "annual_reports""#,
+            r#"flow = "annual_report""#,
+            "flow `annual_reports` has no file flows/annual_reports.toml",
+        ),
+        (
+            "deadline_working_days = 20\n",
+            "",
+            "[campaigns.annual_review]",
+            "needs either `deadline_working_days` or `deadline`",
+        ),
+    ] {
+        let dir = support::scripts::with_bot_toml(from, to);
+        let errors = flowbot::base::scripts::check(dir.path()).expect_err("refused");
+        let line = line_of(needle);
+        assert!(
+            errors.iter().any(|d| d.path.ends_with("bot.toml")
+                && d.line == line
+                && d.message.contains(message)),
+            "{message} at bot.toml:{line}: {errors:#?}"
+        );
+    }
+}
+
+/// `[work_circle]` and `[reposts]` are checked: a chat id WeCom takes, a department group of
+/// `[groups]`, every message and no other; each error at its line of bot.toml.
+#[test]
+fn the_work_circle_and_reposts_are_checked() {
+    let tmp = edited_copy(
+        |bot| {
+            bot.replace("chat_id = \"wrkcircle01\"", "chat_id = \"wrk-circle!\"")
+                .replace("department_group = \"xcb\"", "department_group = \"nope\"")
+                .replace("all_done = ", "all_finished = ")
+        },
+        |flow| flow,
+    );
+    let errs = scripts::check(tmp.path()).expect_err("refused");
+    let all: Vec<String> = errs.iter().map(ToString::to_string).collect();
+    let bot = std::fs::read_to_string(tmp.path().join("bot.toml")).unwrap();
+    let line_of = |needle: &str| bot.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    for (needle, fragment) in [
+        (
+            "wrk-circle!",
+            "[work_circle] chat_id must be 1 to 32 letters or digits",
+        ),
+        (
+            "department_group = \"nope\"",
+            "department_group `nope` is not in [groups]",
+        ),
+        ("all_finished = ", "unknown repost message `all_finished`"),
+    ] {
+        let at = format!("bot.toml:{}: ", line_of(needle));
+        assert!(
+            all.iter().any(|l| l.contains(&at) && l.contains(fragment)),
+            "{at}{fragment}: {all:#?}"
+        );
+    }
+    assert!(
+        all.iter()
+            .any(|l| l.contains("[reposts] needs the message `all_done`")),
+        "{all:#?}"
+    );
+/// The assessment's rules must be known (each once) and its words complete; `考核` typed in a
+/// form is named by its phrase.
+#[test]
+fn the_assessment_rules_and_words_are_checked() {
+    let tmp = edited_copy(
+        |bot| {
+            bot.replace("rule = \"no_closure_ordered\"", "rule = \"no_incidents\"")
+                .replace(
+                    "refused = \"抱歉，年度考核表",
+                    "refuse = \"抱歉，年度考核表",
+                )
+        },
+        |flow| flow,
+    );
+    let text = std::fs::read_to_string(tmp.path().join("bot.toml")).unwrap();
+    let line = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    expect(
+        tmp.path(),
+        "bot.toml",
+        line("no_incidents"),
+        "unknown rule `no_incidents` (known: no_late_change_report, no_closure_ordered)",
+    );
+    expect(
+        tmp.path(),
+        "bot.toml",
+        line("refuse = "),
+        "unknown assessment.message message `refuse`",
+    );
+    let s = Scripts::load(&root().join("bot-scripts")).expect("loads");
+    let phrase = s.render(
+        &scripts::tpl::command("assessment"),
+        &minijinja::Value::UNDEFINED,
+    );
+    assert_eq!(phrase, "生成年度考核表");
+    assert!(flowbot::process::assessment::parse("考核 2026").is_some());
 }

@@ -9,6 +9,7 @@
 mod support;
 
 use support::bot::{Backend, TestBot, spawn_bot};
+use support::files::file_to;
 use support::flows::{ask, file, register};
 use support::wait::WAIT;
 
@@ -131,34 +132,6 @@ async fn my_view_as_a_department_member_shows_what_waits_for_me(backend: Backend
     let own = ask(&bot, "zhangsan", "我的", "您提交的事项").await;
     assert!(own.contains(&number) && !own.contains("台账"), "{own}");
     bot.stop().await;
-}
-
-/// Waits for the `n`-th file sent to `user`; returns its name and its sheet as rows of text.
-async fn file_to(bot: &TestBot, user: &str, n: usize) -> (String, Vec<Vec<String>>) {
-    use calamine::{Data, Reader, Xlsx};
-    let u = user.to_owned();
-    let arrived = bot
-        .fake
-        .wait_until(move |f| f.files_sent_to(&u).len() >= n, WAIT)
-        .await;
-    assert!(arrived, "{user} got no file: {:#?}", bot.fake.sent_to(user));
-    let (name, bytes) = bot.fake.files_sent_to(user).swap_remove(n - 1);
-    let mut book = Xlsx::new(std::io::Cursor::new(bytes)).expect("an XLSX workbook");
-    let sheet = book.sheet_names()[0].clone();
-    let range = book.worksheet_range(&sheet).expect("the sheet");
-    let rows = range
-        .rows()
-        .map(|row| {
-            row.iter()
-                .map(|cell| match cell {
-                    Data::String(s) => s.clone(),
-                    Data::Empty => String::new(),
-                    other => other.to_string(),
-                })
-                .collect()
-        })
-        .collect();
-    (name, rows)
 }
 
 async fn exports_arrive_in_the_chat_as_xlsx_files_of_what_the_reader_supervises(backend: Backend) {

@@ -22,9 +22,15 @@ pub struct Conversation {
     /// The applicant is editing this rejected case; confirming resubmits it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub editing: Option<String>,
+    /// An administrator tapped a repost task's card: their next text is its reason or link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub awaiting_repost: Option<crate::domain::reposts::PendingRepost>,
     /// The `台账` page shown last, while more follow: `下一页` shows the next one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ledger_page: Option<usize>,
+    /// `年审 开始 <年份>` was asked: the next text confirms opening that year's campaign.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annual_open: Option<i32>,
 }
 
 /// A rejection (or a refusal for good) waiting for its reason.

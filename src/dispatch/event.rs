@@ -70,7 +70,7 @@ pub enum TimerJob {
     },
     /// A draft sent for authorisation before publishing (`publication_review`) still has no
     /// answer: its `occurrence`-th reminder; `deadline_ms` is when the answer was due.
-    #[serde(rename = "p")]
+    #[serde(rename = "u")]
     PublicationDue {
         #[serde(rename = "c")]
         case: String,
@@ -81,7 +81,25 @@ pub enum TimerJob {
         #[serde(rename = "e")]
         deadline_ms: i64,
     },
+    /// The work circle is brought in line with the register (one at a time, on its own
+    /// conversation).
+    #[serde(rename = "w")]
+    CircleSync,
+    /// A repost task's chase: `stage` 0 reminds the stragglers before the deadline, 1 sends
+    /// the digests at the deadline.
+    #[serde(rename = "p")]
+    Repost {
+        #[serde(rename = "c")]
+        task: String,
+        #[serde(rename = "s")]
+        stage: u8,
+    },
 }
+
+/// The conversation the work circle's sync runs on.
+pub const CIRCLE_CONVERSATION: &str = "circle:work";
+/// The id of the work circle's pending sync (one at a time, however many changes ask for it).
+pub const CIRCLE_SYNC_TIMER: &str = "circle-sync";
 
 impl Event {
     /// The event as stored in the queue.
@@ -104,6 +122,8 @@ pub fn timer(id: String, due_ms: i64, job: &TimerJob) -> Timer {
         TimerJob::ApprovalDue { case, .. } | TimerJob::PublicationDue { case, .. } => {
             format!("case:{case}")
         }
+        TimerJob::CircleSync => CIRCLE_CONVERSATION.to_owned(),
+        TimerJob::Repost { task, .. } => format!("repost:{task}"),
     };
     let event = Event::Timer(FiredTimer {
         job: job.clone(),

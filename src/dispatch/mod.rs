@@ -17,7 +17,7 @@ pub use case_writes::CaseWrites;
 pub use context::engine_context;
 pub use draft::{Conversation, Draft, PendingReject};
 pub use process::{Handled, Process, Processes};
-pub use services::{LoadedCase, Services};
+pub use services::{LoadedCase, Services, WORK_CIRCLE};
 
 use crate::base::log_safe::log_safe;
 use std::collections::HashSet;

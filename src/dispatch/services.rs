@@ -12,9 +12,13 @@ use crate::adapters::wecom::render::GroupRoute;
 use crate::base::clock::Clock;
 use crate::base::directory::Directory;
 use crate::base::scripts::{FlowDef, Scripts, tpl};
+use crate::dispatch::event::{self, TimerJob};
 use crate::domain::approval::chain;
 use crate::domain::records::{self, Case, HistoryEntry};
 use crate::domain::reply::Reply;
+
+/// The group name of the work circle's chat in a [`Reply::Group`].
+pub const WORK_CIRCLE: &str = "work_circle";
 
 /// Shared by every handler of every event.
 #[derive(Clone)]
@@ -74,6 +78,20 @@ impl Services {
             version: record.version,
             history,
         }))
+    }
+
+    /// A record stored like a case whose body is `T` as JSON (a duty, a repost task), with its
+    /// version; `None` when there is none or it does not decode.
+    pub async fn load_body<T: serde::de::DeserializeOwned>(
+        &self,
+        number: &str,
+    ) -> Result<Option<(T, u64)>, DispatchError> {
+        let Some(record) = self.store.get_case(number).await? else {
+            return Ok(None);
+        };
+        Ok(serde_json::from_str(&record.body)
+            .ok()
+            .map(|body| (body, record.version)))
     }
 
     /// The case a number names: a case number as it is, a register number (`DJ-…`) as the
@@ -156,8 +174,24 @@ impl Services {
         Ok(())
     }
 
+    /// A register entry changed (an account registered, its administrator replaced, closing,
+    /// closed or back in use): when the work circle is on, it is brought in line soon after
+    /// (one pending sync, however many changes ask for it).
+    pub fn register_changed(&self, draft: &mut Draft, now_ms: i64) {
+        if self.scripts.work_circle.is_some() {
+            let id = event::CIRCLE_SYNC_TIMER.to_owned();
+            draft.schedule(id, now_ms, &TimerJob::CircleSync);
+        }
+    }
+
     /// How a group of bot.toml `[groups]` is reached: its app group chat, else its robot.
+    /// [`WORK_CIRCLE`] is the work circle's chat, when `[work_circle]` is on.
     pub fn group_route(&self, group: &str) -> Option<GroupRoute> {
+        if group == WORK_CIRCLE
+            && let Some(circle) = &self.scripts.work_circle
+        {
+            return Some(GroupRoute::AppChat(circle.chat_id.clone()));
+        }
         if let Some(chat_id) = self
             .scripts
             .groups

@@ -26,6 +26,19 @@ pub enum Reply {
     /// An evidence file (a screenshot, a document) forwarded to one member (read from the
     /// evidence store and uploaded when delivered).
     Evidence { to: String, evidence: EvidenceRef },
+    /// An app group chat the bot keeps (the work circle) is created with these members.
+    CreateChat {
+        chat_id: String,
+        name: String,
+        owner: String,
+        members: Vec<String>,
+    },
+    /// Members join or leave an app group chat the bot created.
+    UpdateChat {
+        chat_id: String,
+        add: Vec<String>,
+        remove: Vec<String>,
+    },
     /// A formatted (markdown) message in a group chat named in bot.toml `[groups]`, with these
     /// members @-mentioned.
     Group {

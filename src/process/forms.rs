@@ -47,7 +47,7 @@ struct Filing {
 }
 
 /// One engine step of the user's conversation, and what a confirmed form files.
-async fn form_step(
+pub(crate) async fn form_step(
     s: &Services,
     draft: &mut Draft,
     input: EngineInput,

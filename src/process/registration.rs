@@ -58,8 +58,9 @@ impl Process for Registration {
         flow: &FlowDef,
         case: &Case,
         _approver: &str,
-        _now_ms: i64,
+        now_ms: i64,
     ) -> Result<(), DispatchError> {
+        s.register_changed(d, now_ms);
         let leaders = s.directory.leaders_of(&case.unit).await?;
         let mut change = chain::Change::default();
         chain::announce_approval(&s.scripts, flow, case, &leaders, &mut change);

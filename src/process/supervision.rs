@@ -246,8 +246,9 @@ async fn stats(s: &Services, d: &mut Draft, scope: &Scope) -> Result<(), Dispatc
             continue;
         };
         match serde_json::from_str::<Duty>(&record.body) {
-            // Closure orders show as 注销中 accounts, not as change-report duties.
-            Ok(duty) if duty.kind == CLOSURE_ORDER => {}
+            // Closure orders show as 注销中 accounts, campaign tasks in `年审 进度`, not as
+            // change-report duties.
+            Ok(duty) if duty.kind == CLOSURE_ORDER || duty.campaign.is_some() => {}
             Ok(duty) if !duty.done && scope.covers(&duty.unit) => open_duties += 1,
             Ok(_) => {}
             Err(e) => tracing::warn!(duty = %number, error = %e, "unreadable duty skipped"),
@@ -267,7 +268,8 @@ async fn stats(s: &Services, d: &mut Draft, scope: &Scope) -> Result<(), Dispatc
 fn export(s: &Services, d: &mut Draft, scope: &Scope, what: What) {
     let sheet = s.scripts.export.as_ref().map(|x| match what {
         What::Register => x.register_sheet.clone(),
-        What::Cases => x.cases_sheet.clone(),
+        What::Cases | What::Reposts => x.cases_sheet.clone(),
+        What::AnnualReview | What::Assessment { .. } => String::new(),
     });
     let text = s.scripts.render(
         &tpl::supervision("export_started"),
@@ -281,7 +283,12 @@ fn export(s: &Services, d: &mut Draft, scope: &Scope, what: What) {
     let to = d.user.clone();
     d.send(Reply::File {
         to,
-        export: Export { what, units },
+        export: Export {
+            what,
+            units,
+            year: None,
+            task: None,
+        },
     });
 }
 

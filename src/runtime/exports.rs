@@ -10,12 +10,15 @@ use rust_xlsxwriter::{ExcelDateTime, Format as XlsxFormat, Workbook};
 
 use crate::adapters::store::Store;
 use crate::base::scripts::{ExportTexts, Scripts};
-pub use crate::domain::records::export::What;
-use crate::domain::records::export::{self, Cell, Export, Table};
+use crate::domain::assessment;
+use crate::domain::records::export::{self, Cell, Table};
+pub use crate::domain::records::export::{Export, What};
 use crate::domain::records::{
     ALL_CASES, Case, CaseStatus, HistoryEntry, HistoryKind, REGISTER, REGISTER_PREFIX, form,
     register_number_index, register_view,
 };
+use crate::domain::reposts;
+use crate::domain::reminders::duty::{ALL_DUTIES, Duty};
 
 /// The file format of an export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +57,34 @@ pub async fn load(store: &dyn Store, index: &str) -> anyhow::Result<Vec<Case>> {
 
 /// Builds the `what` table from the store.
 pub async fn table(store: &dyn Store, scripts: &Scripts, what: What) -> anyhow::Result<Table> {
-    table_of(store, scripts, &Export { what, units: None }).await
+    table_of(
+        store,
+        scripts,
+        &Export {
+            what,
+            units: None,
+            year: None,
+            task: None,
+        },
+    )
+    .await
+}
+
+/// The annual review results of `year` (`flowbot export --what annual-review --year`).
+pub async fn annual_table(
+    store: &dyn Store,
+    scripts: &Scripts,
+    export: &Export,
+) -> anyhow::Result<Table> {
+    if scripts.annual_review.is_none() {
+        bail!("bot.toml has no [campaigns.annual_review] table");
+    }
+    let Some(year) = export.year else {
+        bail!("the annual review export needs its year (--year)");
+    };
+    let mut rows = crate::process::annual_review::results::load(store, year).await?;
+    rows.retain(|r| export.covers(&r.unit));
+    Ok(crate::domain::annual::results::table(scripts, year, &rows))
 }
 
 /// Builds the table of an export asked for in chat (its units only) from the store.
@@ -63,11 +93,16 @@ pub async fn table_of(
     scripts: &Scripts,
     export: &Export,
 ) -> anyhow::Result<Table> {
-    let x = texts(scripts)?;
+    if export.what == What::Reposts {
+        return reposts_table(store, scripts, export.task.as_deref()).await;
+    }
     let index = match export.what {
         What::Register => REGISTER,
-        What::Cases => ALL_CASES,
+        What::Cases | What::Reposts => ALL_CASES,
+        What::AnnualReview => return annual_table(store, scripts, export).await,
+        What::Assessment { year } => return assessment(store, scripts, year).await,
     };
+    let x = texts(scripts)?;
     let mut cases = load(store, index).await?;
     cases.retain(|c| export.covers(&c.unit));
     Ok(match export.what {
@@ -80,8 +115,61 @@ pub async fn table_of(
             let changing = register_view::accounts_changing(scripts, &pending);
             export::register(scripts, x, &cases, &changing)
         }
-        What::Cases => export::cases(scripts, x, &cases),
+        What::Cases | What::Reposts => export::cases(scripts, x, &cases),
+        What::AnnualReview => unreachable!("built by annual_table"),
+        What::Assessment { .. } => unreachable!("built above"),
     })
+}
+
+/// The repost tasks' sheet: one task, or every task.
+async fn reposts_table(
+    store: &dyn Store,
+    scripts: &Scripts,
+    task: Option<&str>,
+) -> anyhow::Result<Table> {
+    if scripts.reposts.is_none() {
+        bail!("bot.toml has no [reposts] table: add one (see the shipped bot-scripts)");
+    }
+    let numbers = match task {
+        Some(number) => vec![number.to_owned()],
+        None => store.cases_in(reposts::ALL_TASKS).await?,
+    };
+    let mut tasks = Vec::new();
+    for number in numbers {
+        let Some(record) = store.get_case(&number).await? else {
+            continue;
+        };
+        let task = serde_json::from_str(&record.body)
+            .with_context(|| format!("task {number}: stored body does not decode"))?;
+        tasks.push(task);
+    }
+    Ok(reposts::sheet::table(scripts, scripts.time_zone, &tasks))
+}
+
+/// The assessment sheet of `year` from the store: the register, every case, every duty.
+async fn assessment(store: &dyn Store, scripts: &Scripts, year: i32) -> anyhow::Result<Table> {
+    let def = scripts
+        .assessment
+        .as_ref()
+        .context("bot.toml has no [assessment] table: add one (see the shipped bot-scripts)")?;
+    let register = load(store, REGISTER).await?;
+    let cases = load(store, ALL_CASES).await?;
+    let mut duties = Vec::new();
+    for number in store.cases_in(ALL_DUTIES).await? {
+        let Some(record) = store.get_case(&number).await? else {
+            continue;
+        };
+        let duty: Duty = serde_json::from_str(&record.body)
+            .with_context(|| format!("duty {number}: stored body does not decode"))?;
+        duties.push(duty);
+    }
+    let records = assessment::Records {
+        register: &register,
+        cases: &cases,
+        duties: &duties,
+    };
+    let units = assessment::figures(year, scripts.time_zone, records);
+    Ok(assessment::table(scripts, def, year, &units))
 }
 
 /// The file of an export asked for in chat, built from the store as it is now: its name
@@ -103,7 +191,25 @@ pub async fn export(
     format: FileFormat,
     out: &Path,
 ) -> anyhow::Result<usize> {
-    let table = table(store, scripts, what).await?;
+    let export = Export {
+        what,
+        units: None,
+        year: None,
+        task: None,
+    };
+    export_of(store, scripts, &export, format, out).await
+}
+
+/// Exports `export` (e.g. a year's annual review) to `out` as `format`; returns the number of
+/// rows written.
+pub async fn export_of(
+    store: &dyn Store,
+    scripts: &Scripts,
+    export: &Export,
+    format: FileFormat,
+    out: &Path,
+) -> anyhow::Result<usize> {
+    let table = table_of(store, scripts, export).await?;
     match format {
         FileFormat::Csv => write_csv(&table, out)?,
         FileFormat::Xlsx => write_xlsx(&table, out)?,
@@ -213,7 +319,7 @@ fn excel_time(cell: &Cell) -> anyhow::Result<Option<ExcelDateTime>> {
         ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)
     };
     Ok(match cell {
-        Cell::Text(_) => None,
+        Cell::Text(_) | Cell::Number(_) => None,
         Cell::Date(d) => Some(date(*d)?),
         Cell::Time(t) => {
             let (h, m) = (t.hour() as u16, t.minute() as u8);
@@ -245,6 +351,7 @@ pub fn xlsx_bytes(table: &Table) -> anyhow::Result<Vec<u8>> {
             match (cell, excel_time(cell)?) {
                 (Cell::Time(_), Some(t)) => sheet.write_datetime_with_format(r, col, t, &time)?,
                 (Cell::Date(_), Some(d)) => sheet.write_datetime_with_format(r, col, d, &date)?,
+                (Cell::Number(n), _) => sheet.write_number(r, col, *n as f64)?,
                 _ => sheet.write_string(r, col, cell.text())?,
             };
         }

@@ -1,6 +1,8 @@
 //! A fake of WeCom's API side (gettoken, message/send, update_template_card, appchat/send,
 //! webhook/send, media/upload of files and images (kept, so a test can read a sent file back),
-//! media/get of what a test says a member sent (`put_media`), and the contacts calls user/get, department/get, department/list,
+//! media/get of what a test says a member sent (`put_media`), appchat/create and appchat/update
+//! (the chats' members are kept, see [`FakeWeCom::chat`]), and the contacts calls user/get,
+//! department/get, department/list,
 //! user/simplelist over a small company) on 127.0.0.1:0 that records every request and answers
 //! like WeCom: tokens are checked (unknown → 40014, missing → 41001, expired → 42001), a wrong
 //! secret gets 40001, and failures (or any answer) can be injected per path.
@@ -50,6 +52,17 @@ struct Inner {
     media: HashMap<String, (String, Vec<u8>)>,
     /// What members sent, served by media/get: media id → (file name, content type, bytes).
     sent_media: HashMap<String, (String, String, Vec<u8>)>,
+    /// App group chats created: chat id → the chat as WeCom keeps it.
+    chats: HashMap<String, Chat>,
+}
+
+/// An app group chat the fake keeps (`appchat/create`, `appchat/update`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chat {
+    pub name: String,
+    pub owner: String,
+    /// Members in the order they joined.
+    pub members: Vec<String>,
 }
 
 type Shared = Arc<Mutex<Inner>>;
@@ -68,12 +81,15 @@ impl FakeWeCom {
             requests: Vec::new(),
             media: HashMap::new(),
             sent_media: HashMap::new(),
+            chats: HashMap::new(),
         }));
         let app = Router::new()
             .route("/cgi-bin/gettoken", get(gettoken))
             .route("/cgi-bin/message/send", post(api_call))
             .route("/cgi-bin/message/update_template_card", post(api_call))
             .route("/cgi-bin/appchat/send", post(api_call))
+            .route("/cgi-bin/appchat/create", post(api_call))
+            .route("/cgi-bin/appchat/update", post(api_call))
             .route("/cgi-bin/webhook/send", post(api_call))
             .route("/cgi-bin/media/upload", post(media_upload))
             .route("/cgi-bin/media/get", get(media_get))
@@ -176,6 +192,11 @@ impl FakeWeCom {
             .collect()
     }
 
+    /// The app group chat `chat_id` as created and updated so far.
+    pub fn chat(&self, chat_id: &str) -> Option<Chat> {
+        self.lock().chats.get(chat_id).cloned()
+    }
+
     pub fn gettoken_calls(&self) -> usize {
         self.requests_to("/cgi-bin/gettoken").len()
     }
@@ -252,6 +273,43 @@ impl Inner {
         }
     }
 
+    /// `appchat/create` keeps a new chat (a chat id in use: 86215); `appchat/update` changes the
+    /// members of a known chat (an unknown one: 86003). `None`: done, or not a chat call.
+    fn change_chat(&mut self, path: &str, body: &Value) -> Option<(i64, Json<Value>)> {
+        let list = |key: &str| -> Vec<String> {
+            body[key]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|u| u.as_str().map(str::to_owned))
+                .collect()
+        };
+        let chat_id = body["chatid"].as_str().unwrap_or_default().to_owned();
+        if path.ends_with("/appchat/create") {
+            if self.chats.contains_key(&chat_id) {
+                return Some((86215, error(86215, "chatid already exists")));
+            }
+            let chat = Chat {
+                name: body["name"].as_str().unwrap_or_default().to_owned(),
+                owner: body["owner"].as_str().unwrap_or_default().to_owned(),
+                members: list("userlist"),
+            };
+            self.chats.insert(chat_id, chat);
+        } else if path.ends_with("/appchat/update") {
+            let Some(chat) = self.chats.get_mut(&chat_id) else {
+                return Some((86003, error(86003, "chat not found")));
+            };
+            let remove = list("del_user_list");
+            chat.members.retain(|m| !remove.contains(m));
+            for member in list("add_user_list") {
+                if !chat.members.contains(&member) {
+                    chat.members.push(member);
+                }
+            }
+        }
+        None
+    }
+
     fn record(&mut self, path: &str, query: HashMap<String, String>, body: Value, errcode: i64) {
         self.requests.push(Recorded {
             path: path.to_owned(),
@@ -318,6 +376,8 @@ async fn api_call(
         rejected
     } else if let Some(problem) = invalid_body(&path, &body) {
         (40035, error(40035, problem))
+    } else if let Some(refused) = inner.change_chat(&path, &body) {
+        refused
     } else {
         inner.sequence += 1;
         let mut ok = json!({"errcode": 0, "errmsg": "ok"});
@@ -436,6 +496,15 @@ fn invalid_body(path: &str, body: &Value) -> Option<&'static str> {
             return Some("chatid missing");
         }
         (!has_content).then_some("msgtype or its content missing")
+    } else if path.ends_with("/appchat/create") {
+        let members = body["userlist"].as_array().map_or(0, Vec::len);
+        (body["chatid"].as_str().is_none_or(str::is_empty) || !(2..=2000).contains(&members))
+            .then_some("chatid or userlist (2 to 2000 members) missing")
+    } else if path.ends_with("/appchat/update") {
+        body["chatid"]
+            .as_str()
+            .is_none_or(str::is_empty)
+            .then_some("chatid missing")
     } else {
         (!has_content).then_some("msgtype or its content missing")
     }

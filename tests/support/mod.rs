@@ -44,6 +44,7 @@ macro_rules! store_properties {
 pub mod bot;
 pub mod client;
 pub mod fake_wecom;
+pub mod files;
 pub mod flows;
 pub mod scripts;
 pub mod store;

@@ -74,17 +74,48 @@ pub fn outbound(reply: Reply, route: impl Fn(&str) -> Option<GroupRoute>) -> Opt
             card: None,
             fallback,
         },
+        Reply::CreateChat {
+            chat_id,
+            name,
+            owner,
+            members: to,
+        } => Outbound::CreateChat {
+            chat_id,
+            name,
+            owner: member(owner)?,
+            members: members(to)?,
+        },
+        Reply::UpdateChat {
+            chat_id,
+            add,
+            remove,
+        } => Outbound::UpdateChat {
+            chat_id,
+            add: add.into_iter().filter_map(member).collect(),
+            remove: remove.into_iter().filter_map(member).collect(),
+        },
         Reply::Group {
             group,
             markdown,
             mentions,
         } => {
-            let body = MessageBody::Markdown { content: markdown };
             match route(&group)? {
-                GroupRoute::AppChat(chat_id) => Outbound::AppChat { chat_id, body },
+                GroupRoute::AppChat(chat_id) => {
+                    // An app chat's markdown mentions members as `<@userid>` in the text.
+                    let mut content = markdown;
+                    for who in mentions.into_iter().filter_map(member) {
+                        let tag = format!("<@{who}>");
+                        if !content.contains(&tag) {
+                            content.push(' ');
+                            content.push_str(&tag);
+                        }
+                    }
+                    let body = MessageBody::Markdown { content };
+                    Outbound::AppChat { chat_id, body }
+                }
                 GroupRoute::Robot(robot) => Outbound::Robot {
                     robot,
-                    body,
+                    body: MessageBody::Markdown { content: markdown },
                     mentioned: mentions.into_iter().filter_map(member).collect(),
                 },
             }
@@ -197,6 +228,8 @@ mod tests {
             export: Export {
                 what: What::Register,
                 units: Some(vec!["tw".into()]),
+                year: None,
+                task: None,
             },
         };
         let message = outbound(file, |_| None).expect("a file goes to a member");

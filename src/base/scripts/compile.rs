@@ -114,6 +114,10 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
         }
     }
     let evidence = bot.evidence.as_ref().map(|e| c.evidence(&bot_src, e));
+    let assessment = bot.assessment.as_ref().map(|a| {
+        let phrase = bot.messages.commands.assessment.is_some();
+        c.assessment(&bot_src, a, phrase)
+    });
     let help_text = bot.help.text.get_ref().trim().to_owned();
 
     let mut roles = BTreeMap::new();
@@ -183,6 +187,15 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
         .publication_review
         .as_ref()
         .and_then(|p| c.publication_review(&bot_src, p, &flows, &roles));
+    let annual_review = c.campaigns(&bot_src, bot.campaigns.as_ref(), &flows, &bot.duties);
+    if let Some(f) = annual_review.as_ref().and_then(|a| flows.get_mut(&a.flow)) {
+        f.campaign = true;
+    }
+    let work_circle = bot.work_circle.as_ref().map(|w| c.work_circle(&bot_src, w));
+    let reposts = bot
+        .reposts
+        .as_ref()
+        .map(|r| c.reposts(&bot_src, r, &groups));
 
     if !c.d.errors.is_empty() {
         return Err(c.d.errors);
@@ -208,6 +221,10 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
         closure_order: bot.closure_order.is_some(),
         evidence,
         publication_review,
+        annual_review,
+        work_circle,
+        reposts,
+        assessment,
         templates: c.env,
     };
     Ok((scripts, c.d.warnings))
@@ -392,6 +409,12 @@ impl Compiler {
         ];
         for (k, v) in commands {
             self.template(src, tpl::command(k), v);
+        }
+        if let Some(v) = &c.annual_review {
+            self.template(src, tpl::command("annual_review"), v);
+        }
+        if let Some(v) = &c.assessment {
+            self.template(src, tpl::command("assessment"), v);
         }
     }
 

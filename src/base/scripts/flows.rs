@@ -120,6 +120,7 @@ impl Compiler {
             registers_account: raw.registers_account,
             closes_account: raw.closes_account,
             refusable: raw.refusable,
+            campaign: false,
             deadline,
             register_updates,
             fields,

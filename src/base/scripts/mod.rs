@@ -3,7 +3,9 @@
 //! ([`crate::base::diagnostics`]). Reading the folder is the only I/O; the compiled [`Scripts`] is immutable
 //! (but for the calendar's data, reloaded while the bot runs) and shared by every engine step. Every word the bot says is a template in these files.
 
+pub mod assessment;
 mod calendar_settings;
+pub mod campaigns;
 mod compile;
 mod evidence;
 mod export_settings;
@@ -12,6 +14,7 @@ mod flows;
 pub mod ladders;
 pub mod model;
 pub mod publication;
+mod reposts;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -23,6 +26,7 @@ pub use export_settings::{ExportTexts, FormLayout, FormRow, PrintTexts};
 pub use flow_approvals::REFUSAL_MESSAGES;
 use minijinja::Value;
 pub use publication::{LeaderReview, PUBLICATION_REVIEW, PublicationReview};
+pub use reposts::{REPOSTS_MESSAGES, RepostsDef, WorkCircleDef};
 use serde::{Deserialize, Serialize};
 
 use crate::base::calendar::{Calendar, WorkingHours};
@@ -75,6 +79,14 @@ pub struct Scripts {
     /// `[publication_review]`: the answer deadlines and reminders of authorisation before
     /// publishing, if configured.
     pub publication_review: Option<PublicationReview>,
+    /// `[campaigns.annual_review]`: the annual review campaign (年审), if configured.
+    pub annual_review: Option<campaigns::CampaignDef>,
+    /// `[work_circle]`: the app group chat of the administrators of accounts in use, if on.
+    pub work_circle: Option<WorkCircleDef>,
+    /// `[reposts]`: repost tasks across the account matrix (`转发任务`), if on.
+    pub reposts: Option<RepostsDef>,
+    /// `[assessment]`: the yearly assessment of units (考核) and its rules, if configured.
+    pub assessment: Option<assessment::AssessmentDef>,
     templates: minijinja::Environment<'static>,
 }
 
@@ -139,6 +151,8 @@ pub struct FlowDef {
     pub closes_account: bool,
     /// Approvers may refuse a case for good (不得发布) besides 驳回.
     pub refusable: bool,
+    /// Its cases are a campaign's reports (`[campaigns.annual_review] flow`).
+    pub campaign: bool,
     /// A reporting deadline: within `working_days` of the date in field `from`.
     pub deadline: Option<DeadlineDef>,
     /// This flow's field → the registration field it replaces on final approval.
@@ -287,6 +301,14 @@ pub mod tpl {
     /// An `[evidence]` message: a refused or unexpected file.
     pub fn evidence(key: &str) -> String {
         format!("e.{key}")
+    }
+    /// A `[campaigns.annual_review.messages]` message: the annual review campaign.
+    pub fn campaign(key: &str) -> String {
+        format!("n.{key}")
+    }
+    /// A `[reposts.messages]` message: repost tasks.
+    pub fn reposts(key: &str) -> String {
+        format!("p.{key}")
     }
     /// An `[export]` template: `approver`, `approved_on`, `date`.
     pub fn export(key: &str) -> String {

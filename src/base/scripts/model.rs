@@ -57,6 +57,20 @@ pub struct RawBot {
     /// flow `publication_review` has no answer deadline, reminders or leader rule).
     #[serde(default)]
     pub publication_review: Option<Spanned<super::publication::RawPublicationReview>>,
+    /// Recurring campaigns (`[campaigns.annual_review]`, optional: without it `年审` is not
+    /// offered).
+    #[serde(default)]
+    pub campaigns: Option<super::campaigns::RawCampaigns>,
+    /// The work circle (`[work_circle]`, optional): see `scripts::reposts`.
+    #[serde(default)]
+    pub work_circle: Option<super::reposts::RawWorkCircle>,
+    /// Repost tasks (`[reposts]`, optional): see `scripts::reposts`.
+    #[serde(default)]
+    pub reposts: Option<super::reposts::RawReposts>,
+    /// The yearly assessment of units (`[assessment]`, optional: without it `考核` and
+    /// `flowbot report assessment` are not offered).
+    #[serde(default)]
+    pub assessment: Option<super::assessment::RawAssessment>,
 }
 
 /// `[separation]`: nobody decides a step of a case they filed or are the subject of; a step
@@ -312,6 +326,12 @@ pub struct RawCommands {
     pub export: Spanned<String>,
     pub order_closure: Spanned<String>,
     pub confirm_closed: Spanned<String>,
+    /// The campaign's commands (`年审 …`), when `[campaigns.annual_review]` is configured.
+    #[serde(default)]
+    pub annual_review: Option<Spanned<String>>,
+    /// Only with `[assessment]`.
+    #[serde(default)]
+    pub assessment: Option<Spanned<String>>,
 }
 
 /// The default "that is not a valid answer" message per field type.

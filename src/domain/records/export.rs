@@ -22,6 +22,12 @@ pub enum What {
     Register,
     /// One row per case.
     Cases,
+    /// One row per account of a year's annual review campaign (`year` of the [`Export`]).
+    AnnualReview,
+    /// One row per account of each repost task (`domain::reposts::sheet`).
+    Reposts,
+    /// One row per unit: the yearly assessment ([`crate::domain::assessment`]).
+    Assessment { year: i32 },
 }
 
 /// An export asked for in chat: the sheet, and the units it covers (`None`: every unit).
@@ -31,6 +37,12 @@ pub struct Export {
     pub what: What,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub units: Option<Vec<String>>,
+    /// The campaign year of [`What::AnnualReview`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year: Option<i32>,
+    /// For [`What::Reposts`]: the one task to export (`None`: every task).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
 }
 
 impl Export {
@@ -49,6 +61,8 @@ pub enum Cell {
     /// Local time in the company's zone.
     Time(NaiveDateTime),
     Date(NaiveDate),
+    /// A count.
+    Number(i64),
 }
 
 impl Cell {
@@ -58,6 +72,7 @@ impl Cell {
             Cell::Text(s) => s.clone(),
             Cell::Time(t) => t.format("%Y-%m-%d %H:%M").to_string(),
             Cell::Date(d) => d.format("%Y-%m-%d").to_string(),
+            Cell::Number(n) => n.to_string(),
         }
     }
 

@@ -39,6 +39,9 @@ pub struct Duty {
     /// The link the person due gave as evidence when it was done.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<String>,
+    /// A campaign's task (the annual review): its report and the department's verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<crate::domain::annual::TaskResult>,
 }
 
 /// The open duty of an account, found when its change report is confirmed.

@@ -25,7 +25,7 @@ use crate::domain::reply::Reply;
 const CHANGE_REPORT: &str = "change_report";
 /// WeCom's limit for a robot's markdown message (4096 bytes), less room for the `<@userid>`
 /// mentions the client appends.
-const ROBOT_MARKDOWN_BYTES: usize = 4096 - 512;
+pub(crate) const ROBOT_MARKDOWN_BYTES: usize = 4096 - 512;
 
 /// A moment as stored: milliseconds since the epoch.
 pub(crate) fn ms(at: DateTime<Utc>) -> i64 {
@@ -116,45 +116,45 @@ pub(crate) async fn open_duty(
         timers: Vec::new(),
         ordered_by: None,
         evidence: None,
+        campaign: None,
     };
-    start(
-        s,
-        draft,
-        def,
-        duty,
-        duty::open_index(&register_number),
-        now_ms,
-    )
-    .await?;
+    let open = vec![duty::open_index(&register_number)];
+    start(s, draft, def, duty, open, now_ms).await?;
     Ok(())
 }
 
-/// Opens `duty` (its number and deadline are given here: `def.working_days` from today): the
-/// people due are told (`opened`), its ladder's timers are scheduled, and it is written with
-/// the index `open` that finds it while it is open. Returns it as written.
+/// Opens `duty`: the people due are told (`opened`), its ladder's timers are scheduled, and it
+/// is written (as new: a second opening of the same number conflicts) with the indexes `open`
+/// that find it. Its number and deadline are given here (a new `RW-` number, `def.working_days`
+/// from today) unless the duty comes with them (a campaign's task). Returns it as written.
 pub(crate) async fn start(
     s: &Services,
     draft: &mut Draft,
     def: &DutyDef,
     mut duty: Duty,
-    open: String,
+    open: Vec<String>,
     now_ms: i64,
 ) -> Result<Duty, DispatchError> {
     let now = s.clock.at(now_ms);
-    let deadline = s
-        .scripts
-        .calendar
-        .add_working_days(now.today, def.working_days as i32)
-        .date;
-    let number = numbers::next(&*s.store, duty::DUTY_PREFIX, now).await?;
-    duty.number = number.clone();
+    let deadline = match chrono::NaiveDate::parse_from_str(&duty.deadline, "%Y-%m-%d") {
+        Ok(given) => given,
+        Err(_) => {
+            let n = def.working_days as i32;
+            s.scripts.calendar.add_working_days(now.today, n).date
+        }
+    };
+    if duty.number.is_empty() {
+        duty.number = numbers::next(&*s.store, duty::DUTY_PREFIX, now).await?;
+    }
+    let number = duty.number.clone();
     duty.deadline = day(deadline);
     tracing::info!(duty = %number, kind = %duty.kind, account = %duty.account, "duty opened");
     let opened = duty_text(s, &duty, "opened", false);
     for person in duty.due.clone() {
         draft.say(&person, opened.clone());
     }
-    let mut add_to = vec![open, duty::ALL_DUTIES.to_owned()];
+    let mut add_to = open;
+    add_to.push(duty::ALL_DUTIES.to_owned());
     for (rung, at) in reminders::plan(
         &s.scripts.calendar,
         &s.scripts.working_hours,
@@ -224,12 +224,7 @@ pub(crate) async fn load_duty(
     s: &Services,
     number: &str,
 ) -> Result<Option<(Duty, u64)>, DispatchError> {
-    let Some(record) = s.store.get_case(number).await? else {
-        return Ok(None);
-    };
-    Ok(serde_json::from_str(&record.body)
-        .ok()
-        .map(|d| (d, record.version)))
+    s.load_body(number).await
 }
 
 pub(crate) async fn recipients(
@@ -361,13 +356,10 @@ pub(crate) async fn digest(
                 .render(&tpl::duty(&duty.kind, "digest_item"), &vars),
             mention: duty.due.clone(),
         });
-        // Repeating rungs of this group chase the duty again later.
+        // Repeating rungs of this group chase the duty again later (the rung of this slot:
+        // the group's latest rung due by then, when a ladder has several in one group).
         if let Some(def) = s.scripts.duties.get(&duty.kind)
-            && let Some(step) = def
-                .ladder
-                .rungs
-                .iter()
-                .find(|r| r.group.as_deref() == Some(group))
+            && let Some(step) = group_rung(s, def, &duty, group, slot_ms)
         {
             let fired = s.clock.at(slot_ms).instant();
             if let Some(next) =
@@ -411,7 +403,34 @@ pub(crate) async fn digest(
     Ok(())
 }
 
-/// A confirmed change report for `account` closes its open duty and cancels its timers.
+/// The rung of `group` a digest at `slot_ms` belongs to: the latest of the group's rungs due by
+/// then (the first of them when the deadline does not read).
+fn group_rung<'a>(
+    s: &Services,
+    def: &'a DutyDef,
+    duty: &Duty,
+    group: &str,
+    slot_ms: i64,
+) -> Option<&'a crate::base::scripts::ladders::Rung> {
+    let mut rungs = def
+        .ladder
+        .rungs
+        .iter()
+        .filter(|r| r.group.as_deref() == Some(group));
+    let Ok(deadline) = chrono::NaiveDate::parse_from_str(&duty.deadline, "%Y-%m-%d") else {
+        return rungs.next();
+    };
+    let at = |r| {
+        let (cal, hours) = (&s.scripts.calendar, &s.scripts.working_hours);
+        ms(reminders::fire_time(cal, hours, &def.ladder, r, deadline))
+    };
+    let first = rungs.clone().next();
+    rungs
+        .filter(|r| at(r) <= slot_ms)
+        .max_by_key(|r| at(r))
+        .or(first)
+}
+
 /// The open duty of an account, if one is being chased.
 pub(crate) async fn open_duty_of(
     s: &Services,

@@ -58,7 +58,7 @@ impl Process for ChangeReport {
             TimerJob::Digest { group, slot_ms } => {
                 duties::digest(s, d, group, *slot_ms, now_ms).await
             }
-            TimerJob::ApprovalDue { .. } | TimerJob::PublicationDue { .. } => Ok(()),
+            _ => Ok(()),
         }
     }
 
@@ -189,6 +189,7 @@ async fn update_register(
         &flow.register_updates,
     );
     case.answers = change.answers;
+    s.register_changed(draft, now_ms);
     duties::close_duty(s, draft, &register_number, &change.fields).await?;
     let history = records::history(
         now_ms,

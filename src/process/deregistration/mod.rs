@@ -81,6 +81,7 @@ impl Process for Deregistration {
             .is_empty();
         if entry.case.account_status == AccountStatus::Closing && !ordered {
             set_status(d, entry, AccountStatus::InUse, &case.number, now_ms);
+            s.register_changed(d, now_ms);
         }
         Ok(())
     }
@@ -114,6 +115,7 @@ async fn mark(
         return Ok(());
     };
     set_status(d, entry, status, &case.number, now_ms);
+    s.register_changed(d, now_ms);
     tracing::info!(%register_number, case = %case.number, ?status, "account status moved");
     Ok(())
 }

@@ -129,7 +129,7 @@ async fn entry(
 }
 
 /// The open closure order of an account, with its version.
-async fn open_order(
+pub(crate) async fn open_order(
     s: &Services,
     register_number: &str,
 ) -> Result<Option<(Duty, u64)>, DispatchError> {
@@ -176,9 +176,33 @@ async fn order(
         d.reply(say(s, "already_ordered", ctx));
         return Ok(());
     }
-    let Some(def) = s.scripts.duties.get(CLOSURE_ORDER).cloned() else {
+    let Some(order) = open(s, d, loaded, register_number, reason, now_ms).await? else {
         return Ok(());
     };
+    let ctx = minijinja::context! {
+        unit => &order.unit_name, account => &name, register_number,
+        number => &order.number, deadline => &order.deadline,
+    };
+    d.reply(say(s, "ordered", ctx));
+    Ok(())
+}
+
+/// Opens the closure order of the account `loaded` (`register_number`) for `reason`, ordered
+/// by the conversation's user: the account is marked 注销中, its administrator and the unit's
+/// leaders are told and chased. `None` when bot.toml has no `[duties.closure_order]`. The
+/// caller has checked that the account is not closed and has no open order.
+pub(crate) async fn open(
+    s: &Services,
+    d: &mut Draft,
+    loaded: LoadedCase,
+    register_number: &str,
+    reason: &str,
+    now_ms: i64,
+) -> Result<Option<Duty>, DispatchError> {
+    let Some(def) = s.scripts.duties.get(CLOSURE_ORDER).cloned() else {
+        return Ok(None);
+    };
+    let account = &loaded.case;
     let mut due = Vec::new();
     if let Some(Answer::Member { userid, .. }) = account.answers.get("admin") {
         due.push(userid.clone());
@@ -194,7 +218,7 @@ async fn order(
         unit: account.unit.clone(),
         unit_name: account.unit_name.clone(),
         account: register_number.to_owned(),
-        account_name: name.clone(),
+        account_name: duties::account_name(s, account),
         person: s.name_of(&d.user).await?,
         role: CLOSURE_ORDER.into(),
         event: reason.to_owned(),
@@ -205,16 +229,12 @@ async fn order(
         timers: Vec::new(),
         ordered_by: Some(d.user.clone()),
         evidence: None,
+        campaign: None,
     };
-    let open = duty::order_index(register_number);
+    let open = vec![duty::order_index(register_number)];
     let order = duties::start(s, d, &def, order, open, now_ms).await?;
-    let ctx = minijinja::context! {
-        unit => &order.unit_name, account => &name, register_number,
-        number => &order.number, deadline => &order.deadline,
-    };
-    d.reply(say(s, "ordered", ctx));
     set_status(d, loaded, AccountStatus::Closing, &order.number, now_ms);
-    Ok(())
+    Ok(Some(order))
 }
 
 /// `已注销`: one of the people due confirms the ordered closure with evidence.
@@ -242,6 +262,7 @@ async fn confirm(
     end(s, d, order, version, link).await?;
     if let Some(loaded) = entry(s, d, register_number).await? {
         set_status(d, loaded, AccountStatus::Closed, &source, now_ms);
+        s.register_changed(d, now_ms);
     }
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! WeCom's message API as the simulator plays it: `gettoken`, `message/send` (text, markdown,
 //! cards and files), `message/update_template_card`, `appchat/send`, the group robot's
-//! `webhook/send`, `media/upload` of files and images and `media/get` of what members sent. Answers and errcodes are WeCom's; accepted
+//! `webhook/send`, `media/upload` of files and images, `media/get` of what members sent and
+//! `appchat/create`/`appchat/update` (the work circle: the chat appears under its name, members
+//! shown as lines of the chat). Answers and errcodes are WeCom's; accepted
 //! messages land in the inboxes and group chats of [`super::state::World`].
 
 use std::collections::HashMap;
@@ -25,6 +27,8 @@ pub(super) fn router() -> Router<Arc<Shared>> {
             post(update_template_card),
         )
         .route("/cgi-bin/appchat/send", post(appchat_send))
+        .route("/cgi-bin/appchat/create", post(appchat_members))
+        .route("/cgi-bin/appchat/update", post(appchat_members))
         .route("/cgi-bin/webhook/send", post(webhook_send))
         .route("/cgi-bin/media/upload", post(media_upload))
         .route("/cgi-bin/media/get", get(media_get))
@@ -297,17 +301,28 @@ async fn update_template_card(
     Json(ok())
 }
 
+/// The token check and the chat id of an `appchat/*` call.
+fn chat_call<'a>(
+    world: &World,
+    q: &HashMap<String, String>,
+    body: &'a Value,
+) -> Result<&'a str, Json<Value>> {
+    check_token(world, q)?;
+    body["chatid"]
+        .as_str()
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| error(86001, "chatid invalid"))
+}
+
 async fn appchat_send(
     State(sim): State<Arc<Shared>>,
     Query(q): Params,
     Json(body): Json<Value>,
 ) -> Json<Value> {
     let mut world = sim.world();
-    if let Err(e) = check_token(&world, &q) {
-        return e;
-    }
-    let Some(chat_id) = body["chatid"].as_str().filter(|c| !c.is_empty()) else {
-        return error(86001, "chatid invalid");
+    let chat_id = match chat_call(&world, &q, &body) {
+        Ok(chat_id) => chat_id,
+        Err(e) => return e,
     };
     let msg = match content_line(&mut world, &body, sim.clock.now_ms()) {
         Ok(msg) => msg,
@@ -318,6 +333,43 @@ async fn appchat_send(
         &format!("群聊 {chat_id}"),
         msg,
     );
+    Json(ok())
+}
+
+/// `appchat/create` and `appchat/update`: the chat (created under its name) gets a line saying
+/// who joined and who left.
+async fn appchat_members(
+    State(sim): State<Arc<Shared>>,
+    Query(q): Params,
+    Json(body): Json<Value>,
+) -> Json<Value> {
+    let mut world = sim.world();
+    let chat_id = match chat_call(&world, &q, &body) {
+        Ok(chat_id) => chat_id,
+        Err(e) => return e,
+    };
+    let list = |key: &str| -> String {
+        let names: Vec<&str> = body[key]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        names.join(", ")
+    };
+    let created = body.get("userlist").is_some();
+    let id = format!("appchat:{chat_id}");
+    if !created && !world.chats.contains_key(&id) {
+        return error(86003, "chat not found");
+    }
+    let content = if created {
+        format!("+ {}", list("userlist"))
+    } else {
+        format!("+ {}  − {}", list("add_user_list"), list("del_user_list"))
+    };
+    let name = body["name"].as_str().unwrap_or(chat_id).to_owned();
+    let msg = world.line(From::Note, "text", content, sim.clock.now_ms());
+    world.push_chat(&id, &name, msg);
     Json(ok())
 }
 

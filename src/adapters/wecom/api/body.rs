@@ -84,6 +84,25 @@ pub(crate) fn request(message: &Outbound, agent_id: i64) -> Result<Request, ApiE
                 body: json,
             }
         }
+        Outbound::CreateChat {
+            chat_id,
+            name,
+            owner,
+            members,
+        } => Request {
+            path: "/cgi-bin/appchat/create",
+            auth: Auth::Token,
+            body: json!({"chatid": chat_id, "name": name, "owner": owner, "userlist": members}),
+        },
+        Outbound::UpdateChat {
+            chat_id,
+            add,
+            remove,
+        } => Request {
+            path: "/cgi-bin/appchat/update",
+            auth: Auth::Token,
+            body: json!({"chatid": chat_id, "add_user_list": add, "del_user_list": remove}),
+        },
         Outbound::Robot {
             robot,
             body,

@@ -1,6 +1,7 @@
 //! The one WeCom API client of the bot: access token shared through the store (one refresher at
 //! a time, refreshed once when WeCom rejects it), `message/send`, `message/update_template_card`,
-//! `appchat/send`, group robot `webhook/send`, `media/upload` and `media/get` (files, evidence), the contacts calls behind the directory's
+//! `appchat/send`, `appchat/create` and `appchat/update`, group robot `webhook/send`,
+//! `media/upload` and `media/get` (files, evidence), the contacts calls behind the directory's
 //! [`Contacts`](crate::base::directory::Contacts) trait, and WeCom's errcodes turned into decisions
 //! (refresh, back off, give up).
 //!

@@ -59,6 +59,20 @@ pub enum Outbound {
     },
     /// `appchat/send` to a group chat the app created.
     AppChat { chat_id: String, body: MessageBody },
+    /// `appchat/create`: an app group chat with the id the bot chose, its name, owner and
+    /// members (WeCom wants at least two).
+    CreateChat {
+        chat_id: String,
+        name: String,
+        owner: String,
+        members: Vec<String>,
+    },
+    /// `appchat/update`: members added to and removed from an app group chat.
+    UpdateChat {
+        chat_id: String,
+        add: Vec<String>,
+        remove: Vec<String>,
+    },
     /// Group robot `webhook/send` of the group named `robot` in bot.toml `[groups]`; its webhook
     /// key (a secret) is looked up when the message is delivered, so it is never stored.
     /// `mentioned` are userids (or `@all`) to @-mention.
@@ -82,7 +96,9 @@ impl Outbound {
             Outbound::UpdateCard { response_code, .. } => {
                 format!("card:{}", short_hash(response_code))
             }
-            Outbound::AppChat { chat_id, .. } => format!("appchat:{chat_id}"),
+            Outbound::AppChat { chat_id, .. }
+            | Outbound::CreateChat { chat_id, .. }
+            | Outbound::UpdateChat { chat_id, .. } => format!("appchat:{chat_id}"),
             Outbound::Robot { robot, .. } => format!("robot:{robot}"),
         }
     }

@@ -625,6 +625,8 @@ fn the_work_circle_and_reposts_are_checked() {
             .any(|l| l.contains("[reposts] needs the message `all_done`")),
         "{all:#?}"
     );
+}
+
 /// The assessment's rules must be known (each once) and its words complete; `考核` typed in a
 /// form is named by its phrase.
 #[test]

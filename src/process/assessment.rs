@@ -82,6 +82,8 @@ impl Process for Assessment {
             export: Export {
                 what: What::Assessment { year },
                 units: None,
+                year: None,
+                task: None,
             },
         });
         Ok(true)

@@ -17,8 +17,8 @@ use crate::domain::records::{
     ALL_CASES, Case, CaseStatus, HistoryEntry, HistoryKind, REGISTER, REGISTER_PREFIX, form,
     register_number_index, register_view,
 };
-use crate::domain::reposts;
 use crate::domain::reminders::duty::{ALL_DUTIES, Duty};
+use crate::domain::reposts;
 
 /// The file format of an export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -153,6 +153,8 @@ pub fn outcome(result: &TaskResult, report: Option<ReportState>) -> Outcome {
             CaseStatus::Approved => Outcome::Passed,
             CaseStatus::Rejected => Outcome::Rectifying,
             CaseStatus::Withdrawn => Outcome::Missing,
+            // Report flows are not refusable; a refusal would be final, as a failure is.
+            CaseStatus::Refused => Outcome::Failed,
             CaseStatus::Pending if r.current_step == 0 => Outcome::Submitted,
             CaseStatus::Pending => Outcome::Approved,
         },

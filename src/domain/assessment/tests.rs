@@ -84,6 +84,7 @@ fn order(unit: &str, opened_at_ms: i64) -> Duty {
         timers: Vec::new(),
         ordered_by: Some("chenjing".into()),
         evidence: None,
+        campaign: None,
     }
 }
 

@@ -147,6 +147,7 @@ pub async fn export(s: &Services, d: &mut Draft, asked: Option<i32>) -> Result<(
             what: What::AnnualReview,
             units,
             year: Some(year),
+            task: None,
         },
     });
     Ok(())

@@ -261,7 +261,7 @@ pub async fn fail(
         s,
         d,
         report,
-        false,
+        chain::Verdict::Reject,
         Some(reason.to_owned()),
         Via::Text,
         now_ms,

@@ -155,6 +155,7 @@ pub(super) async fn export(s: &Services, d: &mut Draft, number: &str) -> Result<
         export: Export {
             what: What::Reposts,
             units: None,
+            year: None,
             task: Some(number.to_owned()),
         },
     });

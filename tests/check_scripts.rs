@@ -37,8 +37,8 @@ fn shipped_bot_scripts_pass_the_check() {
     });
     assert!(report.warnings.is_empty(), "{report}");
     assert_eq!(
-        report.flows, 4,
-        "registration, change report, deregistration and publication review"
+        report.flows, 5,
+        "registration, change report, deregistration, publication review and annual report"
     );
     let s = Scripts::load(&root().join("bot-scripts")).expect("loads");
     assert!(s.help_text.contains("备案"));
@@ -293,7 +293,12 @@ fn edited_copy(
         "flows/registration.toml",
         registration(read("flows/registration.toml")),
     );
-    for other in ["change_report", "deregistration", "publication_review"] {
+    for other in [
+        "change_report",
+        "deregistration",
+        "publication_review",
+        "annual_report",
+    ] {
         let file = format!("flows/{other}.toml");
         write(&file, read(&file));
     }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::adapters::store::{CaseWrite, Commit};
 use crate::dispatch::event::{self, TimerJob};
 use crate::domain::engine::ConversationState;
+use crate::domain::incidents::ReportForm;
 use crate::domain::reply::Reply;
 
 /// A user's conversation as stored: the form engine's state plus what the approval workflow
@@ -24,6 +25,9 @@ pub struct Conversation {
     /// The `台账` page shown last, while more follow: `下一页` shows the next one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ledger_page: Option<usize>,
+    /// An incident report being filled or supplemented, or screenshots and links held for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident: Option<ReportForm>,
 }
 
 /// A rejection waiting for its reason.

@@ -9,6 +9,7 @@ pub mod approval;
 pub mod assessment;
 pub mod engine;
 pub mod evidence;
+pub mod incidents;
 pub mod records;
 pub mod reminders;
 pub mod reply;

@@ -8,6 +8,7 @@
 //! - [`supervision`]: the propaganda department's and unit leaders' view of the register
 //!   (`台账`, `查询`, `统计`, `详情`);
 //! - [`assessment`]: the department's yearly assessment of units (`考核 2026`, an XLSX file);
+//! - [`incidents`]: incident reports (舆情上报) that escalate in minutes until acknowledged;
 //! - [`forms`]: filling in any flow's form and filing it (last: it answers anything).
 //!
 //! [`all`] is the table the dispatcher routes by; its order is the routing order.
@@ -17,6 +18,7 @@ pub mod assessment;
 pub mod change_report;
 pub mod deregistration;
 pub mod forms;
+pub mod incidents;
 pub mod registration;
 pub mod supervision;
 
@@ -34,6 +36,7 @@ pub fn all() -> Processes {
         Arc::new(deregistration::Deregistration),
         Arc::new(supervision::Supervision),
         Arc::new(assessment::Assessment),
+        Arc::new(incidents::Incidents),
         Arc::new(forms::Forms),
     ])
 }

@@ -9,6 +9,7 @@ mod compile;
 mod evidence;
 mod export_settings;
 mod flows;
+mod incidents;
 pub mod ladders;
 pub mod model;
 
@@ -19,6 +20,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 pub use evidence::EvidenceSettings;
 pub use export_settings::{ExportTexts, FormLayout, FormRow, PrintTexts};
+pub use incidents::{IncidentRung, IncidentSettings};
 use minijinja::Value;
 use serde::{Deserialize, Serialize};
 
@@ -71,6 +73,8 @@ pub struct Scripts {
     pub evidence: Option<EvidenceSettings>,
     /// `[assessment]`: the yearly assessment of units (考核) and its rules, if configured.
     pub assessment: Option<assessment::AssessmentDef>,
+    /// `[incidents]`: incident reports (舆情上报), if configured.
+    pub incidents: Option<IncidentSettings>,
     templates: minijinja::Environment<'static>,
 }
 
@@ -269,6 +273,10 @@ pub mod tpl {
     /// A `[closure_order]` message: a closure the department orders.
     pub fn closure_order(key: &str) -> String {
         format!("c.{key}")
+    }
+    /// An `[incidents.messages]` message.
+    pub fn incident(key: &str) -> String {
+        format!("i.{key}")
     }
     /// An `[evidence]` message: a refused or unexpected file.
     pub fn evidence(key: &str) -> String {

@@ -58,7 +58,7 @@ impl Process for ChangeReport {
             TimerJob::Digest { group, slot_ms } => {
                 duties::digest(s, d, group, *slot_ms, now_ms).await
             }
-            TimerJob::ApprovalDue { .. } => Ok(()),
+            TimerJob::ApprovalDue { .. } | TimerJob::IncidentRung { .. } => Ok(()),
         }
     }
 

@@ -4,7 +4,8 @@
 //! escalates rung by rung (+5 min all and the group, +15 the head, +30 the next level, each
 //! recorded) until one tap acknowledges it for everyone: every card is updated and the ladder
 //! stops. Then the department's instruction, the unit's report, `舆情 列表` and `办结`, with the
-//! times kept. Both stores.
+//! times kept. `状态 YQ-…` shows the incident; the other case commands say they do not apply
+//! (never an error, nothing set aside). Both stores.
 
 #[macro_use]
 mod support;
@@ -17,6 +18,7 @@ use support::wait::{WAIT, until};
 on_both_stores!(
     an_incident_at_two_on_a_holiday_escalates_until_a_tap_stops_it_for_all,
     the_department_instructs_the_unit_reports_and_the_department_closes,
+    case_commands_given_an_incident_number_answer_and_never_fail,
 );
 
 const ROBOT_KEY: &str = "xcb-robot-key";
@@ -218,5 +220,55 @@ async fn the_department_instructs_the_unit_reports_and_the_department_closes(bac
         bot.wait_for_text("lina", "目前没有未办结的舆情", WAIT)
             .await
     );
+    bot.stop().await;
+}
+
+async fn case_commands_given_an_incident_number_answer_and_never_fail(backend: Backend) {
+    let Some(bot) = bot(backend).await else {
+        return;
+    };
+    let number = report(&bot).await;
+    bot.settle(WAIT).await;
+
+    // 状态: the reporter and the department see where it stands; others learn nothing.
+    bot.say("zhangsan", &[&format!("状态 {number}")]).await;
+    assert!(bot.wait_for_text("zhangsan", "目前尚无人确认", WAIT).await);
+    assert!(
+        bot.texts_to("zhangsan")
+            .iter()
+            .any(|t| t.starts_with(&format!("舆情 {number}（团委")) && t.contains("不实信息"))
+    );
+    bot.say("wangqiang", &[&format!("状态 {number}")]).await;
+    assert!(
+        bot.wait_for_text("wangqiang", &format!("没有找到舆情 {number}"), WAIT)
+            .await
+    );
+    let (task_id, ack, _) = bot.last_card("lina").expect("李娜's card");
+    bot.post(&bot.tap("lina", &ack, &task_id, "tap-code")).await;
+    assert!(bot.wait_for_text("zhangsan", "李娜已知悉", WAIT).await);
+    bot.say("lina", &[&format!("状态 {number}")]).await;
+    assert!(
+        bot.wait_for_text("lina", "目前已知悉，由李娜负责", WAIT)
+            .await
+    );
+
+    // The other case commands do not apply to an incident, and change nothing.
+    let version = bot.store.get_case(&number).await.unwrap().unwrap().version;
+    for command in ["撤回", "催办", "同意", "驳回", "修改"] {
+        bot.say("zhangsan", &[&format!("{command} {number}")]).await;
+        until("the command is answered", || async {
+            texts_with(&bot, "zhangsan", "不适用这项操作")
+                == ["撤回", "催办", "同意", "驳回", "修改"]
+                    .iter()
+                    .position(|c| *c == command)
+                    .unwrap()
+                    + 1
+        })
+        .await;
+    }
+    bot.settle(WAIT).await;
+    let record = bot.store.get_case(&number).await.unwrap().unwrap();
+    assert_eq!(record.version, version);
+    assert!(bot.store.dead_letters(10).await.unwrap().is_empty());
     bot.stop().await;
 }

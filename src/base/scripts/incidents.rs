@@ -51,6 +51,8 @@ pub const INCIDENT_MESSAGES: &[&str] = &[
     "report_sent",
     "closed",
     "closed_done",
+    "status",
+    "not_case",
 ];
 
 /// `[incidents]` as written.

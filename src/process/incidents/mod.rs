@@ -89,6 +89,57 @@ fn is_incident_number(s: &Services, number: &str) -> bool {
     settings(s).is_some_and(|c| number.starts_with(&format!("{}-", c.prefix)))
 }
 
+/// A case command (`状态`, `撤回`, `催办`, `同意`, `驳回`, `修改`) given an incident number:
+/// `状态` shows the incident to those who have it (the reporter, everyone carded, the
+/// department), the others are told it does not apply to incidents. `false` when `number` is
+/// not an incident number (an ordinary case: the command runs as usual).
+pub(crate) async fn case_command(
+    s: &Services,
+    d: &mut Draft,
+    number: &str,
+    status: bool,
+) -> Result<bool, DispatchError> {
+    if !is_incident_number(s, number) {
+        return Ok(false);
+    }
+    if !status {
+        d.reply(say(
+            s,
+            "not_case",
+            &minijinja::context! { number => number },
+        ));
+        return Ok(true);
+    }
+    let found = match load(s, number).await? {
+        Some((incident, _)) => {
+            let mine = incident.reporter == d.user || incident.carded().contains(&d.user);
+            (mine || in_department(s, &d.user).await?).then_some(incident)
+        }
+        None => None,
+    };
+    let Some(incident) = found else {
+        d.reply(say(s, "unknown", &minijinja::context! { number => number }));
+        return Ok(true);
+    };
+    let holder = match &incident.acknowledged_by {
+        Some(userid) => s.name_of(userid).await?,
+        None => String::new(),
+    };
+    let ctx = minijinja::context! {
+        number => number,
+        unit => &incident.unit_name,
+        account => &incident.account,
+        what => &incident.what,
+        status => incident.status.name(),
+        holder => holder,
+        escalations => incident.escalations.len(),
+        minutes_to_acknowledge => incident.minutes_to_acknowledge(),
+        minutes_to_close => incident.minutes_to_close(),
+    };
+    d.reply(say(s, "status", &ctx));
+    Ok(true)
+}
+
 #[async_trait]
 impl Process for Incidents {
     fn name(&self) -> &'static str {

@@ -178,10 +178,21 @@ pub enum Step {
 
 /// The links (`http://`, `https://`) in `text`.
 pub fn links_in(text: &str) -> Vec<String> {
-    text.split(|c: char| c.is_whitespace() || "，。；、“”（）<>".contains(c))
-        .filter(|w| w.starts_with("http://") || w.starts_with("https://"))
-        .map(str::to_owned)
-        .collect()
+    let mut links = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("http") {
+        let tail = &rest[at..];
+        let end = tail
+            .find(|c: char| c.is_whitespace() || "，。；、“”（）<>".contains(c))
+            .unwrap_or(tail.len());
+        if tail.starts_with("http://") || tail.starts_with("https://") {
+            links.push(tail[..end].to_owned());
+            rest = &tail[end..];
+        } else {
+            rest = &tail["http".len()..];
+        }
+    }
+    links
 }
 
 #[cfg(test)]

@@ -39,7 +39,7 @@ async fn an_image_is_downloaded_and_kept_as_evidence(backend: Backend) {
     let png = b"\x89PNG\r\n\x1a\nscreenshot";
     bot.send_image("zhangsan", "media-1", png).await;
     assert!(
-        bot.wait_for_text("zhangsan", "目前没有需要材料的事项", WAIT)
+        bot.wait_for_text("zhangsan", "已收到截图。如需上报舆情", WAIT)
             .await
     );
     let files = kept(&bot);
@@ -97,7 +97,7 @@ async fn a_failed_download_is_retried_with_its_event(backend: Backend) {
     // The event's lease runs out on the bot's clock and it is handed out again.
     bot.clock.set_offset_ms(bot.clock.offset_ms() + 6_000);
     assert!(
-        bot.wait_for_text("zhangsan", "目前没有需要材料的事项", WAIT)
+        bot.wait_for_text("zhangsan", "已收到截图。如需上报舆情", WAIT)
             .await
     );
     assert_eq!(kept(&bot).len(), 1);

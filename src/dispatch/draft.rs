@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::adapters::store::{CaseWrite, Commit};
 use crate::dispatch::event::{self, TimerJob};
 use crate::domain::engine::ConversationState;
+use crate::domain::incidents::ReportForm;
 use crate::domain::reply::Reply;
 
 /// A user's conversation as stored: the form engine's state plus what the approval workflow
@@ -31,6 +32,9 @@ pub struct Conversation {
     /// `年审 开始 <年份>` was asked: the next text confirms opening that year's campaign.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annual_open: Option<i32>,
+    /// An incident report being filled or supplemented, or screenshots and links held for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident: Option<ReportForm>,
 }
 
 /// A rejection (or a refusal for good) waiting for its reason.

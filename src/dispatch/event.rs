@@ -56,6 +56,14 @@ pub enum TimerJob {
         #[serde(rename = "s")]
         slot_ms: i64,
     },
+    /// A rung of an incident's escalation ladder (`[[incidents.rungs]]`) came due.
+    #[serde(rename = "i")]
+    IncidentRung {
+        #[serde(rename = "c")]
+        incident: String,
+        #[serde(rename = "r")]
+        rung: usize,
+    },
     /// An approval step past its deadline: a fresh card to whoever has not decided.
     #[serde(rename = "a")]
     ApprovalDue {
@@ -124,6 +132,7 @@ pub fn timer(id: String, due_ms: i64, job: &TimerJob) -> Timer {
         }
         TimerJob::CircleSync => CIRCLE_CONVERSATION.to_owned(),
         TimerJob::Repost { task, .. } => format!("repost:{task}"),
+        TimerJob::IncidentRung { incident, .. } => format!("incident:{incident}"),
     };
     let event = Event::Timer(FiredTimer {
         job: job.clone(),

@@ -58,8 +58,13 @@ impl Services {
         Ok((stored.version, conversation))
     }
 
-    /// A case with its version and history; `None` when there is no such case.
+    /// A case with its version and history; `None` when there is no such case (an incident
+    /// number, stored with a body of its own, is no case).
     pub async fn load_case(&self, number: &str) -> Result<Option<LoadedCase>, DispatchError> {
+        let incidents = self.scripts.incidents.as_ref();
+        if incidents.is_some_and(|c| number.starts_with(&format!("{}-", c.prefix))) {
+            return Ok(None);
+        }
         let Some(record) = self.store.get_case(number).await? else {
             return Ok(None);
         };

@@ -12,6 +12,7 @@ pub mod assessment;
 pub mod engine;
 pub mod evidence;
 pub mod publication;
+pub mod incidents;
 pub mod records;
 pub mod reminders;
 pub mod reply;

@@ -15,6 +15,7 @@
 //! - [`work_circle`]: the app group chat of the administrators of accounts in use, kept in line
 //!   with the register;
 //! - [`assessment`]: the department's yearly assessment of units (`考核 2026`, an XLSX file);
+//! - [`incidents`]: incident reports (舆情上报) that escalate in minutes until acknowledged;
 //! - [`forms`]: filling in any flow's form and filing it (last: it answers anything).
 //!
 //! [`all`] is the table the dispatcher routes by; its order is the routing order.
@@ -26,6 +27,7 @@ pub mod change_report;
 pub mod deregistration;
 pub mod forms;
 pub mod publication_review;
+pub mod incidents;
 pub mod registration;
 pub mod reposts;
 pub mod supervision;
@@ -49,6 +51,7 @@ pub fn all() -> Processes {
         Arc::new(supervision::Supervision),
         Arc::new(work_circle::WorkCircle),
         Arc::new(assessment::Assessment),
+        Arc::new(incidents::Incidents),
         Arc::new(forms::Forms),
     ])
 }

@@ -118,6 +118,10 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
         let phrase = bot.messages.commands.assessment.is_some();
         c.assessment(&bot_src, a, phrase)
     });
+    let incidents = bot
+        .incidents
+        .as_ref()
+        .map(|x| c.incidents(&bot_src, &bot, x));
     let help_text = bot.help.text.get_ref().trim().to_owned();
 
     let mut roles = BTreeMap::new();
@@ -225,6 +229,7 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
         work_circle,
         reposts,
         assessment,
+        incidents,
         templates: c.env,
     };
     Ok((scripts, c.d.warnings))

@@ -11,6 +11,7 @@ mod evidence;
 mod export_settings;
 mod flow_approvals;
 mod flows;
+mod incidents;
 pub mod ladders;
 pub mod model;
 pub mod publication;
@@ -24,6 +25,7 @@ use chrono::NaiveDate;
 pub use evidence::EvidenceSettings;
 pub use export_settings::{ExportTexts, FormLayout, FormRow, PrintTexts};
 pub use flow_approvals::REFUSAL_MESSAGES;
+pub use incidents::{IncidentRung, IncidentSettings};
 use minijinja::Value;
 pub use publication::{LeaderReview, PUBLICATION_REVIEW, PublicationReview};
 pub use reposts::{REPOSTS_MESSAGES, RepostsDef, WorkCircleDef};
@@ -87,6 +89,8 @@ pub struct Scripts {
     pub reposts: Option<RepostsDef>,
     /// `[assessment]`: the yearly assessment of units (考核) and its rules, if configured.
     pub assessment: Option<assessment::AssessmentDef>,
+    /// `[incidents]`: incident reports (舆情上报), if configured.
+    pub incidents: Option<IncidentSettings>,
     templates: minijinja::Environment<'static>,
 }
 
@@ -297,6 +301,10 @@ pub mod tpl {
     /// A `[closure_order]` message: a closure the department orders.
     pub fn closure_order(key: &str) -> String {
         format!("c.{key}")
+    }
+    /// An `[incidents.messages]` message.
+    pub fn incident(key: &str) -> String {
+        format!("i.{key}")
     }
     /// An `[evidence]` message: a refused or unexpected file.
     pub fn evidence(key: &str) -> String {

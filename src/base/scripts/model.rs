@@ -46,6 +46,9 @@ pub struct RawBot {
     /// optional: without it `责令注销` is not offered; its ladder is `[duties.closure_order]`).
     #[serde(default)]
     pub closure_order: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
+    /// Incident reports (`[incidents]`, optional: without it `舆情` is not offered).
+    #[serde(default)]
+    pub incidents: Option<super::incidents::RawIncidents>,
     /// Images and files kept as evidence (`[evidence]`, optional: without it they are not
     /// downloaded).
     #[serde(default)]

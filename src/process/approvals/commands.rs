@@ -11,6 +11,7 @@ use crate::domain::engine::{ConversationState, FormState, Phase};
 use crate::domain::records::Texts;
 use crate::domain::records::register_view;
 use crate::domain::records::{self, Case, CaseStatus};
+use crate::process::incidents;
 
 /// A text command outside a form; `false` when the text is not one.
 pub(crate) async fn command(
@@ -22,6 +23,12 @@ pub(crate) async fn command(
     let Some(command) = commands::parse(text) else {
         return Ok(false);
     };
+    if let Some(number) = numbered(&command)
+        && incidents::case_command(s, draft, number, matches!(command, Command::Status { .. }))
+            .await?
+    {
+        return Ok(true);
+    }
     match command {
         Command::Usage { example } => usage(s, draft, example),
         Command::Approve { number } => {
@@ -70,6 +77,19 @@ pub(crate) async fn command(
         Command::Todo { cards } => todo(s, draft, cards, now_ms).await?,
     }
     Ok(true)
+}
+
+/// The number a command names, if any.
+fn numbered(command: &Command) -> Option<&str> {
+    match command {
+        Command::Approve { number }
+        | Command::Reject { number, .. }
+        | Command::Withdraw { number }
+        | Command::Urge { number }
+        | Command::Edit { number }
+        | Command::Status { number } => Some(number),
+        Command::Mine | Command::Todo { .. } | Command::Usage { .. } => None,
+    }
 }
 
 /// How a command is typed, after a malformed one.

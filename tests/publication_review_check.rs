@@ -142,5 +142,5 @@ fn without_the_table_the_flow_still_checks() {
     let report = scripts::check(tmp.path()).expect("valid without [publication_review]");
     let loaded = scripts::Scripts::load(tmp.path()).expect("loads");
     assert!(loaded.publication_review.is_none());
-    assert_eq!(report.flows, 4);
+    assert_eq!(report.flows, 5);
 }

@@ -668,3 +668,20 @@ fn the_assessment_rules_and_words_are_checked() {
     assert_eq!(phrase, "生成年度考核表");
     assert!(flowbot::process::assessment::parse("考核 2026").is_some());
 }
+
+#[test]
+fn files_are_answers_only_of_text_and_url_questions() {
+    let tmp = edited_copy(|bot| bot, |flow| flow);
+    let file = tmp.path().join("flows/deregistration.toml");
+    let text = std::fs::read_to_string(&file).expect("read");
+    let edited = text.replacen("type = \"date\"\n", "type = \"date\"\nfiles = true\n", 1);
+    assert_ne!(edited, text, "the closure report has a date question");
+    std::fs::write(&file, edited).expect("write");
+    let errs = scripts::check(tmp.path()).expect_err("refused");
+    let all: Vec<String> = errs.iter().map(ToString::to_string).collect();
+    assert!(
+        all.iter().any(|l| l.contains("deregistration.toml")
+            && l.contains("files = true is only for text and url fields")),
+        "{all:#?}"
+    );
+}

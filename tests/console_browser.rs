@@ -143,6 +143,7 @@ async fn run_story(story: &mut Story, console: &str) -> anyhow::Result<()> {
         "the register number: {registered}"
     );
     story.shot("registered").await?;
+    other_processes(story).await?;
 
     // The account's administrator (张三) leaves the company: WeCom's contacts-change callback
     // opens a change-report duty. Weeks later, past its deadline, the propaganda department's
@@ -162,13 +163,105 @@ async fn run_story(story: &mut Story, console: &str) -> anyhow::Result<()> {
     let deadline = Instant::now() + STEP_TIMEOUT;
     loop {
         let groups = story.text("#groups").await?;
-        if groups.contains("团委青年之声") {
+        if groups.contains("变更报备已到期") && groups.contains("团委青年之声") {
             break;
         }
         ensure!(Instant::now() < deadline, "no group digest: {groups}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     story.shot("group-nudge").await?;
+    Ok(())
+}
+
+/// The policy's other processes on the registered account, a screenshot each (README): the
+/// department opens the annual review and reads its progress; the administrator sends a
+/// screenshot and reports an incident, whose card reaches the unit leader at once; a post goes
+/// to the department for authorisation; the department sends a repost task to the matrix.
+async fn other_processes(story: &mut Story) -> anyhow::Result<()> {
+    use chrono::Datelike;
+    let year = story.clock.now().today.year();
+
+    story.choose("lina").await?;
+    story
+        .say(&format!("年审 开始 {year}"), "确认请回复")
+        .await?;
+    story.say("确认", "已发起").await?;
+    story.shot("annual-opened").await?;
+    story.choose(APPLICANT).await?;
+    story.wait_bot_line("年审已开始").await?;
+    story.shot("annual-task").await?;
+    story.choose("lina").await?;
+    story.say("年审 进度", "年审进度").await?;
+    story.shot("annual-progress").await?;
+
+    story.choose(APPLICANT).await?;
+    send_image(story, "评论区截图.png").await?;
+    story.wait_bot_line("已收到截图").await?;
+    story.say("舆情", "【舆情上报】").await?;
+    story.say("团委青年之声", "请简要说明").await?;
+    story
+        .say("评论区出现大量不实信息，正在核实", "已上报")
+        .await?;
+    story.shot("incident-filed").await?;
+    story.choose("liuyang").await?;
+    wait_for_button(story, "inc_ack").await?;
+    story.shot("incident-card").await?;
+
+    story.choose(APPLICANT).await?;
+    story.say("送审", "请选择内容类别").await?;
+    story.say("3", "请发送送审稿件").await?;
+    story
+        .say("https://mp.weixin.qq.com/s/preview-abc", "计划发布时间")
+        .await?;
+    story.say("12月8日 上午10点", "是否已经审核过").await?;
+    story.say("是", "请核对").await?;
+    story.say("确认", "已送审").await?;
+    story.shot("publication-filed").await?;
+    story.choose("chenjing").await?;
+    wait_for_button(story, "approve:SS-").await?;
+    story.shot("publication-card").await?;
+
+    story.choose("lina").await?;
+    story
+        .say(
+            "转发任务 https://mp.weixin.qq.com/s/news 24小时 全部 请转发公司年度工作会议报道",
+            "已发布转发任务",
+        )
+        .await?;
+    story.shot("repost-task").await?;
+    story.choose(APPLICANT).await?;
+    wait_for_button(story, "repost_done").await?;
+    story.shot("repost-card").await
+}
+
+/// Sends an image from the console's 图片 button (a small PNG made in the page).
+async fn send_image(story: &Story, name: &str) -> anyhow::Result<()> {
+    let script = "const [name, done] = arguments;\
+        const bytes = Uint8Array.from(atob('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=='), c => c.charCodeAt(0));\
+        const dt = new DataTransfer();\
+        dt.items.add(new File([bytes], name, {type: 'image/png'}));\
+        const input = document.getElementById('composer-file');\
+        input.files = dt.files;\
+        input.dispatchEvent(new Event('change'));\
+        done(true);";
+    story
+        .client
+        .execute_async(script, vec![json!(name)])
+        .await
+        .context("sending an image from the console")?;
+    Ok(())
+}
+
+/// Waits for a live card button whose key starts with `prefix` in the open chat.
+async fn wait_for_button(story: &Story, prefix: &str) -> anyhow::Result<()> {
+    let css = format!("button[data-key^='{prefix}']:not([disabled])");
+    story
+        .client
+        .wait()
+        .at_most(STEP_TIMEOUT)
+        .for_element(Locator::Css(&css))
+        .await
+        .with_context(|| format!("no card with a {prefix} button"))?;
     Ok(())
 }
 

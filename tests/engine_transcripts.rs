@@ -76,7 +76,7 @@ impl Run {
             case_number,
             command: match input {
                 EngineInput::Text(t) => commands::in_form(t),
-                EngineInput::MenuClick(_) => None,
+                EngineInput::MenuClick(_) | EngineInput::File(_) => None,
             },
         }
     }

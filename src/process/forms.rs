@@ -4,7 +4,8 @@
 //! may refuse it ([`Process::refuse_filing`], the form stays at its summary) and adds its rules
 //! first ([`Process::on_filing`]) — and its approval chain opens; an edited, rejected or
 //! withdrawn case is resubmitted under its number. A command typed in a form and meant as a
-//! command ([`engine::Effect::RunCommand`]) runs as that process's command. It is last in the
+//! command ([`engine::Effect::RunCommand`]) runs as that process's command. An image or file
+//! sent while a form is open answers a question that takes files. It is last in the
 //! table: it answers anything (with the help text when nothing matches).
 
 use async_trait::async_trait;
@@ -13,6 +14,7 @@ use super::approvals::{self, steps};
 use crate::dispatch::numbers;
 use crate::dispatch::{CaseWrites, DispatchError, Draft, Handled, LoadedCase, Process, Services};
 use crate::domain::engine::{self, Answers, EngineInput, StepOutcome};
+use crate::domain::evidence::EvidenceRef;
 use crate::domain::records::Texts;
 use crate::domain::records::{self, Case, CaseStatus, HistoryKind};
 
@@ -32,6 +34,21 @@ impl Process for Forms {
 
     async fn on_menu(&self, s: &Services, d: &mut Draft, key: &str, now_ms: i64) -> Handled {
         form_step(s, d, EngineInput::MenuClick(key.to_owned()), now_ms).await?;
+        Ok(true)
+    }
+
+    /// An image or file sent while a form is open: the answer of a question that takes files.
+    async fn on_evidence(
+        &self,
+        s: &Services,
+        d: &mut Draft,
+        evidence: &EvidenceRef,
+        now_ms: i64,
+    ) -> Handled {
+        if d.conversation.form.is_idle() {
+            return Ok(false);
+        }
+        form_step(s, d, EngineInput::File(evidence.clone()), now_ms).await?;
         Ok(true)
     }
 }

@@ -374,6 +374,9 @@ impl Compiler {
         for (k, v) in general {
             self.template(src, tpl::msg(k), v);
         }
+        if let Some(v) = &m.file_not_asked {
+            self.template(src, tpl::msg("file_not_asked"), v);
+        }
         let i = &m.invalid;
         let invalid = [
             ("text", &i.text),
@@ -415,11 +418,16 @@ impl Compiler {
         for (k, v) in commands {
             self.template(src, tpl::command(k), v);
         }
-        if let Some(v) = &c.annual_review {
-            self.template(src, tpl::command("annual_review"), v);
-        }
-        if let Some(v) = &c.assessment {
-            self.template(src, tpl::command("assessment"), v);
+        let optional = [
+            ("annual_review", &c.annual_review),
+            ("assessment", &c.assessment),
+            ("incidents", &c.incidents),
+            ("reposts", &c.reposts),
+        ];
+        for (k, v) in optional {
+            if let Some(v) = v {
+                self.template(src, tpl::command(k), v);
+            }
         }
     }
 

@@ -80,6 +80,13 @@ impl Compiler {
             if let Some(op) = &f.other_prompt {
                 self.template(src, tpl::field(&id, fid, "other"), op);
             }
+            let files = f.files.as_ref().is_some_and(|v| *v.get_ref());
+            if let Some(v) = f.files.as_ref().filter(|_| files)
+                && !matches!(kind, FieldKind::Text { .. } | FieldKind::Url)
+            {
+                let msg = format!("field `{fid}`: files = true is only for text and url fields");
+                self.d.error(src.at(v.span(), msg));
+            }
             fields.push(FieldDef {
                 id: fid.clone(),
                 label: f.label.get_ref().clone(),
@@ -89,6 +96,7 @@ impl Compiler {
                 custom_invalid: f.invalid.is_some(),
                 hint: f.hint.get_ref().clone(),
                 example: f.example.get_ref().clone(),
+                files,
             });
         }
         let subjects = self.subjects(src, &raw, &fields);

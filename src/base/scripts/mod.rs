@@ -184,6 +184,9 @@ pub struct FieldDef {
     pub custom_invalid: bool,
     pub hint: String,
     pub example: String,
+    /// An image or file message answers it too (kept as evidence): `files = true`, on `text`
+    /// and `url` fields.
+    pub files: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -305,6 +305,9 @@ pub struct RawMessages {
     pub reserved_ask: Spanned<String>,
     /// The form waits while a command typed in it runs.
     pub paused_for_command: Spanned<String>,
+    /// An image or file sent at a question that takes words (`name`, `label`); optional.
+    #[serde(default)]
+    pub file_not_asked: Option<Spanned<String>>,
     pub invalid: RawInvalid,
     /// What each command of the approvals does, as [`RawMessages::reserved_ask`] names it.
     pub commands: RawCommands,
@@ -335,6 +338,12 @@ pub struct RawCommands {
     /// Only with `[assessment]`.
     #[serde(default)]
     pub assessment: Option<Spanned<String>>,
+    /// The incident commands (`舆情 列表` …), with `[incidents]`.
+    #[serde(default)]
+    pub incidents: Option<Spanned<String>>,
+    /// The repost commands (`转发 进度` …), with `[reposts]`.
+    #[serde(default)]
+    pub reposts: Option<Spanned<String>>,
 }
 
 /// The default "that is not a valid answer" message per field type.
@@ -517,4 +526,7 @@ pub struct RawField {
     pub other_choice: Option<Spanned<String>>,
     #[serde(default)]
     pub other_prompt: Option<Spanned<String>>,
+    /// An image or file message answers it too (`text` and `url` fields only).
+    #[serde(default)]
+    pub files: Option<Spanned<bool>>,
 }

@@ -5,6 +5,7 @@
 use super::card::approval_card;
 use super::separation;
 use crate::base::scripts::{FlowDef, Scripts, SignMode};
+use crate::domain::engine::Answer;
 use crate::domain::records::Texts;
 use crate::domain::records::{
     self, ApprovalStep, Case, CaseStatus, Decision, HistoryKind, pending_index,
@@ -114,7 +115,8 @@ fn next_step(case: &Case, from: usize) -> Option<usize> {
     (from..case.chain.len()).find(|i| !case.chain[*i].skipped)
 }
 
-/// Opens `case.current_step`: stamps it and sends its card to the assignees.
+/// Opens `case.current_step`: stamps it and sends its card to the assignees, followed by the
+/// files answered in the form (a screenshot, a draft), so that they decide on what was sent.
 fn open_step(scripts: &Scripts, flow: &FlowDef, case: &mut Case, now_ms: i64, change: &mut Change) {
     let Some(step) = case.chain.get_mut(case.current_step) else {
         return;
@@ -124,6 +126,14 @@ fn open_step(scripts: &Scripts, flow: &FlowDef, case: &mut Case, now_ms: i64, ch
     send_card(scripts, flow, case, &step, change);
     for person in &step.assignees {
         change.add_to.push(pending_index(person));
+        for (_, answer) in &case.answers.0 {
+            if let Answer::File(evidence) = answer {
+                change.messages.push(Reply::Evidence {
+                    to: person.clone(),
+                    evidence: evidence.clone(),
+                });
+            }
+        }
     }
 }
 

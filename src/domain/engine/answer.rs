@@ -11,6 +11,7 @@ use super::state::{Answer, Pending, Phase};
 use super::view::Form;
 use crate::base::normalize::key;
 use crate::base::scripts::{FieldKind, Words, tpl};
+use crate::domain::evidence::EvidenceRef;
 
 impl Form<'_> {
     /// Whether the reply to "放弃填写吗？" confirms it.
@@ -171,6 +172,29 @@ impl Form<'_> {
                 self.st.pending = Some(Pending::Members(userids));
             }
             None => self.invalid(fd.kind.name()),
+        }
+    }
+
+    /// An image or file sent: the answer of a question that takes files (`files = true`), else
+    /// the bot says it is not the answer (`file_not_asked`) and asks again. The file is kept
+    /// either way (the worker kept it before the form saw it).
+    pub(super) fn file(&mut self, file: &EvidenceRef) {
+        self.st.pending = None;
+        let field = self
+            .current_field()
+            .filter(|_| matches!(self.st.phase, Phase::Field(_)));
+        match field {
+            Some(fd) if fd.files => {
+                self.st.answers.set(&fd.id, Answer::File(file.clone()));
+                self.advance();
+            }
+            fd => {
+                if self.s.has(&tpl::msg("file_not_asked")) {
+                    let vars = context! { name => &file.name, label => fd.map(|f| &f.label) };
+                    self.msg("file_not_asked", vars);
+                }
+                self.prompt();
+            }
         }
     }
 

@@ -44,6 +44,7 @@ fn idle(scripts: &Scripts, input: &EngineInput, ctx: &Context, now: Now) -> Step
     let flow = match input {
         EngineInput::Text(t) => scripts.keywords.get(&key(t)),
         EngineInput::MenuClick(k) => scripts.menu_keys.get(k),
+        EngineInput::File(_) => None,
     };
     match flow.and_then(|id| scripts.flows.get(id)) {
         Some(flow) => start(scripts, flow, ctx, now),
@@ -107,6 +108,10 @@ impl Form<'_> {
                 return self.finish();
             }
             EngineInput::Text(t) => normalize(t),
+            EngineInput::File(file) => {
+                self.file(file);
+                return self.finish();
+            }
         };
         let k = key(&text);
         if let Some(p) = self.st.pending.take() {
@@ -153,7 +158,7 @@ impl Form<'_> {
     fn paused(mut self, input: &EngineInput) -> StepOutcome {
         let k = match input {
             EngineInput::Text(t) => key(t),
-            EngineInput::MenuClick(_) => String::new(),
+            EngineInput::MenuClick(_) | EngineInput::File(_) => String::new(),
         };
         let w = &self.s.words;
         if Words::is(&w.cancel, &k) {

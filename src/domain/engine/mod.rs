@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::base::calendar::Now;
 use crate::base::directory::{Person, Snapshot, Unit};
 use crate::base::scripts::Scripts;
+use crate::domain::evidence::EvidenceRef;
 pub use state::{Answer, Answers, ConversationState, FormState, Pending, Phase};
 
 /// What the user did, as far as the engine cares.
@@ -26,6 +27,8 @@ pub use state::{Answer, Answers, ConversationState, FormState, Pending, Phase};
 pub enum EngineInput {
     Text(String),
     MenuClick(String),
+    /// An image or file message, already kept as evidence.
+    File(EvidenceRef),
 }
 
 /// A registered account of the user's unit (for `account` fields).

@@ -5,6 +5,8 @@
 use minijinja::Value;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::evidence::EvidenceRef;
+
 /// The whole state of one user's conversation with the bot. `Default` is idle.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ConversationState {
@@ -105,6 +107,8 @@ pub enum Answer {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         ext: Option<String>,
     },
+    /// An image or file sent as the answer, kept as evidence.
+    File(EvidenceRef),
     /// An optional field the user skipped.
     Skipped,
 }
@@ -127,6 +131,7 @@ impl Answer {
                 Some(e) => format!("{area}-{number}-{e}"),
                 None => format!("{area}-{number}"),
             },
+            Answer::File(f) => format!("📎 {}", f.name),
             Answer::Skipped => String::new(),
         }
     }

@@ -22,6 +22,7 @@ use crate::adapters::wecom::message::CardEvent;
 use crate::base::scripts::{IncidentSettings, tpl};
 use crate::dispatch::event::TimerJob;
 use crate::dispatch::{DispatchError, Draft, Handled, Process, Services};
+use crate::domain::engine::CommandInput;
 use crate::domain::evidence::EvidenceRef;
 use crate::domain::incidents::{self, Command, Incident};
 
@@ -154,15 +155,33 @@ impl Process for Incidents {
         matches!(job, TimerJob::IncidentRung { .. })
     }
 
+    /// Every incident command typed in a form is asked about; `舆情` then opens the report at
+    /// once while the form waits (an incident does not wait for a form to be finished).
+    fn command_in_form(&self, s: &Services, text: &str) -> Option<CommandInput> {
+        let cfg = settings(s)?;
+        incidents::parse(text, &cfg.keywords)?;
+        s.scripts
+            .has(&tpl::command("incidents"))
+            .then(|| CommandInput {
+                kind: "incidents".to_owned(),
+                opens_form: false,
+            })
+    }
+
     async fn on_text(&self, s: &Services, d: &mut Draft, text: &str, now_ms: i64) -> Handled {
         let Some(cfg) = settings(s) else {
             return Ok(false);
         };
+        // An incident report started while a form waits is answered first.
+        let form_waits = d.conversation.form.form.as_ref().is_some_and(|f| f.paused);
+        if (d.conversation.form.is_idle() || form_waits)
+            && d.conversation.incident.is_some()
+            && report::on_answer(s, d, text, now_ms).await?
+        {
+            return Ok(true);
+        }
         if !d.conversation.form.is_idle() {
             return Ok(false);
-        }
-        if d.conversation.incident.is_some() && report::on_answer(s, d, text, now_ms).await? {
-            return Ok(true);
         }
         match incidents::parse(text, &cfg.keywords) {
             Some(Command::Start) => report::start(s, d),

@@ -18,6 +18,7 @@ use crate::adapters::wecom::message::CardEvent;
 use crate::base::scripts::tpl;
 use crate::dispatch::event::TimerJob;
 use crate::dispatch::{DispatchError, Draft, Handled, Process, Services};
+use crate::domain::engine::CommandInput;
 use crate::domain::reposts::{self, Command, Tally, Task};
 
 /// Card button key prefixes: `repost_done:<task>/<account>`, `repost_unable:<task>/<account>`.
@@ -39,6 +40,17 @@ impl Process for Reposts {
 
     fn owns_timer(&self, job: &TimerJob) -> bool {
         matches!(job, TimerJob::Repost { .. })
+    }
+
+    fn command_in_form(&self, s: &Services, text: &str) -> Option<CommandInput> {
+        s.scripts.reposts.as_ref()?;
+        reposts::parse(text)?;
+        s.scripts
+            .has(&tpl::command("reposts"))
+            .then(|| CommandInput {
+                kind: "reposts".to_owned(),
+                opens_form: false,
+            })
     }
 
     async fn on_text(&self, s: &Services, d: &mut Draft, text: &str, now_ms: i64) -> Handled {

@@ -86,7 +86,9 @@ impl From<ExportFormat> for exports::FileFormat {
 #[derive(Subcommand)]
 enum Report {
     /// The yearly assessment of units (policy 4.1): accounts, filings, change reports on time
-    /// and late, closures ordered, and whether each unit may be rated advanced.
+    /// and late, closures ordered, the annual review results, incidents and their median
+    /// times, repost coverage (each when configured), and whether each unit may be rated
+    /// advanced.
     Assessment {
         #[arg(long)]
         year: i32,

@@ -652,7 +652,8 @@ fn the_assessment_rules_and_words_are_checked() {
         tmp.path(),
         "bot.toml",
         line("no_incidents"),
-        "unknown rule `no_incidents` (known: no_late_change_report, no_closure_ordered)",
+        "unknown rule `no_incidents` (known: no_late_change_report, no_closure_ordered, \
+         no_failed_annual_review, min_repost_coverage)",
     );
     expect(
         tmp.path(),
@@ -684,4 +685,76 @@ fn files_are_answers_only_of_text_and_url_questions() {
             && l.contains("files = true is only for text and url fields")),
         "{all:#?}"
     );
+}
+
+/// `min_repost_coverage` needs a `percent` from 0 to 100, which no other rule takes; a rule
+/// over a process bot.toml does not configure is a warning, and so are its columns' headers
+/// no longer needed.
+#[test]
+fn the_assessment_rule_parameters_are_checked() {
+    for (from, to, needle, fragment) in [
+        (
+            "percent = 80\n",
+            "",
+            "rule = \"min_repost_coverage\"",
+            "rule `min_repost_coverage` needs its threshold, e.g. `percent = 80`",
+        ),
+        (
+            "percent = 80\n",
+            "percent = 120\n",
+            "percent = 80",
+            "`percent` is a whole percent from 0 to 100",
+        ),
+        (
+            "rule = \"no_failed_annual_review\"\n",
+            "rule = \"no_failed_annual_review\"\npercent = 50\n",
+            "rule = \"no_failed_annual_review\"",
+            "rule `no_failed_annual_review` takes no `percent`",
+        ),
+        (
+            "rule = \"no_failed_annual_review\"\n",
+            "rule = \"no_closure_ordered\"\n",
+            "rule = \"no_failed_annual_review\"",
+            "rule `no_closure_ordered` is listed twice",
+        ),
+    ] {
+        let dir = support::scripts::with_bot_toml(from, to);
+        let shipped = std::fs::read_to_string(root().join("bot-scripts/bot.toml")).unwrap();
+        // The line of `needle` in the shipped file (`percent = 120` and the added line sit
+        // where the shipped line was, or just after the rule it follows).
+        let mut line = shipped.lines().position(|l| l.contains(needle)).unwrap() + 1;
+        if fragment.contains("takes no") {
+            line += 1;
+        }
+        expect(dir.path(), "bot.toml", line, fragment);
+    }
+
+    // Without [reposts]: the rule is a warning, the repost headers are allowed but not needed.
+    let dir = support::scripts::copy_shipped();
+    let bot_toml = dir.path().join("bot.toml");
+    let text = std::fs::read_to_string(&bot_toml).unwrap();
+    let (start, end) = (
+        text.find("\n[reposts]\n").expect("[reposts]"),
+        text.find("\n[campaigns.annual_review]\n")
+            .expect("the next table"),
+    );
+    let cut = format!("{}{}", &text[..start], &text[end..]);
+    std::fs::write(&bot_toml, &cut).unwrap();
+    let report = scripts::check(dir.path()).expect("passes");
+    let line = cut
+        .lines()
+        .position(|l| l.contains("rule = \"min_repost_coverage\""))
+        .unwrap()
+        + 1;
+    let warnings: Vec<String> = report.warnings.iter().map(ToString::to_string).collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains(&format!("bot.toml:{line}: "))
+                && w.contains("rule `min_repost_coverage` never applies without [reposts]")),
+        "{warnings:#?}"
+    );
+    let without = cut.replace("reposts_due = ", "# reposts_due = ");
+    std::fs::write(&bot_toml, without).unwrap();
+    scripts::check(dir.path()).expect("the repost headers are not needed");
 }

@@ -11,6 +11,7 @@ use rust_xlsxwriter::{ExcelDateTime, Format as XlsxFormat, Workbook};
 use crate::adapters::store::Store;
 use crate::base::scripts::{ExportTexts, Scripts};
 use crate::domain::assessment;
+use crate::domain::incidents::{self, Incident};
 use crate::domain::records::export::{self, Cell, Table};
 pub use crate::domain::records::export::{Export, What};
 use crate::domain::records::{
@@ -130,23 +131,34 @@ async fn reposts_table(
     if scripts.reposts.is_none() {
         bail!("bot.toml has no [reposts] table: add one (see the shipped bot-scripts)");
     }
-    let numbers = match task {
-        Some(number) => vec![number.to_owned()],
-        None => store.cases_in(reposts::ALL_TASKS).await?,
+    let tasks = match task {
+        Some(number) => bodies(store, vec![number.to_owned()]).await?,
+        None => bodies(store, store.cases_in(reposts::ALL_TASKS).await?).await?,
     };
-    let mut tasks = Vec::new();
+    Ok(reposts::sheet::table(scripts, scripts.time_zone, &tasks))
+}
+
+/// The records stored like cases whose bodies are `T` as JSON (duties, repost tasks,
+/// incidents), in the order given; numbers without a record are skipped.
+async fn bodies<T: serde::de::DeserializeOwned>(
+    store: &dyn Store,
+    numbers: Vec<String>,
+) -> anyhow::Result<Vec<T>> {
+    let mut out = Vec::new();
     for number in numbers {
         let Some(record) = store.get_case(&number).await? else {
             continue;
         };
-        let task = serde_json::from_str(&record.body)
-            .with_context(|| format!("task {number}: stored body does not decode"))?;
-        tasks.push(task);
+        let body = serde_json::from_str(&record.body)
+            .with_context(|| format!("{number}: stored body does not decode"))?;
+        out.push(body);
     }
-    Ok(reposts::sheet::table(scripts, scripts.time_zone, &tasks))
+    Ok(out)
 }
 
-/// The assessment sheet of `year` from the store: the register, every case, every duty.
+/// The assessment sheet of `year` from the store: the register, every case, every duty, and
+/// the records of the optional processes that bot.toml configures: the year's annual review
+/// results (when its campaign was opened), every incident, every repost task.
 async fn assessment(store: &dyn Store, scripts: &Scripts, year: i32) -> anyhow::Result<Table> {
     let def = scripts
         .assessment
@@ -154,22 +166,32 @@ async fn assessment(store: &dyn Store, scripts: &Scripts, year: i32) -> anyhow::
         .context("bot.toml has no [assessment] table: add one (see the shipped bot-scripts)")?;
     let register = load(store, REGISTER).await?;
     let cases = load(store, ALL_CASES).await?;
-    let mut duties = Vec::new();
-    for number in store.cases_in(ALL_DUTIES).await? {
-        let Some(record) = store.get_case(&number).await? else {
-            continue;
-        };
-        let duty: Duty = serde_json::from_str(&record.body)
-            .with_context(|| format!("duty {number}: stored body does not decode"))?;
-        duties.push(duty);
-    }
+    let duties: Vec<Duty> = bodies(store, store.cases_in(ALL_DUTIES).await?).await?;
+    let results = crate::process::annual_review::results::campaign(store, year).await?;
+    let annual = match (&scripts.annual_review, results) {
+        (Some(_), Some(_)) => {
+            Some(crate::process::annual_review::results::load(store, year).await?)
+        }
+        _ => None,
+    };
+    let incidents: Option<Vec<Incident>> = match scripts.incidents {
+        Some(_) => Some(bodies(store, store.cases_in(incidents::ALL).await?).await?),
+        None => None,
+    };
+    let tasks: Option<Vec<reposts::Task>> = match scripts.reposts {
+        Some(_) => Some(bodies(store, store.cases_in(reposts::ALL_TASKS).await?).await?),
+        None => None,
+    };
     let records = assessment::Records {
         register: &register,
         cases: &cases,
         duties: &duties,
+        annual: annual.as_deref(),
+        incidents: incidents.as_deref(),
+        reposts: tasks.as_deref(),
     };
-    let units = assessment::figures(year, scripts.time_zone, records);
-    Ok(assessment::table(scripts, def, year, &units))
+    let figures = assessment::figures(year, scripts.time_zone, records);
+    Ok(assessment::table(scripts, def, year, &figures))
 }
 
 /// The file of an export asked for in chat, built from the store as it is now: its name

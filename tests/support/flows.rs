@@ -254,3 +254,55 @@ pub async fn ask(bot: &TestBot, user: &str, text: &str, needle: &str) -> String 
         .find(|t| t.contains(needle))
         .expect("the answer")
 }
+
+/// 张三 registers one account per `(name, account id, link)` in 团委, both approvals each, in
+/// a fresh store; returns the register numbers (`DJ-<year>-0001`, …).
+pub async fn register_accounts(
+    bot: &TestBot,
+    accounts: &[(&'static str, &'static str, &'static str)],
+) -> Vec<String> {
+    let y = year(bot);
+    let mut out = Vec::new();
+    for (i, (name, id, link)) in accounts.iter().enumerate() {
+        let answers =
+            registration_with(&[(3, name), (ACCOUNT_ID, id), (LINK, link), (ADMIN, "本人")]);
+        bot.say("zhangsan", &answers).await;
+        let number = format!("BA-{y}-{:04}", i + 1);
+        assert!(
+            bot.wait_for_text("zhangsan", &number, WAIT).await,
+            "{:#?}",
+            bot.texts_to("zhangsan")
+        );
+        approve_card(bot, "liuyang", &number, &format!("rc-l{i}")).await;
+        approve_card(bot, "chenjing", &number, &format!("rc-x{i}")).await;
+        let dj = format!("DJ-{y}-{:04}", i + 1);
+        assert!(bot.wait_for_text("zhangsan", &dj, WAIT).await);
+        out.push(dj);
+    }
+    out
+}
+
+/// Waits for the newest card `user` got whose first button's key starts with `prefix`;
+/// returns its task id and that key.
+pub async fn card_with(bot: &TestBot, user: &str, prefix: &str) -> (String, String) {
+    let (u, p) = (user.to_owned(), prefix.to_owned());
+    let card_for = move |f: &super::fake_wecom::FakeWeCom| {
+        f.sent_to(&u).into_iter().rev().find(|m| {
+            m["msgtype"] == "template_card"
+                && m["template_card"]["button_list"][0]["key"]
+                    .as_str()
+                    .is_some_and(|k| k.starts_with(&p))
+        })
+    };
+    let find = card_for.clone();
+    assert!(
+        bot.fake.wait_until(move |f| find(f).is_some(), WAIT).await,
+        "{user} has no card {prefix}…"
+    );
+    let card = card_for(&bot.fake).expect("the card");
+    let card = &card["template_card"];
+    (
+        card["task_id"].as_str().unwrap().to_owned(),
+        card["button_list"][0]["key"].as_str().unwrap().to_owned(),
+    )
+}

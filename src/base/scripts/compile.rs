@@ -116,7 +116,15 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
     let evidence = bot.evidence.as_ref().map(|e| c.evidence(&bot_src, e));
     let assessment = bot.assessment.as_ref().map(|a| {
         let phrase = bot.messages.commands.assessment.is_some();
-        c.assessment(&bot_src, a, phrase)
+        let sections = super::assessment::Sections {
+            annual_review: bot
+                .campaigns
+                .as_ref()
+                .is_some_and(|c| c.annual_review.is_some()),
+            incidents: bot.incidents.is_some(),
+            reposts: bot.reposts.is_some(),
+        };
+        c.assessment(&bot_src, a, phrase, sections)
     });
     let incidents = bot
         .incidents
@@ -549,9 +557,21 @@ impl Compiler {
         (section, keys): (&str, &[&str]),
         name: fn(&str) -> String,
     ) {
+        self.message_table_with(src, table, (section, keys), &[], name);
+    }
+
+    /// [`Self::message_table`] where the messages `optional` may also be given (not required).
+    pub(super) fn message_table_with(
+        &mut self,
+        src: &Source,
+        table: &Spanned<BTreeMap<String, Spanned<String>>>,
+        (section, keys): (&str, &[&str]),
+        optional: &[&str],
+        name: fn(&str) -> String,
+    ) {
         let singular = section.trim_end_matches('s');
         for (key, text) in table.get_ref() {
-            if keys.contains(&key.as_str()) {
+            if keys.contains(&key.as_str()) || optional.contains(&key.as_str()) {
                 self.template(src, name(key), text);
             } else {
                 self.d

@@ -1,12 +1,15 @@
 //! The yearly assessment of units (policy 4.1): per unit, the accounts in use, the accounts
-//! registered in the year, the change reports filed in the year on time and late, and the
-//! closures the department ordered in the year; then the verdict "可评先进" by the rules of
-//! bot.toml `[assessment]`, with the reasons when a unit may not be rated advanced.
+//! registered in the year, the change reports filed in the year on time and late, the closures
+//! the department ordered in the year and, when those processes run, the year's annual review
+//! results, incidents with their median times, and repost coverage ([`sections`]); then the
+//! verdict "可评先进" by the rules of bot.toml `[assessment]`, with the reasons when a unit may
+//! not be rated advanced ([`sheet`]).
 //!
-//! Pure: the records are inputs (register entries, every case, the duties), the year is taken
-//! in the company's time zone; [`table`] renders the sheet with the words of bot-scripts. The
-//! annual review and incident columns are not here yet: they come with those processes.
+//! Pure: the records are inputs (register entries, every case, the duties, and the optional
+//! processes' records), the year is taken in the company's time zone.
 
+pub mod sections;
+pub mod sheet;
 #[cfg(test)]
 mod tests;
 
@@ -14,14 +17,17 @@ use std::collections::BTreeMap;
 
 use chrono::Datelike;
 use chrono_tz::Tz;
-use minijinja::context;
 
 use crate::base::calendar::local_datetime;
-use crate::base::scripts::assessment::{AssessmentDef, Rule, message_template, reason_template};
-use crate::base::scripts::{CLOSURE_ORDER, Scripts};
-use crate::domain::records::export::{Cell, Table};
+use crate::base::scripts::CLOSURE_ORDER;
+use crate::base::scripts::assessment::Rule;
+use crate::domain::annual::results::AccountResult;
+use crate::domain::incidents::Incident;
 use crate::domain::records::{AccountStatus, Case, CaseStatus};
 use crate::domain::reminders::duty::Duty;
+use crate::domain::reposts::Task;
+pub use sections::{AnnualFigures, IncidentFigures, RepostFigures};
+pub use sheet::{reasons, table};
 
 /// The records an assessment reads.
 #[derive(Debug, Clone, Copy)]
@@ -32,6 +38,28 @@ pub struct Records<'a> {
     pub cases: &'a [Case],
     /// Every duty (change-report duties and closure orders).
     pub duties: &'a [Duty],
+    /// The year's annual review results; `None` (columns left out) without a campaign.
+    pub annual: Option<&'a [AccountResult]>,
+    /// Every incident; `None` (columns left out) without `[incidents]`.
+    pub incidents: Option<&'a [Incident]>,
+    /// Every repost task; `None` (columns left out) without `[reposts]`.
+    pub reposts: Option<&'a [Task]>,
+}
+
+/// Which optional columns the sheet has (the records that were given).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Columns {
+    pub annual: bool,
+    pub incidents: bool,
+    pub reposts: bool,
+}
+
+/// Every unit's figures, and the columns they fill.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Figures {
+    pub columns: Columns,
+    /// By unit name.
+    pub units: Vec<UnitFigures>,
 }
 
 /// One unit's figures for the year.
@@ -48,14 +76,25 @@ pub struct UnitFigures {
     pub changes_late: usize,
     /// Closures the department ordered in the year.
     pub closures_ordered: usize,
+    /// Zero when the column is left out ([`Columns`]).
+    pub annual: AnnualFigures,
+    pub incidents: IncidentFigures,
+    pub reposts: RepostFigures,
 }
 
 impl UnitFigures {
-    /// How many times the unit broke `rule` in the year (0: kept it).
+    /// How many times the unit broke `rule` in the year (0: kept it). A coverage under the
+    /// threshold is one breach; a unit no repost task reached keeps it.
     pub fn breaches(&self, rule: Rule) -> usize {
         match rule {
             Rule::NoLateChangeReport => self.changes_late,
             Rule::NoClosureOrdered => self.closures_ordered,
+            Rule::NoFailedAnnualReview => self.annual.failed + self.annual.not_filed,
+            Rule::MinRepostCoverage { percent } => self
+                .reposts
+                .percent()
+                .is_some_and(|p| p < percent as usize)
+                .into(),
         }
     }
 }
@@ -80,7 +119,7 @@ fn unit<'a>(
 }
 
 /// Every unit found in the records, by name, with its figures for `year`.
-pub fn figures(year: i32, tz: Tz, records: Records) -> Vec<UnitFigures> {
+pub fn figures(year: i32, tz: Tz, records: Records) -> Figures {
     let mut units: BTreeMap<String, UnitFigures> = BTreeMap::new();
     for entry in records.register {
         let u = unit(&mut units, &entry.unit, &entry.unit_name);
@@ -106,59 +145,45 @@ pub fn figures(year: i32, tz: Tz, records: Records) -> Vec<UnitFigures> {
             u.closures_ordered += 1;
         }
     }
+    if let Some(results) = records.annual {
+        for r in results {
+            unit(&mut units, &r.unit, &r.unit_name)
+                .annual
+                .count(r.outcome);
+        }
+    }
+    if let Some(incidents) = records.incidents {
+        let mut times: BTreeMap<String, sections::Times> = BTreeMap::new();
+        for i in incidents
+            .iter()
+            .filter(|i| in_year(tz, year, i.reported_ms))
+        {
+            let Some(id) = &i.unit else { continue };
+            unit(&mut units, id, &i.unit_name);
+            times.entry(id.clone()).or_default().add(i);
+        }
+        for (id, t) in times {
+            unit(&mut units, &id, "").incidents = t.figures();
+        }
+    }
+    if let Some(tasks) = records.reposts {
+        let of_year: Vec<Task> = tasks
+            .iter()
+            .filter(|t| in_year(tz, year, t.created_at_ms))
+            .cloned()
+            .collect();
+        for (id, tally) in crate::domain::reposts::coverage::by_unit(&of_year) {
+            unit(&mut units, &id, &tally.label).reposts = RepostFigures::of(&tally);
+        }
+    }
     let mut all: Vec<UnitFigures> = units.into_values().collect();
     all.sort_by(|a, b| (&a.unit_name, &a.unit).cmp(&(&b.unit_name, &b.unit)));
-    all
-}
-
-/// The reasons a unit may not be rated advanced (empty: it may), in the rules' order.
-pub fn reasons(scripts: &Scripts, def: &AssessmentDef, unit: &UnitFigures) -> Vec<String> {
-    def.rules
-        .iter()
-        .enumerate()
-        .filter_map(|(i, rule)| {
-            let count = unit.breaches(*rule);
-            (count > 0).then(|| scripts.render(&reason_template(i), &context! { count }))
-        })
-        .collect()
-}
-
-/// The assessment sheet of `year`: one row per unit, the verdict and its reasons last.
-pub fn table(scripts: &Scripts, def: &AssessmentDef, year: i32, units: &[UnitFigures]) -> Table {
-    let word = |key: &str| scripts.render(&message_template(key), &context! { year });
-    let headers = [
-        "unit",
-        "accounts_in_use",
-        "registered",
-        "changes_on_time",
-        "changes_late",
-        "closures_ordered",
-        "verdict",
-        "reasons",
-    ]
-    .map(word)
-    .to_vec();
-    let (yes, no) = (word("yes"), word("no"));
-    let rows = units
-        .iter()
-        .map(|u| {
-            let reasons = reasons(scripts, def, u);
-            let number = |n: usize| Cell::Number(n as i64);
-            vec![
-                Cell::Text(u.unit_name.clone()),
-                number(u.accounts_in_use),
-                number(u.registered),
-                number(u.changes_on_time),
-                number(u.changes_late),
-                number(u.closures_ordered),
-                Cell::Text(if reasons.is_empty() { &yes } else { &no }.clone()),
-                Cell::Text(reasons.join("；")),
-            ]
-        })
-        .collect();
-    Table {
-        sheet: word("sheet"),
-        headers,
-        rows,
+    Figures {
+        columns: Columns {
+            annual: records.annual.is_some(),
+            incidents: records.incidents.is_some(),
+            reposts: records.reposts.is_some(),
+        },
+        units: all,
     }
 }

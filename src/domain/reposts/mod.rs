@@ -251,4 +251,4 @@ pub fn select<'a>(accounts: &'a [Account], scope: &Scope) -> Result<Vec<&'a Acco
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

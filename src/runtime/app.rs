@@ -115,6 +115,7 @@ fn open_directory(
 impl Application {
     pub async fn build(mut settings: Settings) -> anyhow::Result<Self> {
         settings.check_safeties()?;
+        crate::runtime::metrics::handle();
         // Bound first: the simulator's API base is this server's own address.
         let listener = TcpListener::bind(&settings.listen)
             .await

@@ -1,6 +1,6 @@
 //! The running bot: settings ([`config`]), wiring ([`app`]), the callback server ([`http`]),
 //! workers ([`worker`]) and the evidence they keep ([`evidence`]), the timer [`scheduler`], the
-//! calendar reload ([`calendar_watch`]), the [`outbox`] sender, the built-in fake WeCom
+//! calendar reload ([`calendar_watch`]), the [`outbox`] sender, the Prometheus [`metrics`], the built-in fake WeCom
 //! and console ([`sim`]), and the command-line tools ([`exports`], [`loadgen`], [`stored_refs`]).
 
 pub mod app;
@@ -10,6 +10,7 @@ pub mod evidence;
 pub mod exports;
 pub mod http;
 pub mod loadgen;
+pub mod metrics;
 pub mod outbox;
 pub mod people;
 pub mod scheduler;

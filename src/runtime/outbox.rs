@@ -275,6 +275,7 @@ impl OutboxSender {
             }
             Err(_) => {}
         }
+        crate::runtime::metrics::sent(&result);
         match result {
             Ok(_) => match self.store.complete_outbox(item.id).await {
                 Ok(()) => report.delivered += 1,
@@ -402,6 +403,7 @@ impl OutboxSender {
             Ok(FailOutcome::Rescheduled) => report.retried += 1,
             Ok(FailOutcome::DeadLettered) => {
                 tracing::error!(id = item.id, channel = %item.channel, error, "outbox item dead-lettered");
+                metrics::counter!(crate::runtime::metrics::DEAD_LETTERED).increment(1);
                 report.dead_lettered += 1;
             }
             Err(e) => {

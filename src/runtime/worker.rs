@@ -10,15 +10,17 @@
 use crate::base::log_safe::log_safe;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use tokio::sync::Notify;
+use tracing::Instrument;
 
 use crate::adapters::store::{ClaimedEvent, Commit, CommitOutcome, Store};
 use crate::base::clock::Clock;
 use crate::dispatch::event::Event;
 use crate::dispatch::{DispatchError, Dispatcher};
+use crate::runtime::metrics;
 
 /// What the worker runs for one event: what it changes, committed by the worker with the
 /// event's completion. The [`Dispatcher`] in the bot; a test may pass a stand-in.
@@ -81,11 +83,30 @@ impl Worker {
         }
     }
 
-    /// Handles at most one event; returns whether there was one.
+    /// Handles at most one event; returns whether there was one. Every log line of its
+    /// handling (the handler's too) is in a span `event` carrying its `event_id`.
     pub async fn tick(&self, now_ms: i64) -> Result<bool, DispatchError> {
         let Some(claimed) = self.store.claim_event(now_ms, self.lease).await? else {
             return Ok(false);
         };
+        let span = tracing::info_span!("event", event_id = claimed.event_id);
+        let started = Instant::now();
+        let (kind, result) = self
+            .handle_claimed(&claimed, now_ms)
+            .instrument(span)
+            .await?;
+        metrics::event(kind, result, started.elapsed());
+        Ok(true)
+    }
+
+    /// Handles a claimed event; says its kind and what came of it (the metrics' labels).
+    async fn handle_claimed(
+        &self,
+        claimed: &ClaimedEvent,
+        now_ms: i64,
+    ) -> Result<(&'static str, &'static str), DispatchError> {
+        let parsed = Self::parse(claimed);
+        let kind = parsed.as_ref().map_or("unreadable", metrics::event_kind);
         if claimed.attempt > MAX_ATTEMPTS {
             // Its workers kept dying (or the dispatcher kept failing): set it aside so the rest
             // of the conversation can go on. The log keeps what it was.
@@ -96,37 +117,39 @@ impl Worker {
                 "event set aside after repeated failures"
             );
             self.store
-                .complete_event(&claimed, &Commit::default(), self.clock.now_ms())
+                .complete_event(claimed, &Commit::default(), self.clock.now_ms())
                 .await?;
-            return Ok(true);
+            return Ok((kind, "set_aside"));
         }
-        let Some(event) = Self::parse(&claimed) else {
+        let Some(event) = parsed else {
             self.store
-                .complete_event(&claimed, &Commit::default(), self.clock.now_ms())
+                .complete_event(claimed, &Commit::default(), self.clock.now_ms())
                 .await?;
-            return Ok(true);
+            return Ok((kind, "unreadable"));
         };
         for _ in 0..MAX_CONFLICTS {
-            let Some(commit) = self.handle_caught(&claimed, &event, now_ms).await? else {
-                return Ok(true);
+            let Some(commit) = self.handle_caught(claimed, &event, now_ms).await? else {
+                return Ok((kind, "panicked"));
             };
             match self
                 .store
-                .complete_event(&claimed, &commit, self.clock.now_ms())
+                .complete_event(claimed, &commit, self.clock.now_ms())
                 .await?
             {
                 CommitOutcome::Committed => {
                     if !commit.outbox.is_empty() {
                         self.new_outbox.notify_one();
                     }
-                    return Ok(true);
+                    metrics::committed(&event, &commit, now_ms);
+                    tracing::debug!(kind, "event handled");
+                    return Ok((kind, "ok"));
                 }
                 CommitOutcome::AlreadyDone => {
                     tracing::info!(
                         event_id = claimed.event_id,
                         "event was already completed by another worker"
                     );
-                    return Ok(true);
+                    return Ok((kind, "already_done"));
                 }
                 CommitOutcome::Conflict => {
                     tracing::info!(
@@ -140,7 +163,7 @@ impl Worker {
             event_id = claimed.event_id,
             "gave up after repeated conflicts; retried after the lease"
         );
-        Ok(true)
+        Ok((kind, "conflicts"))
     }
 
     /// Runs the handler as a task of its own, so that a panic in it is caught: it is logged with
@@ -154,7 +177,11 @@ impl Worker {
     ) -> Result<Option<Commit>, DispatchError> {
         let handler = self.handler.clone();
         let (conversation, event) = (claimed.conversation.clone(), event.clone());
-        let task = tokio::spawn(async move { handler.handle(&conversation, &event, now_ms).await });
+        // The handler's own log lines stay in the event's span.
+        let task = tokio::spawn(
+            async move { handler.handle(&conversation, &event, now_ms).await }
+                .instrument(tracing::Span::current()),
+        );
         match task.await {
             Ok(result) => result.map(Some),
             Err(failure) => {

@@ -237,6 +237,16 @@ pub struct QueueStats {
     pub dead_letters: u64,
 }
 
+/// How far behind the pipeline is, for the metrics (sampled on each scrape of `/metrics`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Backlog {
+    /// When the oldest queued event was queued; `None` when the queue is empty (or its oldest
+    /// event was queued by a flowbot that did not record the time).
+    pub oldest_event_ms: Option<i64>,
+    /// Timers due at the time asked about that have not fired yet.
+    pub overdue_timers: u64,
+}
+
 /// The operations flowbot needs from its shared state.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -384,4 +394,7 @@ pub trait Store: Send + Sync + 'static {
 
     /// How many timers are pending.
     async fn pending_timers(&self) -> StoreResult<u64>;
+
+    /// The age of the queue's oldest event and the timers overdue at `now_ms` (read only).
+    async fn backlog(&self, now_ms: i64) -> StoreResult<Backlog>;
 }

@@ -18,12 +18,13 @@ use serde::Deserialize;
 
 use super::keys::{Keys, outbox_member};
 use super::{
-    CachedToken, CaseRecord, ClaimedEvent, ClaimedOutbox, Commit, CommitOutcome, DEAD_LETTER_CAP,
-    DeadLetter, Enqueue, FailOutcome, LockToken, NewEvent, QueueStats, RateDecision, Store,
-    StoreError, StoreResult, Timer, VersionedState, random_token,
+    Backlog, CachedToken, CaseRecord, ClaimedEvent, ClaimedOutbox, Commit, CommitOutcome,
+    DEAD_LETTER_CAP, DeadLetter, Enqueue, FailOutcome, LockToken, NewEvent, QueueStats,
+    RateDecision, Store, StoreError, StoreResult, Timer, VersionedState, random_token,
 };
 use crate::base::clock::Clock;
 
+mod backlog;
 mod records;
 mod timers;
 
@@ -572,5 +573,9 @@ impl Store for RedisStore {
 
     async fn pending_timers(&self) -> StoreResult<u64> {
         timers::pending(&self.con, &self.keys).await
+    }
+
+    async fn backlog(&self, now_ms: i64) -> StoreResult<Backlog> {
+        backlog::read(&self.con, &self.keys, now_ms).await
     }
 }

@@ -2,6 +2,8 @@
 //! verifies, decrypts, parses, then dedupes and enqueues in one atomic store operation and
 //! answers 200 with an empty body. Every refusal has a short body, a log line and stores nothing.
 
+use std::time::Instant;
+
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
@@ -16,6 +18,7 @@ use crate::adapters::wecom::message::{self, InboundKind};
 use crate::adapters::wecom::userid;
 use crate::base::log_safe::log_safe;
 use crate::dispatch::event::Event;
+use crate::runtime::metrics;
 
 /// Why a callback was refused. The body says it in a few words; the log says more.
 #[derive(Debug)]
@@ -69,6 +72,22 @@ impl IntoResponse for Refusal {
 }
 
 impl Refusal {
+    /// The `reason` label of the refused-callbacks metric.
+    fn reason(&self) -> &'static str {
+        match self {
+            Refusal::NotConfigured => "not_configured",
+            Refusal::MissingParameter(_) => "missing_parameter",
+            Refusal::Stale => "stale",
+            Refusal::TooLarge => "too_large",
+            Refusal::Malformed(_) => "malformed",
+            Refusal::BadSignature => "bad_signature",
+            Refusal::WrongCorp => "wrong_corp",
+            Refusal::BadSender(_) => "bad_sender",
+            Refusal::Undecryptable(_) => "undecryptable",
+            Refusal::StoreUnavailable(_) => "store_unavailable",
+        }
+    }
+
     /// What the log says (through `log_safe`: it may quote the sender's input): more than the
     /// body, never a secret or the message text.
     fn detail(&self) -> String {
@@ -131,23 +150,41 @@ fn verified_echo(state: &AppState, raw: Option<&str>) -> Result<Vec<u8>, Refusal
     settings.crypto.decrypt(&echostr).map_err(crypto_refusal)
 }
 
+/// What became of a callback answered 200 (the `outcome` label of the callbacks metric).
+enum Accepted {
+    Queued,
+    Duplicate,
+    /// A message type the bot does not handle.
+    Ignored,
+}
+
 /// POST: a message or event. 200 with an empty body once it is safely queued (or known).
 pub(super) async fn receive(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    match accept(&state, raw.as_deref(), body).await {
-        Ok(()) => StatusCode::OK.into_response(),
-        Err(refusal) => refusal.into_response(),
-    }
+    let started = Instant::now();
+    let (outcome, reason, response) = match accept(&state, raw.as_deref(), body).await {
+        Ok(accepted) => {
+            let outcome = match accepted {
+                Accepted::Queued => "accepted",
+                Accepted::Duplicate => "duplicate",
+                Accepted::Ignored => "ignored",
+            };
+            (outcome, None, StatusCode::OK.into_response())
+        }
+        Err(refusal) => ("refused", Some(refusal.reason()), refusal.into_response()),
+    };
+    metrics::callback(outcome, reason, started.elapsed());
+    response
 }
 
 async fn accept(
     state: &AppState,
     raw: Option<&str>,
     body: Result<Bytes, BytesRejection>,
-) -> Result<(), Refusal> {
+) -> Result<Accepted, Refusal> {
     let settings = settings(state)?;
     let q = CallbackQuery::parse(raw);
     let signature = required(&q.msg_signature, "msg_signature")?;
@@ -182,7 +219,7 @@ async fn accept(
     } = &inbound.kind
     {
         tracing::info!(msg_type = %log_safe(msg_type), event = %log_safe(event.as_deref().unwrap_or("")), "ignoring a message type the bot does not handle");
-        return Ok(());
+        return Ok(Accepted::Ignored);
     }
     let dedupe_key = inbound.dedupe_key();
     let event = NewEvent {
@@ -199,14 +236,17 @@ async fn accept(
         )
         .await
         .map_err(|e| Refusal::StoreUnavailable(e.to_string()))?;
-    match outcome {
+    Ok(match outcome {
         Enqueue::Accepted { event_id } => {
             tracing::debug!(event_id, "callback queued");
             state.new_events.notify_one();
+            Accepted::Queued
         }
-        Enqueue::Duplicate { event_id } => tracing::info!(event_id, "duplicate callback ignored"),
-    }
-    Ok(())
+        Enqueue::Duplicate { event_id } => {
+            tracing::info!(event_id, "duplicate callback ignored");
+            Accepted::Duplicate
+        }
+    })
 }
 
 /// The replay guard of GET and POST alike: WeCom's timestamp must be within the window around

@@ -1,10 +1,12 @@
-//! The HTTP edge: `/wecom/callback` (GET URL verification, POST receive), `/healthz`, `/readyz`.
+//! The HTTP edge: `/wecom/callback` (GET URL verification, POST receive), `/healthz`, `/readyz`,
+//! `/metrics` (Prometheus).
 //! Handlers never wait on WeCom's API: a callback is verified, decrypted, deduped and queued,
 //! then answered at once.
 
 mod callback;
 mod health;
 mod query;
+mod scrape;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(scrape::metrics))
         .layer(DefaultBodyLimit::max(MAX_CALLBACK_BODY))
         .with_state(state)
 }

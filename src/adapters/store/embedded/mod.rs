@@ -22,9 +22,9 @@ use async_trait::async_trait;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction, params};
 
 use super::{
-    CachedToken, CaseRecord, ClaimedEvent, ClaimedOutbox, Commit, CommitOutcome, DeadLetter,
-    Enqueue, FailOutcome, LockToken, NewEvent, QueueStats, RateDecision, Store, StoreError,
-    StoreResult, Timer, VersionedState, random_token,
+    Backlog, CachedToken, CaseRecord, ClaimedEvent, ClaimedOutbox, Commit, CommitOutcome,
+    DeadLetter, Enqueue, FailOutcome, LockToken, NewEvent, QueueStats, RateDecision, Store,
+    StoreError, StoreResult, Timer, VersionedState, random_token,
 };
 use crate::base::clock::Clock;
 
@@ -206,6 +206,14 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
         // Cases filed before versions existed count as written once.
         conn.execute_batch("ALTER TABLE cases ADD COLUMN version INTEGER NOT NULL DEFAULT 1;")?;
     }
+    let has_enqueued_at = conn
+        .prepare("SELECT 1 FROM pragma_table_info('events') WHERE name = 'enqueued_at'")?
+        .exists([])?;
+    if !has_enqueued_at {
+        conn.execute_batch(
+            "ALTER TABLE events ADD COLUMN enqueued_at INTEGER NOT NULL DEFAULT 0;",
+        )?;
+    }
     Ok(())
 }
 
@@ -250,8 +258,8 @@ fn enqueue_in(
         });
     }
     tx.execute(
-        "INSERT INTO events (conversation, payload) VALUES (?1, ?2)",
-        params![event.conversation, event.payload],
+        "INSERT INTO events (conversation, payload, enqueued_at) VALUES (?1, ?2, ?3)",
+        params![event.conversation, event.payload, now_ms],
     )?;
     let id = tx.last_insert_rowid();
     tx.execute(
@@ -630,5 +638,22 @@ impl Store for EmbeddedStore {
 
     async fn pending_timers(&self) -> StoreResult<u64> {
         self.tx(timers::pending).await
+    }
+
+    async fn backlog(&self, now_ms: i64) -> StoreResult<Backlog> {
+        self.tx(move |tx| {
+            let oldest: Option<i64> = tx
+                .query_row(
+                    "SELECT enqueued_at FROM events ORDER BY id LIMIT 1",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            Ok(Backlog {
+                oldest_event_ms: oldest.filter(|at| *at > 0),
+                overdue_timers: timers::overdue(tx, now_ms)?,
+            })
+        })
+        .await
     }
 }

@@ -14,7 +14,9 @@ CREATE TABLE IF NOT EXISTS events (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,
     conversation TEXT NOT NULL,
     payload      TEXT NOT NULL,
-    attempts     INTEGER NOT NULL DEFAULT 0
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    -- When it was queued (0: queued by a flowbot that did not record it).
+    enqueued_at  INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS events_conversation ON events (conversation, id);
 

@@ -76,6 +76,15 @@ pub(super) fn fire_due(
     Ok(fired)
 }
 
+pub(super) fn overdue(tx: &Transaction<'_>, now_ms: i64) -> rusqlite::Result<u64> {
+    tx.query_row(
+        "SELECT COUNT(*) FROM timers WHERE due_at <= ?1",
+        [now_ms],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n as u64)
+}
+
 pub(super) fn pending(tx: &Transaction<'_>) -> rusqlite::Result<u64> {
     tx.query_row("SELECT COUNT(*) FROM timers", [], |r| r.get::<_, i64>(0))
         .map(|n| n as u64)

@@ -12,7 +12,7 @@ if prev then
   end
 end
 local id = redis.call('INCR', KEYS[2])
-redis.call('HSET', ARGV[4] .. id, 'c', ARGV[5], 'p', ARGV[6], 'a', 0)
+redis.call('HSET', ARGV[4] .. id, 'c', ARGV[5], 'p', ARGV[6], 'a', 0, 't', ARGV[1])
 redis.call('RPUSH', KEYS[5], id)
 if not redis.call('ZSCORE', KEYS[4], ARGV[5]) then
   -- NX: a conversation already ready keeps the score of its (older) head.

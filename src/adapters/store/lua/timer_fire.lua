@@ -27,7 +27,7 @@ for i = 1, #due, 2 do
     end
     if not seen then
       local ev = redis.call('INCR', KEYS[3])
-      redis.call('HSET', ARGV[4] .. ev, 'c', conv, 'p', payload, 'a', 0)
+      redis.call('HSET', ARGV[4] .. ev, 'c', conv, 'p', payload, 'a', 0, 't', ARGV[1])
       redis.call('RPUSH', ARGV[5] .. conv, ev)
       if not redis.call('ZSCORE', KEYS[5], conv) then
         redis.call('ZADD', KEYS[4], 'NX', ev, conv)

@@ -72,7 +72,14 @@ impl WeComClient {
                 // Someone may have stored a token between our miss and our lock.
                 let result = match self.store.get_token(&app, self.clock.now_ms()).await {
                     Ok(Some(cached)) => Ok(cached.token),
-                    _ => self.fetch_and_store(&app).await,
+                    _ => {
+                        let fetched = self.fetch_and_store(&app).await;
+                        // `runtime::metrics::TOKEN_REFRESHES` (an adapter names it as is).
+                        let outcome = if fetched.is_ok() { "ok" } else { "error" };
+                        metrics::counter!("flowbot_token_refreshes_total", "result" => outcome)
+                            .increment(1);
+                        fetched
+                    }
                 };
                 if let Err(e) = self.store.unlock(&lock).await {
                     tracing::warn!(error = %e, "could not release the token lock; it will expire");

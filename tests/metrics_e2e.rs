@@ -24,13 +24,62 @@ use flowbot::adapters::wecom::crypto::{AesKey, CallbackCrypto};
 use flowbot::runtime::loadgen::{signed_callback, signed_xml};
 use support::bot::{Backend, CORP_ID, SECRET, TestBot, delete_redis_keys, redis_url, spawn_bot};
 use support::fake_wecom::FakeWeCom;
+use support::flows::register;
 use support::wait::until;
 
 on_both_stores!(
     callbacks_move_the_counters,
     a_waiting_event_shows_in_the_queue_gauges,
+    a_filed_and_approved_registration_is_counted,
     json_log_lines_carry_the_event_id,
 );
+
+/// The dashboard asks only for metrics the bot serves.
+#[test]
+fn the_dashboard_names_only_served_metrics() {
+    use flowbot::runtime::metrics::*;
+    let served = [
+        CALLBACKS,
+        CALLBACKS_REFUSED,
+        CALLBACK_SECONDS,
+        EVENTS,
+        EVENT_SECONDS,
+        QUEUE_EVENTS,
+        QUEUE_OLDEST,
+        OUTBOX_BACKLOG,
+        SENDS,
+        DEAD_LETTERS,
+        DEAD_LETTERED,
+        TIMERS_PENDING,
+        TIMERS_OVERDUE,
+        TOKEN_REFRESHES,
+        CASES_FILED,
+        CASES_DECIDED,
+        OVERDUE,
+    ];
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/grafana/flowbot.json"
+    ))
+    .unwrap();
+    let dashboard: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let names = regex::Regex::new(r"flowbot_[a-z_]+").unwrap();
+    let mut asked = std::collections::BTreeSet::new();
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            for name in names.find_iter(target["expr"].as_str().unwrap()) {
+                let name = name.as_str();
+                let base = ["_bucket", "_count", "_sum"]
+                    .iter()
+                    .find_map(|s| name.strip_suffix(s))
+                    .unwrap_or(name);
+                assert!(served.contains(&base), "{name} is not served");
+                asked.insert(base.to_owned());
+            }
+        }
+    }
+    assert_eq!(asked.len(), served.len(), "every metric has a panel");
+}
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -184,6 +233,38 @@ async fn callbacks_move_the_counters(backend: Backend) {
     for gauge in ["flowbot_dead_letters", "flowbot_timers_pending"] {
         assert!(after.has(gauge), "{gauge} is served");
     }
+    bot.stop().await;
+}
+
+async fn a_filed_and_approved_registration_is_counted(backend: Backend) {
+    let _turn = TURN.lock().await;
+    let Some(bot) = spawn_bot(backend, |_| {}).await else {
+        return;
+    };
+    let before = Scrape::of(&bot).await;
+    register(&bot).await;
+    bot.settle(WAIT).await;
+    let after = Scrape::of(&bot).await;
+    let flow = [("flow", "registration")];
+    assert_eq!(
+        moved(&before, &after, "flowbot_cases_filed_total", &flow),
+        1.0
+    );
+    let approved = [("flow", "registration"), ("status", "approved")];
+    assert_eq!(
+        moved(&before, &after, "flowbot_cases_decided_total", &approved),
+        1.0
+    );
+    assert_eq!(
+        moved(
+            &before,
+            &after,
+            "flowbot_events_handled_total",
+            &[("kind", "card_event"), ("result", "ok")]
+        ),
+        2.0,
+        "two approvals"
+    );
     bot.stop().await;
 }
 

@@ -189,7 +189,10 @@ fn phone(k: &str) -> Option<Answer> {
         }
     };
     let (area, number, ext) = match groups.as_slice() {
-        [one] if one.starts_with('0') => (&one[..area_len(one)], &one[area_len(one)..], None),
+        // Longer than its area code: a lone `0`, `01` or `021` is no number (and no slice).
+        [one] if one.starts_with('0') && one.len() > area_len(one) => {
+            (&one[..area_len(one)], &one[area_len(one)..], None)
+        }
         [a, n] if a.starts_with('0') && a.len() == area_len(a) => (*a, *n, None),
         [an, e] if an.starts_with('0') && an.len() >= 10 => {
             (&an[..area_len(an)], &an[area_len(an)..], Some(*e))
@@ -281,6 +284,15 @@ mod tests {
         assert_eq!(p("12345678"), None);
         assert_eq!(p("010-123"), None);
         assert_eq!(p("13800138000"), None);
+    }
+
+    /// Found by the `form_input` fuzz target: a lone area-code prefix panicked on slicing.
+    #[test]
+    fn a_bare_area_code_is_no_phone() {
+        let p = |s: &str| phone(&key(s)).map(|a| a.display("", ""));
+        for typed in ["0", "01", "02", "010", "0571", "0 6--", " 00\r6"] {
+            assert_eq!(p(typed), None, "{typed:?}");
+        }
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! loud SKIP, unless `REDIS_REQUIRED` is set, in which case they fail.
 //! Time is injected through `now_ms`; nothing sleeps. The properties of conversation state, cases
 //! and number series are in `store_conformance/records.rs`, those of case versions (optimistic
-//! concurrency across conversations) in `store_conformance/case_versions.rs`.
+//! concurrency across conversations) in `store_conformance/case_versions.rs`, the backlog the
+//! metrics sample in `store_conformance/backlog.rs`.
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
@@ -28,6 +29,9 @@ use records::*;
 #[path = "store_conformance/case_versions.rs"]
 mod case_versions;
 use case_versions::*;
+#[path = "store_conformance/backlog.rs"]
+mod backlog;
+use backlog::*;
 
 /// A realistic epoch, so server-side safety TTLs derived from timestamps stay sane.
 const T0: i64 = 1_800_000_000_000;
@@ -105,6 +109,7 @@ store_properties!(
     case_version_one_winner_among_racers,
     case_conflict_applies_nothing,
     case_expected_version_zero_and_none,
+    backlog_oldest_event_and_overdue_timers,
 );
 
 // ---------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 //! The `flowbot` command: `serve` (default), `check`, `bench` (load generator), `dead-letters`,
+//! `set-aside`,
 //! `workdays` (working-day deadlines on the holiday calendar), `export` (the register or every
 //! case as CSV/XLSX) and `form` (the printable 登记表 of a case).
 
@@ -45,6 +46,15 @@ enum Command {
     DeadLetters {
         #[arg(long, default_value_t = 50)]
         limit: usize,
+    },
+    /// Print the events set aside after failing on their own (oldest first), one JSON per line;
+    /// with `--rerun`, queue them again (all, or the ids given) at the end of their
+    /// conversations. Works while the bot runs, on either store.
+    SetAside {
+        #[arg(long)]
+        rerun: bool,
+        /// Event ids to re-run (default: all).
+        ids: Vec<u64>,
     },
     /// Export the account register or every case for the propaganda department (Chinese
     /// headers, times in the company's time zone). Works while the bot runs, on either store.
@@ -270,6 +280,30 @@ async fn main() -> anyhow::Result<()> {
             let (store, scripts) = open_records(&settings).await?;
             exports::form(store.as_ref(), &scripts, &number, &out).await?;
             println!("{}", out.display());
+            Ok(())
+        }
+        Command::SetAside { rerun, ids } => {
+            let clock = flowbot::base::clock::Clock::default();
+            let store = app::open_store(&settings, &clock).await?;
+            for event in store.set_aside_events().await? {
+                if !ids.is_empty() && !ids.contains(&event.event_id) {
+                    continue;
+                }
+                let mut line = serde_json::json!({
+                    "event_id": event.event_id,
+                    "conversation": event.conversation,
+                    "attempts": event.attempts,
+                    "reason": event.reason,
+                    "at_ms": event.at_ms,
+                });
+                if rerun {
+                    let queued = store
+                        .rerun_set_aside(event.event_id, clock.now_ms())
+                        .await?;
+                    line["rerun_as"] = serde_json::json!(queued);
+                }
+                println!("{line}");
+            }
             Ok(())
         }
         Command::DeadLetters { limit } => {

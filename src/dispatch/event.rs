@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::adapters::store::Timer;
-use crate::adapters::wecom::message::Inbound;
+use crate::adapters::wecom::message::{Inbound, InboundKind};
 
 /// One event of a conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,6 +118,29 @@ impl Event {
     /// An event read back from the queue.
     pub fn from_payload(payload: &str) -> serde_json::Result<Event> {
         serde_json::from_str(payload)
+    }
+
+    /// When it happened (ms): the message's `CreateTime`, or the time the timer was due.
+    pub fn created_ms(&self) -> i64 {
+        match self {
+            Event::WeCom(inbound) => inbound.create_time.saturating_mul(1000),
+            Event::Timer(fired) => fired.due_ms,
+        }
+    }
+
+    /// The member who wrote or tapped, for a message that waits for an answer (a text, a file,
+    /// a menu click or a card tap); `None` for system events and timers.
+    pub fn asker(&self) -> Option<&str> {
+        let Event::WeCom(inbound) = self else {
+            return None;
+        };
+        match inbound.kind {
+            InboundKind::Text { .. }
+            | InboundKind::Media(_)
+            | InboundKind::MenuClick { .. }
+            | InboundKind::TemplateCardEvent(_) => Some(&inbound.from_user),
+            _ => None,
+        }
     }
 }
 

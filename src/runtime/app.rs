@@ -230,6 +230,7 @@ impl Application {
                     new_outbox.clone(),
                     clock.clone(),
                 )
+                .with_delay_notice(settings.delay_notice)
             })
             .collect();
         let simulator = match simulated {

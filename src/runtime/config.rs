@@ -135,6 +135,9 @@ pub struct Settings {
     /// `FLOWBOT_CALENDAR_POLL` (seconds): how often the running bot looks for a changed file in
     /// `bot-scripts/calendar/` and reloads it (0: never).
     pub calendar_poll: Duration,
+    /// `FLOWBOT_DELAY_NOTICE` (seconds, default 60): a member whose message has waited this long
+    /// on an unavailable dependency is told, once, that the answer is delayed.
+    pub delay_notice: Duration,
 }
 
 impl Settings {
@@ -160,6 +163,7 @@ impl Settings {
             simulator_public: false,
             robot_keys: HashMap::new(),
             calendar_poll: Duration::from_secs(10),
+            delay_notice: crate::runtime::worker::DEFAULT_DELAY_NOTICE,
         }
     }
 
@@ -204,6 +208,9 @@ impl Settings {
         }
         if let Some(v) = get("FLOWBOT_CALENDAR_POLL") {
             s.calendar_poll = Duration::from_secs(parse_number("FLOWBOT_CALENDAR_POLL", &v)?);
+        }
+        if let Some(v) = get("FLOWBOT_DELAY_NOTICE") {
+            s.delay_notice = Duration::from_secs(parse_number("FLOWBOT_DELAY_NOTICE", &v)?);
         }
         if let Some(v) = get("FLOWBOT_WORKERS") {
             s.workers = parse_number("FLOWBOT_WORKERS", &v)? as usize;
@@ -287,6 +294,7 @@ impl std::fmt::Debug for Settings {
             simulator,
             simulator_public,
             calendar_poll,
+            delay_notice,
         } = self;
         let robots: std::collections::BTreeSet<&String> = robot_keys.keys().collect();
         f.debug_struct("Settings")
@@ -312,6 +320,7 @@ impl std::fmt::Debug for Settings {
             .field("simulator", simulator)
             .field("simulator_public", simulator_public)
             .field("calendar_poll", calendar_poll)
+            .field("delay_notice", delay_notice)
             .finish()
     }
 }

@@ -214,6 +214,11 @@ impl FakeWeCom {
         self.answer_next(path_suffix, error(errcode, "injected failure").0, times);
     }
 
+    /// Ends every injected answer for paths ending with `path_suffix` (the API is back).
+    pub fn heal(&self, path_suffix: &str) {
+        self.lock().injected.retain(|(p, _, _)| p != path_suffix);
+    }
+
     /// The next `times` calls to a path ending with `path_suffix` answer `answer` as it is
     /// (recorded with its errcode, or -2 when it has none).
     pub fn answer_next(&self, path_suffix: &str, answer: Value, times: u32) {

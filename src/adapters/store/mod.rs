@@ -111,6 +111,18 @@ pub struct DeadLetter {
     pub failed_at_ms: i64,
 }
 
+/// An event set aside after failing on its own (a bug, bad data) on every attempt: kept for an
+/// operator, who lists it and queues it again (`flowbot set-aside`) once the cause is fixed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SetAsideEvent {
+    pub event_id: u64,
+    pub conversation: String,
+    pub payload: String,
+    pub attempts: u32,
+    pub reason: String,
+    pub at_ms: i64,
+}
+
 /// A conversation's state and its version (absent state = version 0). Every committed write
 /// bumps the version by one; a deleted or expired state is absent again.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -272,6 +284,36 @@ pub trait Store: Send + Sync + 'static {
         commit: &Commit,
         now_ms: i64,
     ) -> StoreResult<CommitOutcome>;
+
+    /// Hands a claimed event back untouched because a dependency (WeCom, the contacts API, the
+    /// evidence store) is unavailable: its conversation stays leased until `until_ms` (the other
+    /// conversations go on), the claim does not count as an attempt, and `notice` (a message
+    /// that the answer is delayed) is queued in the outbox, all in one atomic step. `false` when
+    /// the event is no longer this claim's (completed, or re-claimed after the lease).
+    async fn defer_event(
+        &self,
+        event: &ClaimedEvent,
+        until_ms: i64,
+        notice: &[OutboxItem],
+        now_ms: i64,
+    ) -> StoreResult<bool>;
+
+    /// Sets a claimed event aside with `reason`, in one atomic step: kept in the set-aside list
+    /// and completed without effect (its conversation goes on with the next event). `false` when
+    /// it was already completed.
+    async fn set_aside_event(
+        &self,
+        event: &ClaimedEvent,
+        reason: &str,
+        now_ms: i64,
+    ) -> StoreResult<bool>;
+
+    /// The events set aside, oldest first.
+    async fn set_aside_events(&self) -> StoreResult<Vec<SetAsideEvent>>;
+
+    /// Queues a set-aside event again, at the end of its conversation, and drops it from the
+    /// list, in one atomic step; the new event's id, `None` when no such event is set aside.
+    async fn rerun_set_aside(&self, event_id: u64, now_ms: i64) -> StoreResult<Option<u64>>;
 
     /// The conversation's state, `None` when absent (version 0) or expired.
     async fn load_conversation(&self, conversation: &str) -> StoreResult<Option<VersionedState>>;

@@ -19,11 +19,12 @@ use serde::Deserialize;
 use super::keys::{Keys, outbox_member};
 use super::{
     CachedToken, CaseRecord, ClaimedEvent, ClaimedOutbox, Commit, CommitOutcome, DEAD_LETTER_CAP,
-    DeadLetter, Enqueue, FailOutcome, LockToken, NewEvent, QueueStats, RateDecision, Store,
-    StoreError, StoreResult, Timer, VersionedState, random_token,
+    DeadLetter, Enqueue, FailOutcome, LockToken, NewEvent, OutboxItem, QueueStats, RateDecision,
+    SetAsideEvent, Store, StoreError, StoreResult, Timer, VersionedState, random_token,
 };
 use crate::base::clock::Clock;
 
+mod aside;
 mod records;
 mod timers;
 
@@ -237,6 +238,33 @@ impl Store for RedisStore {
         now_ms: i64,
     ) -> StoreResult<CommitOutcome> {
         records::complete_event(&self.con, &self.keys, event, commit, now_ms).await
+    }
+
+    async fn defer_event(
+        &self,
+        event: &ClaimedEvent,
+        until_ms: i64,
+        notice: &[OutboxItem],
+        now_ms: i64,
+    ) -> StoreResult<bool> {
+        aside::defer_event(&self.con, &self.keys, event, until_ms, notice, now_ms).await
+    }
+
+    async fn set_aside_event(
+        &self,
+        event: &ClaimedEvent,
+        reason: &str,
+        now_ms: i64,
+    ) -> StoreResult<bool> {
+        aside::set_aside_event(&self.con, &self.keys, event, reason, now_ms).await
+    }
+
+    async fn set_aside_events(&self) -> StoreResult<Vec<SetAsideEvent>> {
+        aside::set_aside_events(&self.con, &self.keys).await
+    }
+
+    async fn rerun_set_aside(&self, event_id: u64, _now_ms: i64) -> StoreResult<Option<u64>> {
+        aside::rerun_set_aside(&self.con, &self.keys, event_id).await
     }
 
     async fn load_conversation(&self, conversation: &str) -> StoreResult<Option<VersionedState>> {

@@ -382,8 +382,13 @@ impl Compiler {
         for (k, v) in general {
             self.template(src, tpl::msg(k), v);
         }
-        if let Some(v) = &m.file_not_asked {
-            self.template(src, tpl::msg("file_not_asked"), v);
+        for (k, v) in [
+            ("file_not_asked", &m.file_not_asked),
+            ("answer_delayed", &m.answer_delayed),
+        ] {
+            if let Some(v) = v {
+                self.template(src, tpl::msg(k), v);
+            }
         }
         let i = &m.invalid;
         let invalid = [

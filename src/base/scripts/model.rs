@@ -308,6 +308,10 @@ pub struct RawMessages {
     /// An image or file sent at a question that takes words (`name`, `label`); optional.
     #[serde(default)]
     pub file_not_asked: Option<Spanned<String>>,
+    /// A message that waits on an unavailable dependency (WeCom, the store): the answer is
+    /// delayed; told once per message. Optional.
+    #[serde(default)]
+    pub answer_delayed: Option<Spanned<String>>,
     pub invalid: RawInvalid,
     /// What each command of the approvals does, as [`RawMessages::reserved_ask`] names it.
     pub commands: RawCommands,

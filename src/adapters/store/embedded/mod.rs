@@ -23,11 +23,12 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction,
 
 use super::{
     CachedToken, CaseRecord, ClaimedEvent, ClaimedOutbox, Commit, CommitOutcome, DeadLetter,
-    Enqueue, FailOutcome, LockToken, NewEvent, QueueStats, RateDecision, Store, StoreError,
-    StoreResult, Timer, VersionedState, random_token,
+    Enqueue, FailOutcome, LockToken, NewEvent, OutboxItem, QueueStats, RateDecision, SetAsideEvent,
+    Store, StoreError, StoreResult, Timer, VersionedState, random_token,
 };
 use crate::base::clock::Clock;
 
+mod aside;
 mod outbox;
 mod records;
 mod timers;
@@ -336,6 +337,38 @@ impl Store for EmbeddedStore {
     ) -> StoreResult<CommitOutcome> {
         let (event, commit) = (event.clone(), commit.clone());
         self.tx(move |tx| records::complete_event(tx, &event, &commit, now_ms))
+            .await
+    }
+
+    async fn defer_event(
+        &self,
+        event: &ClaimedEvent,
+        until_ms: i64,
+        notice: &[OutboxItem],
+        now_ms: i64,
+    ) -> StoreResult<bool> {
+        let (event, notice) = (event.clone(), notice.to_vec());
+        self.tx(move |tx| aside::defer_event(tx, &event, until_ms, &notice, now_ms))
+            .await
+    }
+
+    async fn set_aside_event(
+        &self,
+        event: &ClaimedEvent,
+        reason: &str,
+        now_ms: i64,
+    ) -> StoreResult<bool> {
+        let (event, reason) = (event.clone(), reason.to_owned());
+        self.tx(move |tx| aside::set_aside_event(tx, &event, &reason, now_ms))
+            .await
+    }
+
+    async fn set_aside_events(&self) -> StoreResult<Vec<SetAsideEvent>> {
+        self.tx(aside::set_aside_events).await
+    }
+
+    async fn rerun_set_aside(&self, event_id: u64, _now_ms: i64) -> StoreResult<Option<u64>> {
+        self.tx(move |tx| aside::rerun_set_aside(tx, event_id))
             .await
     }
 

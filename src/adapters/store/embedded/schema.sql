@@ -138,3 +138,13 @@ CREATE TABLE IF NOT EXISTS timers (
     payload      TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS timers_due ON timers (due_at, id);
+
+-- Events set aside after failing on their own on every attempt, until an operator re-runs them.
+CREATE TABLE IF NOT EXISTS set_aside (
+    event_id     INTEGER PRIMARY KEY,
+    conversation TEXT NOT NULL,
+    payload      TEXT NOT NULL,
+    attempts     INTEGER NOT NULL,
+    reason       TEXT NOT NULL,
+    at_ms        INTEGER NOT NULL
+);

@@ -114,11 +114,14 @@ async fn file_report(bot: &TestBot, start: Option<&str>, n: usize, expect: &str)
     );
 }
 
+/// The digests of missing reports in the department's group (the report sent back is chased
+/// by its own ladder, `[duties.annual_rectify]`, whose digests are left out here).
 fn robot_texts(bot: &TestBot) -> Vec<String> {
     bot.fake
         .robot_messages(ROBOT_KEY)
         .iter()
         .map(|m| m.to_string())
+        .filter(|m| m.contains("年度报告尚未提交"))
         .collect()
 }
 

@@ -32,6 +32,7 @@ fn ladder(urgent: bool) -> Ladder {
         offset,
         to,
         group: None,
+        unit_group: false,
         repeat_every: None,
     };
     Ladder {
@@ -48,6 +49,7 @@ fn ladder(urgent: bool) -> Ladder {
                 offset: Offset::WorkingDays(1),
                 to: vec![Recipient::Propaganda],
                 group: Some("xcb".into()),
+                unit_group: false,
                 repeat_every: Some(5),
             },
         ],

@@ -26,6 +26,7 @@ use flowbot::adapters::store::Store;
 use flowbot::adapters::store::embedded::EmbeddedStore;
 use flowbot::domain::engine::Answer;
 use flowbot::domain::records::Case;
+use flowbot::process::annual_review::schedule::arm;
 use support::bot::{Backend, TestBot, spawn_bot};
 use support::flows::{approve_card, ask, case_json, jump_to};
 
@@ -161,11 +162,15 @@ async fn a_scheduled_campaign_opens_and_each_unit_group_gets_its_digest(backend:
     else {
         return;
     };
-    // Nothing before the day.
+    // Nothing before the day; another replica arming the opening arms the same one timer.
     bot.settle(WAIT).await;
     let campaign = format!("NS-{y}");
     assert!(bot.store.get_case(&campaign).await.unwrap().is_none());
     assert!(bot.fake.sent_to("zhangsan").is_empty());
+    let scripts = flowbot::base::scripts::Scripts::load(&bot.settings.scripts_dir).unwrap();
+    let pending = bot.store.pending_timers().await.unwrap();
+    assert!(arm(&*bot.store, &scripts).await.unwrap().is_some());
+    assert_eq!(bot.store.pending_timers().await.unwrap(), pending);
 
     // On the day it opens by itself: the department's group is told, tasks go out.
     jump_to(&bot, opens_on);
@@ -188,8 +193,9 @@ async fn a_scheduled_campaign_opens_and_each_unit_group_gets_its_digest(backend:
     };
     assert_eq!(opened("zhangsan"), 2);
     assert_eq!(opened("zhangwei"), 1);
-    // Opening it in chat afterwards creates nothing twice.
+    // Opening it in chat afterwards creates nothing twice; a replica starting now arms nothing.
     ask(&bot, "lina", &format!("年审 开始 {y}"), "已经发起").await;
+    assert_eq!(arm(&*bot.store, &scripts).await.unwrap(), None);
 
     // The day before the deadline: one digest per unit group, only its accounts, @mentions of
     // its administrators; the unit without a group falls back to the department's group.

@@ -7,6 +7,7 @@
 //! asked, then the summary, where each answer can be edited as usual. 否 goes on as asked;
 //! anything else drops the offer and is the form's answer.
 
+use super::review::account_of;
 use super::{results, say};
 use crate::base::normalize;
 use crate::base::scripts::{FieldKind, FlowDef, Words};
@@ -15,12 +16,9 @@ use crate::domain::annual;
 use crate::domain::engine::{self, Answer, ConversationState, Phase};
 use crate::domain::records::{Case, CaseStatus, applicant_index};
 
-/// The register number the form's `account` answer names.
+/// The register number the open form's `account` answer names.
 fn account(state: &ConversationState) -> Option<&str> {
-    match state.form.as_ref()?.answers.get("account") {
-        Some(Answer::Ref { id, .. }) => Some(id),
-        _ => None,
-    }
+    account_of(&state.form.as_ref()?.answers)
 }
 
 /// The answers of `source` that may be reused in `flow` (not the account, not numbers).
@@ -73,9 +71,7 @@ async fn previous(
     }
     for number in s.store.cases_in(&applicant_index(user)).await?.iter().rev() {
         if let Some(case) = report(s, number, flow).await?
-            && s.entry_of(&case)
-                .await?
-                .is_some_and(|(n, _)| n != register_number)
+            && account_of(&case.answers).is_some_and(|n| n != register_number)
         {
             return Ok(Some(case));
         }

@@ -23,7 +23,7 @@ use crate::process::approvals;
 use crate::process::deregistration::order;
 
 /// The register number a report's `account` answer names.
-fn account_of(answers: &Answers) -> Option<&str> {
+pub(super) fn account_of(answers: &Answers) -> Option<&str> {
     match answers.get("account") {
         Some(Answer::Ref { id, .. }) => Some(id),
         _ => None,

@@ -553,7 +553,8 @@ fn check_without_a_store_creates_none() {
     assert!(!cwd.path().join("data").exists(), "no store is created");
 }
 
-/// `[campaigns.annual_review]` is checked against its flow and its ladder, at its lines.
+/// `[campaigns.annual_review]` is checked against its flow and its ladder (and its schedule, its
+/// group, a ladder's `unit_group`), at its lines.
 #[test]
 fn the_annual_review_campaign_is_checked() {
     let line_of = |needle: &str| {
@@ -578,6 +579,30 @@ fn the_annual_review_campaign_is_checked() {
             "",
             "[campaigns.annual_review]",
             "needs either `deadline_working_days` or `deadline`",
+        ),
+        (
+            "# opens_on = \"2027-01-05\"",
+            "opens_on = \"2027-13-05\"",
+            "# opens_on = ",
+            "expected a date as YYYY-MM-DD",
+        ),
+        (
+            "# opens_on = \"2027-01-05\"",
+            "year = 2026",
+            "# opens_on = ",
+            "`year` is the year an opening by schedule covers: it needs `opens_on`",
+        ),
+        (
+            "# group = \"xcb\"",
+            "group = \"nope\"",
+            "# group = \"xcb\"",
+            "group `nope` is not in [groups]",
+        ),
+        (
+            "group = \"xcb\"\nunit_group = true",
+            "\nunit_group = true",
+            "unit_group = true",
+            "`unit_group` needs `group`",
         ),
     ] {
         let dir = support::scripts::with_bot_toml(from, to);

@@ -93,6 +93,13 @@ pub enum TimerJob {
     /// conversation).
     #[serde(rename = "w")]
     CircleSync,
+    /// The annual review campaign of `year` opens by schedule (`[campaigns.annual_review]
+    /// opens_on`), on the conversation `campaign:NS-<year>`.
+    #[serde(rename = "o")]
+    CampaignOpen {
+        #[serde(rename = "y")]
+        year: i32,
+    },
     /// A repost task's chase: `stage` 0 reminds the stragglers before the deadline, 1 sends
     /// the digests at the deadline.
     #[serde(rename = "p")]
@@ -156,6 +163,7 @@ pub fn timer(id: String, due_ms: i64, job: &TimerJob) -> Timer {
         TimerJob::CircleSync => CIRCLE_CONVERSATION.to_owned(),
         TimerJob::Repost { task, .. } => format!("repost:{task}"),
         TimerJob::IncidentRung { incident, .. } => format!("incident:{incident}"),
+        TimerJob::CampaignOpen { year } => format!("campaign:NS-{year}"),
     };
     let event = Event::Timer(FiredTimer {
         job: job.clone(),

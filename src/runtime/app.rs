@@ -143,6 +143,10 @@ impl Application {
         // The company clock, in bot.toml's `[calendar] time_zone`; everything reads time from it.
         let clock = Clock::new(scripts.time_zone);
         let store = open_store(&settings, &clock).await?;
+        // A campaign opening by schedule (`opens_on`): its durable timer, armed by every replica.
+        crate::process::annual_review::schedule::arm(&*store, &scripts)
+            .await
+            .context("arming the annual review's opening")?;
         let new_events = Arc::new(Notify::new());
         let mut robot_keys = settings.robot_keys.clone();
         if simulated {

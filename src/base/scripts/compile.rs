@@ -199,7 +199,13 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
         .publication_review
         .as_ref()
         .and_then(|p| c.publication_review(&bot_src, p, &flows, &roles));
-    let annual_review = c.campaigns(&bot_src, bot.campaigns.as_ref(), &flows, &bot.duties);
+    let annual_review = c.campaigns(
+        &bot_src,
+        bot.campaigns.as_ref(),
+        &flows,
+        &bot.duties,
+        &groups,
+    );
     if let Some(f) = annual_review.as_ref().and_then(|a| flows.get_mut(&a.flow)) {
         f.campaign = true;
     }
@@ -495,10 +501,19 @@ impl Compiler {
                     let msg = format!("group `{}` is not in [groups]", group.get_ref());
                     self.d.error(src.at(group.span(), msg));
                 }
+                let unit_group = r.unit_group.as_ref().is_some_and(|u| *u.get_ref());
+                if let Some(u) = &r.unit_group
+                    && unit_group
+                    && r.group.is_none()
+                {
+                    let msg = "`unit_group` needs `group`: where the digest goes for a unit without a group of its own";
+                    self.d.error(src.at(u.span(), msg));
+                }
                 rungs.push(Rung {
                     offset,
                     to,
                     group: r.group.as_ref().map(|g| g.get_ref().clone()),
+                    unit_group,
                     repeat_every: r.repeat_every,
                 });
             }

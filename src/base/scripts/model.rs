@@ -128,6 +128,10 @@ pub struct RawRung {
     /// A group name: a digest there instead of direct messages.
     #[serde(default)]
     pub group: Option<Spanned<String>>,
+    /// The digest goes to each unit's own group (`[groups.<unit id>]`) when it has one, else
+    /// to `group`.
+    #[serde(default)]
+    pub unit_group: Option<Spanned<bool>>,
     #[serde(default)]
     pub repeat_every: Option<u32>,
     /// `flowbot export` column headers and the printed form's words (`[export]`, optional: only

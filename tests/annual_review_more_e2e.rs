@@ -28,7 +28,7 @@ use flowbot::domain::engine::Answer;
 use flowbot::domain::records::Case;
 use flowbot::process::annual_review::schedule::arm;
 use support::bot::{Backend, TestBot, spawn_bot};
-use support::flows::{approve_card, ask, case_json, jump_to};
+use support::flows::{ANNUAL_REPORT, approve_card, ask, case_json, jump_to};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -245,20 +245,6 @@ async fn a_scheduled_campaign_opens_and_each_unit_group_gets_its_digest(backend:
     bot.stop().await;
 }
 
-/// The report's answers after the account is chosen.
-const REPORT: &[&str] = &[
-    "156",
-    "3200",
-    "青年工作动态、志愿服务",
-    "无",
-    "是",
-    "是",
-    "否",
-    "更新频率不够稳定",
-    "每周更新三次",
-    "确认",
-];
-
 const TW_TWO: [Account; 2] = [
     ("tw", "团委", "zhangsan", "张三", "团委青年之声"),
     ("tw", "团委", "zhangsan", "张三", "团委志愿者"),
@@ -281,7 +267,7 @@ async fn a_new_report_may_reuse_an_earlier_one(backend: Backend) {
     ask(&bot, "zhangsan", "年报", "请选择本次报告的账号").await;
     let before = bot.texts_to("zhangsan").len();
     bot.say("zhangsan", &["1"]).await;
-    bot.say("zhangsan", REPORT).await;
+    bot.say("zhangsan", ANNUAL_REPORT).await;
     let first = format!("NB-{y}-0001");
     assert!(bot.wait_for_text("zhangsan", &first, WAIT).await);
     let offered = |bot: &TestBot, from: usize| {
@@ -346,7 +332,7 @@ async fn a_new_report_may_reuse_an_earlier_one(backend: Backend) {
     assert!(offer.contains(&second), "{offer}");
     ask(&bot, "zhangsan", "否", "不沿用").await;
     let third = format!("NB-{y}-0003");
-    let mut own = REPORT.to_vec();
+    let mut own = ANNUAL_REPORT.to_vec();
     own[2] = "志愿服务专题";
     bot.say("zhangsan", &own).await;
     assert!(
@@ -373,7 +359,7 @@ async fn a_report_sent_back_keeps_the_account_under_rectification_until_it_passe
     open_campaign(&bot, y).await;
     ask(&bot, "zhangsan", "年报", "请选择本次报告的账号").await;
     bot.say("zhangsan", &["1"]).await;
-    bot.say("zhangsan", REPORT).await;
+    bot.say("zhangsan", ANNUAL_REPORT).await;
     let report = format!("NB-{y}-0001");
     assert!(bot.wait_for_text("zhangsan", &report, WAIT).await);
     approve_card(&bot, "liuyang", &report, "rc-l1").await;

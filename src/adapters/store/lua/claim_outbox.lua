@@ -19,8 +19,10 @@ local out = {}
 for _, m in ipairs(members) do
   redis.call('ZREM', KEYS[1], m)
   redis.call('ZADD', KEYS[2], ARGV[2], m)
-  redis.call('HSET', ARGV[4] .. m, 'k', ARGV[1])
   local f = redis.call('HMGET', ARGV[4] .. m, 'c', 'p', 'f', 'ff', 'u')
+  if f[1] then
+    redis.call('HSET', ARGV[4] .. m, 'k', ARGV[1])
+  end
   out[#out + 1] = {m, f[1], f[2], f[3], f[4], f[5]}
 end
 return out

@@ -25,6 +25,7 @@ use support::wait::until;
 
 on_both_stores!(
     an_outage_far_longer_than_nine_failures_is_waited_out,
+    a_45009_penalty_holds_every_send,
     the_retry_window_of_bot_toml_ends_in_dead_letters_that_can_be_resent,
     channels_go_out_concurrently_each_in_order,
     a_renewed_lease_keeps_a_slow_send_to_one_sender,
@@ -174,6 +175,28 @@ async fn an_outage_far_longer_than_nine_failures_is_waited_out(backend: Backend)
     assert_eq!(texts_to(&r.fake, "zhangsan"), ["您的备案已通过。"]);
     assert_eq!(r.fake.requests_to("/message/send").len(), 81);
     assert_eq!(r.outbox().await, 0);
+}
+
+/// 45009 penalises the app: after one, the other members' messages wait too (deferred, no
+/// call) until the back-off has passed; then all go out.
+async fn a_45009_penalty_holds_every_send(backend: Backend) {
+    let Some(r) = rig(backend).await else { return };
+    r.fake.fail_next("/message/send", 45009, 1);
+    let users = ["m1", "m2", "m3", "m4", "m5"];
+    let messages: Vec<_> = users.iter().map(|u| text(u, "您好")).collect();
+    r.queue(&messages).await;
+    let sender = r.sender(Pacing {
+        concurrency: 1,
+        ..Pacing::default()
+    });
+    let t0 = now();
+    let report = sender.tick(t0).await;
+    assert_eq!((report.retried, report.deferred), (1, 4), "{report:?}");
+    assert_eq!(r.fake.requests_to("/message/send").len(), 1);
+    let report = sender.tick(t0 + 11 * 60_000).await;
+    assert_eq!(report.delivered, 5, "{report:?}");
+    assert_eq!(r.fake.requests_to("/message/send").len(), 6);
+    assert!(users.iter().all(|u| texts_to(&r.fake, u).len() == 1));
 }
 
 /// bot.toml says two hours: a message still failing then is a dead letter (WeCom is not

@@ -21,6 +21,7 @@
 mod media;
 pub mod once;
 mod pacing;
+mod penalty;
 
 pub use pacing::Pacing;
 
@@ -85,6 +86,8 @@ pub struct OutboxSender {
     idle: Duration,
     /// Channels held in this process, and until when.
     held: Mutex<HashMap<String, i64>>,
+    /// Every send waits while WeCom penalises the app (45009).
+    penalty: penalty::Penalty,
     /// The scripts the exported files are built with ([`Outbound::File`]).
     scripts: Option<Arc<Scripts>>,
     /// Where forwarded evidence is read from ([`Outbound::Evidence`]).
@@ -103,6 +106,7 @@ impl OutboxSender {
             batch: DEFAULT_BATCH,
             idle: DEFAULT_IDLE,
             held: Mutex::new(HashMap::new()),
+            penalty: penalty::Penalty::default(),
             scripts: None,
             evidence: None,
         }
@@ -282,6 +286,10 @@ impl OutboxSender {
         if let Some(due) = self.held_until(&item.channel, now, held_in_batch) {
             return self.defer(&item, due, report).await;
         }
+        if let Some(due) = self.penalty.until(now) {
+            self.hold(&item.channel, due, held_in_batch);
+            return self.defer(&item, due, report).await;
+        }
         let (limit, window) = self.pacing.limit_for(&item.channel);
         match self
             .store
@@ -358,6 +366,16 @@ impl OutboxSender {
                 result = Ok(Receipt::default());
             }
             Err(_) => {}
+        }
+        match &result {
+            Err(ApiError::RateLimited {
+                errcode: penalty::OVER_LIMIT,
+            }) => {
+                let until = self.penalty.strike(now, &self.pacing);
+                tracing::warn!(until, "WeCom answered 45009: every send waits");
+            }
+            Err(_) => {}
+            Ok(_) => self.penalty.lift(),
         }
         match result {
             Ok(_) => match self.store.complete_outbox(item.id).await {

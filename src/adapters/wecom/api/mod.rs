@@ -260,12 +260,12 @@ impl WeComClient {
                 .chain(query.iter().copied())
                 .collect()
         }
-        let token = self.access_token().await?;
+        let token = self.access_token().await.map_err(not_sent)?;
         let mut answer = self.call(path, &with(&token, query), body).await?;
         if let Some(code) = answer.errcode.filter(|c| errcode::is_token_error(*c)) {
             tracing::info!(errcode = code, path, "token rejected, refreshing once");
             self.invalidate(&token).await?;
-            let token = self.access_token().await?;
+            let token = self.access_token().await.map_err(not_sent)?;
             answer = self.call(path, &with(&token, query), body).await?;
         }
         succeeded(path, answer)
@@ -340,6 +340,15 @@ pub(crate) enum Payload<'a> {
     Json(&'a Value),
     /// A POST of one file as `multipart/form-data` (field `media`).
     File { name: &'a str, bytes: &'a [u8] },
+}
+
+/// An error before the call itself left (getting a token): WeCom has not seen the call, so its
+/// outcome is not unknown.
+fn not_sent(error: ApiError) -> ApiError {
+    match error {
+        ApiError::Unknown(message) => ApiError::Transport(message),
+        other => other,
+    }
 }
 
 /// The answer when its errcode is 0, else the errcode's [`ApiError`] (logged).

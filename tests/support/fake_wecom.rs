@@ -458,29 +458,42 @@ async fn api_call(
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let path = uri.path().to_owned();
     let touser = body["touser"].as_str().unwrap_or_default().to_owned();
-    let (answer, delay) = {
+    let (answer, delay, _in_flight) = {
         let mut inner = state.lock().expect("fake WeCom state");
         let answer = answer_call(&mut inner, &path, query, body);
         let delay = inner.slow(&path);
-        if path.ends_with("/message/send") {
+        let in_flight = path.ends_with("/message/send").then(|| {
             if inner.in_flight.contains(&touser) {
                 inner.overlaps += 1;
             }
             inner.in_flight.push(touser.clone());
             inner.max_in_flight = inner.max_in_flight.max(inner.in_flight.len());
-        }
-        (answer, delay)
+            InFlight {
+                state: state.clone(),
+                touser,
+            }
+        });
+        (answer, delay, in_flight)
     };
     if let Some(delay) = delay {
         tokio::time::sleep(delay).await;
     }
-    if path.ends_with("/message/send") {
-        let mut inner = state.lock().expect("fake WeCom state");
-        if let Some(at) = inner.in_flight.iter().position(|u| *u == touser) {
+    answer
+}
+
+/// A `message/send` call being answered; no longer counted once answered (or abandoned).
+struct InFlight {
+    state: Shared,
+    touser: String,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut inner = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(at) = inner.in_flight.iter().position(|u| *u == self.touser) {
             inner.in_flight.remove(at);
         }
     }
-    answer
 }
 
 /// Handles one API call under the lock and records it.

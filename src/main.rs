@@ -42,10 +42,14 @@ enum Command {
     /// Working-day deadlines on the calendar in `<FLOWBOT_SCRIPTS>/calendar`.
     #[command(subcommand)]
     Workdays(Workdays),
-    /// Print the outbox items that could not be delivered (newest first), one JSON per line.
+    /// Print the outbox items that could not be delivered (newest first), one JSON per line;
+    /// with `--resend`, queue them again (all, or the ids given). Works while the bot runs.
     DeadLetters {
         #[arg(long, default_value_t = 50)]
         limit: usize,
+        /// Queue the dead letters again as new deliveries: those with these ids, or all.
+        #[arg(long, num_args = 0.., value_name = "ID")]
+        resend: Option<Vec<u64>>,
     },
     /// Print the events set aside after failing on their own (oldest first), one JSON per line;
     /// with `--rerun`, queue them again (all, or the ids given) at the end of their
@@ -284,7 +288,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::SetAside { rerun, ids } => {
             let clock = flowbot::base::clock::Clock::default();
-            let store = app::open_store(&settings, &clock).await?;
+            let store = app::open_operator_store(&settings, &clock).await?;
             for event in store.set_aside_events().await? {
                 if !ids.is_empty() && !ids.contains(&event.event_id) {
                     continue;
@@ -306,8 +310,19 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::DeadLetters { limit } => {
-            let store = app::open_store(&settings, &flowbot::base::clock::Clock::default()).await?;
+        Command::DeadLetters { limit, resend } => {
+            let clock = flowbot::base::clock::Clock::default();
+            let store = app::open_operator_store(&settings, &clock).await?;
+            if let Some(ids) = resend {
+                let queued = store.resend_dead_letters(&ids, clock.now_ms()).await?;
+                let missing: Vec<&u64> = ids.iter().filter(|id| !queued.contains(id)).collect();
+                println!("queued again: {queued:?}");
+                if !missing.is_empty() {
+                    eprintln!("not among the dead letters: {missing:?}");
+                    std::process::exit(1);
+                }
+                return Ok(());
+            }
             for dead in store.dead_letters(limit).await? {
                 let line = serde_json::json!({
                     "id": dead.id,

@@ -783,3 +783,36 @@ fn the_assessment_rule_parameters_are_checked() {
     std::fs::write(&bot_toml, without).unwrap();
     scripts::check(dir.path()).expect("the repost headers are not needed");
 }
+
+/// `[delivery] retry_hours` is from 1 to 168 hours, checked at its line.
+#[test]
+fn the_delivery_retry_window_is_checked() {
+    let line = std::fs::read_to_string(root().join("bot-scripts/bot.toml"))
+        .unwrap()
+        .lines()
+        .position(|l| l.starts_with("retry_hours = "))
+        .unwrap()
+        + 1;
+    for bad in ["retry_hours = 0", "retry_hours = 169"] {
+        let dir = support::scripts::with_bot_toml("retry_hours = 24", bad);
+        let errors = flowbot::base::scripts::check(dir.path()).expect_err("refused");
+        assert!(
+            errors.iter().any(|d| d.path.ends_with("bot.toml")
+                && d.line == line
+                && d.message.contains("retry_hours must be from 1 to 168")),
+            "{bad}: {errors:#?}"
+        );
+    }
+    let dir = support::scripts::with_bot_toml("retry_hours = 24", "retry_hours = 2");
+    let scripts = flowbot::base::scripts::Scripts::load(dir.path()).unwrap();
+    assert_eq!(
+        scripts.delivery.retry_for,
+        std::time::Duration::from_secs(2 * 3600)
+    );
+    let dir = support::scripts::with_bot_toml("[delivery]\nretry_hours = 24\n", "");
+    let scripts = flowbot::base::scripts::Scripts::load(dir.path()).unwrap();
+    assert_eq!(
+        scripts.delivery.retry_for,
+        std::time::Duration::from_secs(24 * 3600)
+    );
+}

@@ -91,6 +91,12 @@ pub struct ClaimedOutbox {
     pub payload: String,
     /// Failed delivery attempts so far (deferrals for pacing do not count).
     pub failures: u32,
+    /// When its first delivery attempt failed (the retry window runs from it), if one has.
+    pub first_failed_ms: Option<i64>,
+    /// When an attempt whose outcome is unknown started (sent without an answer read, or
+    /// claimed by a sender whose lease then expired): WeCom may already have it. The earliest
+    /// such attempt; kept until the item is delivered.
+    pub unknown_since_ms: Option<i64>,
 }
 
 /// Where a failed outbox item went.
@@ -328,7 +334,8 @@ pub trait Store: Send + Sync + 'static {
     async fn next_number(&self, series: &str) -> StoreResult<u64>;
 
     /// Claims up to `max` due outbox items in due order (ties in queueing order), leasing each
-    /// until `now_ms + lease`; expired leases are released first.
+    /// until `now_ms + lease`; expired leases are released first, and an item whose lease
+    /// expired gets [`ClaimedOutbox::unknown_since_ms`] (its claim time) unless it has one.
     async fn claim_outbox(
         &self,
         now_ms: i64,
@@ -343,13 +350,25 @@ pub trait Store: Send + Sync + 'static {
     async fn defer_outbox(&self, id: u64, due_ms: i64) -> StoreResult<()>;
 
     /// Records a failed delivery: due again at `retry_at_ms`, or dead-lettered when `None`.
+    /// The first failure's time (`now_ms`) is kept; `unknown_since_ms` (the attempt's start when
+    /// its outcome is unknown) is kept unless the item already has one.
     async fn fail_outbox(
         &self,
         id: u64,
         error: &str,
         retry_at_ms: Option<i64>,
         now_ms: i64,
+        unknown_since_ms: Option<i64>,
     ) -> StoreResult<FailOutcome>;
+
+    /// Extends the leases of these claimed items to `lease_until_ms` (a sender still at work);
+    /// items no longer claimed are left alone.
+    async fn renew_outbox(&self, ids: &[u64], lease_until_ms: i64) -> StoreResult<()>;
+
+    /// Queues dead letters again, as new items due at `now_ms` (no failures counted), and
+    /// removes them from the dead letters, in one atomic step; `ids` empty: all of them.
+    /// Returns the ids queued.
+    async fn resend_dead_letters(&self, ids: &[u64], now_ms: i64) -> StoreResult<Vec<u64>>;
 
     /// The most recent dead letters, newest first.
     async fn dead_letters(&self, limit: usize) -> StoreResult<Vec<DeadLetter>>;

@@ -114,6 +114,11 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
         }
     }
     let evidence = bot.evidence.as_ref().map(|e| c.evidence(&bot_src, e));
+    let delivery = bot
+        .delivery
+        .as_ref()
+        .map(|d| c.delivery(&bot_src, d))
+        .unwrap_or_default();
     let assessment = bot.assessment.as_ref().map(|a| {
         let phrase = bot.messages.commands.assessment.is_some();
         let sections = super::assessment::Sections {
@@ -238,6 +243,7 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
         supervision: bot.supervision.is_some(),
         closure_order: bot.closure_order.is_some(),
         evidence,
+        delivery,
         publication_review,
         annual_review,
         work_circle,

@@ -53,6 +53,9 @@ pub struct RawBot {
     /// downloaded).
     #[serde(default)]
     pub evidence: Option<Spanned<super::evidence::RawEvidence>>,
+    /// How failing messages are retried (`[delivery]`, optional: 24 hours without it).
+    #[serde(default)]
+    pub delivery: Option<super::delivery::RawDelivery>,
     /// Separation of duties (`[separation]`): who decides a step nobody else may decide.
     #[serde(default)]
     pub separation: Option<RawSeparation>,

@@ -143,6 +143,29 @@ impl EmbeddedStore {
         Ok(Self::with_connection(conn, path, None, true))
     }
 
+    /// Opens `<dir>/flowbot.sqlite` for an operator's short writes (`flowbot dead-letters
+    /// --resend`) while the bot may be running: a read-write connection without the writing
+    /// process's lock, so each operation is one transaction that SQLite's own locking
+    /// serialises with the bot's (waiting up to the busy timeout). Creates nothing.
+    pub fn open_for_operator(dir: &Path) -> StoreResult<Self> {
+        let path = dir.join(FILE_NAME);
+        if !path.is_file() {
+            return Err(StoreError::Unavailable(format!(
+                "no embedded store at {} (nothing was ever recorded there)",
+                path.display()
+            )));
+        }
+        let conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(map_err)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(map_err)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(map_err)?;
+        Ok(Self::with_connection(conn, path, None, false))
+    }
+
     fn with_connection(
         conn: Connection,
         path: PathBuf,
@@ -206,6 +229,15 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     if !has_case_version {
         // Cases filed before versions existed count as written once.
         conn.execute_batch("ALTER TABLE cases ADD COLUMN version INTEGER NOT NULL DEFAULT 1;")?;
+    }
+    // Outbox items queued before retries were timed and outcomes tracked.
+    for column in ["claimed_at", "first_failed", "unknown_since"] {
+        let present = conn
+            .prepare("SELECT 1 FROM pragma_table_info('outbox') WHERE name = ?1")?
+            .exists([column])?;
+        if !present {
+            conn.execute_batch(&format!("ALTER TABLE outbox ADD COLUMN {column} INTEGER;"))?;
+        }
     }
     Ok(())
 }
@@ -430,10 +462,27 @@ impl Store for EmbeddedStore {
         error: &str,
         retry_at_ms: Option<i64>,
         now_ms: i64,
+        unknown_since_ms: Option<i64>,
     ) -> StoreResult<FailOutcome> {
         let error = error.to_owned();
-        self.tx(move |tx| outbox::fail(tx, id as i64, &error, retry_at_ms, now_ms))
+        let retry = outbox::Retry {
+            at_ms: retry_at_ms,
+            now_ms,
+            unknown_since_ms,
+        };
+        self.tx(move |tx| outbox::fail(tx, id as i64, &error, retry))
             .await
+    }
+
+    async fn renew_outbox(&self, ids: &[u64], lease_until_ms: i64) -> StoreResult<()> {
+        let ids = ids.to_vec();
+        self.tx(move |tx| outbox::renew(tx, &ids, lease_until_ms))
+            .await
+    }
+
+    async fn resend_dead_letters(&self, ids: &[u64], now_ms: i64) -> StoreResult<Vec<u64>> {
+        let ids = ids.to_vec();
+        self.tx(move |tx| outbox::resend(tx, &ids, now_ms)).await
     }
 
     async fn dead_letters(&self, limit: usize) -> StoreResult<Vec<DeadLetter>> {

@@ -40,7 +40,12 @@ CREATE TABLE IF NOT EXISTS outbox (
     payload     TEXT NOT NULL,
     failures    INTEGER NOT NULL DEFAULT 0,
     due_at      INTEGER NOT NULL,
-    lease_until INTEGER
+    lease_until INTEGER,
+    -- when it was last claimed, when its first attempt failed, and since when an attempt's
+    -- outcome is unknown (sent without an answer, or leased by a sender that died)
+    claimed_at    INTEGER,
+    first_failed  INTEGER,
+    unknown_since INTEGER
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (due_at, id) WHERE lease_until IS NULL;
 CREATE INDEX IF NOT EXISTS outbox_lease ON outbox (lease_until) WHERE lease_until IS NOT NULL;

@@ -1,5 +1,7 @@
-//! `flowbot dead-letters` lists the messages WeCom would not take and `--resend [ID…]` queues
-//! them again, while the bot runs (the real binary beside the running bot), on both stores.
+//! The operator's commands, while the bot runs (the real binary beside the running bot), on
+//! both stores: `flowbot dead-letters` lists the messages WeCom would not take and
+//! `--resend [ID…]` queues them again; `flowbot set-aside` lists the events set aside and
+//! `--rerun [ID…]` queues them again.
 
 #[macro_use]
 mod support;
@@ -9,7 +11,10 @@ use std::process::{Command, Output};
 use support::bot::{Backend, TestBot, spawn_bot};
 use support::wait::until;
 
-on_both_stores!(dead_letters_are_listed_and_resent_while_the_bot_runs);
+on_both_stores!(
+    dead_letters_are_listed_and_resent_while_the_bot_runs,
+    set_aside_events_are_listed_and_rerun_while_the_bot_runs,
+);
 
 /// Runs the binary against the running bot's store.
 fn flowbot(bot: &TestBot, args: &[&str]) -> Output {
@@ -89,5 +94,47 @@ async fn dead_letters_are_listed_and_resent_while_the_bot_runs(backend: Backend)
     })
     .await;
     assert_eq!(bot.store.queue_stats().await.unwrap().dead_letters, 0);
+    bot.stop().await;
+}
+
+async fn set_aside_events_are_listed_and_rerun_while_the_bot_runs(backend: Backend) {
+    // No worker of its own: the test plays the worker that sets the event aside.
+    let Some(bot) = spawn_bot(backend, |s| s.workers = 0).await else {
+        return;
+    };
+    let (status, _) = bot
+        .post(&bot.text("zhangsan", 7_200_000_000_000_000_011, "帮助"))
+        .await;
+    assert_eq!(status, 200);
+    let now = bot.clock.now_ms();
+    let lease = std::time::Duration::from_secs(30);
+    let claimed = bot.store.claim_event(now, lease).await.unwrap();
+    let claimed = claimed.expect("the queued message");
+    let reason = "failed 5 attempts";
+    assert!(
+        bot.store
+            .set_aside_event(&claimed, reason, now)
+            .await
+            .unwrap()
+    );
+    assert_eq!(bot.store.queue_stats().await.unwrap().events, 0);
+
+    let listed = flowbot(&bot, &["set-aside"]);
+    assert!(listed.status.success(), "{listed:?}");
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    let line: serde_json::Value = serde_json::from_str(listed.lines().next().unwrap()).unwrap();
+    assert_eq!(line["event_id"], claimed.event_id);
+    assert_eq!(line["conversation"], claimed.conversation.as_str());
+    assert_eq!(line["reason"], reason);
+
+    let rerun = flowbot(&bot, &["set-aside", "--rerun"]);
+    assert!(rerun.status.success(), "{rerun:?}");
+    let rerun = String::from_utf8_lossy(&rerun.stdout);
+    let line: serde_json::Value = serde_json::from_str(rerun.lines().next().unwrap()).unwrap();
+    assert!(line["rerun_as"].as_u64().is_some(), "{line}");
+    assert!(bot.store.set_aside_events().await.unwrap().is_empty());
+    assert_eq!(bot.store.queue_stats().await.unwrap().events, 1);
+    let again = bot.store.claim_event(now + 1, lease).await.unwrap();
+    assert_eq!(again.expect("queued again").payload, claimed.payload);
     bot.stop().await;
 }

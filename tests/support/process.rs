@@ -16,7 +16,7 @@ use flowbot::adapters::store::{QueueStats, Store};
 use flowbot::adapters::wecom::crypto::{AesKey, CallbackCrypto};
 
 use super::bot::{CORP_ID, SECRET, redis_url};
-use super::fake_wecom::FakeWeCom;
+use super::fake_wecom::{FakeWeCom, Recorded};
 use super::wait::until;
 
 pub const TOKEN: &str = "crashtesttoken";
@@ -85,6 +85,24 @@ impl StoreAt {
             }
         };
         stats.expect("queue stats")
+    }
+
+    /// Waits (up to `timeout`) until a running bot's Redis store has no event and no outbox item
+    /// left; `true` at once for the embedded store, which the running bot holds locked.
+    pub async fn wait_settled(&self, timeout: Duration) -> bool {
+        let StoreAt::Redis { url, prefix, .. } = self else {
+            return true;
+        };
+        let store = RedisStore::connect(url, prefix).await.expect("Redis");
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            let stats = store.queue_stats().await.expect("queue stats");
+            if (stats.events, stats.outbox) == (0, 0) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
     }
 
     /// Deletes the keys under the prefix of a Redis store (nothing for the embedded one).
@@ -454,6 +472,41 @@ impl Figures {
             self.messages, self.lost, self.duplicated, self.cards, self.cards_duplicated
         );
     }
+}
+
+/// What makes two `message/send` calls the same message: recipient, type and content (a
+/// card's content holds its task id).
+fn message_key(r: &Recorded) -> (String, String) {
+    let kind = r.body["msgtype"].as_str().unwrap_or_default();
+    (r.body["touser"].to_string(), r.body[kind].to_string())
+}
+
+/// Waits (up to `timeout`) until every `message/send` that WeCom had handled but not yet
+/// answered when the bot was killed (at `killed`) has been sent again by the bot that
+/// followed: the killed one never learnt its outcome. Returns how many were cut off.
+pub async fn wait_resent(fake: &FakeWeCom, killed: Instant, timeout: Duration) -> usize {
+    let sends = fake.requests_to("/cgi-bin/message/send");
+    let cut_off: BTreeSet<(String, String)> = sends
+        .iter()
+        .filter(|r| r.at <= killed && r.at + r.answered_after > killed)
+        .map(message_key)
+        .collect();
+    let resent = fake
+        .wait_until(
+            |f| {
+                let again: BTreeSet<_> = f
+                    .requests_to("/cgi-bin/message/send")
+                    .iter()
+                    .filter(|r| r.at > killed)
+                    .map(message_key)
+                    .collect();
+                cut_off.is_subset(&again)
+            },
+            timeout,
+        )
+        .await;
+    assert!(resent, "every send the kill cut off is sent again");
+    cut_off.len()
 }
 
 /// Waits (up to `timeout`) until every user in `acked` has been delivered a message.

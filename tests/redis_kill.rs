@@ -74,8 +74,9 @@ async fn acknowledged_callbacks_survive_kill_9_of_redis_and_the_bot_recovers_wit
     let stats = store.queue_stats().await;
     let figures = Figures::count(&fake, &log.acked);
     figures.print("kill -9 of Redis (AOF everysec)");
+    let statuses: std::collections::BTreeSet<u16> = refusals.iter().copied().collect();
     eprintln!(
-        "refused while Redis was down: {} (slowest answer {slowest:?})",
+        "refused while Redis was down: {} with {statuses:?} (slowest answer {slowest:?})",
         log.refused.len()
     );
     assert!(all_answered && figures.lost == 0, "{figures:?}");

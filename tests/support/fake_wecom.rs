@@ -12,6 +12,7 @@
 //! the same message (type, content, recipients) was delivered within its
 //! `duplicate_check_interval` (default 1800 s). Calls can be made slow (`slow_next`): handled,
 //! then answered late, so that a client with a shorter timeout never learns they succeeded.
+//! Any call can be answered with a bare HTTP error status instead (`fail_http_next`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -36,6 +37,8 @@ pub struct Recorded {
     pub errcode: i64,
     /// Whether a message was delivered (false for an error, or a duplicate WeCom dropped).
     pub delivered: bool,
+    /// How long after `at` its answer was due (`slow_next`; zero: at once).
+    pub answered_after: Duration,
 }
 
 /// The fake WeCom API server; clones share it. It stops when the test's runtime ends.
@@ -64,8 +67,10 @@ struct Inner {
     chats: HashMap<String, Chat>,
     /// Task ids of the interactive cards sent.
     task_ids: std::collections::HashSet<String>,
-    /// Path suffix → (delay before answering, times left).
-    slow: Vec<(String, Duration, u32)>,
+    /// Path suffix, recipient (any when `None`) → (delay before answering, times left).
+    slow: Vec<(String, Option<String>, Duration, u32)>,
+    /// Path suffix → (HTTP status answered without handling the call, times left).
+    http_failures: Vec<(String, u16, u32)>,
     /// `message/send` calls being answered now, the most at once, and how often a call came
     /// for a recipient with a call still being answered.
     in_flight: Vec<String>,
@@ -101,6 +106,7 @@ impl FakeWeCom {
             chats: HashMap::new(),
             task_ids: Default::default(),
             slow: Vec::new(),
+            http_failures: Vec::new(),
             in_flight: Vec::new(),
             max_in_flight: 0,
             overlaps: 0,
@@ -119,6 +125,10 @@ impl FakeWeCom {
             .route("/cgi-bin/department/get", get(contacts_call))
             .route("/cgi-bin/department/list", get(contacts_call))
             .route("/cgi-bin/user/simplelist", get(contacts_call))
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                http_failure,
+            ))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -236,9 +246,21 @@ impl FakeWeCom {
         self.answer_next(path_suffix, error(errcode, "injected failure").0, times);
     }
 
-    /// Ends every injected answer for paths ending with `path_suffix` (the API is back).
+    /// Ends every injected answer and HTTP failure for paths ending with `path_suffix` (the
+    /// API is back).
     pub fn heal(&self, path_suffix: &str) {
-        self.lock().injected.retain(|(p, _, _)| p != path_suffix);
+        let mut inner = self.lock();
+        inner.injected.retain(|(p, _, _)| p != path_suffix);
+        inner.http_failures.retain(|(p, _, _)| p != path_suffix);
+    }
+
+    /// The next `times` calls to a path ending with `path_suffix` (`""`: every path) are
+    /// answered with the bare HTTP `status` (e.g. 500), not handled; recorded with errcode
+    /// `-status`.
+    pub fn fail_http_next(&self, path_suffix: &str, status: u16, times: u32) {
+        self.lock()
+            .http_failures
+            .push((path_suffix.to_owned(), status, times));
     }
 
     /// The next `times` calls to a path ending with `path_suffix` answer `answer` as it is
@@ -254,7 +276,14 @@ impl FakeWeCom {
     pub fn slow_next(&self, path_suffix: &str, delay: Duration, times: u32) {
         self.lock()
             .slow
-            .push((path_suffix.to_owned(), delay, times));
+            .push((path_suffix.to_owned(), None, delay, times));
+    }
+
+    /// Like [`FakeWeCom::slow_next`], for calls whose `touser` is `user` only.
+    pub fn slow_next_to(&self, path_suffix: &str, user: &str, delay: Duration, times: u32) {
+        self.lock()
+            .slow
+            .push((path_suffix.to_owned(), Some(user.to_owned()), delay, times));
     }
 
     /// The most `message/send` calls that were being answered at once.
@@ -364,17 +393,19 @@ impl Inner {
             at: Instant::now(),
             errcode,
             delivered: errcode == 0,
+            answered_after: Duration::ZERO,
         });
     }
 
     /// How long to hold the answer to a call of `path` (see [`FakeWeCom::slow_next`]).
-    fn slow(&mut self, path: &str) -> Option<Duration> {
-        let slot = self
-            .slow
-            .iter_mut()
-            .find(|(suffix, _, left)| *left > 0 && path.ends_with(suffix.as_str()))?;
-        slot.2 -= 1;
-        Some(slot.1)
+    fn slow(&mut self, path: &str, touser: &str) -> Option<Duration> {
+        let slot = self.slow.iter_mut().find(|(suffix, user, _, left)| {
+            *left > 0
+                && path.ends_with(suffix.as_str())
+                && user.as_ref().is_none_or(|u| u == touser)
+        })?;
+        slot.3 -= 1;
+        Some(slot.2)
     }
 
     /// A card whose task id was used before: 42014, as WeCom answers.
@@ -466,7 +497,10 @@ async fn api_call(
     let (answer, delay, _in_flight) = {
         let mut inner = state.lock().expect("fake WeCom state");
         let answer = answer_call(&mut inner, &path, query, body);
-        let delay = inner.slow(&path);
+        let delay = inner.slow(&path, &touser);
+        if let (Some(delay), Some(last)) = (delay, inner.requests.last_mut()) {
+            last.answered_after = delay;
+        }
         let in_flight = path.ends_with("/message/send").then(|| {
             if inner.in_flight.contains(&touser) {
                 inner.overlaps += 1;
@@ -484,6 +518,39 @@ async fn api_call(
         tokio::time::sleep(delay).await;
     }
     answer
+}
+
+/// Answers a call with an injected HTTP status (see [`FakeWeCom::fail_http_next`]), or hands it
+/// to its handler.
+async fn http_failure(
+    State(state): State<Shared>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = request.uri().path().to_owned();
+    let status = {
+        let mut inner = state.lock().expect("fake WeCom state");
+        let slot = inner
+            .http_failures
+            .iter_mut()
+            .find(|(suffix, _, left)| *left > 0 && path.ends_with(suffix.as_str()));
+        let status = slot.map(|slot| {
+            slot.2 -= 1;
+            slot.1
+        });
+        if let Some(status) = status {
+            inner.record(&path, HashMap::new(), Value::Null, -i64::from(status));
+        }
+        status
+    };
+    match status {
+        Some(status) => {
+            let status = axum::http::StatusCode::from_u16(status).expect("an HTTP status");
+            (status, "injected failure").into_response()
+        }
+        None => next.run(request).await,
+    }
 }
 
 /// A `message/send` call being answered; no longer counted once answered (or abandoned).

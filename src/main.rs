@@ -244,8 +244,15 @@ async fn main() -> anyhow::Result<()> {
             app.run_until_stopped(app::shutdown_signal()).await
         }
         Command::Bench(args) => {
+            let store = match args.watch_store {
+                Some(_) => {
+                    let clock = flowbot::base::clock::Clock::default();
+                    Some(app::open_operator_store(&settings, &clock).await?)
+                }
+                None => None,
+            };
             let config = LoadConfig::from_args(args, &settings)?;
-            let report = loadgen::run(config).await?;
+            let report = loadgen::run(config, store).await?;
             println!("{report}");
             Ok(())
         }

@@ -1,4 +1,5 @@
 //! The `flowbot` command: `serve` (default), `check`, `bench` (load generator), `dead-letters`,
+//! `set-aside`,
 //! `workdays` (working-day deadlines on the holiday calendar), `export` (the register or every
 //! case as CSV/XLSX) and `form` (the printable 登记表 of a case).
 
@@ -41,10 +42,23 @@ enum Command {
     /// Working-day deadlines on the calendar in `<FLOWBOT_SCRIPTS>/calendar`.
     #[command(subcommand)]
     Workdays(Workdays),
-    /// Print the outbox items that could not be delivered (newest first), one JSON per line.
+    /// Print the outbox items that could not be delivered (newest first), one JSON per line;
+    /// with `--resend`, queue them again (all, or the ids given). Works while the bot runs.
     DeadLetters {
         #[arg(long, default_value_t = 50)]
         limit: usize,
+        /// Queue the dead letters again as new deliveries: those with these ids, or all.
+        #[arg(long, num_args = 0.., value_name = "ID")]
+        resend: Option<Vec<u64>>,
+    },
+    /// Print the events set aside after failing on their own (oldest first), one JSON per line;
+    /// with `--rerun`, queue them again (all, or the ids given) at the end of their
+    /// conversations. Works while the bot runs, on either store.
+    SetAside {
+        #[arg(long)]
+        rerun: bool,
+        /// Event ids to re-run (default: all).
+        ids: Vec<u64>,
     },
     /// Export the account register or every case for the propaganda department (Chinese
     /// headers, times in the company's time zone). Works while the bot runs, on either store.
@@ -230,8 +244,15 @@ async fn main() -> anyhow::Result<()> {
             app.run_until_stopped(app::shutdown_signal()).await
         }
         Command::Bench(args) => {
+            let store = match args.watch_store {
+                Some(_) => {
+                    let clock = flowbot::base::clock::Clock::default();
+                    Some(app::open_operator_store(&settings, &clock).await?)
+                }
+                None => None,
+            };
             let config = LoadConfig::from_args(args, &settings)?;
-            let report = loadgen::run(config).await?;
+            let report = loadgen::run(config, store).await?;
             println!("{report}");
             Ok(())
         }
@@ -272,8 +293,43 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", out.display());
             Ok(())
         }
-        Command::DeadLetters { limit } => {
-            let store = app::open_store(&settings, &flowbot::base::clock::Clock::default()).await?;
+        Command::SetAside { rerun, ids } => {
+            let clock = flowbot::base::clock::Clock::default();
+            let store = app::open_operator_store(&settings, &clock).await?;
+            for event in store.set_aside_events().await? {
+                if !ids.is_empty() && !ids.contains(&event.event_id) {
+                    continue;
+                }
+                let mut line = serde_json::json!({
+                    "event_id": event.event_id,
+                    "conversation": event.conversation,
+                    "attempts": event.attempts,
+                    "reason": event.reason,
+                    "at_ms": event.at_ms,
+                });
+                if rerun {
+                    let queued = store
+                        .rerun_set_aside(event.event_id, clock.now_ms())
+                        .await?;
+                    line["rerun_as"] = serde_json::json!(queued);
+                }
+                println!("{line}");
+            }
+            Ok(())
+        }
+        Command::DeadLetters { limit, resend } => {
+            let clock = flowbot::base::clock::Clock::default();
+            let store = app::open_operator_store(&settings, &clock).await?;
+            if let Some(ids) = resend {
+                let queued = store.resend_dead_letters(&ids, clock.now_ms()).await?;
+                let missing: Vec<&u64> = ids.iter().filter(|id| !queued.contains(id)).collect();
+                println!("queued again: {queued:?}");
+                if !missing.is_empty() {
+                    eprintln!("not among the dead letters: {missing:?}");
+                    std::process::exit(1);
+                }
+                return Ok(());
+            }
             for dead in store.dead_letters(limit).await? {
                 let line = serde_json::json!({
                     "id": dead.id,

@@ -452,3 +452,40 @@ async fn unreachable_api_is_a_transport_error_without_secrets() {
 fn now() -> i64 {
     flowbot::base::clock::Clock::default().now_ms()
 }
+
+/// What the outbox needs to know of a failure: a call sent without an answer read (here a
+/// timeout, WeCom having delivered) has an unknown outcome; a call that never left (no
+/// connection) does not.
+#[tokio::test]
+async fn a_timeout_after_sending_is_an_unknown_outcome_a_refused_connection_is_not() {
+    let s = setup().await;
+    let credentials = ApiCredentials {
+        corp_id: CORP.into(),
+        agent_id: AGENT,
+        secret: SECRET.into(),
+    };
+    let impatient = WeComClient::new(
+        &s.fake.base_url(),
+        credentials.clone(),
+        s.store.clone(),
+        Duration::from_millis(300),
+        s.clock.clone(),
+    );
+    s.fake.slow_next("/message/send", Duration::from_secs(2), 1);
+    let error = impatient
+        .deliver(&text("zhangsan", "hi"))
+        .await
+        .unwrap_err();
+    assert!(error.outcome_unknown() && error.is_retryable(), "{error}");
+    assert_eq!(s.fake.sent_to("zhangsan").len(), 1, "WeCom did deliver it");
+
+    let nobody = WeComClient::new(
+        "http://127.0.0.1:1",
+        credentials,
+        s.store.clone(),
+        Duration::from_millis(300),
+        s.clock.clone(),
+    );
+    let error = nobody.deliver(&text("zhangsan", "hi")).await.unwrap_err();
+    assert!(!error.outcome_unknown() && error.is_retryable(), "{error}");
+}

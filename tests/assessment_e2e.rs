@@ -15,7 +15,9 @@ use std::time::Duration;
 use flowbot::runtime::exports::{self, FileFormat, What};
 use support::bot::{Backend, TestBot, spawn_bot};
 use support::files::file_to;
-use support::flows::{approve_card, ask, card_with, register_accounts, year};
+use support::flows::{
+    ANNUAL_REPORT, FOUR_ACCOUNTS, approve_card, ask, card_with, register_accounts, year,
+};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -26,29 +28,6 @@ fn days_ago(bot: &TestBot, days: u64) -> String {
     let d = bot.clock.now().today - chrono::Days::new(days);
     d.format("%Y-%m-%d").to_string()
 }
-
-const ACCOUNTS: [(&str, &str, &str); 4] = [
-    (
-        "团委青年之声",
-        "gh_000000000001",
-        "https://mp.weixin.qq.com/s/a1",
-    ),
-    (
-        "团委志愿者",
-        "gh_000000000002",
-        "https://mp.weixin.qq.com/s/a2",
-    ),
-    (
-        "团委学习社",
-        "gh_000000000003",
-        "https://mp.weixin.qq.com/s/a3",
-    ),
-    (
-        "团委文艺",
-        "gh_000000000004",
-        "https://mp.weixin.qq.com/s/a4",
-    ),
-];
 
 const HEADERS: [&str; 19] = [
     "单位",
@@ -99,20 +78,6 @@ const ROW: [&str; 19] = [
     "否",
     "有1次变更逾期报备；有1个账号被责令注销；有2个账号年审不合格或未按时报送年度报告；\
      转发任务完成率为25%，未达到80%",
-];
-
-/// The annual report's answers after the account is chosen.
-const REPORT: &[&str] = &[
-    "156",
-    "3200",
-    "青年工作动态、志愿服务",
-    "无",
-    "是",
-    "是",
-    "否",
-    "更新频率不够稳定",
-    "每周更新三次",
-    "确认",
 ];
 
 /// Moves the bot's clock ahead by `minutes` and lets everything due happen.
@@ -173,7 +138,7 @@ async fn annual_review(bot: &TestBot, y: i32) {
     ask(bot, "lina", "确认", "已发起").await;
     for n in 1..=3 {
         bot.say("zhangsan", &["年报", &n.to_string()]).await;
-        bot.say("zhangsan", REPORT).await;
+        bot.say("zhangsan", ANNUAL_REPORT).await;
         let report = format!("NB-{y}-{n:04}");
         assert!(
             bot.wait_for_text("zhangsan", &report, WAIT).await,
@@ -248,7 +213,7 @@ async fn the_assessment_of_a_demo_year_cell_by_cell(backend: Backend) {
         return;
     };
     let y = year(&bot);
-    register_accounts(&bot, &ACCOUNTS).await;
+    register_accounts(&bot, &FOUR_ACCOUNTS).await;
     change_reports(&bot, y).await;
     annual_review(&bot, y).await;
     repost_task(&bot, y).await;

@@ -553,7 +553,8 @@ fn check_without_a_store_creates_none() {
     assert!(!cwd.path().join("data").exists(), "no store is created");
 }
 
-/// `[campaigns.annual_review]` is checked against its flow and its ladder, at its lines.
+/// `[campaigns.annual_review]` is checked against its flow and its ladder (and its schedule, its
+/// group, a ladder's `unit_group`), at its lines.
 #[test]
 fn the_annual_review_campaign_is_checked() {
     let line_of = |needle: &str| {
@@ -578,6 +579,30 @@ fn the_annual_review_campaign_is_checked() {
             "",
             "[campaigns.annual_review]",
             "needs either `deadline_working_days` or `deadline`",
+        ),
+        (
+            "# opens_on = \"2027-01-05\"",
+            "opens_on = \"2027-13-05\"",
+            "# opens_on = ",
+            "expected a date as YYYY-MM-DD",
+        ),
+        (
+            "# opens_on = \"2027-01-05\"",
+            "year = 2026",
+            "# opens_on = ",
+            "`year` is the year an opening by schedule covers: it needs `opens_on`",
+        ),
+        (
+            "# group = \"xcb\"",
+            "group = \"nope\"",
+            "# group = \"xcb\"",
+            "group `nope` is not in [groups]",
+        ),
+        (
+            "group = \"xcb\"\nunit_group = true",
+            "\nunit_group = true",
+            "unit_group = true",
+            "`unit_group` needs `group`",
         ),
     ] {
         let dir = support::scripts::with_bot_toml(from, to);
@@ -757,4 +782,37 @@ fn the_assessment_rule_parameters_are_checked() {
     let without = cut.replace("reposts_due = ", "# reposts_due = ");
     std::fs::write(&bot_toml, without).unwrap();
     scripts::check(dir.path()).expect("the repost headers are not needed");
+}
+
+/// `[delivery] retry_hours` is from 1 to 168 hours, checked at its line.
+#[test]
+fn the_delivery_retry_window_is_checked() {
+    let line = std::fs::read_to_string(root().join("bot-scripts/bot.toml"))
+        .unwrap()
+        .lines()
+        .position(|l| l.starts_with("retry_hours = "))
+        .unwrap()
+        + 1;
+    for bad in ["retry_hours = 0", "retry_hours = 169"] {
+        let dir = support::scripts::with_bot_toml("retry_hours = 24", bad);
+        let errors = flowbot::base::scripts::check(dir.path()).expect_err("refused");
+        assert!(
+            errors.iter().any(|d| d.path.ends_with("bot.toml")
+                && d.line == line
+                && d.message.contains("retry_hours must be from 1 to 168")),
+            "{bad}: {errors:#?}"
+        );
+    }
+    let dir = support::scripts::with_bot_toml("retry_hours = 24", "retry_hours = 2");
+    let scripts = flowbot::base::scripts::Scripts::load(dir.path()).unwrap();
+    assert_eq!(
+        scripts.delivery.retry_for,
+        std::time::Duration::from_secs(2 * 3600)
+    );
+    let dir = support::scripts::with_bot_toml("[delivery]\nretry_hours = 24\n", "");
+    let scripts = flowbot::base::scripts::Scripts::load(dir.path()).unwrap();
+    assert_eq!(
+        scripts.delivery.retry_for,
+        std::time::Duration::from_secs(24 * 3600)
+    );
 }

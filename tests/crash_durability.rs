@@ -1,239 +1,125 @@
-//! Kill -9 the bot process in the middle of a burst of callbacks: every callback it
-//! acknowledged with 200 is answered after a restart, exactly once. On both stores.
+//! Kill -9 the bot process in the middle of a burst of callbacks, while replies and an
+//! approval card are being sent: after a restart on the same store every callback it
+//! acknowledged with 200 is answered, and the card reaches its approver once (its task id).
+//! Prints the figures (messages, lost, duplicated). On both stores.
 
 mod support;
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use flowbot::adapters::store::embedded::EmbeddedStore;
-use flowbot::adapters::store::redis::RedisStore;
-use flowbot::adapters::store::{QueueStats, Store};
-use flowbot::adapters::wecom::crypto::{AesKey, CallbackCrypto};
-use support::bot::{CORP_ID, SECRET, delete_redis_keys, redis_url};
-use support::fake_wecom::FakeWeCom;
+use support::flows::REGISTRATION;
+use support::process::{Burst, Figures, StoreAt, crypto, start_bot};
 use support::wait::until;
+use support::{FakeWeCom, bot::CORP_ID, bot::SECRET};
 
-const TOKEN: &str = "crashtesttoken";
-const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Bot {
-    child: Child,
-    url: String,
-}
-
-fn start_bot(
-    data: &std::path::Path,
-    api_base: &str,
-    workers: u32,
-    redis_prefix: Option<&str>,
-) -> Bot {
-    let port = free_port();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_flowbot"));
-    command
-        .arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("RUST_LOG", "error")
-        .env("FLOWBOT_LISTEN", format!("127.0.0.1:{port}"))
-        .env("FLOWBOT_DATA", data)
-        .env(
-            "FLOWBOT_SCRIPTS",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/bot-scripts"),
-        )
-        .env("FLOWBOT_WORKERS", workers.to_string())
-        .env("FLOWBOT_DIRECTORY", "static")
-        .env("WECOM_CORP_ID", CORP_ID)
-        .env("WECOM_AGENT_ID", "1000002")
-        .env("WECOM_SECRET", SECRET)
-        .env("WECOM_TOKEN", TOKEN)
-        .env("WECOM_AES_KEY", AES_KEY)
-        .env("WECOM_API_BASE", api_base)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    if let Some(prefix) = redis_prefix {
-        command
-            .env("REDIS_URL", redis_url())
-            .env("FLOWBOT_REDIS_PREFIX", prefix);
-    }
-    Bot {
-        child: command.spawn().expect("the flowbot binary starts"),
-        url: format!("http://127.0.0.1:{port}"),
-    }
-}
-
-async fn wait_ready(bot: &Bot) {
+/// 张三 sends `texts` (from [`REGISTRATION`], starting at `first`) through `url`, each
+/// acknowledged before the next.
+async fn say(url: &str, first: usize, texts: &[&str]) {
     let http = reqwest::Client::new();
-    let ready = format!("{}/readyz", bot.url);
-    until("the bot is ready", || async {
-        let answer = http.get(&ready).send().await;
-        answer.is_ok_and(|r| r.status().is_success())
-    })
-    .await;
-}
-
-/// The queue of the stopped bot's store.
-async fn queue_stats(data: &std::path::Path, redis_prefix: Option<&str>) -> QueueStats {
-    let stats = match redis_prefix {
-        Some(prefix) => {
-            let store = RedisStore::connect(&redis_url(), prefix).await.unwrap();
-            store.queue_stats().await
-        }
-        None => EmbeddedStore::open(data).unwrap().queue_stats().await,
-    };
-    stats.expect("queue stats")
-}
-
-/// How many messages WeCom accepted.
-fn delivered(fake: &FakeWeCom) -> usize {
-    fake.requests_to("/message/send")
-        .iter()
-        .filter(|r| r.errcode == 0)
-        .count()
-}
-
-async fn acknowledged_callbacks_survive_a_kill(redis_prefix: Option<String>) {
-    let fake = FakeWeCom::start(CORP_ID, SECRET).await;
-    let data = tempfile::tempdir().unwrap();
-    let key = AesKey::from_encoding_aes_key(AES_KEY).unwrap();
-    let crypto = CallbackCrypto::new(TOKEN, key, CORP_ID);
-
-    // First life: accepts callbacks only (no workers), killed mid-burst.
-    let mut bot = start_bot(data.path(), &fake.base_url(), 0, redis_prefix.as_deref());
-    wait_ready(&bot).await;
-    let acked = Arc::new(Mutex::new(BTreeSet::new()));
-    let http = reqwest::Client::new();
-    let mut senders = tokio::task::JoinSet::new();
-    // The bot runs in another process: stamp callbacks with the wall clock, as WeCom does.
+    let crypto = crypto();
     let clock = flowbot::base::clock::Clock::default();
-    for task in 0..16u64 {
-        let (http, url, crypto, acked, clock) = (
-            http.clone(),
-            bot.url.clone(),
-            crypto.clone(),
-            acked.clone(),
-            clock.clone(),
-        );
-        senders.spawn(async move {
-            for i in 0.. {
-                let n = task * 1_000_000 + i;
-                let user = format!("u{n}");
-                let now = clock.now_ms() / 1000;
-                let (query, body) =
-                    flowbot::runtime::loadgen::signed_callback(&crypto, &user, n, "你好", now);
-                match http
-                    .post(format!("{url}/wecom/callback?{query}"))
-                    .body(body)
-                    .send()
-                    .await
-                {
-                    Ok(r) if r.status().is_success() => {
-                        acked.lock().unwrap().insert(user);
-                    }
-                    Ok(_) => {}
-                    Err(_) => return, // the bot is gone
-                }
-            }
-        });
+    for (i, text) in texts.iter().enumerate() {
+        let i = first + i;
+        let now = clock.now_ms() / 1000;
+        let msg_id = 7_000_000_000 + i as u64;
+        let (query, body) =
+            flowbot::runtime::loadgen::signed_callback(&crypto, "zhangsan", msg_id, text, now);
+        let answer = http
+            .post(format!("{url}/wecom/callback?{query}"))
+            .body(body)
+            .send()
+            .await
+            .expect("the bot answers");
+        assert!(answer.status().is_success(), "{text:?} acknowledged");
     }
-    until("the burst got going", || {
-        std::future::ready(acked.lock().unwrap().len() > 20)
-    })
-    .await;
-    bot.child.kill().expect("kill -9");
-    bot.child.wait().unwrap();
-    while senders.join_next().await.is_some() {}
-    let acked = acked.lock().unwrap().clone();
-    assert!(
-        acked.len() > 20,
-        "the burst got going before the kill ({} acked)",
-        acked.len()
-    );
+}
 
-    // What the killed bot stored: the acknowledged callbacks and maybe some whose answer the
-    // kill cut off. Each is one user's one message.
-    let stored = queue_stats(data.path(), redis_prefix.as_deref())
-        .await
-        .events;
-    assert!(
-        stored >= acked.len() as u64,
-        "{stored} stored, {} acked",
-        acked.len()
-    );
-
-    // Second life on the same store, with workers: every stored callback is answered.
-    let mut bot = start_bot(data.path(), &fake.base_url(), 2, redis_prefix.as_deref());
-    wait_ready(&bot).await;
-    let all_answered = fake
-        .wait_until(
-            move |f| delivered(f) >= stored as usize,
-            Duration::from_secs(60),
-        )
-        .await;
-    // A graceful stop: the event in hand and the outbox's tick finish, then the process exits.
-    let term = Command::new("kill")
-        .arg("-TERM")
-        .arg(bot.child.id().to_string())
-        .status()
-        .expect("kill -TERM");
-    assert!(term.success());
-    until("the bot has exited", || {
-        std::future::ready(bot.child.try_wait().unwrap().is_some())
-    })
-    .await;
-    // Everything it was given is handled and delivered: no reply can still come.
-    let stats = queue_stats(data.path(), redis_prefix.as_deref()).await;
-    if let Some(prefix) = &redis_prefix {
-        delete_redis_keys(prefix);
-    }
-    assert_eq!((stats.events, stats.outbox), (0, 0), "the bot had settled");
-    let missing: Vec<_> = acked
+fn card_sent(fake: &FakeWeCom) -> bool {
+    fake.sent_to("liuyang")
         .iter()
-        .filter(|u| fake.sent_to(u).is_empty())
-        .take(5)
-        .collect();
+        .any(|m| m["msgtype"] == "template_card")
+}
+
+async fn acknowledged_callbacks_survive_a_kill(store: StoreAt, test: &str) {
+    let fake = FakeWeCom::start(CORP_ID, SECRET).await;
+
+    // First life: answering a burst and sending 张三's card, killed mid-burst with the card's
+    // answer still on its way.
+    let mut bot = start_bot(&store, &fake.base_url(), 2);
+    bot.wait_ready().await;
+    let last = REGISTRATION.len() - 1;
+    say(&bot.url, 0, &REGISTRATION[..last]).await;
+    let burst = Burst::start(vec![bot.url.clone()], 8, 20_000);
+    until("the burst got going", || {
+        std::future::ready(burst.acked() > 20)
+    })
+    .await;
+    // WeCom turns slow for 刘洋 and 张三: the card (and a reply) are handled by WeCom but
+    // their answers are not back at the kill.
+    fake.slow_next_to("/message/send", "liuyang", Duration::from_secs(3), 1);
+    fake.slow_next_to("/message/send", "zhangsan", Duration::from_secs(3), 1);
+    say(&bot.url, last, &REGISTRATION[last..]).await;
+    until("the approval card is on its way", || {
+        std::future::ready(card_sent(&fake))
+    })
+    .await;
+    assert!(burst.running(), "the kill comes in the middle of the burst");
+    bot.kill9();
+    let killed = std::time::Instant::now();
+    let log = burst.join().await;
     assert!(
-        all_answered,
-        "acknowledged callbacks lost, e.g. {missing:?}"
+        log.acked.len() > 20,
+        "the burst got going before the kill ({} acked)",
+        log.acked.len()
     );
-    let mut replies: BTreeMap<String, usize> = BTreeMap::new();
-    for r in fake.requests_to("/message/send") {
-        if r.errcode == 0 {
-            *replies
-                .entry(r.body["touser"].as_str().unwrap_or_default().to_owned())
-                .or_default() += 1;
-        }
-    }
-    let twice: Vec<_> = replies.iter().filter(|(_, n)| **n > 1).take(5).collect();
-    assert!(twice.is_empty(), "answered more than once: {twice:?}");
+
+    // Second life on the same store: every acknowledged callback is answered.
+    let mut bot = start_bot(&store, &fake.base_url(), 2);
+    bot.wait_ready().await;
+    let all_answered =
+        support::process::all_answered(&fake, &log.acked, Duration::from_secs(60)).await;
+    let cut_off = support::process::wait_resent(&fake, killed, Duration::from_secs(30)).await;
+    assert!(store.wait_settled(Duration::from_secs(30)).await);
+    bot.terminate().await;
+    // Everything it was given is handled and delivered: no reply can still come.
+    let stats = store.queue_stats().await;
+    store.clean_up();
+    assert_eq!((stats.events, stats.outbox), (0, 0), "the bot had settled");
+    let figures = Figures::count(&fake, &log.acked);
+    figures.print(test);
+    eprintln!("{test}: {cut_off} sends were cut off by the kill and sent again");
+    assert!(all_answered && figures.lost == 0, "{figures:?}");
+    assert!(card_sent(&fake), "the approval card reached 刘洋");
+    assert_eq!(
+        figures.cards_duplicated, 0,
+        "a card is never delivered twice"
+    );
+    // The card whose answer the kill cut off was sent again, and WeCom refused its task id.
+    let refused = fake
+        .requests_to("/message/send")
+        .iter()
+        .filter(|r| r.errcode == 42014)
+        .count();
+    assert!(refused >= 1, "the card was resent after the kill");
+    assert!(
+        figures.cards >= 1,
+        "the approval card was counted: {figures:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn embedded_store_keeps_every_acknowledged_callback_across_kill_9() {
-    acknowledged_callbacks_survive_a_kill(None).await;
+    let data = tempfile::tempdir().unwrap();
+    let store = StoreAt::Embedded(data.path().to_owned());
+    acknowledged_callbacks_survive_a_kill(store, "kill -9 of the bot, embedded store").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_store_keeps_every_acknowledged_callback_across_kill_9_of_the_bot() {
+    let data = tempfile::tempdir().unwrap();
     let prefix = format!("flowbot-crash-{}", std::process::id());
-    let probe = redis::Client::open(redis_url()).and_then(|c| c.get_connection());
-    if probe.is_err() {
-        assert!(
-            std::env::var_os("REDIS_REQUIRED").is_none(),
-            "REDIS_REQUIRED but Redis does not answer"
-        );
-        eprintln!("SKIPPED: Redis at {} does not answer", redis_url());
+    let Some(store) = StoreAt::shared_redis(&prefix, data.path()) else {
         return;
-    }
-    acknowledged_callbacks_survive_a_kill(Some(prefix)).await;
+    };
+    acknowledged_callbacks_survive_a_kill(store, "kill -9 of the bot, Redis store").await;
 }

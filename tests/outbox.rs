@@ -98,7 +98,7 @@ fn fast_pacing() -> Pacing {
         member_limit: 30,
         robot_limit: 20,
         window: Duration::from_secs(2),
-        max_failures: 4,
+        retry_for: Duration::from_secs(3),
         base_backoff: Duration::from_millis(20),
         max_backoff: Duration::from_millis(200),
         ..Pacing::default()
@@ -204,8 +204,9 @@ async fn robot_messages_are_paced_per_robot() {
     assert_eq!(max_in_window(&calls, Duration::from_secs(2)), 20);
 }
 
-/// A retryable error that never clears is retried with back-off, then dead-lettered after
-/// `max_failures` with the last error; a refusal is dead-lettered at once.
+/// A retryable error that never clears is retried with back-off for the retry window (here
+/// 3 s from the first failure), then dead-lettered with the last error; a refusal is
+/// dead-lettered at once.
 #[tokio::test]
 async fn failing_items_are_dead_lettered() {
     let s = setup().await;

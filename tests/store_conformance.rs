@@ -354,7 +354,7 @@ async fn outbox_claim_defer_fail_dead_letter(store: Arc<dyn Store>) {
     store.defer_outbox(a, T0 + 100 * SEC).await.unwrap();
     // A failure, retried at T0 + 200 s.
     let fo = store
-        .fail_outbox(b, "503", Some(T0 + 200 * SEC), T0 + SEC)
+        .fail_outbox(b, "503", Some(T0 + 200 * SEC), T0 + SEC, None)
         .await
         .unwrap();
     assert_eq!(fo, FailOutcome::Rescheduled);
@@ -391,12 +391,12 @@ async fn outbox_claim_defer_fail_dead_letter(store: Arc<dyn Store>) {
 
     // Both fail for good: dead letters, newest first.
     let fo = store
-        .fail_outbox(b, "bad b", None, T0 + 201 * SEC)
+        .fail_outbox(b, "bad b", None, T0 + 201 * SEC, None)
         .await
         .unwrap();
     assert_eq!(fo, FailOutcome::DeadLettered);
     let fo = store
-        .fail_outbox(a, "bad a", None, T0 + 202 * SEC)
+        .fail_outbox(a, "bad a", None, T0 + 202 * SEC, None)
         .await
         .unwrap();
     assert_eq!(fo, FailOutcome::DeadLettered);

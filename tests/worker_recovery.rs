@@ -9,7 +9,9 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use flowbot::adapters::store::{Commit, CommitOutcome, Enqueue, NewEvent, Store};
+use flowbot::adapters::store::{
+    Commit, CommitOutcome, Enqueue, NewEvent, OutboxItem, Store, StoreError,
+};
 use flowbot::base::clock::Clock;
 use flowbot::base::directory::{Roles, StaticDirectory};
 use flowbot::base::scripts::Scripts;
@@ -29,6 +31,7 @@ on_both_stores!(
     a_decision_made_just_before_a_crash_is_announced_once_after_restart,
     a_panic_in_handling_is_caught_and_the_event_set_aside_after_its_attempts,
     a_running_worker_goes_on_after_a_panic,
+    an_event_waiting_on_an_unavailable_dependency_is_retried_for_hours_not_set_aside,
     shutdown_finishes_the_event_in_hand,
 );
 
@@ -280,12 +283,16 @@ async fn a_decision_made_just_before_a_crash_is_announced_once_after_restart(bac
 }
 
 /// A stand-in for the dispatcher. Test events are group digests; the group says what to do:
-/// `boom` panics, `slow` waits for [`Script::release`], anything else succeeds.
+/// `boom` panics (until `fixed`), `down` fails as if the store were unreachable (until
+/// `healed`), `slow` waits for [`Script::release`], anything else succeeds. Its delay notice is
+/// one outbox item with the payload `delayed`.
 #[derive(Default)]
 struct Script {
     seen: std::sync::Mutex<Vec<String>>,
     entered: Notify,
     release: Notify,
+    fixed: std::sync::atomic::AtomicBool,
+    healed: std::sync::atomic::AtomicBool,
 }
 
 impl Script {
@@ -315,8 +322,14 @@ impl Handle for Script {
             panic!("the test queues only digests");
         };
         self.seen.lock().unwrap().push(group.clone());
+        let flag = |f: &std::sync::atomic::AtomicBool| f.load(std::sync::atomic::Ordering::SeqCst);
         match group.as_str() {
-            "boom" => panic!("the handler fails on this event"),
+            "boom" if !flag(&self.fixed) => panic!("the handler fails on this event"),
+            "down" if !flag(&self.healed) => {
+                return Err(DispatchError::Store(StoreError::Unavailable(
+                    "injected: the backend does not answer".into(),
+                )));
+            }
             "slow" => {
                 self.entered.notify_one();
                 self.release.notified().await;
@@ -324,6 +337,13 @@ impl Handle for Script {
             _ => {}
         }
         Ok(Commit::default())
+    }
+
+    fn delay_notice(&self, _event: &Event) -> Vec<OutboxItem> {
+        vec![OutboxItem {
+            channel: "member:alice".into(),
+            payload: "delayed".into(),
+        }]
     }
 }
 
@@ -412,6 +432,94 @@ async fn a_panic_in_handling_is_caught_and_the_event_set_aside_after_its_attempt
     assert_eq!(script.seen("after"), 1);
     assert!(!worker.tick(later).await.unwrap(), "nothing left");
     assert_eq!(h.store.queue_stats().await.unwrap().events, 0);
+
+    // The operator sees it in the set-aside list and, the bug fixed, re-runs it.
+    let aside = h.store.set_aside_events().await.unwrap();
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    assert_eq!(aside[0].conversation, "alice");
+    assert!(aside[0].payload.contains("boom"), "{}", aside[0].payload);
+    assert!(aside[0].attempts > MAX_ATTEMPTS, "{aside:?}");
+    script
+        .fixed
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let rerun = h.store.rerun_set_aside(aside[0].event_id, later).await;
+    assert!(rerun.unwrap().is_some(), "queued again");
+    assert!(
+        h.store
+            .rerun_set_aside(aside[0].event_id, later)
+            .await
+            .unwrap()
+            .is_none(),
+        "only once"
+    );
+    assert!(h.store.set_aside_events().await.unwrap().is_empty());
+    assert!(worker.tick(later).await.unwrap(), "the re-run is handled");
+    assert_eq!(script.seen("boom"), MAX_ATTEMPTS as usize + 1);
+    assert_eq!(h.store.queue_stats().await.unwrap().events, 0);
+}
+
+/// A handling that fails because a dependency is unavailable is not counted as an attempt: the
+/// event waits with back-off (the other conversations go on), is tried again for hours without
+/// being set aside, the member is told once that the answer is delayed, and once the dependency
+/// is back the event is handled.
+async fn an_event_waiting_on_an_unavailable_dependency_is_retried_for_hours_not_set_aside(
+    backend: Backend,
+) {
+    let Some(h) = harness(backend).await else {
+        return;
+    };
+    let clock = Clock::default();
+    let now = clock.now_ms();
+    queue(h.store.as_ref(), "alice", "down", now).await;
+    queue(h.store.as_ref(), "bob", "calm", now).await;
+    let script = Arc::new(Script::default());
+    let worker = worker(h.store.clone(), script.clone(), &clock);
+
+    assert!(worker.tick(now).await.unwrap(), "alice's event waits");
+    assert!(worker.tick(now).await.unwrap(), "bob is answered");
+    assert_eq!(script.seen("calm"), 1);
+    assert!(
+        !worker.tick(now).await.unwrap(),
+        "alice's event is not due yet"
+    );
+
+    // Three hours of an outage, looked at every minute.
+    let mut t = now;
+    while t < now + 3 * 3_600_000 {
+        t += 60_000;
+        while worker.tick(t).await.unwrap() {}
+    }
+    let tries = script.seen("down");
+    assert!(
+        tries > 2 * MAX_ATTEMPTS as usize,
+        "retried again and again ({tries} tries)"
+    );
+    assert!(
+        tries < 200,
+        "with back-off, not every minute ({tries} tries)"
+    );
+    assert!(h.store.set_aside_events().await.unwrap().is_empty());
+    assert_eq!(
+        h.store.queue_stats().await.unwrap().events,
+        1,
+        "still queued"
+    );
+    let outbox = h
+        .store
+        .claim_outbox(t, Duration::from_secs(30), 100)
+        .await
+        .unwrap();
+    let notices = outbox.iter().filter(|o| o.payload == "delayed").count();
+    assert_eq!(notices, 1, "told once that the answer is delayed");
+
+    script
+        .healed
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let back = t + 6 * 60_000;
+    assert!(worker.tick(back).await.unwrap(), "handled once it is back");
+    assert_eq!(script.seen("down"), tries + 1);
+    assert_eq!(h.store.queue_stats().await.unwrap().events, 0);
+    assert!(h.store.set_aside_events().await.unwrap().is_empty());
 }
 
 /// The worker loop survives a panic: the next event is handled by the same running worker, and

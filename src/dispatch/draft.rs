@@ -32,6 +32,10 @@ pub struct Conversation {
     /// `年审 开始 <年份>` was asked: the next text confirms opening that year's campaign.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annual_open: Option<i32>,
+    /// An annual report was started and an earlier report offered to reuse (its number): the
+    /// next text answers 是/否.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annual_reuse: Option<String>,
     /// An incident report being filled or supplemented, or screenshots and links held for one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub incident: Option<ReportForm>,

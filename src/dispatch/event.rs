@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::adapters::store::Timer;
-use crate::adapters::wecom::message::Inbound;
+use crate::adapters::wecom::message::{Inbound, InboundKind};
 
 /// One event of a conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,6 +93,13 @@ pub enum TimerJob {
     /// conversation).
     #[serde(rename = "w")]
     CircleSync,
+    /// The annual review campaign of `year` opens by schedule (`[campaigns.annual_review]
+    /// opens_on`), on the conversation `campaign:NS-<year>`.
+    #[serde(rename = "o")]
+    CampaignOpen {
+        #[serde(rename = "y")]
+        year: i32,
+    },
     /// A repost task's chase: `stage` 0 reminds the stragglers before the deadline, 1 sends
     /// the digests at the deadline.
     #[serde(rename = "p")]
@@ -119,6 +126,29 @@ impl Event {
     pub fn from_payload(payload: &str) -> serde_json::Result<Event> {
         serde_json::from_str(payload)
     }
+
+    /// When it happened (ms): the message's `CreateTime`, or the time the timer was due.
+    pub fn created_ms(&self) -> i64 {
+        match self {
+            Event::WeCom(inbound) => inbound.create_time.saturating_mul(1000),
+            Event::Timer(fired) => fired.due_ms,
+        }
+    }
+
+    /// The member who wrote or tapped, for a message that waits for an answer (a text, a file,
+    /// a menu click or a card tap); `None` for system events and timers.
+    pub fn asker(&self) -> Option<&str> {
+        let Event::WeCom(inbound) = self else {
+            return None;
+        };
+        match inbound.kind {
+            InboundKind::Text { .. }
+            | InboundKind::Media(_)
+            | InboundKind::MenuClick { .. }
+            | InboundKind::TemplateCardEvent(_) => Some(&inbound.from_user),
+            _ => None,
+        }
+    }
 }
 
 /// The durable timer for `job`, due at `due_ms`: it fires as an event of the conversation of
@@ -133,6 +163,7 @@ pub fn timer(id: String, due_ms: i64, job: &TimerJob) -> Timer {
         TimerJob::CircleSync => CIRCLE_CONVERSATION.to_owned(),
         TimerJob::Repost { task, .. } => format!("repost:{task}"),
         TimerJob::IncidentRung { incident, .. } => format!("incident:{incident}"),
+        TimerJob::CampaignOpen { year } => format!("campaign:NS-{year}"),
     };
     let event = Event::Timer(FiredTimer {
         job: job.clone(),

@@ -31,6 +31,7 @@ use crate::base::directory::{Directory, DirectoryError};
 use crate::base::scripts::{Scripts, tpl};
 use crate::dispatch::event::Event;
 use crate::domain::evidence::{Fetched, Refusal};
+use crate::domain::reply::Reply;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DispatchError {
@@ -45,6 +46,20 @@ pub enum DispatchError {
     /// A received image or file could not be downloaded or kept yet (retried with the event).
     #[error("evidence not kept: {0}")]
     Evidence(String),
+}
+
+impl DispatchError {
+    /// Whether a dependency was unavailable (the store, the contacts API, WeCom's media
+    /// download): the same event will likely succeed later, so it waits and is retried rather
+    /// than counted towards being set aside.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            DispatchError::Store(e) => matches!(e, StoreError::Unavailable(_)),
+            DispatchError::Evidence(_) => true,
+            DispatchError::Directory(e) => e.is_retryable(),
+            DispatchError::NumberLoop | DispatchError::CorruptCase(..) => false,
+        }
+    }
 }
 
 /// What the bot says about a file it did not keep (`[evidence]` `too_large`, `wrong_type`).
@@ -178,15 +193,35 @@ impl Dispatcher {
         Ok(self.finish(draft, before))
     }
 
+    /// The message telling the member who is waiting on `event` that the answer is delayed
+    /// (`[messages] answer_delayed`), as outbox items; none for an event nobody waits on or
+    /// when bot.toml has no such message.
+    pub fn delay_notice(&self, event: &Event) -> Vec<OutboxItem> {
+        let s = &self.services;
+        let key = tpl::msg("answer_delayed");
+        let Some(user) = event.asker().filter(|_| s.scripts.has(&key)) else {
+            return Vec::new();
+        };
+        let text = s.scripts.render(&key, &minijinja::Value::UNDEFINED);
+        self.outbox_item(Reply::text(user, text))
+            .into_iter()
+            .collect()
+    }
+
+    fn outbox_item(&self, reply: Reply) -> Option<OutboxItem> {
+        let s = &self.services;
+        let message = render::outbound(reply, |group| s.group_route(group))?;
+        Some(OutboxItem {
+            channel: message.channel(),
+            payload: serde_json::to_string(&message).expect("outbound serializes"),
+        })
+    }
+
     /// The commit of a handled event, with the conversation's next state if it changed.
     fn finish(&self, mut draft: Draft, before: Conversation) -> Commit {
-        let s = &self.services;
         for reply in std::mem::take(&mut draft.replies) {
-            if let Some(message) = render::outbound(reply, |group| s.group_route(group)) {
-                draft.commit.outbox.push(OutboxItem {
-                    channel: message.channel(),
-                    payload: serde_json::to_string(&message).expect("outbound serializes"),
-                });
+            if let Some(item) = self.outbox_item(reply) {
+                draft.commit.outbox.push(item);
             }
         }
         if draft.conversation != before {

@@ -16,7 +16,7 @@ use super::{DispatchError, Draft, Services};
 use crate::adapters::wecom::message::{CardEvent, ContactChange};
 use crate::base::scripts::FlowDef;
 use crate::dispatch::event::TimerJob;
-use crate::domain::engine::{Answers, CommandInput};
+use crate::domain::engine::{Answers, CommandInput, ConversationState};
 use crate::domain::evidence::EvidenceRef;
 use crate::domain::records::Case;
 
@@ -135,6 +135,19 @@ pub trait Process: Send + Sync {
         _d: &mut Draft,
         _flow: &FlowDef,
         _case: &mut Case,
+        _now_ms: i64,
+    ) -> Result<(), DispatchError> {
+        Ok(())
+    }
+
+    /// A form of one of its flows took a step and is still open; `before` is the state before
+    /// it (e.g. to act when an answer was just given).
+    async fn on_form_step(
+        &self,
+        _s: &Services,
+        _d: &mut Draft,
+        _flow: &FlowDef,
+        _before: &ConversationState,
         _now_ms: i64,
     ) -> Result<(), DispatchError> {
         Ok(())

@@ -63,13 +63,8 @@ struct Filing {
     summary: String,
 }
 
-/// One engine step of the user's conversation, and what a confirmed form files.
-pub(crate) async fn form_step(
-    s: &Services,
-    draft: &mut Draft,
-    input: EngineInput,
-    now_ms: i64,
-) -> Result<(), DispatchError> {
+/// What the engine knows of the user: their units and the accounts registered for them.
+async fn context(s: &Services, draft: &Draft) -> Result<engine::Context, DispatchError> {
     let mut ctx = crate::dispatch::engine_context(&*s.directory, &draft.user).await?;
     for unit in &ctx.units {
         for number in s
@@ -99,6 +94,38 @@ pub(crate) async fn form_step(
             });
         }
     }
+    Ok(ctx)
+}
+
+/// Goes on with the open form after its flow's process changed its answers: the next
+/// unanswered question, or the summary.
+pub(crate) async fn advance(
+    s: &Services,
+    draft: &mut Draft,
+    now_ms: i64,
+) -> Result<(), DispatchError> {
+    let ctx = context(s, draft).await?;
+    let now = s.clock.at(now_ms);
+    let state = draft.conversation.form.clone();
+    if let StepOutcome::Next { state, effects } = engine::advance(&s.scripts, &state, &ctx, now) {
+        draft.conversation.form = state;
+        for effect in effects {
+            if let engine::Effect::Say(text) = effect {
+                draft.reply(text);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One engine step of the user's conversation, and what a confirmed form files.
+pub(crate) async fn form_step(
+    s: &Services,
+    draft: &mut Draft,
+    input: EngineInput,
+    now_ms: i64,
+) -> Result<(), DispatchError> {
+    let mut ctx = context(s, draft).await?;
     // Editing a rejected or withdrawn case keeps its number.
     ctx.case_number = draft.conversation.editing.clone();
     if let EngineInput::Text(text) = &input {
@@ -155,6 +182,18 @@ pub(crate) async fn form_step(
                 }
             }
         }
+    }
+    // The flow's process sees the step of a form still open (e.g. to offer earlier answers).
+    let open = draft
+        .conversation
+        .form
+        .form
+        .as_ref()
+        .map(|f| f.flow.clone());
+    if let Some(flow) = open.and_then(|f| s.scripts.flows.get(&f))
+        && let Some(process) = s.processes.for_flow(flow)
+    {
+        process.on_form_step(s, draft, flow, &state, now_ms).await?;
     }
     Ok(())
 }

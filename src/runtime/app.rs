@@ -29,7 +29,7 @@ use crate::runtime::calendar_watch::CalendarWatch;
 use crate::runtime::config::{DirectorySource, Settings};
 use crate::runtime::evidence::Keeping;
 use crate::runtime::http::{self, AppState, CallbackSettings};
-use crate::runtime::outbox::OutboxSender;
+use crate::runtime::outbox::{OutboxSender, Pacing};
 use crate::runtime::people;
 use crate::runtime::scheduler::Scheduler;
 use crate::runtime::sim::{self, Simulator};
@@ -41,6 +41,9 @@ const API_TIMEOUT: Duration = Duration::from_secs(10);
 /// A built, not yet running bot.
 pub struct Application {
     listener: TcpListener,
+    /// The limits at the door, the connection cap fitted to the open-file limit.
+    limits: http::Limits,
+    door: http::Door,
     state: AppState,
     workers: Vec<Worker>,
     sender: Option<OutboxSender>,
@@ -86,6 +89,26 @@ pub async fn open_records_store(
     let store = EmbeddedStore::open_read_only(&settings.data_dir).with_context(|| {
         format!(
             "reading the embedded store in {}",
+            settings.data_dir.display()
+        )
+    })?;
+    Ok(Arc::new(store.with_clock(clock.clone())))
+}
+
+/// The store the settings name, for an operator's command that writes a little (`flowbot
+/// dead-letters --resend`) also while the bot runs: Redis as the bot opens it; the embedded
+/// store beside the running bot, if any (each operation one transaction, serialised with the
+/// bot's by SQLite).
+pub async fn open_operator_store(
+    settings: &Settings,
+    clock: &Clock,
+) -> anyhow::Result<Arc<dyn Store>> {
+    if settings.redis_url.is_some() {
+        return open_store(settings, clock).await;
+    }
+    let store = EmbeddedStore::open_for_operator(&settings.data_dir).with_context(|| {
+        format!(
+            "opening the embedded store in {}",
             settings.data_dir.display()
         )
     })?;
@@ -144,6 +167,10 @@ impl Application {
         // The company clock, in bot.toml's `[calendar] time_zone`; everything reads time from it.
         let clock = Clock::new(scripts.time_zone);
         let store = open_store(&settings, &clock).await?;
+        // A campaign opening by schedule (`opens_on`): its durable timer, armed by every replica.
+        crate::process::annual_review::schedule::arm(&*store, &scripts)
+            .await
+            .context("arming the annual review's opening")?;
         let new_events = Arc::new(Notify::new());
         let mut robot_keys = settings.robot_keys.clone();
         if simulated {
@@ -182,13 +209,13 @@ impl Application {
                     clock.clone(),
                 )
                 .with_robot_keys(robot_keys);
-                let sender = OutboxSender::new(
-                    store.clone(),
-                    client.clone(),
-                    settings.pacing.clone(),
-                    clock.clone(),
-                )
-                .with_scripts(scripts.clone());
+                let pacing = Pacing {
+                    retry_for: scripts.delivery.retry_for,
+                    ..settings.pacing.clone()
+                };
+                let sender =
+                    OutboxSender::new(store.clone(), client.clone(), pacing, clock.clone())
+                        .with_scripts(scripts.clone());
                 let sender = match &evidence {
                     Some(store) => sender.with_evidence(store.clone()),
                     None => sender,
@@ -231,6 +258,7 @@ impl Application {
                     new_outbox.clone(),
                     clock.clone(),
                 )
+                .with_delay_notice(settings.delay_notice)
             })
             .collect();
         let simulator = match simulated {
@@ -265,8 +293,12 @@ impl Application {
             new_events,
             clock,
         };
+        let mut limits = settings.limits.clone();
+        limits.max_connections = http::fitting_cap(limits.max_connections);
         Ok(Self {
             listener,
+            limits,
+            door: http::Door::default(),
             state,
             workers,
             sender,
@@ -281,6 +313,11 @@ impl Application {
         self.listener
             .local_addr()
             .expect("a bound listener has an address")
+    }
+
+    /// The door of the callback port (its open connections, for tests and operators).
+    pub fn door(&self) -> http::Door {
+        self.door.clone()
     }
 
     pub fn store(&self) -> Arc<dyn Store> {
@@ -319,11 +356,11 @@ impl Application {
         }
         tasks.spawn(self.scheduler.run_until_stopped(stopped()));
         tasks.spawn(self.calendar_watch.run_until_stopped(stopped()));
-        let mut router = http::router(self.state);
+        let mut router = http::router(self.state, &self.limits);
         if let Some(simulator) = &self.simulator {
             router = router.merge(simulator.router());
         }
-        let server = axum::serve(self.listener, router).with_graceful_shutdown(async move {
+        let server = http::serve(self.listener, router, self.limits, self.door, async move {
             shutdown.await;
             tracing::info!("shutting down: no new callbacks, finishing in-flight work");
         });

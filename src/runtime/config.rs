@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::adapters::wecom::api::ApiCredentials;
 use crate::adapters::wecom::crypto::AesKey;
+use crate::runtime::http::Limits;
 use crate::runtime::outbox::Pacing;
 
 /// The official API host; tests and the simulator point `WECOM_API_BASE` elsewhere.
@@ -135,6 +136,12 @@ pub struct Settings {
     /// `FLOWBOT_CALENDAR_POLL` (seconds): how often the running bot looks for a changed file in
     /// `bot-scripts/calendar/` and reloads it (0: never).
     pub calendar_poll: Duration,
+    /// `FLOWBOT_DELAY_NOTICE` (seconds, default 60): a member whose message has waited this long
+    /// on an unavailable dependency is told, once, that the answer is delayed.
+    pub delay_notice: Duration,
+    /// The limits at the callback port: `FLOWBOT_HEADER_TIMEOUT` and `FLOWBOT_REQUEST_TIMEOUT`
+    /// (seconds), `FLOWBOT_MAX_CONNECTIONS`, `FLOWBOT_MAX_IN_FLIGHT`, `FLOWBOT_KEEPALIVE_MAX`.
+    pub limits: Limits,
 }
 
 impl Settings {
@@ -160,6 +167,8 @@ impl Settings {
             simulator_public: false,
             robot_keys: HashMap::new(),
             calendar_poll: Duration::from_secs(10),
+            delay_notice: crate::runtime::worker::DEFAULT_DELAY_NOTICE,
+            limits: Limits::default(),
         }
     }
 
@@ -205,9 +214,13 @@ impl Settings {
         if let Some(v) = get("FLOWBOT_CALENDAR_POLL") {
             s.calendar_poll = Duration::from_secs(parse_number("FLOWBOT_CALENDAR_POLL", &v)?);
         }
+        if let Some(v) = get("FLOWBOT_DELAY_NOTICE") {
+            s.delay_notice = Duration::from_secs(parse_number("FLOWBOT_DELAY_NOTICE", &v)?);
+        }
         if let Some(v) = get("FLOWBOT_WORKERS") {
             s.workers = parse_number("FLOWBOT_WORKERS", &v)? as usize;
         }
+        read_limits(&get, &mut s.limits)?;
         s.wecom = read_credentials(&get)?;
         s.simulator = match get("FLOWBOT_SIMULATOR") {
             None => SimulatorSetting::Auto,
@@ -287,6 +300,8 @@ impl std::fmt::Debug for Settings {
             simulator,
             simulator_public,
             calendar_poll,
+            delay_notice,
+            limits,
         } = self;
         let robots: std::collections::BTreeSet<&String> = robot_keys.keys().collect();
         f.debug_struct("Settings")
@@ -312,6 +327,8 @@ impl std::fmt::Debug for Settings {
             .field("simulator", simulator)
             .field("simulator_public", simulator_public)
             .field("calendar_poll", calendar_poll)
+            .field("delay_notice", delay_notice)
+            .field("limits", limits)
             .finish()
     }
 }
@@ -401,6 +418,41 @@ fn parse_api_base(value: &str) -> Result<String, ConfigError> {
     Ok(v.to_owned())
 }
 
+/// The limits at the door; each at least 1.
+fn read_limits(
+    get: &impl Fn(&str) -> Option<String>,
+    limits: &mut Limits,
+) -> Result<(), ConfigError> {
+    let positive = |key: &'static str| -> Result<Option<u64>, ConfigError> {
+        match get(key) {
+            None => Ok(None),
+            Some(v) => match parse_number(key, &v)? {
+                0 => Err(ConfigError::Invalid {
+                    key,
+                    problem: "must be at least 1".into(),
+                }),
+                n => Ok(Some(n)),
+            },
+        }
+    };
+    if let Some(n) = positive("FLOWBOT_HEADER_TIMEOUT")? {
+        limits.header_timeout = Duration::from_secs(n);
+    }
+    if let Some(n) = positive("FLOWBOT_REQUEST_TIMEOUT")? {
+        limits.request_timeout = Duration::from_secs(n);
+    }
+    if let Some(n) = positive("FLOWBOT_MAX_CONNECTIONS")? {
+        limits.max_connections = usize::try_from(n).unwrap_or(usize::MAX);
+    }
+    if let Some(n) = positive("FLOWBOT_MAX_IN_FLIGHT")? {
+        limits.max_in_flight = usize::try_from(n).unwrap_or(usize::MAX);
+    }
+    if let Some(n) = positive("FLOWBOT_KEEPALIVE_MAX")? {
+        limits.keepalive_max = usize::try_from(n).unwrap_or(usize::MAX);
+    }
+    Ok(())
+}
+
 /// `on`/`off` (also `1`/`0`, `true`/`false`, `yes`/`no`).
 fn parse_switch(key: &'static str, value: &str) -> Result<bool, ConfigError> {
     match value.trim().to_ascii_lowercase().as_str() {
@@ -475,6 +527,35 @@ mod tests {
         assert!(message.contains("use at most 7199 s"), "{message}");
         let ok = Settings::from_lookup(lookup(&[("FLOWBOT_REPLAY_WINDOW", "7199")])).unwrap();
         assert_eq!(ok.replay_window, Duration::from_secs(7199));
+    }
+
+    #[test]
+    fn limits_are_read_and_zero_is_refused() {
+        let s = Settings::from_lookup(lookup(&[])).unwrap();
+        assert_eq!(s.limits, Limits::default());
+        let s = Settings::from_lookup(lookup(&[
+            ("FLOWBOT_HEADER_TIMEOUT", "5"),
+            ("FLOWBOT_REQUEST_TIMEOUT", "20"),
+            ("FLOWBOT_MAX_CONNECTIONS", "300"),
+            ("FLOWBOT_MAX_IN_FLIGHT", "64"),
+            ("FLOWBOT_KEEPALIVE_MAX", "7"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            s.limits,
+            Limits {
+                header_timeout: Duration::from_secs(5),
+                request_timeout: Duration::from_secs(20),
+                max_connections: 300,
+                max_in_flight: 64,
+                keepalive_max: 7,
+            }
+        );
+        let err = Settings::from_lookup(lookup(&[("FLOWBOT_MAX_IN_FLIGHT", "0")])).unwrap_err();
+        assert!(
+            err.to_string().starts_with("FLOWBOT_MAX_IN_FLIGHT"),
+            "{err}"
+        );
     }
 
     #[test]

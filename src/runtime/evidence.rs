@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use std::sync::Arc;
 
 use crate::adapters::evidence::EvidenceStore;
-use crate::adapters::store::Commit;
+use crate::adapters::store::{Commit, OutboxItem};
 use crate::adapters::wecom::api::WeComClient;
 use crate::adapters::wecom::message::{InboundKind, MediaMessage};
 use crate::base::scripts::EvidenceSettings;
@@ -50,6 +50,10 @@ impl Handle for Keeping {
         });
         let event = Event::WeCom(inbound);
         self.inner.handle(conversation, &event, now_ms).await
+    }
+
+    fn delay_notice(&self, event: &Event) -> Vec<OutboxItem> {
+        self.inner.delay_notice(event)
     }
 }
 

@@ -24,7 +24,7 @@ pub const CALLBACKS_REFUSED: &str = "flowbot_callbacks_refused_total";
 /// Time to answer a POST callback (verify, decrypt, dedupe and queue).
 pub const CALLBACK_SECONDS: &str = "flowbot_callback_duration_seconds";
 /// Events handled by `kind` and `result` (`ok`, `already_done`, `conflicts`, `panicked`,
-/// `set_aside`, `unreadable`).
+/// `set_aside`, `unreadable`, `waiting`: a dependency was unavailable, tried again later).
 pub const EVENTS: &str = "flowbot_events_handled_total";
 /// Time from claiming an event to committing what it changed, by `kind`.
 pub const EVENT_SECONDS: &str = "flowbot_event_duration_seconds";
@@ -156,6 +156,7 @@ pub fn event_kind(event: &Event) -> &'static str {
             TimerJob::PublicationDue { .. } => "timer_publication_due",
             TimerJob::CircleSync => "timer_circle_sync",
             TimerJob::Repost { .. } => "timer_repost",
+            TimerJob::CampaignOpen { .. } => "timer_campaign_open",
         },
     }
 }

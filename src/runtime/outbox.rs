@@ -1,18 +1,30 @@
 //! The outbox sender: claims due outbox items, paces them per channel under WeCom's limits,
-//! delivers them through [`crate::adapters::wecom::api::WeComClient`], retries failures with back-off and
-//! dead-letters what cannot be delivered. A spreadsheet ([`Outbound::File`]) is built from the
-//! store when it is delivered, uploaded to WeCom's media and sent as a file message: the queue
-//! holds what to export, never the file's bytes.
+//! delivers them through [`crate::adapters::wecom::api::WeComClient`], retries failures with
+//! back-off for the retry window (bot.toml `[delivery] retry_hours`, from the first failure)
+//! and dead-letters what cannot be delivered ([`Store::resend_dead_letters`] queues them
+//! again). Files and evidence are built at delivery ([`media`]); what WeCom offers against a
+//! second delivery after an unknown outcome is in [`once`].
 //!
-//! Order per channel: a claimed batch is processed one item at a time, each channel's items in
-//! queueing (id) order. When an item of a channel is paced (or fails and will be retried), the
+//! Channels (a member, a robot, a chat) are delivered to concurrently, at most
+//! [`Pacing::concurrency`] at a time; each channel's items go one at a time in queueing (id)
+//! order. Claimed items are leased for a short time (20 s) and the lease is renewed while the
+//! batch is worked on, so a sender that dies leaves its items to another within seconds; their
+//! outcome is then unknown.
+//!
+//! Order per channel: when an item of a channel is paced (or fails and will be retried), the
 //! channel is *held* until that moment: its following items in the batch, and items of it claimed
 //! by later ticks of this process before then, are deferred to the same due time. Equal due times
 //! come back in queueing order (the [`Store::claim_outbox`] contract) and in one batch, so they
 //! keep their order; staggered due times would not, as the limiter can reopen between them.
 //! Limits: order holds per process and while a channel's held items fit in one batch.
 
+mod channels;
+mod media;
+pub mod once;
 mod pacing;
+mod penalty;
+
+use channels::by_channel;
 
 pub use pacing::Pacing;
 
@@ -21,20 +33,19 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use futures_util::StreamExt;
 use tokio::sync::Notify;
 
 use crate::adapters::evidence::EvidenceStore;
-use crate::adapters::store::{ClaimedOutbox, FailOutcome, RateDecision, Store, StoreError};
+use crate::adapters::store::{ClaimedOutbox, FailOutcome, RateDecision, Store};
 use crate::adapters::wecom::api::{ApiError, MessageBody, Outbound, Receipt, WeComClient};
 use crate::base::clock::Clock;
 use crate::base::locks::lock;
 use crate::base::scripts::Scripts;
-use crate::domain::evidence::{EvidenceRef, MediaKind};
-use crate::domain::records::export::Export;
-use crate::runtime::exports;
 
-/// How long a claimed item is leased by default; it must outlast a whole batch.
-const DEFAULT_LEASE: Duration = Duration::from_secs(120);
+/// How long a claimed item is leased by default; renewed every quarter of it while the sender
+/// works, so a dead sender's items are taken over after at most this long.
+const DEFAULT_LEASE: Duration = Duration::from_secs(20);
 /// How long WeCom accepts a sent card's response code (72 hours), less a margin.
 const CARD_CODE_LIFETIME: Duration = Duration::from_secs(71 * 3600);
 const DEFAULT_BATCH: usize = 32;
@@ -55,6 +66,17 @@ pub struct TickReport {
     pub store_errors: usize,
 }
 
+impl std::ops::AddAssign for TickReport {
+    fn add_assign(&mut self, other: Self) {
+        self.claimed += other.claimed;
+        self.delivered += other.delivered;
+        self.deferred += other.deferred;
+        self.retried += other.retried;
+        self.dead_lettered += other.dead_lettered;
+        self.store_errors += other.store_errors;
+    }
+}
+
 /// Delivers the outbox. Cheap to share behind an `Arc`; one per process is enough.
 pub struct OutboxSender {
     store: Arc<dyn Store>,
@@ -67,6 +89,8 @@ pub struct OutboxSender {
     idle: Duration,
     /// Channels held in this process, and until when.
     held: Mutex<HashMap<String, i64>>,
+    /// Every send waits while WeCom penalises the app (45009).
+    penalty: penalty::Penalty,
     /// The scripts the exported files are built with ([`Outbound::File`]).
     scripts: Option<Arc<Scripts>>,
     /// Where forwarded evidence is read from ([`Outbound::Evidence`]).
@@ -85,6 +109,7 @@ impl OutboxSender {
             batch: DEFAULT_BATCH,
             idle: DEFAULT_IDLE,
             held: Mutex::new(HashMap::new()),
+            penalty: penalty::Penalty::default(),
             scripts: None,
             evidence: None,
         }
@@ -102,7 +127,8 @@ impl OutboxSender {
         self
     }
 
-    /// Claims at most `batch` items per tick, leased for `lease` (which must outlast a batch).
+    /// Claims at most `batch` items per tick, leased for `lease` (renewed every quarter of it
+    /// while the batch is delivered).
     pub fn with_batch(mut self, batch: usize, lease: Duration) -> Self {
         self.batch = batch.max(1);
         self.lease = lease;
@@ -120,7 +146,8 @@ impl OutboxSender {
         self.notify.clone()
     }
 
-    /// One pass: claims due items and delivers, defers, retries or dead-letters each.
+    /// One pass: claims due items and delivers, defers, retries or dead-letters each; channels
+    /// concurrently, each channel's items in order.
     pub async fn tick(&self, now_ms: i64) -> TickReport {
         let mut report = TickReport::default();
         let items = match self
@@ -136,26 +163,72 @@ impl OutboxSender {
             }
         };
         report.claimed = items.len();
+        if items.is_empty() {
+            return report;
+        }
         let started = Instant::now();
-        let mut held_in_batch = HashSet::new();
-        for item in order_per_channel(items) {
-            // Time passes while a batch is delivered; the limiter must see it.
-            let now = now_ms + started.elapsed().as_millis() as i64;
-            if started.elapsed() > self.lease / 2 {
-                // A slow API: give the rest back before the lease runs out and another
-                // replica sends them a second time. Due now, they keep their order.
-                let due = self
-                    .held_until(&item.channel, now, &held_in_batch)
-                    .unwrap_or(now);
-                self.defer(&item, due, &mut report).await;
-                continue;
-            }
-            self.handle(item, now, &mut held_in_batch, &mut report)
-                .await;
+        let leased: Mutex<HashSet<u64>> = Mutex::new(items.iter().map(|i| i.id).collect());
+        let work = futures_util::stream::iter(by_channel(items))
+            .map(|items| self.deliver_channel(items, now_ms, started, &leased))
+            .buffer_unordered(self.pacing.concurrency.max(1))
+            .fold(TickReport::default(), |mut sum, one| async move {
+                sum += one;
+                sum
+            });
+        tokio::select! {
+            done = work => report += done,
+            () = self.renew_leases(&leased, now_ms, started) => {}
         }
         let now = now_ms + started.elapsed().as_millis() as i64;
         lock(&self.held).retain(|_, until| *until > now);
         report
+    }
+
+    /// One channel's items of a batch, one at a time in id order.
+    async fn deliver_channel(
+        &self,
+        items: Vec<ClaimedOutbox>,
+        now_ms: i64,
+        started: Instant,
+        leased: &Mutex<HashSet<u64>>,
+    ) -> TickReport {
+        let mut report = TickReport::default();
+        let mut held_in_batch = HashSet::new();
+        for item in items {
+            let id = item.id;
+            // Time passes while a batch is delivered; the limiter must see it.
+            let now = now_ms + started.elapsed().as_millis() as i64;
+            if started.elapsed() > self.lease / 2 {
+                // A slow API: give the channel's rest back, so that this tick ends and the
+                // other channels' new items are claimed. Due now, they keep their order.
+                let due = self
+                    .held_until(&item.channel, now, &held_in_batch)
+                    .unwrap_or(now);
+                self.defer(&item, due, &mut report).await;
+            } else {
+                self.handle(item, now, &mut held_in_batch, &mut report)
+                    .await;
+            }
+            lock(leased).remove(&id);
+        }
+        report
+    }
+
+    /// Renews the leases of the batch's items not yet done, every quarter of the lease; never
+    /// completes (the batch's work ends it).
+    async fn renew_leases(&self, leased: &Mutex<HashSet<u64>>, now_ms: i64, started: Instant) {
+        let every = (self.lease / 4).max(Duration::from_millis(10));
+        loop {
+            tokio::time::sleep(every).await;
+            let ids: Vec<u64> = lock(leased).iter().copied().collect();
+            if ids.is_empty() {
+                continue;
+            }
+            let until = now_ms + (started.elapsed() + self.lease).as_millis() as i64;
+            if let Err(e) = self.store.renew_outbox(&ids, until).await {
+                tracing::warn!(error = %e, "could not renew the outbox leases");
+            }
+        }
     }
 
     /// Ticks until `shutdown` completes; a tick in progress is finished first.
@@ -209,11 +282,15 @@ impl OutboxSender {
             Err(e) => {
                 let error = format!("unparsable outbox payload: {e}");
                 tracing::error!(id = item.id, channel = %item.channel, %error, "dead-lettering outbox item");
-                self.fail(&item, &error, None, now, report).await;
+                self.fail(&item, &error, (None, None), now, report).await;
                 return;
             }
         };
         if let Some(due) = self.held_until(&item.channel, now, held_in_batch) {
+            return self.defer(&item, due, report).await;
+        }
+        if let Some(due) = self.penalty.until(now) {
+            self.hold(&item.channel, due, held_in_batch);
             return self.defer(&item, due, report).await;
         }
         let (limit, window) = self.pacing.limit_for(&item.channel);
@@ -234,13 +311,31 @@ impl OutboxSender {
                 return;
             }
         }
+        let check = once::duplicate_check(&message, item.unknown_since_ms, now);
+        if item.unknown_since_ms.is_some() {
+            tracing::info!(
+                id = item.id,
+                channel = %item.channel,
+                duplicate_check_s = check.map(|d| d.as_secs()),
+                "resending an item whose earlier attempt had an unknown outcome"
+            );
+        }
         let mut result = match &message {
             Outbound::File { to_user, export } => self.deliver_file(to_user, export).await,
             Outbound::Evidence { to_user, evidence } => {
                 self.deliver_evidence(to_user, evidence).await
             }
-            message => self.client.deliver_with_receipt(message).await,
+            message => self.client.deliver_checked(message, check).await,
         };
+        if let Err(error) = &result
+            && once::card_already_delivered(&message, item.unknown_since_ms, error)
+        {
+            tracing::info!(
+                id = item.id,
+                "the card's task id was used by the earlier attempt: delivered then"
+            );
+            result = Ok(Receipt::default());
+        }
         if let (
             Err(ApiError::Refused { errcode, .. }),
             Outbound::UpdateCard {
@@ -276,6 +371,16 @@ impl OutboxSender {
             Err(_) => {}
         }
         crate::runtime::metrics::sent(&result);
+        match &result {
+            Err(ApiError::RateLimited {
+                errcode: penalty::OVER_LIMIT,
+            }) => {
+                let until = self.penalty.strike(now, &self.pacing);
+                tracing::warn!(until, "WeCom answered 45009: every send waits");
+            }
+            Err(_) => {}
+            Ok(_) => self.penalty.lift(),
+        }
         match result {
             Ok(_) => match self.store.complete_outbox(item.id).await {
                 Ok(()) => report.delivered += 1,
@@ -287,8 +392,10 @@ impl OutboxSender {
             },
             Err(error) => {
                 let failures = item.failures + 1;
-                let retry_at = (error.is_retryable() && failures < self.pacing.max_failures)
+                let first_failed = item.first_failed_ms.unwrap_or(now);
+                let retry_at = (error.is_retryable() && self.pacing.may_retry(first_failed, now))
                     .then(|| now + self.pacing.backoff(item.failures).as_millis() as i64);
+                let unknown = error.outcome_unknown().then_some(now);
                 tracing::warn!(
                     id = item.id,
                     channel = %item.channel,
@@ -301,84 +408,10 @@ impl OutboxSender {
                 if let Some(retry_at) = retry_at {
                     self.hold(&item.channel, retry_at, held_in_batch);
                 }
-                self.fail(&item, &error_text(&error), retry_at, now, report)
+                self.fail(&item, &error_text(&error), (retry_at, unknown), now, report)
                     .await;
             }
         }
-    }
-
-    /// A spreadsheet for `to_user`: built from the store as it is now (the queued item names
-    /// the export, never holds the file), uploaded, then sent as a file message. A retry builds
-    /// and uploads it again.
-    async fn deliver_file(&self, to_user: &str, export: &Export) -> Result<Receipt, ApiError> {
-        let Some(scripts) = &self.scripts else {
-            return Err(ApiError::Invalid(
-                "this sender cannot build files (no bot-scripts given)".into(),
-            ));
-        };
-        let (name, bytes) = exports::xlsx_file(self.store.as_ref(), scripts, export)
-            .await
-            .map_err(|e| match e.downcast_ref::<StoreError>() {
-                Some(store) => ApiError::Store(store.to_string()),
-                None => ApiError::Invalid(format!("{e:#}")),
-            })?;
-        let media_id = self.client.upload_file(&name, &bytes).await?;
-        tracing::info!(to = %to_user, file = %name, bytes = bytes.len(), "export uploaded");
-        let message = Outbound::Send {
-            to_user: to_user.to_owned(),
-            body: MessageBody::File { media_id },
-        };
-        self.client.deliver_with_receipt(&message).await
-    }
-
-    /// An evidence file for `to_user`: read from the evidence store, uploaded as the app's
-    /// media (an image as an image) and sent. A retry reads and uploads it again.
-    async fn deliver_evidence(
-        &self,
-        to_user: &str,
-        evidence: &EvidenceRef,
-    ) -> Result<Receipt, ApiError> {
-        let Some(store) = &self.evidence else {
-            return Err(ApiError::Invalid(
-                "this sender cannot forward evidence (no evidence store given)".into(),
-            ));
-        };
-        let bytes = store
-            .get(&evidence.key)
-            .await
-            .map_err(|e| ApiError::Store(e.to_string()))?;
-        let media_id = self
-            .client
-            .upload_media(evidence.kind, &evidence.name, &bytes)
-            .await?;
-        let body = match evidence.kind {
-            MediaKind::Image => MessageBody::Image { media_id },
-            MediaKind::File => MessageBody::File { media_id },
-        };
-        let message = Outbound::Send {
-            to_user: to_user.to_owned(),
-            body,
-        };
-        self.client.deliver_with_receipt(&message).await
-    }
-
-    /// Holds `channel` until `until`: its next items wait for that moment.
-    fn hold(&self, channel: &str, until: i64, held_in_batch: &mut HashSet<String>) {
-        held_in_batch.insert(channel.to_owned());
-        lock(&self.held).insert(channel.to_owned(), until);
-    }
-
-    /// The due time for an item of `channel` if the channel is held: always when it was held
-    /// earlier in this batch (even if the moment has passed meanwhile), else while `now` is
-    /// before the hold ends.
-    fn held_until(&self, channel: &str, now: i64, held_in_batch: &HashSet<String>) -> Option<i64> {
-        let mut held = lock(&self.held);
-        let until = *held.get(channel)?;
-        if until > now || held_in_batch.contains(channel) {
-            return Some(until);
-        }
-        held.remove(channel);
-        None
     }
 
     async fn defer(&self, item: &ClaimedOutbox, due: i64, report: &mut TickReport) {
@@ -391,15 +424,20 @@ impl OutboxSender {
         }
     }
 
+    /// Records a failed attempt: `retry_at` (`None`: dead-letter) and, when its outcome is
+    /// unknown, when it started.
     async fn fail(
         &self,
         item: &ClaimedOutbox,
         error: &str,
-        retry_at: Option<i64>,
+        (retry_at, unknown_since): (Option<i64>, Option<i64>),
         now: i64,
         report: &mut TickReport,
     ) {
-        match self.store.fail_outbox(item.id, error, retry_at, now).await {
+        let failed = self
+            .store
+            .fail_outbox(item.id, error, retry_at, now, unknown_since);
+        match failed.await {
             Ok(FailOutcome::Rescheduled) => report.retried += 1,
             Ok(FailOutcome::DeadLettered) => {
                 tracing::error!(id = item.id, channel = %item.channel, error, "outbox item dead-lettered");
@@ -420,54 +458,5 @@ fn error_text(error: &ApiError) -> String {
         error.to_string()
     } else {
         format!("{error} (not retryable)")
-    }
-}
-
-/// Keeps the batch's order of channels but puts each channel's items in id (queueing) order,
-/// in case deferrals left their due times out of order.
-fn order_per_channel(mut items: Vec<ClaimedOutbox>) -> Vec<ClaimedOutbox> {
-    let mut slots: HashMap<String, Vec<usize>> = HashMap::new();
-    for (i, item) in items.iter().enumerate() {
-        slots.entry(item.channel.clone()).or_default().push(i);
-    }
-    for positions in slots.values() {
-        let mut channel: Vec<ClaimedOutbox> = positions.iter().map(|&i| items[i].clone()).collect();
-        channel.sort_by_key(|item| item.id);
-        for (&i, item) in positions.iter().zip(channel) {
-            items[i] = item;
-        }
-    }
-    items
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn item(id: u64, channel: &str) -> ClaimedOutbox {
-        ClaimedOutbox {
-            id,
-            channel: channel.into(),
-            payload: String::new(),
-            failures: 0,
-        }
-    }
-
-    #[test]
-    fn batch_is_reordered_by_id_within_each_channel_only() {
-        let batch = vec![
-            item(5, "a"),
-            item(2, "b"),
-            item(3, "a"),
-            item(1, "b"),
-            item(4, "c"),
-        ];
-        let ordered: Vec<_> = order_per_channel(batch)
-            .iter()
-            .map(|i| (i.id, i.channel.clone()))
-            .collect();
-        let expected = [(3, "a"), (1, "b"), (5, "a"), (2, "b"), (4, "c")];
-        let expected: Vec<_> = expected.iter().map(|(i, c)| (*i, c.to_string())).collect();
-        assert_eq!(ordered, expected);
     }
 }

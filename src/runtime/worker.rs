@@ -4,7 +4,12 @@
 //! A worker that dies mid-event loses nothing: its lease expires and the event is handed out
 //! again; the commit is idempotent on the event id, so nothing is sent twice. Handling that
 //! panics is caught and logged with the event id, and the worker goes on with the next event;
-//! the event is handed out again after its lease and set aside after [`MAX_ATTEMPTS`] claims.
+//! the event is handed out again after its lease and set aside after [`MAX_ATTEMPTS`] claims
+//! (kept in the store's set-aside list, `flowbot set-aside` lists and re-runs them).
+//! A handling that fails because a dependency is unavailable (the store, WeCom's contacts or
+//! media API) is not such a failure: the event waits and is retried with back-off for as long as
+//! it takes, its conversation paused and the others going on; once it has waited
+//! [`Worker::with_delay_notice`] the member who wrote is told, once, that the answer is delayed.
 //! On shutdown the event in hand is finished and committed; shutdown is checked between events.
 
 use crate::base::log_safe::log_safe;
@@ -16,7 +21,7 @@ use async_trait::async_trait;
 use tokio::sync::Notify;
 use tracing::Instrument;
 
-use crate::adapters::store::{ClaimedEvent, Commit, CommitOutcome, Store};
+use crate::adapters::store::{ClaimedEvent, Commit, CommitOutcome, OutboxItem, Store};
 use crate::base::clock::Clock;
 use crate::dispatch::event::Event;
 use crate::dispatch::{DispatchError, Dispatcher};
@@ -32,6 +37,11 @@ pub trait Handle: Send + Sync + 'static {
         event: &Event,
         now_ms: i64,
     ) -> Result<Commit, DispatchError>;
+
+    /// What tells the member waiting on `event` that the answer is delayed (none by default).
+    fn delay_notice(&self, _event: &Event) -> Vec<OutboxItem> {
+        Vec::new()
+    }
 }
 
 #[async_trait]
@@ -44,6 +54,10 @@ impl Handle for Dispatcher {
     ) -> Result<Commit, DispatchError> {
         Dispatcher::handle(self, conversation, event, now_ms).await
     }
+
+    fn delay_notice(&self, event: &Event) -> Vec<OutboxItem> {
+        Dispatcher::delay_notice(self, event)
+    }
 }
 
 /// One worker loop; run several per replica for concurrency across conversations.
@@ -55,6 +69,7 @@ pub struct Worker {
     new_events: Arc<Notify>,
     new_outbox: Arc<Notify>,
     clock: Clock,
+    delay_notice: Duration,
 }
 
 /// How long an idle worker sleeps when nobody wakes it (events of other replicas, expired leases).
@@ -63,6 +78,16 @@ const IDLE_POLL: Duration = Duration::from_millis(200);
 pub const MAX_ATTEMPTS: u32 = 5;
 /// A commit that keeps losing the version race gives up; the event is retried after its lease.
 const MAX_CONFLICTS: usize = 3;
+/// After how long a member whose message waits on an unavailable dependency is told.
+pub const DEFAULT_DELAY_NOTICE: Duration = Duration::from_secs(60);
+/// The longest wait between two tries of an event whose dependency is unavailable.
+const MAX_RETRY_DELAY_MS: i64 = 5 * 60 * 1000;
+
+/// When an event that waited `age_ms` since it happened is tried again: half its age again,
+/// from one second up to [`MAX_RETRY_DELAY_MS`] (a back-off that needs no stored counter).
+pub fn retry_delay_ms(age_ms: i64) -> i64 {
+    (age_ms / 2).clamp(1_000, MAX_RETRY_DELAY_MS)
+}
 
 impl Worker {
     pub fn new(
@@ -80,7 +105,15 @@ impl Worker {
             new_events,
             new_outbox,
             clock,
+            delay_notice: DEFAULT_DELAY_NOTICE,
         }
+    }
+
+    /// Tells a member whose message has waited this long on an unavailable dependency that the
+    /// answer is delayed (once per message).
+    pub fn with_delay_notice(mut self, after: Duration) -> Self {
+        self.delay_notice = after;
+        self
     }
 
     /// Handles at most one event; returns whether there was one. Every log line of its
@@ -108,16 +141,17 @@ impl Worker {
         let parsed = Self::parse(claimed);
         let kind = parsed.as_ref().map_or("unreadable", metrics::event_kind);
         if claimed.attempt > MAX_ATTEMPTS {
-            // Its workers kept dying (or the dispatcher kept failing): set it aside so the rest
-            // of the conversation can go on. The log keeps what it was.
+            // Its workers kept dying (or the handling kept failing on its own): set it aside so
+            // the rest of the conversation can go on; an operator can re-run it.
             tracing::error!(
                 event_id = claimed.event_id,
                 conversation = %claimed.conversation,
                 attempts = claimed.attempt,
                 "event set aside after repeated failures"
             );
+            let reason = format!("failed {MAX_ATTEMPTS} attempts (see the log for its event_id)");
             self.store
-                .complete_event(claimed, &Commit::default(), self.clock.now_ms())
+                .set_aside_event(claimed, &reason, self.clock.now_ms())
                 .await?;
             return Ok((kind, "set_aside"));
         }
@@ -128,8 +162,14 @@ impl Worker {
             return Ok((kind, "unreadable"));
         };
         for _ in 0..MAX_CONFLICTS {
-            let Some(commit) = self.handle_caught(claimed, &event, now_ms).await? else {
-                return Ok((kind, "panicked"));
+            let commit = match self.handle_caught(claimed, &event, now_ms).await {
+                Ok(Some(commit)) => commit,
+                Ok(None) => return Ok((kind, "panicked")),
+                Err(e) if e.is_unavailable() => {
+                    self.wait(claimed, &event, &e, now_ms).await?;
+                    return Ok((kind, "waiting"));
+                }
+                Err(e) => return Err(e),
             };
             match self
                 .store
@@ -164,6 +204,49 @@ impl Worker {
             "gave up after repeated conflicts; retried after the lease"
         );
         Ok((kind, "conflicts"))
+    }
+
+    /// A dependency was unavailable: the event goes back to wait, not counted as an attempt,
+    /// and is tried again after [`retry_delay_ms`]; the member who wrote is told once when it
+    /// has waited long enough.
+    async fn wait(
+        &self,
+        claimed: &ClaimedEvent,
+        event: &Event,
+        error: &DispatchError,
+        now_ms: i64,
+    ) -> Result<(), DispatchError> {
+        let age_ms = now_ms.saturating_sub(event.created_ms()).max(0);
+        let retry_at = now_ms.saturating_add(retry_delay_ms(age_ms));
+        let mut notice = Vec::new();
+        if age_ms >= self.delay_notice.as_millis() as i64 {
+            let items = self.handler.delay_notice(event);
+            let once = format!("delay-notice:{}", claimed.event_id);
+            if !items.is_empty()
+                && self
+                    .store
+                    .try_lock(&once, Duration::from_secs(86_400), now_ms)
+                    .await?
+                    .is_some()
+            {
+                notice = items;
+            }
+        }
+        tracing::warn!(
+            event_id = claimed.event_id,
+            conversation = %claimed.conversation,
+            error = %log_safe(&error.to_string()),
+            retry_in_ms = retry_at - now_ms,
+            notice = !notice.is_empty(),
+            "a dependency is unavailable: the event waits and is tried again"
+        );
+        self.store
+            .defer_event(claimed, retry_at, &notice, now_ms)
+            .await?;
+        if !notice.is_empty() {
+            self.new_outbox.notify_one();
+        }
+        Ok(())
     }
 
     /// Runs the handler as a task of its own, so that a panic in it is caught: it is logged with

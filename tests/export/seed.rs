@@ -234,6 +234,7 @@ pub async fn write(store: &Arc<dyn Store>, cases: &[Case]) {
                     .push(records::history(c.decided_at_ms.unwrap(), "lixuan", kind));
                 w.add_to.push(REGISTER.to_owned());
                 w.add_to.push(records::register_number_index(n));
+                w.add_to.push(records::unit_register_index(&c.unit));
             }
             w
         })

@@ -35,6 +35,8 @@ pub struct TestBot {
     pub clock: Clock,
     /// The bot's calendar (the handle its scripts use; reloaded when the folder changes).
     pub calendar: flowbot::base::calendar::Calendar,
+    /// The door of its callback port (its open connections).
+    pub door: flowbot::runtime::http::Door,
     http: reqwest::Client,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -113,6 +115,7 @@ pub async fn spawn_bot(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> O
     let store = app.store();
     let clock = app.clock();
     let calendar = app.calendar();
+    let door = app.door();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(app.run_until_stopped(async move {
         let _ = stopped.await;
@@ -125,6 +128,7 @@ pub async fn spawn_bot(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> O
         settings,
         clock,
         calendar,
+        door,
         http: reqwest::Client::new(),
         stop: Some(stop),
         task: Some(task),

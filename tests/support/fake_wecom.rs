@@ -6,6 +6,13 @@
 //! user/simplelist over a small company) on 127.0.0.1:0 that records every request and answers
 //! like WeCom: tokens are checked (unknown → 40014, missing → 41001, expired → 42001), a wrong
 //! secret gets 40001, and failures (or any answer) can be injected per path.
+//!
+//! Like WeCom, an interactive card's `task_id` is accepted once (a second send: 42014), and an
+//! app message sent with `enable_duplicate_check` is answered errcode 0 but not delivered when
+//! the same message (type, content, recipients) was delivered within its
+//! `duplicate_check_interval` (default 1800 s). Calls can be made slow (`slow_next`): handled,
+//! then answered late, so that a client with a shorter timeout never learns they succeeded.
+//! Any call can be answered with a bare HTTP error status instead (`fail_http_next`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -28,6 +35,10 @@ pub struct Recorded {
     pub body: Value,
     pub at: Instant,
     pub errcode: i64,
+    /// Whether a message was delivered (false for an error, or a duplicate WeCom dropped).
+    pub delivered: bool,
+    /// How long after `at` its answer was due (`slow_next`; zero: at once).
+    pub answered_after: Duration,
 }
 
 /// The fake WeCom API server; clones share it. It stops when the test's runtime ends.
@@ -54,6 +65,17 @@ struct Inner {
     sent_media: HashMap<String, (String, String, Vec<u8>)>,
     /// App group chats created: chat id → the chat as WeCom keeps it.
     chats: HashMap<String, Chat>,
+    /// Task ids of the interactive cards sent.
+    task_ids: std::collections::HashSet<String>,
+    /// Path suffix, recipient (any when `None`) → (delay before answering, times left).
+    slow: Vec<(String, Option<String>, Duration, u32)>,
+    /// Path suffix → (HTTP status answered without handling the call, times left).
+    http_failures: Vec<(String, u16, u32)>,
+    /// `message/send` calls being answered now, the most at once, and how often a call came
+    /// for a recipient with a call still being answered.
+    in_flight: Vec<String>,
+    max_in_flight: usize,
+    overlaps: usize,
 }
 
 /// An app group chat the fake keeps (`appchat/create`, `appchat/update`).
@@ -82,6 +104,12 @@ impl FakeWeCom {
             media: HashMap::new(),
             sent_media: HashMap::new(),
             chats: HashMap::new(),
+            task_ids: Default::default(),
+            slow: Vec::new(),
+            http_failures: Vec::new(),
+            in_flight: Vec::new(),
+            max_in_flight: 0,
+            overlaps: 0,
         }));
         let app = Router::new()
             .route("/cgi-bin/gettoken", get(gettoken))
@@ -97,6 +125,10 @@ impl FakeWeCom {
             .route("/cgi-bin/department/get", get(contacts_call))
             .route("/cgi-bin/department/list", get(contacts_call))
             .route("/cgi-bin/user/simplelist", get(contacts_call))
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                http_failure,
+            ))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -128,7 +160,7 @@ impl FakeWeCom {
             .collect()
     }
 
-    /// Bodies of the `message/send` calls to `user` that were accepted, in arrival order.
+    /// Bodies of the `message/send` calls to `user` that delivered a message, in arrival order.
     pub fn sent_to(&self, user: &str) -> Vec<Value> {
         self.accepted("/cgi-bin/message/send")
             .filter(|r| {
@@ -214,12 +246,55 @@ impl FakeWeCom {
         self.answer_next(path_suffix, error(errcode, "injected failure").0, times);
     }
 
+    /// Ends every injected answer and HTTP failure for paths ending with `path_suffix` (the
+    /// API is back).
+    pub fn heal(&self, path_suffix: &str) {
+        let mut inner = self.lock();
+        inner.injected.retain(|(p, _, _)| p != path_suffix);
+        inner.http_failures.retain(|(p, _, _)| p != path_suffix);
+    }
+
+    /// The next `times` calls to a path ending with `path_suffix` (`""`: every path) are
+    /// answered with the bare HTTP `status` (e.g. 500), not handled; recorded with errcode
+    /// `-status`.
+    pub fn fail_http_next(&self, path_suffix: &str, status: u16, times: u32) {
+        self.lock()
+            .http_failures
+            .push((path_suffix.to_owned(), status, times));
+    }
+
     /// The next `times` calls to a path ending with `path_suffix` answer `answer` as it is
     /// (recorded with its errcode, or -2 when it has none).
     pub fn answer_next(&self, path_suffix: &str, answer: Value, times: u32) {
         self.lock()
             .injected
             .push((path_suffix.to_owned(), answer, times));
+    }
+
+    /// The next `times` calls to a path ending with `path_suffix` are handled as usual, then
+    /// answered only after `delay`.
+    pub fn slow_next(&self, path_suffix: &str, delay: Duration, times: u32) {
+        self.lock()
+            .slow
+            .push((path_suffix.to_owned(), None, delay, times));
+    }
+
+    /// Like [`FakeWeCom::slow_next`], for calls whose `touser` is `user` only.
+    pub fn slow_next_to(&self, path_suffix: &str, user: &str, delay: Duration, times: u32) {
+        self.lock()
+            .slow
+            .push((path_suffix.to_owned(), Some(user.to_owned()), delay, times));
+    }
+
+    /// The most `message/send` calls that were being answered at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.lock().max_in_flight
+    }
+
+    /// How many `message/send` calls came for a recipient while a call for it was still being
+    /// answered (a sender keeping per-recipient order never does that).
+    pub fn overlapping_calls(&self) -> usize {
+        self.lock().overlaps
     }
 
     /// Polls `pred` every 10 ms until it holds (`true`) or `timeout` passes (`false`).
@@ -240,7 +315,7 @@ impl FakeWeCom {
         let path = path.to_owned();
         self.requests()
             .into_iter()
-            .filter(move |r| r.errcode == 0 && r.path == path)
+            .filter(move |r| r.errcode == 0 && r.delivered && r.path == path)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -317,7 +392,60 @@ impl Inner {
             body,
             at: Instant::now(),
             errcode,
+            delivered: errcode == 0,
+            answered_after: Duration::ZERO,
         });
+    }
+
+    /// How long to hold the answer to a call of `path` (see [`FakeWeCom::slow_next`]).
+    fn slow(&mut self, path: &str, touser: &str) -> Option<Duration> {
+        let slot = self.slow.iter_mut().find(|(suffix, user, _, left)| {
+            *left > 0
+                && path.ends_with(suffix.as_str())
+                && user.as_ref().is_none_or(|u| u == touser)
+        })?;
+        slot.3 -= 1;
+        Some(slot.2)
+    }
+
+    /// A card whose task id was used before: 42014, as WeCom answers.
+    fn reused_task_id(&mut self, body: &Value) -> Option<(i64, Json<Value>)> {
+        let card = &body["template_card"];
+        if !card["card_type"]
+            .as_str()
+            .is_some_and(|t| t.ends_with("_interaction"))
+        {
+            return None;
+        }
+        let task_id = card["task_id"].as_str().unwrap_or_default();
+        if task_id.is_empty() || !self.task_ids.insert(task_id.to_owned()) {
+            return Some((
+                42014,
+                error(42014, "taskid has existed or empty or exceed max len"),
+            ));
+        }
+        None
+    }
+
+    /// Whether an app message asking for the duplicate check repeats one delivered within its
+    /// interval: the same type, content and recipients (WeCom: "the same content").
+    fn is_duplicate(&self, body: &Value) -> bool {
+        if body["enable_duplicate_check"].as_i64() != Some(1) {
+            return false;
+        }
+        let interval =
+            Duration::from_secs(body["duplicate_check_interval"].as_u64().unwrap_or(1800));
+        let message = |b: &Value| {
+            let kind = b["msgtype"].as_str().unwrap_or_default().to_owned();
+            (b["touser"].clone(), b[&kind].clone(), kind)
+        };
+        let this = message(body);
+        self.requests.iter().any(|r| {
+            r.delivered
+                && r.path.ends_with("/message/send")
+                && r.at.elapsed() <= interval
+                && message(&r.body) == this
+        })
     }
 }
 
@@ -364,24 +492,113 @@ async fn api_call(
     body: axum::body::Bytes,
 ) -> Json<Value> {
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let mut inner = state.lock().expect("fake WeCom state");
     let path = uri.path().to_owned();
+    let touser = body["touser"].as_str().unwrap_or_default().to_owned();
+    let (answer, delay, _in_flight) = {
+        let mut inner = state.lock().expect("fake WeCom state");
+        let answer = answer_call(&mut inner, &path, query, body);
+        let delay = inner.slow(&path, &touser);
+        if let (Some(delay), Some(last)) = (delay, inner.requests.last_mut()) {
+            last.answered_after = delay;
+        }
+        let in_flight = path.ends_with("/message/send").then(|| {
+            if inner.in_flight.contains(&touser) {
+                inner.overlaps += 1;
+            }
+            inner.in_flight.push(touser.clone());
+            inner.max_in_flight = inner.max_in_flight.max(inner.in_flight.len());
+            InFlight {
+                state: state.clone(),
+                touser,
+            }
+        });
+        (answer, delay, in_flight)
+    };
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
+    answer
+}
+
+/// Answers a call with an injected HTTP status (see [`FakeWeCom::fail_http_next`]), or hands it
+/// to its handler.
+async fn http_failure(
+    State(state): State<Shared>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = request.uri().path().to_owned();
+    let status = {
+        let mut inner = state.lock().expect("fake WeCom state");
+        let slot = inner
+            .http_failures
+            .iter_mut()
+            .find(|(suffix, _, left)| *left > 0 && path.ends_with(suffix.as_str()));
+        let status = slot.map(|slot| {
+            slot.2 -= 1;
+            slot.1
+        });
+        if let Some(status) = status {
+            inner.record(&path, HashMap::new(), Value::Null, -i64::from(status));
+        }
+        status
+    };
+    match status {
+        Some(status) => {
+            let status = axum::http::StatusCode::from_u16(status).expect("an HTTP status");
+            (status, "injected failure").into_response()
+        }
+        None => next.run(request).await,
+    }
+}
+
+/// A `message/send` call being answered; no longer counted once answered (or abandoned).
+struct InFlight {
+    state: Shared,
+    touser: String,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut inner = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(at) = inner.in_flight.iter().position(|u| *u == self.touser) {
+            inner.in_flight.remove(at);
+        }
+    }
+}
+
+/// Handles one API call under the lock and records it.
+fn answer_call(
+    inner: &mut Inner,
+    path: &str,
+    query: HashMap<String, String>,
+    body: Value,
+) -> Json<Value> {
     let robot = path.ends_with("/webhook/send");
     let token = query.get("access_token").cloned().unwrap_or_default();
-    let (errcode, answer) = if let Some(injected) = inner.injected(&path) {
+    let mut duplicate = false;
+    let (errcode, answer) = if let Some(injected) = inner.injected(path) {
         injected
     } else if robot && query.get("key").is_none_or(|k| k.is_empty()) {
         (93000, error(93000, "invalid webhook url"))
     } else if let Some(rejected) = (!robot).then(|| inner.rejected_token(&token)).flatten() {
         rejected
-    } else if let Some(problem) = invalid_body(&path, &body) {
+    } else if let Some(problem) = invalid_body(path, &body) {
         (40035, error(40035, problem))
-    } else if let Some(refused) = inner.change_chat(&path, &body) {
+    } else if let Some(refused) = inner.change_chat(path, &body) {
         refused
+    } else if let Some(reused) = path
+        .ends_with("/message/send")
+        .then(|| inner.reused_task_id(&body))
+        .flatten()
+    {
+        reused
     } else {
         inner.sequence += 1;
         let mut ok = json!({"errcode": 0, "errmsg": "ok"});
         if path.ends_with("/message/send") {
+            duplicate = inner.is_duplicate(&body);
             ok["invaliduser"] = json!("");
             ok["msgid"] = json!(format!("fake-msgid-{}", inner.sequence));
             let card_type = body["template_card"]["card_type"].as_str().unwrap_or("");
@@ -391,7 +608,10 @@ async fn api_call(
         }
         (0, Json(ok))
     };
-    inner.record(&path, query, body, errcode);
+    inner.record(path, query, body, errcode);
+    if duplicate && let Some(last) = inner.requests.last_mut() {
+        last.delivered = false;
+    }
     answer
 }
 

@@ -255,6 +255,45 @@ pub async fn ask(bot: &TestBot, user: &str, text: &str, needle: &str) -> String 
         .expect("the answer")
 }
 
+/// Four accounts of 团委: name, account id, link (for [`register_accounts`]).
+pub const FOUR_ACCOUNTS: [(&str, &str, &str); 4] = [
+    (
+        "团委青年之声",
+        "gh_000000000001",
+        "https://mp.weixin.qq.com/s/a1",
+    ),
+    (
+        "团委志愿者",
+        "gh_000000000002",
+        "https://mp.weixin.qq.com/s/a2",
+    ),
+    (
+        "团委学习社",
+        "gh_000000000003",
+        "https://mp.weixin.qq.com/s/a3",
+    ),
+    (
+        "团委文艺",
+        "gh_000000000004",
+        "https://mp.weixin.qq.com/s/a4",
+    ),
+];
+
+/// An annual report's answers after the account is chosen: posts, followers, content,
+/// incidents, the three self-check items (the third answered 否), problems, plan, 确认.
+pub const ANNUAL_REPORT: &[&str] = &[
+    "156",
+    "3200",
+    "青年工作动态、志愿服务",
+    "无",
+    "是",
+    "是",
+    "否",
+    "更新频率不够稳定",
+    "每周更新三次",
+    "确认",
+];
+
 /// 张三 registers one account per `(name, account id, link)` in 团委, both approvals each, in
 /// a fresh store; returns the register numbers (`DJ-<year>-0001`, …).
 pub async fn register_accounts(

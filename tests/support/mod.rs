@@ -46,6 +46,7 @@ pub mod client;
 pub mod fake_wecom;
 pub mod files;
 pub mod flows;
+pub mod process;
 pub mod scripts;
 pub mod store;
 pub mod wait;

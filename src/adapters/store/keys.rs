@@ -146,6 +146,10 @@ impl Keys {
     pub fn dead_letters(&self) -> String {
         self.pipe("dead")
     }
+    /// Events set aside, by id (a hash of JSON records).
+    pub fn set_aside(&self) -> String {
+        self.pipe("aside")
+    }
     /// The bare `P:{pipe}:` prefix, for scripts that build case keys.
     pub fn pipe_prefix(&self) -> &str {
         &self.pipe

@@ -91,6 +91,12 @@ pub struct ClaimedOutbox {
     pub payload: String,
     /// Failed delivery attempts so far (deferrals for pacing do not count).
     pub failures: u32,
+    /// When its first delivery attempt failed (the retry window runs from it), if one has.
+    pub first_failed_ms: Option<i64>,
+    /// When an attempt whose outcome is unknown started (sent without an answer read, or
+    /// claimed by a sender whose lease then expired): WeCom may already have it. The earliest
+    /// such attempt; kept until the item is delivered.
+    pub unknown_since_ms: Option<i64>,
 }
 
 /// Where a failed outbox item went.
@@ -109,6 +115,18 @@ pub struct DeadLetter {
     pub failures: u32,
     pub last_error: String,
     pub failed_at_ms: i64,
+}
+
+/// An event set aside after failing on its own (a bug, bad data) on every attempt: kept for an
+/// operator, who lists it and queues it again (`flowbot set-aside`) once the cause is fixed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SetAsideEvent {
+    pub event_id: u64,
+    pub conversation: String,
+    pub payload: String,
+    pub attempts: u32,
+    pub reason: String,
+    pub at_ms: i64,
 }
 
 /// A conversation's state and its version (absent state = version 0). Every committed write
@@ -241,7 +259,8 @@ pub struct QueueStats {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Backlog {
     /// When the oldest queued event was queued; `None` when the queue is empty (or its oldest
-    /// event was queued by a flowbot that did not record the time).
+    /// event was queued by a flowbot that did not record the time, or queued again by
+    /// `flowbot set-aside --rerun`).
     pub oldest_event_ms: Option<i64>,
     /// Timers due at the time asked about that have not fired yet.
     pub overdue_timers: u64,
@@ -283,6 +302,36 @@ pub trait Store: Send + Sync + 'static {
         now_ms: i64,
     ) -> StoreResult<CommitOutcome>;
 
+    /// Hands a claimed event back untouched because a dependency (WeCom, the contacts API, the
+    /// evidence store) is unavailable: its conversation stays leased until `until_ms` (the other
+    /// conversations go on), the claim does not count as an attempt, and `notice` (a message
+    /// that the answer is delayed) is queued in the outbox, all in one atomic step. `false` when
+    /// the event is no longer this claim's (completed, or re-claimed after the lease).
+    async fn defer_event(
+        &self,
+        event: &ClaimedEvent,
+        until_ms: i64,
+        notice: &[OutboxItem],
+        now_ms: i64,
+    ) -> StoreResult<bool>;
+
+    /// Sets a claimed event aside with `reason`, in one atomic step: kept in the set-aside list
+    /// and completed without effect (its conversation goes on with the next event). `false` when
+    /// it was already completed.
+    async fn set_aside_event(
+        &self,
+        event: &ClaimedEvent,
+        reason: &str,
+        now_ms: i64,
+    ) -> StoreResult<bool>;
+
+    /// The events set aside, oldest first.
+    async fn set_aside_events(&self) -> StoreResult<Vec<SetAsideEvent>>;
+
+    /// Queues a set-aside event again, at the end of its conversation, and drops it from the
+    /// list, in one atomic step; the new event's id, `None` when no such event is set aside.
+    async fn rerun_set_aside(&self, event_id: u64, now_ms: i64) -> StoreResult<Option<u64>>;
+
     /// The conversation's state, `None` when absent (version 0) or expired.
     async fn load_conversation(&self, conversation: &str) -> StoreResult<Option<VersionedState>>;
 
@@ -296,7 +345,8 @@ pub trait Store: Send + Sync + 'static {
     async fn next_number(&self, series: &str) -> StoreResult<u64>;
 
     /// Claims up to `max` due outbox items in due order (ties in queueing order), leasing each
-    /// until `now_ms + lease`; expired leases are released first.
+    /// until `now_ms + lease`; expired leases are released first, and an item whose lease
+    /// expired gets [`ClaimedOutbox::unknown_since_ms`] (its claim time) unless it has one.
     async fn claim_outbox(
         &self,
         now_ms: i64,
@@ -311,13 +361,25 @@ pub trait Store: Send + Sync + 'static {
     async fn defer_outbox(&self, id: u64, due_ms: i64) -> StoreResult<()>;
 
     /// Records a failed delivery: due again at `retry_at_ms`, or dead-lettered when `None`.
+    /// The first failure's time (`now_ms`) is kept; `unknown_since_ms` (the attempt's start when
+    /// its outcome is unknown) is kept unless the item already has one.
     async fn fail_outbox(
         &self,
         id: u64,
         error: &str,
         retry_at_ms: Option<i64>,
         now_ms: i64,
+        unknown_since_ms: Option<i64>,
     ) -> StoreResult<FailOutcome>;
+
+    /// Extends the leases of these claimed items to `lease_until_ms` (a sender still at work);
+    /// items no longer claimed are left alone.
+    async fn renew_outbox(&self, ids: &[u64], lease_until_ms: i64) -> StoreResult<()>;
+
+    /// Queues dead letters again, as new items due at `now_ms` (no failures counted), and
+    /// removes them from the dead letters, in one atomic step; `ids` empty: all of them.
+    /// Returns the ids queued.
+    async fn resend_dead_letters(&self, ids: &[u64], now_ms: i64) -> StoreResult<Vec<u64>>;
 
     /// The most recent dead letters, newest first.
     async fn dead_letters(&self, limit: usize) -> StoreResult<Vec<DeadLetter>>;

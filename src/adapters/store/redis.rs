@@ -19,11 +19,13 @@ use serde::Deserialize;
 use super::keys::{Keys, outbox_member};
 use super::{
     Backlog, CachedToken, CaseRecord, ClaimedEvent, ClaimedOutbox, Commit, CommitOutcome,
-    DEAD_LETTER_CAP, DeadLetter, Enqueue, FailOutcome, LockToken, NewEvent, QueueStats,
-    RateDecision, Store, StoreError, StoreResult, Timer, VersionedState, random_token,
+    DEAD_LETTER_CAP, DeadLetter, Enqueue, FailOutcome, LockToken, NewEvent, OutboxItem, QueueStats,
+    RateDecision, SetAsideEvent, Store, StoreError, StoreResult, Timer, VersionedState,
+    random_token,
 };
 use crate::base::clock::Clock;
 
+mod aside;
 mod backlog;
 mod records;
 mod timers;
@@ -39,6 +41,8 @@ struct Scripts {
     outbox_done: Script,
     outbox_defer: Script,
     outbox_fail: Script,
+    outbox_renew: Script,
+    dead_resend: Script,
     try_lock: Script,
     compare_delete: Script,
     rate_limit: Script,
@@ -55,6 +59,8 @@ static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     outbox_done: Script::new(include_str!("lua/outbox_done.lua")),
     outbox_defer: Script::new(include_str!("lua/outbox_defer.lua")),
     outbox_fail: Script::new(include_str!("lua/outbox_fail.lua")),
+    outbox_renew: Script::new(include_str!("lua/outbox_renew.lua")),
+    dead_resend: Script::new(include_str!("lua/dead_resend.lua")),
     try_lock: Script::new(include_str!("lua/try_lock.lua")),
     compare_delete: Script::new(include_str!("lua/compare_delete.lua")),
     rate_limit: Script::new(include_str!("lua/rate_limit.lua")),
@@ -240,6 +246,33 @@ impl Store for RedisStore {
         records::complete_event(&self.con, &self.keys, event, commit, now_ms).await
     }
 
+    async fn defer_event(
+        &self,
+        event: &ClaimedEvent,
+        until_ms: i64,
+        notice: &[OutboxItem],
+        now_ms: i64,
+    ) -> StoreResult<bool> {
+        aside::defer_event(&self.con, &self.keys, event, until_ms, notice, now_ms).await
+    }
+
+    async fn set_aside_event(
+        &self,
+        event: &ClaimedEvent,
+        reason: &str,
+        now_ms: i64,
+    ) -> StoreResult<bool> {
+        aside::set_aside_event(&self.con, &self.keys, event, reason, now_ms).await
+    }
+
+    async fn set_aside_events(&self) -> StoreResult<Vec<SetAsideEvent>> {
+        aside::set_aside_events(&self.con, &self.keys).await
+    }
+
+    async fn rerun_set_aside(&self, event_id: u64, _now_ms: i64) -> StoreResult<Option<u64>> {
+        aside::rerun_set_aside(&self.con, &self.keys, event_id).await
+    }
+
     async fn load_conversation(&self, conversation: &str) -> StoreResult<Option<VersionedState>> {
         records::load_conversation(&self.con, &self.keys, conversation).await
     }
@@ -266,7 +299,8 @@ impl Store for RedisStore {
             return Ok(vec![]);
         }
         let k = &self.keys;
-        let got: Vec<(String, String, String, u32)> = SCRIPTS
+        type Claimed = (String, String, String, u32, Option<i64>, Option<i64>);
+        let got: Vec<Claimed> = SCRIPTS
             .claim_outbox
             .key(k.outbox_due())
             .key(k.outbox_inflight())
@@ -278,12 +312,14 @@ impl Store for RedisStore {
             .await
             .map_err(map_err)?;
         got.into_iter()
-            .map(|(m, channel, payload, failures)| {
+            .map(|(m, channel, payload, failures, first_failed, unknown)| {
                 Ok(ClaimedOutbox {
                     id: parse_member(&m)?,
                     channel,
                     payload,
                     failures,
+                    first_failed_ms: first_failed,
+                    unknown_since_ms: unknown,
                 })
             })
             .collect()
@@ -324,6 +360,7 @@ impl Store for RedisStore {
         error: &str,
         retry_at_ms: Option<i64>,
         now_ms: i64,
+        unknown_since_ms: Option<i64>,
     ) -> StoreResult<FailOutcome> {
         let k = &self.keys;
         let outcome: i64 = SCRIPTS
@@ -337,6 +374,7 @@ impl Store for RedisStore {
             .arg(retry_at_ms.map(|t| t.to_string()).unwrap_or_default())
             .arg(now_ms)
             .arg(DEAD_LETTER_CAP)
+            .arg(unknown_since_ms.map(|t| t.to_string()).unwrap_or_default())
             .invoke_async(&mut self.con.clone())
             .await
             .map_err(map_err)?;
@@ -345,6 +383,39 @@ impl Store for RedisStore {
         } else {
             FailOutcome::DeadLettered
         })
+    }
+
+    async fn renew_outbox(&self, ids: &[u64], lease_until_ms: i64) -> StoreResult<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut script = SCRIPTS.outbox_renew.key(self.keys.outbox_inflight());
+        script.arg(lease_until_ms);
+        for id in ids {
+            script.arg(outbox_member(*id));
+        }
+        let _: i64 = script
+            .invoke_async(&mut self.con.clone())
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn resend_dead_letters(&self, ids: &[u64], now_ms: i64) -> StoreResult<Vec<u64>> {
+        let k = &self.keys;
+        let mut script = SCRIPTS.dead_resend.key(k.outbox_due());
+        script
+            .key(k.dead_letters())
+            .arg(now_ms)
+            .arg(k.outbox_item_prefix());
+        for id in ids {
+            script.arg(outbox_member(*id));
+        }
+        let members: Vec<String> = script
+            .invoke_async(&mut self.con.clone())
+            .await
+            .map_err(map_err)?;
+        members.iter().map(|m| parse_member(m)).collect()
     }
 
     async fn dead_letters(&self, limit: usize) -> StoreResult<Vec<DeadLetter>> {

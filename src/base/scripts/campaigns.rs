@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -15,6 +15,9 @@ use crate::base::diagnostics::Source;
 
 /// The duty kind chasing the annual reports (`[duties.annual_review]`).
 pub const ANNUAL_REVIEW: &str = "annual_review";
+/// The duty kind chasing a report sent back to be fixed (需整改), optional
+/// (`[duties.annual_rectify]`: without it nothing chases the resubmission).
+pub const ANNUAL_RECTIFY: &str = "annual_rectify";
 
 /// `[campaigns]`: recurring campaigns, each optional.
 #[derive(Debug, Deserialize)]
@@ -35,11 +38,16 @@ pub struct RawAnnualReview {
     pub deadline_working_days: Option<Spanned<u32>>,
     #[serde(default)]
     pub deadline: Option<Spanned<String>>,
-    /// The campaign opens by itself on this date (`YYYY-MM-DD`), covering `year`.
+    /// The campaign opens by itself on this date (`YYYY-MM-DD`), covering `year` (by default
+    /// the year before the date's).
     #[serde(default)]
     pub opens_on: Option<Spanned<String>>,
     #[serde(default)]
-    pub year: Option<i32>,
+    pub year: Option<Spanned<i32>>,
+    /// The group (in `[groups]`) told when the campaign opens by schedule; without it, every
+    /// member of the propaganda role is told directly.
+    #[serde(default)]
+    pub group: Option<Spanned<String>>,
     /// Working days the administrator has to resubmit a report the department sent back.
     pub rectify_working_days: Spanned<u32>,
     /// Yes/no fields of the report flow that are the self-check of the policy's rules.
@@ -65,6 +73,8 @@ pub struct CampaignDef {
     pub deadline: Deadline,
     /// Opening by schedule: the date and the year it covers.
     pub opens_on: Option<(NaiveDate, i32)>,
+    /// The group told of an opening by schedule (else the propaganda role, directly).
+    pub group: Option<String>,
     pub rectify_working_days: u32,
     pub self_check: Vec<String>,
 }
@@ -110,6 +120,10 @@ pub const ANNUAL_REVIEW_MESSAGES: &[&str] = &[
     "col_report",
     "col_outcome",
     "col_note",
+    "opened_by_schedule",
+    "reuse_offer",
+    "reuse_done",
+    "reuse_declined",
 ];
 
 fn date(text: &str) -> Option<NaiveDate> {
@@ -124,6 +138,7 @@ impl Compiler {
         raw: Option<&RawCampaigns>,
         flows: &BTreeMap<String, FlowDef>,
         duties: &BTreeMap<String, Spanned<super::model::RawDuty>>,
+        groups: &BTreeMap<String, super::GroupDef>,
     ) -> Option<CampaignDef> {
         let spanned = raw?.annual_review.as_ref()?;
         let r = spanned.get_ref();
@@ -177,25 +192,30 @@ impl Compiler {
                 None
             }
         };
-        let opens_on = match (&r.opens_on, r.year) {
-            (None, _) => None,
-            (Some(d), year) => {
-                let on = date(d.get_ref());
-                if on.is_none() {
-                    self.d
-                        .error(src.at(d.span(), "expected a date as YYYY-MM-DD"));
-                }
-                if year.is_none() {
-                    self.d
-                        .error(src.at(d.span(), "`opens_on` needs the `year` it covers"));
-                }
-                on.zip(year)
+        let opens_on = r.opens_on.as_ref().and_then(|d| {
+            let on = date(d.get_ref());
+            if on.is_none() {
+                self.d
+                    .error(src.at(d.span(), "expected a date as YYYY-MM-DD"));
             }
-        };
+            let year = r.year.as_ref().map(|y| *y.get_ref());
+            on.map(|on| (on, year.unwrap_or(on.year() - 1)))
+        });
+        if let (Some(year), None) = (&r.year, &r.opens_on) {
+            let msg = "`year` is the year an opening by schedule covers: it needs `opens_on`";
+            self.d.error(src.at(year.span(), msg));
+        }
+        if let Some(group) = &r.group
+            && !groups.contains_key(group.get_ref())
+        {
+            let msg = format!("group `{}` is not in [groups]", group.get_ref());
+            self.d.error(src.at(group.span(), msg));
+        }
         Some(CampaignDef {
             flow: r.flow.get_ref().clone(),
             deadline: deadline?,
             opens_on,
+            group: r.group.as_ref().map(|g| g.get_ref().clone()),
             rectify_working_days: *r.rectify_working_days.get_ref(),
             self_check: self_check.map(|s| s.get_ref().clone()).unwrap_or_default(),
         })

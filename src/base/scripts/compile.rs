@@ -114,6 +114,11 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
         }
     }
     let evidence = bot.evidence.as_ref().map(|e| c.evidence(&bot_src, e));
+    let delivery = bot
+        .delivery
+        .as_ref()
+        .map(|d| c.delivery(&bot_src, d))
+        .unwrap_or_default();
     let assessment = bot.assessment.as_ref().map(|a| {
         let phrase = bot.messages.commands.assessment.is_some();
         let sections = super::assessment::Sections {
@@ -199,7 +204,13 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
         .publication_review
         .as_ref()
         .and_then(|p| c.publication_review(&bot_src, p, &flows, &roles));
-    let annual_review = c.campaigns(&bot_src, bot.campaigns.as_ref(), &flows, &bot.duties);
+    let annual_review = c.campaigns(
+        &bot_src,
+        bot.campaigns.as_ref(),
+        &flows,
+        &bot.duties,
+        &groups,
+    );
     if let Some(f) = annual_review.as_ref().and_then(|a| flows.get_mut(&a.flow)) {
         f.campaign = true;
     }
@@ -232,6 +243,7 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
         supervision: bot.supervision.is_some(),
         closure_order: bot.closure_order.is_some(),
         evidence,
+        delivery,
         publication_review,
         annual_review,
         work_circle,
@@ -382,8 +394,13 @@ impl Compiler {
         for (k, v) in general {
             self.template(src, tpl::msg(k), v);
         }
-        if let Some(v) = &m.file_not_asked {
-            self.template(src, tpl::msg("file_not_asked"), v);
+        for (k, v) in [
+            ("file_not_asked", &m.file_not_asked),
+            ("answer_delayed", &m.answer_delayed),
+        ] {
+            if let Some(v) = v {
+                self.template(src, tpl::msg(k), v);
+            }
         }
         let i = &m.invalid;
         let invalid = [
@@ -490,10 +507,19 @@ impl Compiler {
                     let msg = format!("group `{}` is not in [groups]", group.get_ref());
                     self.d.error(src.at(group.span(), msg));
                 }
+                let unit_group = r.unit_group.as_ref().is_some_and(|u| *u.get_ref());
+                if let Some(u) = &r.unit_group
+                    && unit_group
+                    && r.group.is_none()
+                {
+                    let msg = "`unit_group` needs `group`: where the digest goes for a unit without a group of its own";
+                    self.d.error(src.at(u.span(), msg));
+                }
                 rungs.push(Rung {
                     offset,
                     to,
                     group: r.group.as_ref().map(|g| g.get_ref().clone()),
+                    unit_group,
                     repeat_every: r.repeat_every,
                 });
             }

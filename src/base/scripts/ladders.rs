@@ -30,6 +30,9 @@ pub struct Rung {
     pub to: Vec<Recipient>,
     /// A group chat (by name in bot.toml) for a digest instead of direct messages.
     pub group: Option<String>,
+    /// The digest goes to the group named by the duty's unit id when `[groups]` has it (one
+    /// digest per unit), else to `group`.
+    pub unit_group: bool,
     /// After firing, fire again every this many working days until the duty is done.
     pub repeat_every: Option<u32>,
 }
@@ -40,4 +43,21 @@ pub struct Ladder {
     /// Urgent duties (incidents) are not deferred by quiet hours or holidays.
     pub urgent: bool,
     pub rungs: Vec<Rung>,
+}
+
+impl Rung {
+    /// The group chat this rung's digest of a duty of `unit` goes to (`None`: direct
+    /// messages): the unit's own group for a `unit_group` rung when `groups` has one.
+    pub fn group_for<'a>(
+        &'a self,
+        unit: &'a str,
+        has_group: impl Fn(&str) -> bool,
+    ) -> Option<&'a str> {
+        let group = self.group.as_deref()?;
+        Some(if self.unit_group && has_group(unit) {
+            unit
+        } else {
+            group
+        })
+    }
 }

@@ -7,6 +7,7 @@ pub mod assessment;
 mod calendar_settings;
 pub mod campaigns;
 mod compile;
+mod delivery;
 mod evidence;
 mod export_settings;
 mod flow_approvals;
@@ -22,6 +23,7 @@ use std::fmt;
 use std::path::Path;
 
 use chrono::NaiveDate;
+pub use delivery::DeliverySettings;
 pub use evidence::EvidenceSettings;
 pub use export_settings::{ExportTexts, FormLayout, FormRow, PrintTexts};
 pub use flow_approvals::REFUSAL_MESSAGES;
@@ -78,6 +80,8 @@ pub struct Scripts {
     pub closure_order: bool,
     /// `[evidence]`: images and files kept as evidence, if configured.
     pub evidence: Option<EvidenceSettings>,
+    /// `[delivery]`: how long failing messages are retried (defaults without the table).
+    pub delivery: DeliverySettings,
     /// `[publication_review]`: the answer deadlines and reminders of authorisation before
     /// publishing, if configured.
     pub publication_review: Option<PublicationReview>,

@@ -53,6 +53,9 @@ pub struct RawBot {
     /// downloaded).
     #[serde(default)]
     pub evidence: Option<Spanned<super::evidence::RawEvidence>>,
+    /// How failing messages are retried (`[delivery]`, optional: 24 hours without it).
+    #[serde(default)]
+    pub delivery: Option<super::delivery::RawDelivery>,
     /// Separation of duties (`[separation]`): who decides a step nobody else may decide.
     #[serde(default)]
     pub separation: Option<RawSeparation>,
@@ -128,6 +131,10 @@ pub struct RawRung {
     /// A group name: a digest there instead of direct messages.
     #[serde(default)]
     pub group: Option<Spanned<String>>,
+    /// The digest goes to each unit's own group (`[groups.<unit id>]`) when it has one, else
+    /// to `group`.
+    #[serde(default)]
+    pub unit_group: Option<Spanned<bool>>,
     #[serde(default)]
     pub repeat_every: Option<u32>,
     /// `flowbot export` column headers and the printed form's words (`[export]`, optional: only
@@ -308,6 +315,10 @@ pub struct RawMessages {
     /// An image or file sent at a question that takes words (`name`, `label`); optional.
     #[serde(default)]
     pub file_not_asked: Option<Spanned<String>>,
+    /// A message that waits on an unavailable dependency (WeCom, the store): the answer is
+    /// delayed; told once per message. Optional.
+    #[serde(default)]
+    pub answer_delayed: Option<Spanned<String>>,
     pub invalid: RawInvalid,
     /// What each command of the approvals does, as [`RawMessages::reserved_ask`] names it.
     pub commands: RawCommands,

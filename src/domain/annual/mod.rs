@@ -82,6 +82,9 @@ pub struct TaskResult {
     /// The closure order a failed account got.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closure: Option<String>,
+    /// The duty chasing the resubmission of a report sent back (需整改), while it runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rectify: Option<String>,
 }
 
 /// Where an account stands in a campaign.

@@ -111,6 +111,32 @@ pub fn step(
     form::step(scripts, state, input, ctx, now)
 }
 
+/// Goes on with a form whose answers its flow's process changed (answers reused from an
+/// earlier case): to the first visible unanswered field, or to the summary, with its prompt.
+/// An idle state stays idle.
+pub fn advance(
+    scripts: &Scripts,
+    state: &ConversationState,
+    ctx: &Context,
+    now: Now,
+) -> StepOutcome {
+    let form = state.form.as_ref();
+    let Some((form, flow)) = form.and_then(|f| Some((f, scripts.flows.get(&f.flow)?))) else {
+        return StepOutcome::Next {
+            state: state.clone(),
+            effects: Vec::new(),
+        };
+    };
+    let mut f = view::Form::new(scripts, flow, ctx, now, form.clone());
+    f.advance();
+    f.finish()
+}
+
+/// Whether answer `a` suits field `field` (its kind; skipped only when it is optional).
+pub fn fits(field: &crate::base::scripts::FieldDef, a: &Answer) -> bool {
+    view::fits(&field.kind, field.optional, a)
+}
+
 /// One text message.
 fn say(text: String) -> Effect {
     Effect::Say(text)

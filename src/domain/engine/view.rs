@@ -297,7 +297,7 @@ impl<'a> Form<'a> {
 }
 
 /// Whether a stored answer still suits a field of this kind.
-fn fits(kind: &FieldKind, optional: bool, a: &Answer) -> bool {
+pub(super) fn fits(kind: &FieldKind, optional: bool, a: &Answer) -> bool {
     match (kind, a) {
         (_, Answer::Skipped) => optional,
         (

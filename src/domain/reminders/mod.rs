@@ -35,6 +35,17 @@ pub fn after_deadline(
         .with_timezone(&Utc)
 }
 
+/// The first working moment of `date` (the start of its working hours), or of the next working
+/// day when `date` is not one: when something scheduled "on a date" happens.
+pub fn first_working_moment(
+    calendar: &Calendar,
+    hours: &WorkingHours,
+    date: NaiveDate,
+) -> DateTime<Utc> {
+    let eve = date.pred_opt().unwrap_or(date);
+    after_deadline(calendar, hours, eve)
+}
+
 fn local(calendar: &Calendar, naive: chrono::NaiveDateTime) -> DateTime<Utc> {
     calendar
         .time_zone()

@@ -32,6 +32,7 @@ fn ladder(urgent: bool) -> Ladder {
         offset,
         to,
         group: None,
+        unit_group: false,
         repeat_every: None,
     };
     Ladder {
@@ -48,6 +49,7 @@ fn ladder(urgent: bool) -> Ladder {
                 offset: Offset::WorkingDays(1),
                 to: vec![Recipient::Propaganda],
                 group: Some("xcb".into()),
+                unit_group: false,
                 repeat_every: Some(5),
             },
         ],
@@ -143,4 +145,42 @@ fn a_digest_groups_by_unit_and_splits_without_losing_or_reordering_items() {
             "unit {unit} keeps its order"
         );
     }
+}
+
+#[test]
+fn something_scheduled_on_a_date_happens_at_its_first_working_moment() {
+    let (cal, hours) = (calendar(), WorkingHours::default());
+    // A working day: its 09:00; National Day (a holiday) and a Saturday: the next working day's.
+    assert_eq!(
+        first_working_moment(&cal, &hours, date(2026, 11, 30)),
+        sh(2026, 11, 30, 9, 0)
+    );
+    assert_eq!(
+        first_working_moment(&cal, &hours, date(2026, 10, 1)),
+        sh(2026, 10, 8, 9, 0)
+    );
+    assert_eq!(
+        first_working_moment(&cal, &hours, date(2026, 11, 28)),
+        sh(2026, 11, 30, 9, 0)
+    );
+}
+
+#[test]
+fn a_unit_group_rung_goes_to_the_unit_group_when_there_is_one() {
+    let mut rung = ladder(false).rungs.pop().expect("the group rung");
+    let has = |g: &str| g == "tw";
+    assert_eq!(
+        rung.group_for("tw", has),
+        Some("xcb"),
+        "not a unit_group rung"
+    );
+    rung.unit_group = true;
+    assert_eq!(rung.group_for("tw", has), Some("tw"));
+    assert_eq!(
+        rung.group_for("gh", has),
+        Some("xcb"),
+        "no group of its own"
+    );
+    rung.group = None;
+    assert_eq!(rung.group_for("tw", has), None, "direct messages");
 }

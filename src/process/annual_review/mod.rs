@@ -7,7 +7,10 @@
 //! - [`review`]: the report's filing hooks and the department's verdicts — 同意 on the
 //!   department's approval card is 合格, 驳回 with what to fix is 需整改 (the administrator
 //!   resubmits by `修改`), `年审 不合格 <编号> <理由>` fails it and orders the account closed;
+//! - [`rectify`]: 需整改 marks the account 整改中 and chases the resubmission; 合格 ends it;
+//! - [`reuse`]: a new report may reuse the answers of an earlier one (是/否);
 //! - [`progress`]: `年审 进度`, `年审 结束`, `导出 年审`;
+//! - [`schedule`]: opening by schedule (`opens_on`), a `CampaignOpen` timer;
 //! - [`results`]: the store reads of a campaign's results (also for exports and assessments).
 //!
 //! A task is a duty of kind `annual_review`: its `Rung`/`Digest` timers are chased by the duty
@@ -15,8 +18,11 @@
 
 pub mod open;
 pub mod progress;
+pub mod rectify;
 pub mod results;
+pub mod reuse;
 pub mod review;
+pub mod schedule;
 
 use async_trait::async_trait;
 
@@ -24,10 +30,11 @@ use crate::adapters::store::CaseWrite;
 use crate::adapters::wecom::message::CardEvent;
 use crate::base::normalize;
 use crate::base::scripts::{FlowDef, Words, tpl};
+use crate::dispatch::event::TimerJob;
 use crate::dispatch::{DispatchError, Draft, Handled, Process, Services};
 use crate::domain::annual::commands::{self, Command};
 use crate::domain::annual::{self};
-use crate::domain::engine::{Answers, CommandInput};
+use crate::domain::engine::{Answers, CommandInput, ConversationState};
 use crate::domain::records::Case;
 use crate::domain::reminders::duty::Duty;
 use crate::domain::reply::Reply;
@@ -78,6 +85,24 @@ impl Process for AnnualReview {
         &[open::FILL]
     }
 
+    fn owns_timer(&self, job: &TimerJob) -> bool {
+        matches!(job, TimerJob::CampaignOpen { .. })
+    }
+
+    async fn on_timer(
+        &self,
+        s: &Services,
+        d: &mut Draft,
+        job: &TimerJob,
+        _due_ms: i64,
+        now_ms: i64,
+    ) -> Result<(), DispatchError> {
+        match job {
+            TimerJob::CampaignOpen { year } => schedule::fired(s, d, *year, now_ms).await,
+            _ => Ok(()),
+        }
+    }
+
     fn owns_flow(&self, flow: &FlowDef) -> bool {
         flow.campaign
     }
@@ -97,6 +122,9 @@ impl Process for AnnualReview {
         let Some(def) = s.scripts.annual_review.clone() else {
             return Ok(false);
         };
+        if reuse::answer(s, d, text, now_ms).await? {
+            return Ok(true);
+        }
         if !d.conversation.form.is_idle() {
             return Ok(false);
         }
@@ -104,7 +132,8 @@ impl Process for AnnualReview {
             let word = normalize::key(text);
             if Words::is(&s.scripts.words.confirm, &word) {
                 if department(s, d).await? {
-                    let opened = open::open(s, d, &def, year, now_ms).await?;
+                    let by = d.user.clone();
+                    let opened = open::open(s, d, &def, year, &by, now_ms).await?;
                     let Some((campaign, accounts, units)) = opened else {
                         let ctx = minijinja::context! { year, closed => true };
                         d.reply(say(s, "already_open", ctx));
@@ -182,6 +211,17 @@ impl Process for AnnualReview {
         review::filed(s, d, case).await
     }
 
+    async fn on_form_step(
+        &self,
+        s: &Services,
+        d: &mut Draft,
+        flow: &FlowDef,
+        before: &ConversationState,
+        _now_ms: i64,
+    ) -> Result<(), DispatchError> {
+        reuse::offer(s, d, flow, before).await
+    }
+
     async fn on_ended(
         &self,
         s: &Services,
@@ -191,5 +231,17 @@ impl Process for AnnualReview {
         now_ms: i64,
     ) -> Result<(), DispatchError> {
         review::sent_back(s, d, case, now_ms).await
+    }
+
+    async fn on_approved(
+        &self,
+        s: &Services,
+        d: &mut Draft,
+        _flow: &FlowDef,
+        case: &Case,
+        _approver: &str,
+        now_ms: i64,
+    ) -> Result<(), DispatchError> {
+        rectify::passed(s, d, case, now_ms).await
     }
 }

@@ -117,14 +117,15 @@ pub async fn ask(
     Ok(())
 }
 
-/// Opens (or completes) `year`'s campaign: writes the campaign if new and a task for each
-/// account in use that has none; ends the waiting tasks of accounts closed since. Returns the
-/// number of tasks created and of units they are in.
+/// Opens (or completes) `year`'s campaign: writes the campaign if new (opened `by` a member,
+/// empty by schedule) and a task for each account in use that has none; ends the waiting tasks
+/// of accounts closed since. Returns the number of tasks created and of units they are in.
 pub async fn open(
     s: &Services,
     d: &mut Draft,
     def: &CampaignDef,
     year: i32,
+    by: &str,
     now_ms: i64,
 ) -> Result<Option<(Campaign, usize, usize)>, DispatchError> {
     let Some(duty_def) = s.scripts.duties.get(ANNUAL_REVIEW).cloned() else {
@@ -138,7 +139,7 @@ pub async fn open(
                 year,
                 deadline: duties::day(deadline(s, def, s.clock.at(now_ms).today)),
                 opened_at_ms: now_ms,
-                opened_by: d.user.clone(),
+                opened_by: by.to_owned(),
                 closed_at_ms: None,
             };
             d.write_case(CaseWrite {

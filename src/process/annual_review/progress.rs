@@ -1,6 +1,7 @@
 //! `年审 进度 [年份]` (per unit: accounts, submitted, approved, passed, rectifying, failed,
 //! missing — the department sees every unit, a unit leader their own), `年审 结束 [年份]`
-//! (department: what is missing becomes 未报 and is no longer chased) and `导出 年审 [年份]`
+//! (department: what is missing becomes 未报 and is no longer chased, nor are reports sent back
+//! to be fixed) and `导出 年审 [年份]`
 //! (the results as an XLSX file in the chat, built by the outbox sender at delivery).
 
 use super::results;
@@ -112,6 +113,12 @@ pub async fn close(
             task.campaign.get_or_insert_with(Default::default).verdict = Some(Verdict::NotFiled);
         }
         end_chase(d, &mut task, version, year);
+    }
+    // Reports sent back are no longer chased either (their outcome stays 需整改).
+    for number in s.store.cases_in(&annual::tasks_index(year)).await? {
+        if let Some((task, _)) = results::task(&*s.store, &number).await? {
+            super::rectify::end(s, d, task.campaign.and_then(|c| c.rectify)).await?;
+        }
     }
     campaign.closed_at_ms = Some(now_ms);
     d.write_case(CaseWrite {

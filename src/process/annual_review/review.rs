@@ -4,7 +4,8 @@
 //! and then the department's: the department's 同意 is 合格, its 驳回 (with what to fix) is
 //! 需整改 — the administrator is told the date to resubmit by (`rectify_working_days`) and
 //! resubmits with `修改` — and `年审 不合格 <编号> <理由>` rejects the report for good and
-//! orders the account closed ([`crate::process::deregistration::order::open`]). Separation of
+//! orders the account closed ([`crate::process::deregistration::order::open`]). 需整改 moves the
+//! account to 整改中 and chases the resubmission ([`super::rectify`]). Separation of
 //! duties and the one live card per reviewer are the approval chain's own.
 
 use super::results;
@@ -22,7 +23,7 @@ use crate::process::approvals;
 use crate::process::deregistration::order;
 
 /// The register number a report's `account` answer names.
-fn account_of(answers: &Answers) -> Option<&str> {
+pub(super) fn account_of(answers: &Answers) -> Option<&str> {
     match answers.get("account") {
         Some(Answer::Ref { id, .. }) => Some(id),
         _ => None,
@@ -115,6 +116,7 @@ pub async fn filed(s: &Services, d: &mut Draft, case: &mut Case) -> Result<(), D
     let result = task.campaign.get_or_insert_with(Default::default);
     result.report = Some(case.number.clone());
     result.fix_by = None;
+    super::rectify::end(s, d, result.rectify.take()).await?;
     task.done = true;
     d.commit.cancel_timers.append(&mut task.timers);
     tracing::info!(task = %number, report = %case.number, "annual report filed");
@@ -180,9 +182,11 @@ pub async fn sent_back(
     let fix_by = crate::process::change_report::duties::day(
         s.scripts.calendar.add_working_days(today, n).date,
     );
+    let chase = super::rectify::start(s, d, &task, case, &fix_by, now_ms).await?;
     let result = task.campaign.get_or_insert_with(Default::default);
     result.note = reason.clone();
     result.fix_by = Some(fix_by.clone());
+    result.rectify = chase;
     let ctx = minijinja::context! {
         account => &task.account_name, register_number => &task.account, report => &case.number,
         note => reason, fix_by,

@@ -149,9 +149,10 @@ pub(crate) async fn start(
     let number = duty.number.clone();
     duty.deadline = day(deadline);
     tracing::info!(duty = %number, kind = %duty.kind, account = %duty.account, "duty opened");
+    // An empty `opened` says nothing (the process that opens the duty says it itself).
     let opened = duty_text(s, &duty, "opened", false);
-    for person in duty.due.clone() {
-        draft.say(&person, opened.clone());
+    for person in duty.due.iter().filter(|_| !opened.trim().is_empty()) {
+        draft.say(person, opened.clone());
     }
     let mut add_to = open;
     add_to.push(duty::ALL_DUTIES.to_owned());
@@ -162,14 +163,15 @@ pub(crate) async fn start(
         deadline,
         now.instant(),
     ) {
-        match &def.ladder.rungs[rung].group {
+        let has_group = |g: &str| s.scripts.groups.contains_key(g);
+        match def.ladder.rungs[rung].group_for(&duty.unit, has_group) {
             Some(group) => {
                 add_to.push(duty::digest_index(group, ms(at)));
                 draft.schedule(
                     duty::digest_timer_id(group, ms(at)),
                     ms(at),
                     &TimerJob::Digest {
-                        group: group.clone(),
+                        group: group.to_owned(),
                         slot_ms: ms(at),
                     },
                 );
@@ -320,7 +322,8 @@ pub(crate) async fn rung(
     Ok(())
 }
 
-/// Every open duty due in `group` now, as one digest (split only past WeCom's size limit).
+/// Every open duty due in `group` now, as one digest per duty kind (split only past WeCom's
+/// size limit).
 pub(crate) async fn digest(
     s: &Services,
     draft: &mut Draft,
@@ -328,8 +331,8 @@ pub(crate) async fn digest(
     slot_ms: i64,
     now_ms: i64,
 ) -> Result<(), DispatchError> {
-    let mut items = Vec::new();
-    let mut kind = None;
+    // Items by duty kind, in first-seen order: each kind is its own digest (its own header).
+    let mut items: Vec<(String, Vec<DigestItem>)> = Vec::new();
     for number in s
         .store
         .cases_in(&duty::digest_index(group, slot_ms))
@@ -349,13 +352,17 @@ pub(crate) async fn digest(
             unit => &duty.unit_name, account => &duty.account_name, deadline => &duty.deadline,
             names => names.join("、"), overdue => overdue(s, &duty, now_ms),
         };
-        items.push(DigestItem {
+        let item = DigestItem {
             unit: duty.unit_name.clone(),
             line: s
                 .scripts
                 .render(&tpl::duty(&duty.kind, "digest_item"), &vars),
             mention: duty.due.clone(),
-        });
+        };
+        match items.iter_mut().find(|(k, _)| *k == duty.kind) {
+            Some((_, of_kind)) => of_kind.push(item),
+            None => items.push((duty.kind.clone(), vec![item])),
+        }
         // Repeating rungs of this group chase the duty again later (the rung of this slot:
         // the group's latest rung due by then, when a ladder has several in one group).
         if let Some(def) = s.scripts.duties.get(&duty.kind)
@@ -380,25 +387,25 @@ pub(crate) async fn digest(
                 );
             }
         }
-        kind.get_or_insert(duty.kind.clone());
     }
-    let Some(kind) = kind else { return Ok(()) };
-    let header = s.scripts.render(
-        &tpl::duty(&kind, "digest_header"),
-        &minijinja::Value::UNDEFINED,
-    );
-    let heading = |unit: &str| {
-        s.scripts.render(
-            &tpl::duty(&kind, "digest_unit"),
-            &minijinja::context! { unit => unit },
-        )
-    };
-    for part in digest::build(&header, heading, &items, ROBOT_MARKDOWN_BYTES) {
-        draft.send(Reply::Group {
-            group: group.to_owned(),
-            markdown: part.content,
-            mentions: part.mention,
-        });
+    for (kind, items) in &items {
+        let header = s.scripts.render(
+            &tpl::duty(kind, "digest_header"),
+            &minijinja::Value::UNDEFINED,
+        );
+        let heading = |unit: &str| {
+            s.scripts.render(
+                &tpl::duty(kind, "digest_unit"),
+                &minijinja::context! { unit => unit },
+            )
+        };
+        for part in digest::build(&header, heading, items, ROBOT_MARKDOWN_BYTES) {
+            draft.send(Reply::Group {
+                group: group.to_owned(),
+                markdown: part.content,
+                mentions: part.mention,
+            });
+        }
     }
     Ok(())
 }
@@ -412,11 +419,12 @@ fn group_rung<'a>(
     group: &str,
     slot_ms: i64,
 ) -> Option<&'a crate::base::scripts::ladders::Rung> {
+    let has_group = |g: &str| s.scripts.groups.contains_key(g);
     let mut rungs = def
         .ladder
         .rungs
         .iter()
-        .filter(|r| r.group.as_deref() == Some(group));
+        .filter(|r| r.group_for(&duty.unit, has_group) == Some(group));
     let Ok(deadline) = chrono::NaiveDate::parse_from_str(&duty.deadline, "%Y-%m-%d") else {
         return rungs.next();
     };

@@ -4,17 +4,25 @@
 //! then answered at once.
 
 mod callback;
+mod door;
 mod health;
 mod query;
 mod scrape;
+
+pub use door::{Door, Limits, fitting_cap, serve};
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
 use axum::routing::get;
 use tokio::sync::Notify;
+use tower::ServiceBuilder;
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
 
 use crate::adapters::store::Store;
 use crate::adapters::wecom::crypto::CallbackCrypto;
@@ -45,15 +53,30 @@ pub struct AppState {
     pub clock: Clock,
 }
 
-/// The bot's routes.
-pub fn router(state: AppState) -> Router {
+/// The bot's routes. The callback and `/readyz` share the in-flight cap (beyond it: an
+/// immediate 503) and the request timeout (408); `/healthz` answers outside both, so that a
+/// flood never makes the process look dead.
+pub fn router(state: AppState, limits: &Limits) -> Router {
+    let guarded = ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
+            (StatusCode::SERVICE_UNAVAILABLE, "busy, try again")
+        }))
+        .load_shed()
+        .layer(GlobalConcurrencyLimitLayer::new(
+            limits.max_in_flight.max(1),
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            limits.request_timeout,
+        ));
     Router::new()
         .route(
             "/wecom/callback",
             get(callback::verify_url).post(callback::receive),
         )
-        .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route_layer(guarded)
+        .route("/healthz", get(health::healthz))
         .route("/metrics", get(scrape::metrics))
         .layer(DefaultBodyLimit::max(MAX_CALLBACK_BODY))
         .with_state(state)

@@ -1,4 +1,5 @@
-//! Pacing and retry settings of the outbox sender, and the arithmetic on them. Pure.
+//! Pacing, concurrency and retry settings of the outbox sender, and the arithmetic on them.
+//! Pure.
 
 use std::time::Duration;
 
@@ -15,8 +16,12 @@ pub struct Pacing {
     /// far higher (200/min per member for appchat), so this is only a safety valve.
     pub other_limit: u32,
     pub window: Duration,
-    /// Failures after which an item is dead-lettered.
-    pub max_failures: u32,
+    /// How long a failing item is retried, from its first failure, before it is dead-lettered
+    /// (bot.toml `[delivery] retry_hours`, default 24 hours).
+    pub retry_for: Duration,
+    /// Channels (members, robots, chats) delivered to at the same time; each channel's items
+    /// still go one at a time, in order.
+    pub concurrency: usize,
     pub base_backoff: Duration,
     pub max_backoff: Duration,
 }
@@ -28,7 +33,8 @@ impl Default for Pacing {
             robot_limit: 20,
             other_limit: 200,
             window: Duration::from_secs(60),
-            max_failures: 8,
+            retry_for: Duration::from_secs(24 * 3600),
+            concurrency: 8,
             base_backoff: Duration::from_secs(2),
             max_backoff: Duration::from_secs(600),
         }
@@ -48,6 +54,12 @@ impl Pacing {
             self.other_limit
         };
         (limit.max(1), self.window + self.window / 20)
+    }
+
+    /// Whether an item that first failed at `first_failed_ms` may still be retried at `now_ms`.
+    pub fn may_retry(&self, first_failed_ms: i64, now_ms: i64) -> bool {
+        let retry_for = i64::try_from(self.retry_for.as_millis()).unwrap_or(i64::MAX);
+        now_ms.saturating_sub(first_failed_ms) < retry_for
     }
 
     /// The wait before the next attempt after `failures` earlier failures (0 for the first):
@@ -77,6 +89,15 @@ mod tests {
             let wait = pacing.backoff(failures);
             assert!(wait >= full / 2 && wait <= full, "{failures}: {wait:?}");
         }
+    }
+
+    #[test]
+    fn retries_last_for_the_retry_window_from_the_first_failure() {
+        let pacing = Pacing::default();
+        let hour = 3_600_000;
+        assert!(pacing.may_retry(0, 0));
+        assert!(pacing.may_retry(0, 23 * hour));
+        assert!(!pacing.may_retry(0, 24 * hour));
     }
 
     #[test]

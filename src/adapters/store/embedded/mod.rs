@@ -23,11 +23,12 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction,
 
 use super::{
     Backlog, CachedToken, CaseRecord, ClaimedEvent, ClaimedOutbox, Commit, CommitOutcome,
-    DeadLetter, Enqueue, FailOutcome, LockToken, NewEvent, QueueStats, RateDecision, Store,
-    StoreError, StoreResult, Timer, VersionedState, random_token,
+    DeadLetter, Enqueue, FailOutcome, LockToken, NewEvent, OutboxItem, QueueStats, RateDecision,
+    SetAsideEvent, Store, StoreError, StoreResult, Timer, VersionedState, random_token,
 };
 use crate::base::clock::Clock;
 
+mod aside;
 mod outbox;
 mod records;
 mod timers;
@@ -142,6 +143,29 @@ impl EmbeddedStore {
         Ok(Self::with_connection(conn, path, None, true))
     }
 
+    /// Opens `<dir>/flowbot.sqlite` for an operator's short writes (`flowbot dead-letters
+    /// --resend`) while the bot may be running: a read-write connection without the writing
+    /// process's lock, so each operation is one transaction that SQLite's own locking
+    /// serialises with the bot's (waiting up to the busy timeout). Creates nothing.
+    pub fn open_for_operator(dir: &Path) -> StoreResult<Self> {
+        let path = dir.join(FILE_NAME);
+        if !path.is_file() {
+            return Err(StoreError::Unavailable(format!(
+                "no embedded store at {} (nothing was ever recorded there)",
+                path.display()
+            )));
+        }
+        let conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(map_err)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(map_err)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(map_err)?;
+        Ok(Self::with_connection(conn, path, None, false))
+    }
+
     fn with_connection(
         conn: Connection,
         path: PathBuf,
@@ -213,6 +237,15 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
         conn.execute_batch(
             "ALTER TABLE events ADD COLUMN enqueued_at INTEGER NOT NULL DEFAULT 0;",
         )?;
+    }
+    // Outbox items queued before retries were timed and outcomes tracked.
+    for column in ["claimed_at", "first_failed", "unknown_since"] {
+        let present = conn
+            .prepare("SELECT 1 FROM pragma_table_info('outbox') WHERE name = ?1")?
+            .exists([column])?;
+        if !present {
+            conn.execute_batch(&format!("ALTER TABLE outbox ADD COLUMN {column} INTEGER;"))?;
+        }
     }
     Ok(())
 }
@@ -347,6 +380,38 @@ impl Store for EmbeddedStore {
             .await
     }
 
+    async fn defer_event(
+        &self,
+        event: &ClaimedEvent,
+        until_ms: i64,
+        notice: &[OutboxItem],
+        now_ms: i64,
+    ) -> StoreResult<bool> {
+        let (event, notice) = (event.clone(), notice.to_vec());
+        self.tx(move |tx| aside::defer_event(tx, &event, until_ms, &notice, now_ms))
+            .await
+    }
+
+    async fn set_aside_event(
+        &self,
+        event: &ClaimedEvent,
+        reason: &str,
+        now_ms: i64,
+    ) -> StoreResult<bool> {
+        let (event, reason) = (event.clone(), reason.to_owned());
+        self.tx(move |tx| aside::set_aside_event(tx, &event, &reason, now_ms))
+            .await
+    }
+
+    async fn set_aside_events(&self) -> StoreResult<Vec<SetAsideEvent>> {
+        self.tx(aside::set_aside_events).await
+    }
+
+    async fn rerun_set_aside(&self, event_id: u64, _now_ms: i64) -> StoreResult<Option<u64>> {
+        self.tx(move |tx| aside::rerun_set_aside(tx, event_id))
+            .await
+    }
+
     async fn load_conversation(&self, conversation: &str) -> StoreResult<Option<VersionedState>> {
         // The trait takes no time here: expiry is judged by the store's clock.
         let (conversation, now_ms) = (conversation.to_owned(), self.clock.now_ms());
@@ -405,10 +470,27 @@ impl Store for EmbeddedStore {
         error: &str,
         retry_at_ms: Option<i64>,
         now_ms: i64,
+        unknown_since_ms: Option<i64>,
     ) -> StoreResult<FailOutcome> {
         let error = error.to_owned();
-        self.tx(move |tx| outbox::fail(tx, id as i64, &error, retry_at_ms, now_ms))
+        let retry = outbox::Retry {
+            at_ms: retry_at_ms,
+            now_ms,
+            unknown_since_ms,
+        };
+        self.tx(move |tx| outbox::fail(tx, id as i64, &error, retry))
             .await
+    }
+
+    async fn renew_outbox(&self, ids: &[u64], lease_until_ms: i64) -> StoreResult<()> {
+        let ids = ids.to_vec();
+        self.tx(move |tx| outbox::renew(tx, &ids, lease_until_ms))
+            .await
+    }
+
+    async fn resend_dead_letters(&self, ids: &[u64], now_ms: i64) -> StoreResult<Vec<u64>> {
+        let ids = ids.to_vec();
+        self.tx(move |tx| outbox::resend(tx, &ids, now_ms)).await
     }
 
     async fn dead_letters(&self, limit: usize) -> StoreResult<Vec<DeadLetter>> {

@@ -1,5 +1,6 @@
 //! Outbox transactions of [`super::EmbeddedStore`] that take more than one statement: claiming
-//! with leases, failing into dead letters, and reading them back.
+//! with leases (renewed while a sender works), failing into dead letters, reading them back and
+//! queueing them again.
 
 use rusqlite::{Transaction, params};
 
@@ -12,15 +13,17 @@ pub(super) fn claim(
     lease_ms: i64,
     max: i64,
 ) -> rusqlite::Result<Vec<ClaimedOutbox>> {
-    // Expired leases go back to waiting, due when their lease ran out.
+    // Expired leases go back to waiting, due when their lease ran out; the dead or stalled
+    // sender may have sent them: their outcome is unknown from its claim on.
     tx.execute(
-        "UPDATE outbox SET due_at = lease_until, lease_until = NULL
+        "UPDATE outbox SET due_at = lease_until, lease_until = NULL,
+                unknown_since = COALESCE(unknown_since, claimed_at)
          WHERE lease_until IS NOT NULL AND lease_until <= ?1",
         [now_ms],
     )?;
     let items = {
         let mut q = tx.prepare_cached(
-            "SELECT id, channel, payload, failures FROM outbox
+            "SELECT id, channel, payload, failures, first_failed, unknown_since FROM outbox
              WHERE lease_until IS NULL AND due_at <= ?1
              ORDER BY due_at, id LIMIT ?2",
         )?;
@@ -30,15 +33,73 @@ pub(super) fn claim(
                 channel: r.get(1)?,
                 payload: r.get(2)?,
                 failures: r.get(3)?,
+                first_failed_ms: r.get(4)?,
+                unknown_since_ms: r.get(5)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?
     };
-    let mut lease_it = tx.prepare_cached("UPDATE outbox SET lease_until = ?2 WHERE id = ?1")?;
+    let mut lease_it =
+        tx.prepare_cached("UPDATE outbox SET lease_until = ?2, claimed_at = ?3 WHERE id = ?1")?;
     for item in &items {
-        lease_it.execute(params![item.id as i64, now_ms.saturating_add(lease_ms)])?;
+        lease_it.execute(params![
+            item.id as i64,
+            now_ms.saturating_add(lease_ms),
+            now_ms
+        ])?;
     }
     Ok(items)
+}
+
+/// Extends the leases of the items among `ids` that are still claimed.
+pub(super) fn renew(
+    tx: &Transaction<'_>,
+    ids: &[u64],
+    lease_until_ms: i64,
+) -> rusqlite::Result<()> {
+    let mut renew = tx.prepare_cached(
+        "UPDATE outbox SET lease_until = ?2 WHERE id = ?1 AND lease_until IS NOT NULL",
+    )?;
+    for id in ids {
+        renew.execute(params![*id as i64, lease_until_ms])?;
+    }
+    Ok(())
+}
+
+/// Queues the dead letters named by `ids` (all when empty) again, due at `now_ms`, oldest
+/// first, and removes them from the dead letters. Returns the ids queued.
+pub(super) fn resend(tx: &Transaction<'_>, ids: &[u64], now_ms: i64) -> rusqlite::Result<Vec<u64>> {
+    let letters: Vec<(i64, i64, String, String)> = {
+        let mut q =
+            tx.prepare_cached("SELECT seq, id, channel, payload FROM dead_letters ORDER BY seq")?;
+        q.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    let mut queued = Vec::new();
+    for (seq, id, channel, payload) in letters {
+        if !ids.is_empty() && !ids.contains(&(id as u64)) {
+            continue;
+        }
+        let inserted = tx.execute(
+            "INSERT OR IGNORE INTO outbox (id, channel, payload, failures, due_at)
+             VALUES (?1, ?2, ?3, 0, ?4)",
+            params![id, channel, payload, now_ms],
+        )?;
+        if inserted > 0 {
+            queued.push(id as u64);
+        }
+        tx.execute("DELETE FROM dead_letters WHERE seq = ?1", [seq])?;
+    }
+    Ok(queued)
+}
+
+/// How a failed attempt is recorded (see [`fail`]).
+pub(super) struct Retry {
+    /// Due again then; `None`: dead-lettered.
+    pub at_ms: Option<i64>,
+    pub now_ms: i64,
+    /// The attempt's start, when its outcome is unknown.
+    pub unknown_since_ms: Option<i64>,
 }
 
 /// Counts a failed delivery: due again at `retry_at_ms`, or moved to the capped dead letters.
@@ -46,14 +107,16 @@ pub(super) fn fail(
     tx: &Transaction<'_>,
     id: i64,
     error: &str,
-    retry_at_ms: Option<i64>,
-    now_ms: i64,
+    retry: Retry,
 ) -> rusqlite::Result<FailOutcome> {
-    if let Some(at) = retry_at_ms {
+    let now_ms = retry.now_ms;
+    if let Some(at) = retry.at_ms {
         tx.execute(
-            "UPDATE outbox SET failures = failures + 1, due_at = ?2, lease_until = NULL
+            "UPDATE outbox SET failures = failures + 1, due_at = ?2, lease_until = NULL,
+                    first_failed = COALESCE(first_failed, ?3),
+                    unknown_since = COALESCE(unknown_since, ?4)
              WHERE id = ?1",
-            params![id, at],
+            params![id, at, now_ms, retry.unknown_since_ms],
         )?;
         return Ok(FailOutcome::Rescheduled);
     }

@@ -42,7 +42,12 @@ CREATE TABLE IF NOT EXISTS outbox (
     payload     TEXT NOT NULL,
     failures    INTEGER NOT NULL DEFAULT 0,
     due_at      INTEGER NOT NULL,
-    lease_until INTEGER
+    lease_until INTEGER,
+    -- when it was last claimed, when its first attempt failed, and since when an attempt's
+    -- outcome is unknown (sent without an answer, or leased by a sender that died)
+    claimed_at    INTEGER,
+    first_failed  INTEGER,
+    unknown_since INTEGER
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (due_at, id) WHERE lease_until IS NULL;
 CREATE INDEX IF NOT EXISTS outbox_lease ON outbox (lease_until) WHERE lease_until IS NOT NULL;
@@ -140,3 +145,13 @@ CREATE TABLE IF NOT EXISTS timers (
     payload      TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS timers_due ON timers (due_at, id);
+
+-- Events set aside after failing on their own on every attempt, until an operator re-runs them.
+CREATE TABLE IF NOT EXISTS set_aside (
+    event_id     INTEGER PRIMARY KEY,
+    conversation TEXT NOT NULL,
+    payload      TEXT NOT NULL,
+    attempts     INTEGER NOT NULL,
+    reason       TEXT NOT NULL,
+    at_ms        INTEGER NOT NULL
+);

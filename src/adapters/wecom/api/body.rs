@@ -115,6 +115,17 @@ pub(crate) fn request(message: &Outbound, agent_id: i64) -> Result<Request, ApiE
     })
 }
 
+/// WeCom's longest duplicate check interval (four hours).
+pub const MAX_DUPLICATE_CHECK: std::time::Duration = std::time::Duration::from_secs(4 * 3600);
+
+/// Asks WeCom to drop an app message whose content and recipients it delivered within
+/// `interval` (whole seconds, at least one, at most [`MAX_DUPLICATE_CHECK`]).
+pub(crate) fn with_duplicate_check(json: &mut Value, interval: std::time::Duration) {
+    let secs = interval.as_secs().clamp(1, MAX_DUPLICATE_CHECK.as_secs());
+    json["enable_duplicate_check"] = json!(1);
+    json["duplicate_check_interval"] = json!(secs);
+}
+
 fn put_body(json: &mut Value, body: &MessageBody, text_max: usize, markdown_max: usize) {
     match body {
         MessageBody::Text { content } => {

@@ -15,6 +15,7 @@ mod media;
 mod outbound;
 mod token;
 
+pub use body::MAX_DUPLICATE_CHECK;
 pub use media::Media;
 pub use outbound::{MessageBody, Outbound};
 
@@ -34,9 +35,15 @@ use errcode::ApiResponse;
 /// Why a call failed, and what the caller should do about it.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
-    /// The network failed or WeCom answered non-JSON / 5xx: retry later.
+    /// The request never reached WeCom (no connection) or was refused before it was read
+    /// (4xx): retry later.
     #[error("transport: {0}")]
     Transport(String),
+    /// The request was sent but no answer was read (a timeout, a reset connection, a 5xx, an
+    /// answer that is not WeCom's): WeCom may have acted on it. Retry later, with what WeCom
+    /// offers against a second delivery (the outbox sender's duplicate check, cards' task ids).
+    #[error("outcome unknown: {0}")]
+    Unknown(String),
     /// 45009 / 45033 / 130101 / -1: retry after a back-off.
     #[error("rate limited by WeCom (errcode {errcode})")]
     RateLimited { errcode: i64 },
@@ -65,10 +72,16 @@ impl ApiError {
         matches!(
             self,
             ApiError::Transport(_)
+                | ApiError::Unknown(_)
                 | ApiError::RateLimited { .. }
                 | ApiError::Store(_)
                 | ApiError::Config { .. }
         )
+    }
+
+    /// Whether WeCom may have acted on the call although it failed.
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(self, ApiError::Unknown(_))
     }
 
     /// WeCom's errcode, when the error came from one.
@@ -182,7 +195,22 @@ impl WeComClient {
 
     /// Like [`Self::deliver`], and returns WeCom's msgid / response_code / skipped recipients.
     pub async fn deliver_with_receipt(&self, message: &Outbound) -> Result<Receipt, ApiError> {
-        let request = body::request(message, self.credentials.agent_id)?;
+        self.deliver_checked(message, None).await
+    }
+
+    /// Like [`Self::deliver_with_receipt`]; with `duplicate_check`, an app message
+    /// (`message/send`) asks WeCom not to deliver it again to whom the same message was
+    /// delivered within that interval (`enable_duplicate_check`, `duplicate_check_interval`,
+    /// at most four hours); WeCom then answers errcode 0 without delivering.
+    pub async fn deliver_checked(
+        &self,
+        message: &Outbound,
+        duplicate_check: Option<Duration>,
+    ) -> Result<Receipt, ApiError> {
+        let mut request = body::request(message, self.credentials.agent_id)?;
+        if let (Some(interval), "/cgi-bin/message/send") = (duplicate_check, request.path) {
+            body::with_duplicate_check(&mut request.body, interval);
+        }
         let answer = match &request.auth {
             Auth::Robot(name) => {
                 let key = self.robot_key(name)?;
@@ -232,12 +260,12 @@ impl WeComClient {
                 .chain(query.iter().copied())
                 .collect()
         }
-        let token = self.access_token().await?;
+        let token = self.access_token().await.map_err(not_sent)?;
         let mut answer = self.call(path, &with(&token, query), body).await?;
         if let Some(code) = answer.errcode.filter(|c| errcode::is_token_error(*c)) {
             tracing::info!(errcode = code, path, "token rejected, refreshing once");
             self.invalidate(&token).await?;
-            let token = self.access_token().await?;
+            let token = self.access_token().await.map_err(not_sent)?;
             answer = self.call(path, &with(&token, query), body).await?;
         }
         succeeded(path, answer)
@@ -270,28 +298,34 @@ impl WeComClient {
         path: &'static str,
         sent: impl Future<Output = reqwest::Result<reqwest::Response>>,
     ) -> Result<ApiResponse, ApiError> {
+        // Only a failed connection proves that WeCom never saw the request.
         let transport = |e: reqwest::Error| {
             let e = e.without_url();
             tracing::warn!(path, error = %e, "WeCom call failed in transport");
-            ApiError::Transport(format!("{path}: {e}"))
+            match e.is_connect() {
+                true => ApiError::Transport(format!("{path}: {e}")),
+                false => ApiError::Unknown(format!("{path}: {e}")),
+            }
         };
         let response = sent.await.map_err(transport)?;
         let status = response.status();
         if !status.is_success() {
             tracing::warn!(path, %status, "WeCom answered an HTTP error");
-            return Err(ApiError::Transport(format!("{path}: HTTP {status}")));
+            let error = format!("{path}: HTTP {status}");
+            return Err(match status.is_server_error() {
+                true => ApiError::Unknown(error),
+                false => ApiError::Transport(error),
+            });
         }
         let bytes = response.bytes().await.map_err(transport)?;
         let not_json = |e: serde_json::Error| {
-            ApiError::Transport(format!("{path}: answer is not WeCom's JSON: {e}"))
+            ApiError::Unknown(format!("{path}: answer is not WeCom's JSON: {e}"))
         };
         let json: Value = serde_json::from_slice(&bytes).map_err(not_json)?;
         let mut answer = ApiResponse::deserialize(&json).map_err(not_json)?;
         answer.json = json;
         if answer.errcode.is_none() {
-            return Err(ApiError::Transport(format!(
-                "{path}: answer without errcode"
-            )));
+            return Err(ApiError::Unknown(format!("{path}: answer without errcode")));
         }
         Ok(answer)
     }
@@ -306,6 +340,15 @@ pub(crate) enum Payload<'a> {
     Json(&'a Value),
     /// A POST of one file as `multipart/form-data` (field `media`).
     File { name: &'a str, bytes: &'a [u8] },
+}
+
+/// An error before the call itself left (getting a token): WeCom has not seen the call, so its
+/// outcome is not unknown.
+fn not_sent(error: ApiError) -> ApiError {
+    match error {
+        ApiError::Unknown(message) => ApiError::Transport(message),
+        other => other,
+    }
 }
 
 /// The answer when its errcode is 0, else the errcode's [`ApiError`] (logged).

@@ -1,7 +1,11 @@
 //! The load generator behind `flowbot bench`: signed, encrypted text callbacks with unique MsgIds
 //! at a chosen concurrency (and optionally a fixed arrival rate), reporting throughput and
 //! latency percentiles of the POST. It can also serve a stand-in WeCom API (`--api-sink`) that
-//! accepts every call, so the bot under test delivers its replies somewhere.
+//! accepts every call, so the bot under test delivers its replies somewhere. With
+//! `--watch-store` it also samples the bot's store until every accepted callback is handled
+//! ([`drain`]): events handled per second end to end and the queue depth over time.
+
+pub mod drain;
 
 use std::fmt;
 use std::sync::Arc;
@@ -35,6 +39,10 @@ pub struct BenchArgs {
     /// Also serve a stand-in WeCom API on this address (point the bot's WECOM_API_BASE at it).
     #[arg(long)]
     pub api_sink: Option<String>,
+    /// Also watch the bot's store (the same FLOWBOT_DATA / REDIS_URL as the bot) until every
+    /// accepted callback is handled, for at most this many seconds.
+    #[arg(long)]
+    pub watch_store: Option<u64>,
 }
 
 /// Everything a run needs.
@@ -73,6 +81,8 @@ pub struct LoadReport {
     pub p90: Duration,
     pub p99: Duration,
     pub max: Duration,
+    /// End to end, with `--watch-store`.
+    pub drain: Option<drain::Drain>,
 }
 
 impl LoadReport {
@@ -95,7 +105,11 @@ impl fmt::Display for LoadReport {
             ms(self.p90),
             ms(self.p99),
             ms(self.max)
-        )
+        )?;
+        if let Some(drain) = &self.drain {
+            write!(f, "\n{drain}")?;
+        }
+        Ok(())
     }
 }
 
@@ -140,7 +154,11 @@ pub fn signed_xml(
 
 /// Runs the load and reports. Latency is measured from each request's scheduled start, so a
 /// slow server cannot hide its queueing (no coordinated omission).
-pub async fn run(config: LoadConfig) -> anyhow::Result<LoadReport> {
+/// With `store` (`--watch-store`), also samples it until every accepted callback is handled.
+pub async fn run(
+    config: LoadConfig,
+    store: Option<Arc<dyn crate::adapters::store::Store>>,
+) -> anyhow::Result<LoadReport> {
     if let Some(addr) = &config.args.api_sink {
         serve_api_sink(addr).await?;
     }
@@ -153,15 +171,28 @@ pub async fn run(config: LoadConfig) -> anyhow::Result<LoadReport> {
     let next = Arc::new(AtomicU64::new(0));
     let base_id = rand::random::<u32>() as u64 * 1_000_000_000;
     let started = Instant::now();
+    let accepted = Arc::new(AtomicU64::new(0));
+    let done_sending = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = store.map(|store| {
+        let limit = Duration::from_secs(args.watch_store.unwrap_or(120));
+        tokio::spawn(drain::watch(
+            store,
+            started,
+            accepted.clone(),
+            done_sending.clone(),
+            limit,
+        ))
+    });
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..args.concurrency.max(1) {
-        let (http, endpoint, next, crypto, args, clock) = (
+        let (http, endpoint, next, crypto, args, clock, accepted) = (
             http.clone(),
             endpoint.clone(),
             next.clone(),
             config.crypto.clone(),
             args.clone(),
             config.clock.clone(),
+            accepted.clone(),
         );
         tasks.spawn(async move {
             let mut hist =
@@ -189,7 +220,10 @@ pub async fn run(config: LoadConfig) -> anyhow::Result<LoadReport> {
                     .send()
                     .await;
                 match response {
-                    Ok(r) if r.status().is_success() => ok += 1,
+                    Ok(r) if r.status().is_success() => {
+                        ok += 1;
+                        accepted.fetch_add(1, Ordering::Relaxed);
+                    }
                     _ => failed += 1,
                 }
                 let _ = hist.record(scheduled.elapsed().as_micros().max(1) as u64);
@@ -205,16 +239,23 @@ pub async fn run(config: LoadConfig) -> anyhow::Result<LoadReport> {
         ok += o;
         failed += f;
     }
+    let elapsed = started.elapsed();
+    done_sending.store(true, Ordering::Relaxed);
+    let drain = match watcher {
+        Some(watcher) => Some(watcher.await.context("store watcher panicked")??),
+        None => None,
+    };
     let micros = |q: f64| Duration::from_micros(hist.value_at_quantile(q));
     Ok(LoadReport {
         sent: ok + failed,
         ok,
         failed,
-        elapsed: started.elapsed(),
+        elapsed,
         p50: micros(0.5),
         p90: micros(0.9),
         p99: micros(0.99),
         max: Duration::from_micros(hist.max()),
+        drain,
     })
 }
 

@@ -1,0 +1,149 @@
+//! End to end for `flowbot bench --watch-store`: while the load runs and after it, the bot's
+//! store is sampled (the queued events and the outbox backlog, read beside the running bot as
+//! `flowbot dead-letters` reads it) until every accepted callback has been handled. It reports
+//! the queue depth over time and the events handled per second from the first callback to the
+//! empty queue: the rate the bot keeps up with, not just the rate it accepts.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::adapters::store::Store;
+
+/// How often the store is sampled.
+const SAMPLE_EVERY: Duration = Duration::from_millis(500);
+
+/// One sample: seconds since the start, callbacks accepted so far, events still queued (or
+/// being handled), outbox items waiting.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sample {
+    pub at_s: f64,
+    pub accepted: u64,
+    pub queued: u64,
+    pub outbox: u64,
+}
+
+/// What the watcher saw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Drain {
+    pub samples: Vec<Sample>,
+    /// From the first callback until the queue was empty with every callback sent, if that
+    /// happened within the time allowed.
+    pub drained_after: Option<Duration>,
+    pub accepted: u64,
+}
+
+impl Drain {
+    /// Events handled per second, end to end.
+    pub fn handled_per_second(&self) -> Option<f64> {
+        let after = self.drained_after?;
+        Some(self.accepted as f64 / after.as_secs_f64().max(1e-9))
+    }
+
+    /// The deepest the event queue got.
+    pub fn peak_queue(&self) -> u64 {
+        self.samples.iter().map(|s| s.queued).max().unwrap_or(0)
+    }
+}
+
+impl fmt::Display for Drain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for s in &self.samples {
+            writeln!(
+                f,
+                "  t={:6.1}s accepted {:7} queued {:7} outbox {:7}",
+                s.at_s, s.accepted, s.queued, s.outbox
+            )?;
+        }
+        match (self.drained_after, self.handled_per_second()) {
+            (Some(after), Some(rate)) => write!(
+                f,
+                "handled {} events in {:.2}s end to end: {:.0} events/s (peak queue {})",
+                self.accepted,
+                after.as_secs_f64(),
+                rate,
+                self.peak_queue()
+            ),
+            _ => write!(
+                f,
+                "the queue did not drain in time ({} accepted, peak queue {})",
+                self.accepted,
+                self.peak_queue()
+            ),
+        }
+    }
+}
+
+/// Samples `store` from `started` until `done_sending` is set and the queue is empty, or
+/// `limit` passes. `accepted` counts the callbacks answered 200 so far.
+pub async fn watch(
+    store: Arc<dyn Store>,
+    started: Instant,
+    accepted: Arc<AtomicU64>,
+    done_sending: Arc<AtomicBool>,
+    limit: Duration,
+) -> anyhow::Result<Drain> {
+    let mut samples = Vec::new();
+    loop {
+        let stats = store.queue_stats().await?;
+        samples.push(Sample {
+            at_s: started.elapsed().as_secs_f64(),
+            accepted: accepted.load(Ordering::Relaxed),
+            queued: stats.events,
+            outbox: stats.outbox,
+        });
+        let drained = done_sending.load(Ordering::Relaxed) && stats.events == 0;
+        if drained || started.elapsed() > limit {
+            return Ok(Drain {
+                samples,
+                drained_after: drained.then(|| started.elapsed()),
+                accepted: accepted.load(Ordering::Relaxed),
+            });
+        }
+        tokio::time::sleep(SAMPLE_EVERY).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(at_s: f64, queued: u64) -> Sample {
+        Sample {
+            at_s,
+            accepted: 1_000,
+            queued,
+            outbox: 0,
+        }
+    }
+
+    #[test]
+    fn the_rate_counts_from_the_first_callback_to_the_empty_queue() {
+        let drain = Drain {
+            samples: vec![sample(0.5, 700), sample(1.0, 300), sample(2.0, 0)],
+            drained_after: Some(Duration::from_secs(2)),
+            accepted: 1_000,
+        };
+        assert_eq!(drain.handled_per_second(), Some(500.0));
+        assert_eq!(drain.peak_queue(), 700);
+        let shown = drain.to_string();
+        assert!(
+            shown.ends_with(
+                "handled 1000 events in 2.00s end to end: 500 events/s (peak queue 700)"
+            ),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn a_queue_that_never_drains_has_no_rate() {
+        let drain = Drain {
+            samples: vec![sample(0.5, 700), sample(300.0, 650)],
+            drained_after: None,
+            accepted: 1_000,
+        };
+        assert_eq!(drain.handled_per_second(), None);
+        assert!(drain.to_string().contains("did not drain in time"));
+    }
+}

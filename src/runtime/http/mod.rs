@@ -54,8 +54,8 @@ pub struct AppState {
 }
 
 /// The bot's routes. The callback and `/readyz` share the in-flight cap (beyond it: an
-/// immediate 503) and the request timeout (408); `/healthz` answers outside both, so that a
-/// flood never makes the process look dead.
+/// immediate 503) and the request timeout (408); `/healthz` and `/metrics` answer outside both,
+/// so that a flood never makes the process look dead and can be watched while it lasts.
 pub fn router(state: AppState, limits: &Limits) -> Router {
     let guarded = ServiceBuilder::new()
         .layer(HandleErrorLayer::new(|_: tower::BoxError| async {

@@ -440,8 +440,9 @@ async fn redis_cases_from_before_versions_are_version_one() {
         .unwrap()
         .keys()
         .clone();
-    let client = ::redis::Client::open(url.as_str()).unwrap();
-    let mut con = client.get_multiplexed_async_connection().await.unwrap();
+    let mut con = flowbot::adapters::store::redis::RedisConnection::open(&url)
+        .await
+        .unwrap();
     let _: () = ::redis::cmd("SET")
         .arg(k.case("OLD"))
         .arg("old body")

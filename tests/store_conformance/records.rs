@@ -568,8 +568,9 @@ async fn redis_state_slides_records_never_expire() {
     assert_eq!(step(&h.store, "A", commit, T0).await, Committed);
     h.store.next_number("BA2026").await.unwrap();
     let k = raw.keys();
-    let client = ::redis::Client::open(url.as_str()).unwrap();
-    let con = client.get_multiplexed_async_connection().await.unwrap();
+    let con = flowbot::adapters::store::redis::RedisConnection::open(&url)
+        .await
+        .unwrap();
     let pttl = |key: String| {
         let mut con = con.clone();
         async move {

@@ -369,22 +369,9 @@ impl TestBot {
     }
 }
 
-/// Deletes every key under `prefix` with a plain blocking connection (works during a panic).
+/// Deletes every key under `prefix` (works during a panic).
 pub fn delete_redis_keys(prefix: &str) {
-    let Ok(client) = redis::Client::open(redis_url()) else {
-        return;
-    };
-    let Ok(mut con) = client.get_connection() else {
-        return;
-    };
-    use redis::Commands;
-    let keys: Vec<String> = match con.scan_match::<_, String>(format!("{prefix}:*")) {
-        Ok(iter) => iter.filter_map(Result::ok).collect(),
-        Err(_) => return,
-    };
-    for chunk in keys.chunks(500) {
-        let _: redis::RedisResult<()> = redis::cmd("DEL").arg(chunk).query(&mut con);
-    }
+    super::store::delete_keys(&redis_url(), prefix);
 }
 
 impl Drop for TestBot {

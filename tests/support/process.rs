@@ -53,8 +53,7 @@ impl StoreAt {
     /// The store the shared Redis (`REDIS_URL`) would give a test under `prefix`, or `None`
     /// (with a loud message) when it does not answer and `REDIS_REQUIRED` is unset.
     pub fn shared_redis(prefix: &str, data: &Path) -> Option<StoreAt> {
-        let probe = redis::Client::open(redis_url()).and_then(|c| c.get_connection());
-        if probe.is_err() {
+        if !super::store::redis_answers(&redis_url()) {
             assert!(
                 std::env::var_os("REDIS_REQUIRED").is_none(),
                 "REDIS_REQUIRED but Redis at {} does not answer",
@@ -115,17 +114,7 @@ impl StoreAt {
 
 /// Deletes the keys under `prefix` at `url` (never FLUSHALL).
 pub fn delete_keys(url: &str, prefix: &str) {
-    let Ok(mut con) = redis::Client::open(url).and_then(|c| c.get_connection()) else {
-        return;
-    };
-    use redis::Commands;
-    let keys: Vec<String> = match con.scan_match::<_, String>(format!("{prefix}:*")) {
-        Ok(iter) => iter.filter_map(Result::ok).collect(),
-        Err(_) => return,
-    };
-    for chunk in keys.chunks(500) {
-        let _: redis::RedisResult<()> = redis::cmd("DEL").arg(chunk).query(&mut con);
-    }
+    super::store::delete_keys(url, prefix);
 }
 
 /// A running `flowbot serve`.

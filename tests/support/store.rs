@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use flowbot::adapters::store::Store;
 use flowbot::adapters::store::embedded::EmbeddedStore;
-use flowbot::adapters::store::redis::RedisStore;
+use flowbot::adapters::store::redis::{RedisConnection, RedisStore, delete_matching};
 
 /// A store for one test; cleans up after itself.
 pub struct Harness {
@@ -48,6 +48,45 @@ pub fn embedded_harness() -> Harness {
 
 pub fn redis_url() -> String {
     std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// Runs `work` on a connection to `url` (one node, or a cluster when it lists several) in a
+/// thread of its own, so it works anywhere, also in `Drop` during a panic; `None` when Redis
+/// does not answer.
+fn with_redis<T: Send + 'static>(
+    url: &str,
+    work: impl AsyncFnOnce(RedisConnection) -> Option<T> + Send + 'static,
+) -> Option<T> {
+    let url = url.to_owned();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
+        runtime.block_on(async move { work(RedisConnection::open(&url).await.ok()?).await })
+    })
+    .join()
+    .ok()
+    .flatten()
+}
+
+/// Whether Redis at `url` answers a PING.
+pub fn redis_answers(url: &str) -> bool {
+    with_redis(url, async |mut con| {
+        redis::cmd("PING")
+            .query_async::<String>(&mut con)
+            .await
+            .ok()
+    })
+    .is_some()
+}
+
+/// Deletes every key under `prefix` at `url` (every node of a cluster); never FLUSHALL.
+pub fn delete_keys(url: &str, prefix: &str) {
+    let pattern = format!("{prefix}:*");
+    with_redis(url, async move |con| {
+        delete_matching(&con, &pattern).await.ok()
+    });
 }
 
 pub async fn redis_store(prefix: &str) -> Option<RedisStore> {

@@ -1,4 +1,5 @@
-//! The Redis backend: one `ConnectionManager` (cloned per call, TCP_NODELAY on), one Lua script
+//! The Redis backend: one [`RedisConnection`] (a single Redis through a `ConnectionManager`, TCP_NODELAY
+//! on, or a Redis Cluster; cloned per call), one Lua script
 //! per multi-key invariant, every script one EVALSHA round trip. Key layout: [`super::keys`].
 //!
 //! Time comes from the caller (`now_ms`): expiries that decide outcomes (dedupe window, locks,
@@ -11,9 +12,7 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::io::tcp::TcpSettings;
-use redis::{ErrorKind, IntoConnectionInfo, RedisError, Script};
+use redis::{ErrorKind, RedisError, Script};
 use serde::Deserialize;
 
 use super::keys::{Keys, outbox_member};
@@ -24,9 +23,11 @@ use super::{
     random_token,
 };
 use crate::base::clock::Clock;
+pub use connection::{RedisConnection, delete_matching};
 
 mod aside;
 mod backlog;
+mod connection;
 mod records;
 mod timers;
 
@@ -72,7 +73,7 @@ static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
 /// Store on Redis under a key prefix.
 #[derive(Clone)]
 pub struct RedisStore {
-    con: ConnectionManager,
+    con: RedisConnection,
     keys: Keys,
     /// Sets the cleanup TTL of cached tokens.
     clock: Clock,
@@ -118,17 +119,7 @@ impl RedisStore {
         let keys = Keys::new(prefix).ok_or_else(|| {
             StoreError::Unavailable(format!("invalid Redis key prefix {prefix:?}: no braces"))
         })?;
-        let info = url.into_connection_info().map_err(map_err)?;
-        let tcp = TcpSettings::default().set_nodelay(true);
-        let client = redis::Client::open(info.set_tcp_settings(tcp)).map_err(map_err)?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(1)))
-            .set_response_timeout(Some(Duration::from_millis(500)))
-            .set_number_of_retries(2);
-        let con = client
-            .get_connection_manager_with_config(config)
-            .await
-            .map_err(map_err)?;
+        let con = RedisConnection::open(url).await.map_err(map_err)?;
         Ok(Self {
             con,
             keys,
@@ -147,35 +138,12 @@ impl RedisStore {
         &self.keys
     }
 
-    /// Deletes every key under this store's prefix (tests clean up with it; never FLUSHALL).
+    /// Deletes every key under this store's prefix (tests clean up with it; never FLUSHALL):
+    /// one script per node, on a cluster sent to every master.
     pub async fn delete_all_keys(&self) -> StoreResult<u64> {
-        let mut con = self.con.clone();
-        let pattern = self.keys.scan_pattern();
-        let mut cursor: u64 = 0;
-        let mut deleted = 0;
-        loop {
-            let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(&pattern)
-                .arg("COUNT")
-                .arg(1000)
-                .query_async(&mut con)
-                .await
-                .map_err(map_err)?;
-            if !batch.is_empty() {
-                let n: u64 = redis::cmd("DEL")
-                    .arg(&batch)
-                    .query_async(&mut con)
-                    .await
-                    .map_err(map_err)?;
-                deleted += n;
-            }
-            if next == 0 {
-                return Ok(deleted);
-            }
-            cursor = next;
-        }
+        connection::delete_matching(&self.con, &self.keys.scan_pattern())
+            .await
+            .map_err(map_err)
     }
 }
 

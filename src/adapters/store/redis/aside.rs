@@ -4,8 +4,8 @@
 
 use std::sync::LazyLock;
 
+use super::RedisConnection;
 use redis::Script;
-use redis::aio::ConnectionManager;
 
 use super::{map_err, ms};
 use crate::adapters::store::keys::Keys;
@@ -21,7 +21,7 @@ static RERUN: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("../lua/rerun_set_aside.lua")));
 
 pub(super) async fn defer_event(
-    con: &ConnectionManager,
+    con: &RedisConnection,
     k: &Keys,
     event: &ClaimedEvent,
     until_ms: i64,
@@ -47,7 +47,7 @@ pub(super) async fn defer_event(
 }
 
 pub(super) async fn set_aside_event(
-    con: &ConnectionManager,
+    con: &RedisConnection,
     k: &Keys,
     event: &ClaimedEvent,
     reason: &str,
@@ -73,7 +73,7 @@ pub(super) async fn set_aside_event(
 }
 
 pub(super) async fn set_aside_events(
-    con: &ConnectionManager,
+    con: &RedisConnection,
     k: &Keys,
 ) -> StoreResult<Vec<SetAsideEvent>> {
     let raw: Vec<String> = redis::cmd("HVALS")
@@ -93,7 +93,7 @@ pub(super) async fn set_aside_events(
 }
 
 pub(super) async fn rerun_set_aside(
-    con: &ConnectionManager,
+    con: &RedisConnection,
     k: &Keys,
     event_id: u64,
 ) -> StoreResult<Option<u64>> {

@@ -3,8 +3,8 @@
 
 use std::sync::LazyLock;
 
+use super::RedisConnection;
 use redis::Script;
-use redis::aio::ConnectionManager;
 
 use super::map_err;
 use crate::adapters::store::keys::Keys;
@@ -13,7 +13,7 @@ use crate::adapters::store::{Backlog, StoreResult};
 static BACKLOG: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("../lua/backlog.lua")));
 
-pub(super) async fn read(con: &ConnectionManager, k: &Keys, now_ms: i64) -> StoreResult<Backlog> {
+pub(super) async fn read(con: &RedisConnection, k: &Keys, now_ms: i64) -> StoreResult<Backlog> {
     let (at, overdue): (i64, u64) = BACKLOG
         .key(k.ready())
         .key(k.leased())

@@ -1,8 +1,8 @@
 //! Conversation state, cases and number series on Redis: the commit script's argument encoding
 //! and the read paths. Key layout: [`crate::adapters::store::keys`].
 
+use super::RedisConnection;
 use redis::ScriptInvocation;
-use redis::aio::ConnectionManager;
 
 use super::{SCRIPTS, map_err, ms};
 use crate::adapters::store::keys::Keys;
@@ -56,7 +56,7 @@ fn push_commit(inv: &mut ScriptInvocation<'_>, commit: &Commit) {
 }
 
 pub(super) async fn complete_event(
-    con: &ConnectionManager,
+    con: &RedisConnection,
     k: &Keys,
     event: &ClaimedEvent,
     commit: &Commit,
@@ -95,7 +95,7 @@ pub(super) async fn complete_event(
 }
 
 pub(super) async fn load_conversation(
-    con: &ConnectionManager,
+    con: &RedisConnection,
     k: &Keys,
     conversation: &str,
 ) -> StoreResult<Option<VersionedState>> {
@@ -116,7 +116,7 @@ pub(super) async fn load_conversation(
 }
 
 pub(super) async fn get_case(
-    con: &ConnectionManager,
+    con: &RedisConnection,
     k: &Keys,
     number: &str,
 ) -> StoreResult<Option<CaseRecord>> {
@@ -147,7 +147,7 @@ pub(super) async fn get_case(
 }
 
 pub(super) async fn cases_in(
-    con: &ConnectionManager,
+    con: &RedisConnection,
     k: &Keys,
     index: &str,
 ) -> StoreResult<Vec<String>> {
@@ -160,11 +160,7 @@ pub(super) async fn cases_in(
         .map_err(map_err)
 }
 
-pub(super) async fn next_number(
-    con: &ConnectionManager,
-    k: &Keys,
-    series: &str,
-) -> StoreResult<u64> {
+pub(super) async fn next_number(con: &RedisConnection, k: &Keys, series: &str) -> StoreResult<u64> {
     redis::cmd("INCR")
         .arg(k.number_seq(series))
         .query_async(&mut con.clone())

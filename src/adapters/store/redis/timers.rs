@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
+use super::RedisConnection;
 use redis::ScriptInvocation;
-use redis::aio::ConnectionManager;
 
 use super::{SCRIPTS, map_err, ms};
 use crate::adapters::store::keys::Keys;
@@ -39,7 +39,7 @@ pub(super) fn push_commit_timers(
     }
 }
 
-pub(super) async fn schedule(con: &ConnectionManager, k: &Keys, timer: &Timer) -> StoreResult<()> {
+pub(super) async fn schedule(con: &RedisConnection, k: &Keys, timer: &Timer) -> StoreResult<()> {
     let _: i64 = SCRIPTS
         .timer_schedule
         .key(k.timer_due())
@@ -53,7 +53,7 @@ pub(super) async fn schedule(con: &ConnectionManager, k: &Keys, timer: &Timer) -
     Ok(())
 }
 
-pub(super) async fn cancel(con: &ConnectionManager, k: &Keys, id: &str) -> StoreResult<bool> {
+pub(super) async fn cancel(con: &RedisConnection, k: &Keys, id: &str) -> StoreResult<bool> {
     let removed: i64 = SCRIPTS
         .timer_cancel
         .key(k.timer_due())
@@ -66,7 +66,7 @@ pub(super) async fn cancel(con: &ConnectionManager, k: &Keys, id: &str) -> Store
 }
 
 pub(super) async fn fire_due(
-    con: &ConnectionManager,
+    con: &RedisConnection,
     k: &Keys,
     now_ms: i64,
     limit: usize,
@@ -94,7 +94,7 @@ pub(super) async fn fire_due(
         .map_err(map_err)
 }
 
-pub(super) async fn pending(con: &ConnectionManager, k: &Keys) -> StoreResult<u64> {
+pub(super) async fn pending(con: &RedisConnection, k: &Keys) -> StoreResult<u64> {
     redis::cmd("ZCARD")
         .arg(k.timer_due())
         .query_async(&mut con.clone())

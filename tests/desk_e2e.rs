@@ -22,6 +22,7 @@ on_both_stores!(
     the_department_sees_every_account_a_leader_theirs_and_others_are_refused,
     the_register_filters_sorts_pages_and_downloads,
     the_todo_lists_what_waits_in_the_viewers_scope,
+    the_desk_is_off_without_its_table,
 );
 
 /// The bot; 张三 gets more than WeCom's 30 messages a minute registering accounts.
@@ -531,5 +532,41 @@ async fn the_todo_lists_what_waits_in_the_viewers_scope(backend: Backend) {
     let case = liuyang.get(&format!("/desk/case/{number}")).await;
     assert_eq!(case.status, StatusCode::OK);
     assert!(case.text().contains("团委青年之声"));
+    bot.stop().await;
+}
+
+/// Copies folder `from` into `to`.
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        match path.is_dir() {
+            true => copy_dir(&path, &target),
+            false => drop(std::fs::copy(&path, &target).unwrap()),
+        }
+    }
+}
+
+async fn the_desk_is_off_without_its_table(backend: Backend) {
+    // The shipped bot-scripts without `[desk]`.
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/bot-scripts")),
+        tmp.path(),
+    );
+    let bot_toml = tmp.path().join("bot.toml");
+    let text = std::fs::read_to_string(&bot_toml).unwrap();
+    let start = text.find("[desk]\n").unwrap();
+    let end = start + text[start..].find("\n\n").unwrap();
+    std::fs::write(&bot_toml, format!("{}{}", &text[..start], &text[end..])).unwrap();
+    let scripts = tmp.path().to_owned();
+    let Some(bot) = spawn_bot(backend, |s| s.scripts_dir = scripts).await else {
+        return;
+    };
+    let mut b = Browser::new(&bot);
+    for path in ["/desk", "/desk/register", "/desk/oauth?code=x&state=y"] {
+        assert_eq!(b.get(path).await.status, StatusCode::NOT_FOUND, "{path}");
+    }
     bot.stop().await;
 }

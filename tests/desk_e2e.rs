@@ -415,6 +415,10 @@ async fn the_department_sees_every_account_a_leader_theirs_and_others_are_refuse
         let case = b.get(&format!("/desk/case/{ba}")).await;
         assert_eq!(case.status, StatusCode::OK, "{user}");
         assert!(case.text().contains("团委青年之声"), "{}", case.text());
+        // The printable form of the account, as `flowbot form DJ-…` writes it.
+        let form = b.get(&format!("/desk/form/{}", djs[0])).await;
+        assert_eq!(form.status, StatusCode::OK, "{user}");
+        assert!(form.text().contains("团委青年之声") && form.text().contains(djs[0].as_str()));
     }
     // 工会's leader: an empty register, and 团委's records refused however they are asked for.
     let mut sunli = Browser::signed_in(&bot, "sunli").await;
@@ -429,6 +433,8 @@ async fn the_department_sees_every_account_a_leader_theirs_and_others_are_refuse
             format!("/desk/case/{ba}"),
             format!("/desk/case/{}", djs[1]),
             format!("/desk/account/{missing}"),
+            format!("/desk/form/{}", djs[0]),
+            format!("/desk/form/{ba}"),
         ] {
             let page = b.get(&path).await;
             assert_eq!(page.status, StatusCode::FORBIDDEN, "{path}");

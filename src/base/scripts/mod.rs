@@ -573,6 +573,7 @@ pub const DESK_WORDS: &[&str] = &[
     "age_value",
     "overdue",
     "decide_in_chat",
+    "printable_form",
 ];
 
 /// Every message `[closure_order]` in bot.toml must define (and nothing else), when present.

@@ -203,6 +203,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(desk: Arc<Desk>) -> Router<S> {
         .route("/desk/export/register.xlsx", get(register::download))
         .route("/desk/account/{number}", get(records::account))
         .route("/desk/case/{number}", get(records::case))
+        .route("/desk/form/{number}", get(records::form))
         .route("/desk/todo", get(todo::page))
         .with_state(desk)
 }

@@ -123,6 +123,30 @@ fn case_line(desk: &Desk, c: &Case) -> Value {
     }
 }
 
+/// The case `number` names (a register number: its registration) when the viewer may see it:
+/// theirs by [`Viewer::sees`], or about an account they see.
+async fn visible_case(desk: &Desk, viewer: &Viewer, number: &str) -> Result<LoadedCase, Response> {
+    let loaded = match number.starts_with(&format!("{REGISTER_PREFIX}-")) {
+        true => entry(desk, number).await?,
+        false => desk
+            .s
+            .load_case(number)
+            .await
+            .map_err(|e| desk.unavailable(&e.to_string()))?,
+    };
+    let Some(loaded) = loaded else {
+        return Err(missing(desk, viewer));
+    };
+    let mut allowed = viewer.sees(&loaded.case);
+    if !allowed && let Some(account) = account_of(&loaded.case) {
+        allowed = matches!(entry(desk, account).await, Ok(Some(e)) if viewer.sees(&e.case));
+    }
+    match allowed {
+        true => Ok(loaded),
+        false => Err(missing(desk, viewer)),
+    }
+}
+
 /// `/desk/case/<number>` (a register number shows its registration).
 pub(super) async fn case(
     State(desk): State<Arc<Desk>>,
@@ -134,27 +158,10 @@ pub(super) async fn case(
         Ok(v) => v,
         Err(r) => return r,
     };
-    let loaded = match number.starts_with(&format!("{REGISTER_PREFIX}-")) {
-        true => entry(&desk, &number).await,
-        false => desk
-            .s
-            .load_case(&number)
-            .await
-            .map_err(|e| desk.unavailable(&e.to_string())),
-    };
-    let loaded = match loaded {
-        Ok(Some(l)) => l,
-        Ok(None) => return missing(&desk, &viewer),
+    let loaded = match visible_case(&desk, &viewer, &number).await {
+        Ok(l) => l,
         Err(r) => return r,
     };
-    // A case about an account is also its administrator's.
-    let mut allowed = viewer.sees(&loaded.case);
-    if !allowed && let Some(account) = account_of(&loaded.case) {
-        allowed = matches!(entry(&desk, account).await, Ok(Some(e)) if viewer.sees(&e.case));
-    }
-    if !allowed {
-        return missing(&desk, &viewer);
-    }
     let history = match history(&desk, &loaded).await {
         Ok(h) => h,
         Err(r) => return r,
@@ -169,4 +176,25 @@ pub(super) async fn case(
         history => history,
     };
     desk.page(StatusCode::OK, "case.html", Some(&viewer), ctx)
+}
+
+/// `/desk/form/<number>`: the printable form `flowbot form` writes (a register number: the
+/// account's current entry with its change record; a case number: the filing as signed).
+pub(super) async fn form(
+    State(desk): State<Arc<Desk>>,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(number): Path<String>,
+) -> Response {
+    let viewer = match desk.viewer(&headers, &uri).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if let Err(r) = visible_case(&desk, &viewer, &number).await {
+        return r;
+    }
+    match exports::form_page(&*desk.s.store, &desk.s.scripts, &number).await {
+        Ok(page) => super::html(StatusCode::OK, page),
+        Err(e) => desk.unavailable(&e.to_string()),
+    }
 }

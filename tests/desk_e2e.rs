@@ -25,6 +25,38 @@ on_both_stores!(
     the_desk_is_off_without_its_table,
 );
 
+/// The log of this test binary (every level), to look for secrets in it.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn log() -> &'static Captured {
+    static LOG: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+    LOG.get_or_init(|| {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        tracing_subscriber::fmt()
+            .with_env_filter("debug")
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .init();
+        captured
+    })
+}
+
+fn log_text() -> String {
+    String::from_utf8_lossy(&log().0.lock().unwrap()).into_owned()
+}
+
 /// The bot; 张三 gets more than WeCom's 30 messages a minute registering accounts.
 async fn spawn(backend: Backend) -> Option<TestBot> {
     spawn_bot(backend, |s| s.pacing.member_limit = 10_000).await
@@ -155,6 +187,7 @@ impl Browser {
 }
 
 async fn signing_in_with_wecom_sets_a_session_and_returns_to_the_page_asked_for(backend: Backend) {
+    log();
     let Some(bot) = spawn(backend).await else {
         return;
     };
@@ -196,6 +229,8 @@ async fn signing_in_with_wecom_sets_a_session_and_returns_to_the_page_asked_for(
         assert!(session.contains(attribute), "{session}");
     }
     assert!(back.set_cookie(STATE).unwrap().contains("Max-Age=0"));
+    let mut secrets = vec![code.clone(), state.clone(), cookie_value(&state_cookie)];
+    secrets.push(cookie_value(session));
     let calls = bot.fake.requests_to("/cgi-bin/auth/getuserinfo");
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].query.get("code"), Some(&code));
@@ -228,7 +263,23 @@ async fn signing_in_with_wecom_sets_a_session_and_returns_to_the_page_asked_for(
         .get(&format!("/desk/oauth?code={code}&state={state}"))
         .await;
     assert!(back.set_cookie(SESSION).unwrap().contains("; Secure"));
+    secrets.extend([code, state, cookie_value(back.set_cookie(SESSION).unwrap())]);
+    // No code, state or cookie in the log (every level), though the sign-in is there.
+    let logged = log_text();
+    assert!(
+        logged.contains("signed in to the desk"),
+        "the log is captured"
+    );
+    for secret in secrets {
+        assert!(!logged.contains(&secret), "{secret} logged");
+    }
     bot.stop().await;
+}
+
+/// The value of a `Set-Cookie` line.
+fn cookie_value(set_cookie: &str) -> String {
+    let pair = set_cookie.split(';').next().unwrap();
+    pair.split_once('=').unwrap().1.to_owned()
 }
 
 async fn absent_forged_tampered_and_expired_sessions_are_refused(backend: Backend) {
@@ -534,6 +585,13 @@ async fn the_todo_lists_what_waits_in_the_viewers_scope(backend: Backend) {
     let mut sunli = Browser::signed_in(&bot, "sunli").await;
     let text = sunli.get("/desk/todo").await.text();
     assert!(!text.contains(&number), "{text}");
+    // The applicant sees their own case waiting; someone with nothing is refused.
+    let mut zhangsan = Browser::signed_in(&bot, "zhangsan").await;
+    assert!(zhangsan.get("/desk/todo").await.text().contains(&number));
+    let mut zhaoliu = Browser::signed_in(&bot, "zhaoliu").await;
+    let refused = zhaoliu.get("/desk/todo").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(!refused.text().contains(&number));
     // The case's page, for the unit's leader.
     let case = liuyang.get(&format!("/desk/case/{number}")).await;
     assert_eq!(case.status, StatusCode::OK);

@@ -23,6 +23,18 @@ struct Line {
     value: Value,
 }
 
+/// Overdue first, then by deadline (none last).
+fn order(mut lines: Vec<Line>) -> Vec<Value> {
+    lines.sort_by(|a, b| {
+        (!a.overdue, a.deadline.is_empty(), &a.deadline).cmp(&(
+            !b.overdue,
+            b.deadline.is_empty(),
+            &b.deadline,
+        ))
+    });
+    lines.into_iter().map(|l| l.value).collect()
+}
+
 /// `/desk/todo`.
 pub(super) async fn page(State(desk): State<Arc<Desk>>, headers: HeaderMap, uri: Uri) -> Response {
     let viewer = match desk.viewer(&headers, &uri).await {
@@ -42,6 +54,10 @@ pub(super) async fn page(State(desk): State<Arc<Desk>>, headers: HeaderMap, uri:
         Ok(c) => c,
         Err(e) => return desk.unavailable(&e.to_string()),
     };
+    // Someone who supervises nothing and has filed or administers nothing: refused.
+    if !viewer.supervisor() && !cases.iter().any(|c| viewer.sees(c)) {
+        return desk.forbidden(&viewer);
+    }
     let mut approvals: Vec<Line> = Vec::new();
     for c in cases
         .iter()
@@ -96,19 +112,41 @@ pub(super) async fn page(State(desk): State<Arc<Desk>>, headers: HeaderMap, uri:
             },
         });
     }
-    let order = |lines: &mut Vec<Line>| {
-        lines.sort_by(|a, b| {
-            (!a.overdue, a.deadline.is_empty(), &a.deadline).cmp(&(
-                !b.overdue,
-                b.deadline.is_empty(),
-                &b.deadline,
-            ))
-        });
-        lines.drain(..).map(|l| l.value).collect::<Vec<Value>>()
-    };
     let ctx = minijinja::context! {
-        approvals => order(&mut approvals),
-        duties => order(&mut duties),
+        approvals => order(approvals),
+        duties => order(duties),
     };
     desk.page(StatusCode::OK, "todo.html", Some(&viewer), ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overdue_first_then_by_deadline_and_none_last() {
+        let line = |overdue, deadline: &str| Line {
+            overdue,
+            deadline: deadline.to_owned(),
+            value: Value::from(format!("{overdue} {deadline}")),
+        };
+        let ordered = order(vec![
+            line(false, ""),
+            line(false, "2026-12-03"),
+            line(true, "2026-11-20"),
+            line(false, "2026-12-01"),
+            line(true, "2026-11-02"),
+        ]);
+        let texts: Vec<String> = ordered.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            texts,
+            [
+                "true 2026-11-02",
+                "true 2026-11-20",
+                "false 2026-12-01",
+                "false 2026-12-03",
+                "false "
+            ]
+        );
+    }
 }

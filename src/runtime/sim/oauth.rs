@@ -88,9 +88,11 @@ async fn pick(State(sim): State<Arc<Shared>>, Query(q): Params) -> Response {
         )
             .into_response();
     };
-    let to_desk = redirect
-        .split_once("://")
-        .is_some_and(|(_, rest)| rest.split_once('/').is_some_and(|(_, p)| p == "desk/oauth"));
+    // Back only to a desk on this machine (the host rules of the simulator's own pages).
+    let to_desk = redirect.split_once("://").is_some_and(|(_, rest)| {
+        rest.split_once('/')
+            .is_some_and(|(host, p)| p == "desk/oauth" && super::host::allows(host, sim.bound))
+    });
     if !to_desk || sim.directory.person(userid).is_none() {
         return (StatusCode::BAD_REQUEST, "not a desk sign-in").into_response();
     }

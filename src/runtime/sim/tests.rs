@@ -366,4 +366,10 @@ async fn the_desk_signs_in_through_the_simulated_wecom_page() {
     );
     let (status, _, _, _) = get(back, state_cookie).await;
     assert_eq!(status, 403, "the code was used");
+    // A code is handed only to a desk on this machine.
+    let host = sim.base.replace("http://", "").replace(':', "%3A");
+    let elsewhere = pick.replace(&host, "evil.example");
+    assert_ne!(elsewhere, pick);
+    let (status, _, _, _) = get(format!("{}{elsewhere}", sim.base), String::new()).await;
+    assert_eq!(status, 400);
 }

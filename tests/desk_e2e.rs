@@ -493,11 +493,18 @@ async fn the_department_sees_every_account_a_leader_theirs_and_others_are_refuse
             assert!(!page.text().contains("团委青年之声"), "{path}");
         }
     }
-    // Staff supervising nothing and owning nothing: the register and the download refused.
-    assert_eq!(
-        staff.get("/desk/register").await.status,
-        StatusCode::FORBIDDEN
-    );
+    // Staff supervising nothing and owning nothing: the register, the counts and the download
+    // refused.
+    for path in ["/desk/register", "/desk/stats"] {
+        assert_eq!(
+            staff.get(path).await.status,
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+    }
+    // 统计: 工会's leader counts none of 团委's accounts.
+    let stats = sunli.get("/desk/stats").await.text();
+    assert!(stats.contains("class=\"total\">0<"), "{stats}");
     let download = staff.get("/desk/export/register.xlsx").await;
     assert_eq!(download.status, StatusCode::FORBIDDEN);
     // 工会's leader downloads 工会's register: the header only.
@@ -508,6 +515,13 @@ async fn the_department_sees_every_account_a_leader_theirs_and_others_are_refuse
     let mut lina = Browser::signed_in(&bot, "lina").await;
     let page = lina.get(&format!("/desk/account/{missing}")).await;
     assert_eq!(page.status, StatusCode::NOT_FOUND);
+    // 统计: the department counts 团委's two accounts.
+    let stats = lina.get("/desk/stats").await.text();
+    assert!(stats.contains("class=\"total\">2<"), "{stats}");
+    assert!(
+        stats.contains("团委") && stats.contains("width:100%"),
+        "{stats}"
+    );
     bot.stop().await;
 }
 

@@ -574,6 +574,8 @@ pub const DESK_WORDS: &[&str] = &[
     "overdue",
     "decide_in_chat",
     "printable_form",
+    "stats",
+    "registered",
 ];
 
 /// Every message `[closure_order]` in bot.toml must define (and nothing else), when present.

@@ -172,7 +172,7 @@ pub fn search(scripts: &Scripts, entries: &[Entry], word: &str) -> String {
 }
 
 /// Counts by a label, most first (ties by label).
-fn counts<'a>(labels: impl Iterator<Item = &'a str>) -> Vec<serde_json::Value> {
+pub fn counts<'a>(labels: impl Iterator<Item = &'a str>) -> Vec<serde_json::Value> {
     let mut by: BTreeMap<&str, usize> = BTreeMap::new();
     for label in labels {
         *by.entry(label).or_default() += 1;

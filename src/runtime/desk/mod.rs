@@ -1,15 +1,17 @@
 //! The department's desk (issue 13): web pages served next to the callback, opened from the
 //! app in WeCom and signed in with WeCom's OAuth2 ([`signin`]); the register with filters and
-//! paging, an account's and a case's page, the to-do list and the register's XLSX, each
-//! checked on the server against the records ([`access`]). Only when bot.toml has `[desk]`
-//! (its words) and WeCom credentials are set. Pages are minijinja templates compiled into the
-//! binary (`templates/`), without scripts or anything from another host.
+//! paging, an account's and a case's page, the to-do list, the counts (统计) and the
+//! register's XLSX, each checked on the server against the records ([`access`]). Only when
+//! bot.toml has `[desk]` (its words) and WeCom credentials are set. Pages are minijinja
+//! templates compiled into the binary (`templates/`), without scripts or anything from another
+//! host.
 
 mod access;
 mod records;
 mod register;
 mod session;
 mod signin;
+mod stats;
 mod todo;
 
 pub use session::{SESSION, STATE, Signer};
@@ -47,6 +49,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("account.html", include_str!("templates/account.html")),
     ("case.html", include_str!("templates/case.html")),
     ("todo.html", include_str!("templates/todo.html")),
+    ("stats.html", include_str!("templates/stats.html")),
 ];
 
 impl Desk {
@@ -205,5 +208,6 @@ pub fn router<S: Clone + Send + Sync + 'static>(desk: Arc<Desk>) -> Router<S> {
         .route("/desk/case/{number}", get(records::case))
         .route("/desk/form/{number}", get(records::form))
         .route("/desk/todo", get(todo::page))
+        .route("/desk/stats", get(stats::page))
         .with_state(desk)
 }

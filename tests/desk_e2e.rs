@@ -13,7 +13,7 @@ use flowbot::runtime::desk::{SESSION, STATE, Signer};
 use reqwest::StatusCode;
 use support::bot::{Backend, SECRET, TestBot, spawn_bot};
 use support::files::xlsx_rows;
-use support::flows::{FOUR_ACCOUNTS, file, register_accounts, year};
+use support::flows::{FOUR_ACCOUNTS, ask, file, register_accounts, year};
 
 on_both_stores!(
     signing_in_with_wecom_sets_a_session_and_returns_to_the_page_asked_for,
@@ -23,6 +23,7 @@ on_both_stores!(
     the_register_filters_sorts_pages_and_downloads,
     the_todo_lists_what_waits_in_the_viewers_scope,
     the_desk_is_off_without_its_table,
+    the_annual_review_progress_is_drawn_per_unit_in_scope,
 );
 
 /// The log of this test binary (every level), to look for secrets in it.
@@ -646,5 +647,46 @@ async fn the_desk_is_off_without_its_table(backend: Backend) {
     for path in ["/desk", "/desk/register", "/desk/oauth?code=x&state=y"] {
         assert_eq!(b.get(path).await.status, StatusCode::NOT_FOUND, "{path}");
     }
+    bot.stop().await;
+}
+
+async fn the_annual_review_progress_is_drawn_per_unit_in_scope(backend: Backend) {
+    let Some(bot) = spawn(backend).await else {
+        return;
+    };
+    let djs = register_accounts(&bot, &FOUR_ACCOUNTS[..2]).await;
+    let y = year(&bot);
+    let mut lina = Browser::signed_in(&bot, "lina").await;
+    let before = lina.get("/desk/annual").await;
+    assert_eq!(before.status, StatusCode::OK);
+    assert!(before.text().contains("暂无记录"), "no campaign yet");
+    ask(&bot, "lina", &format!("年审 开始 {y}"), "确认").await;
+    ask(&bot, "lina", "确认", "已发起").await;
+    for user in ["lina", "liuyang", "zhangsan"] {
+        let mut b = Browser::signed_in(&bot, user).await;
+        let page = b.get("/desk/annual").await;
+        assert_eq!(page.status, StatusCode::OK, "{user}");
+        let text = page.text();
+        assert!(text.contains(&format!("年审进度 {y}")), "{text}");
+        assert!(
+            text.contains("团委　0/2") && text.contains("<rect x=\"0.0\" y=\"0\" width=\"100.0\""),
+            "{text}"
+        );
+        for dj in &djs {
+            assert!(text.contains(dj.as_str()), "{user} sees {dj}");
+        }
+        assert!(text.contains("未提交"), "{text}");
+    }
+    let mut sunli = Browser::signed_in(&bot, "sunli").await;
+    let text = sunli.get("/desk/annual").await.text();
+    assert!(
+        !text.contains(&djs[0]) && !text.contains("团委　"),
+        "{text}"
+    );
+    let mut staff = Browser::signed_in(&bot, "zhangwei2").await;
+    assert_eq!(
+        staff.get("/desk/annual").await.status,
+        StatusCode::FORBIDDEN
+    );
     bot.stop().await;
 }

@@ -576,6 +576,7 @@ pub const DESK_WORDS: &[&str] = &[
     "printable_form",
     "stats",
     "registered",
+    "annual",
 ];
 
 /// Every message `[closure_order]` in bot.toml must define (and nothing else), when present.

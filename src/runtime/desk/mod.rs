@@ -1,12 +1,13 @@
 //! The department's desk (issue 13): web pages served next to the callback, opened from the
 //! app in WeCom and signed in with WeCom's OAuth2 ([`signin`]); the register with filters and
-//! paging, an account's and a case's page, the to-do list, the counts (统计) and the
-//! register's XLSX, each checked on the server against the records ([`access`]). Only when
-//! bot.toml has `[desk]` (its words) and WeCom credentials are set. Pages are minijinja
-//! templates compiled into the binary (`templates/`), without scripts or anything from another
-//! host.
+//! paging, an account's and a case's page, the to-do list, the counts (统计), the annual
+//! review's progress and the register's XLSX, each checked on the server against the records
+//! ([`access`]). Only when bot.toml has `[desk]` (its words) and WeCom credentials are set.
+//! Pages are minijinja templates compiled into the binary (`templates/`), without scripts or
+//! anything from another host.
 
 mod access;
+mod annual;
 mod records;
 mod register;
 mod session;
@@ -50,6 +51,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("case.html", include_str!("templates/case.html")),
     ("todo.html", include_str!("templates/todo.html")),
     ("stats.html", include_str!("templates/stats.html")),
+    ("annual.html", include_str!("templates/annual.html")),
 ];
 
 impl Desk {
@@ -129,7 +131,8 @@ impl Desk {
                 minijinja::context! { name => v.name.clone() },
             )
         });
-        let full = minijinja::context! { w => self.words(), me => me, ..ctx };
+        let annual = self.s.scripts.annual_review.is_some();
+        let full = minijinja::context! { w => self.words(), me => me, annual => annual, ..ctx };
         match self
             .pages
             .get_template(template)
@@ -209,5 +212,6 @@ pub fn router<S: Clone + Send + Sync + 'static>(desk: Arc<Desk>) -> Router<S> {
         .route("/desk/form/{number}", get(records::form))
         .route("/desk/todo", get(todo::page))
         .route("/desk/stats", get(stats::page))
+        .route("/desk/annual", get(annual::page))
         .with_state(desk)
 }

@@ -24,6 +24,7 @@ on_both_stores!(
     the_todo_lists_what_waits_in_the_viewers_scope,
     the_desk_is_off_without_its_table,
     the_annual_review_progress_is_drawn_per_unit_in_scope,
+    open_incidents_are_listed_to_whoever_may_see_them,
 );
 
 /// The log of this test binary (every level), to look for secrets in it.
@@ -686,6 +687,52 @@ async fn the_annual_review_progress_is_drawn_per_unit_in_scope(backend: Backend)
     let mut staff = Browser::signed_in(&bot, "zhangwei2").await;
     assert_eq!(
         staff.get("/desk/annual").await.status,
+        StatusCode::FORBIDDEN
+    );
+    bot.stop().await;
+}
+
+async fn open_incidents_are_listed_to_whoever_may_see_them(backend: Backend) {
+    let Some(bot) = spawn(backend).await else {
+        return;
+    };
+    bot.say("zhangsan", &["舆情"]).await;
+    assert!(
+        bot.wait_for_text("zhangsan", "涉及的账号", support::wait::WAIT)
+            .await
+    );
+    bot.say("zhangsan", &["青年之声"]).await;
+    assert!(
+        bot.wait_for_text("zhangsan", "发生了什么", support::wait::WAIT)
+            .await
+    );
+    bot.say("zhangsan", &["微博评论区出现大量不实信息"]).await;
+    let number = format!("YQ-{}-0001", year(&bot));
+    assert!(
+        bot.wait_for_text("zhangsan", &number, support::wait::WAIT)
+            .await
+    );
+    for user in ["lina", "liuyang", "zhangsan"] {
+        let mut b = Browser::signed_in(&bot, user).await;
+        let page = b.get("/desk/incidents").await;
+        assert_eq!(page.status, StatusCode::OK, "{user}");
+        let text = page.text();
+        for shown in [
+            number.as_str(),
+            "微博评论区出现大量不实信息",
+            "尚无人确认",
+            "团委",
+        ] {
+            assert!(text.contains(shown), "{user}: {shown} not in {text}");
+        }
+    }
+    let mut sunli = Browser::signed_in(&bot, "sunli").await;
+    let page = sunli.get("/desk/incidents").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.text().contains(&number), "another unit's incident");
+    let mut staff = Browser::signed_in(&bot, "zhangwei2").await;
+    assert_eq!(
+        staff.get("/desk/incidents").await.status,
         StatusCode::FORBIDDEN
     );
     bot.stop().await;

@@ -577,6 +577,10 @@ pub const DESK_WORDS: &[&str] = &[
     "stats",
     "registered",
     "annual",
+    "incidents",
+    "what",
+    "holder",
+    "nobody_yet",
 ];
 
 /// Every message `[closure_order]` in bot.toml must define (and nothing else), when present.

@@ -1,13 +1,14 @@
 //! The department's desk (issue 13): web pages served next to the callback, opened from the
 //! app in WeCom and signed in with WeCom's OAuth2 ([`signin`]); the register with filters and
 //! paging, an account's and a case's page, the to-do list, the counts (统计), the annual
-//! review's progress and the register's XLSX, each checked on the server against the records
-//! ([`access`]). Only when bot.toml has `[desk]` (its words) and WeCom credentials are set.
-//! Pages are minijinja templates compiled into the binary (`templates/`), without scripts or
-//! anything from another host.
+//! review's progress, the open incidents and the register's XLSX, each checked on the server
+//! against the records ([`access`]). Only when bot.toml has `[desk]` (its words) and WeCom
+//! credentials are set. Pages are minijinja templates compiled into the binary (`templates/`),
+//! without scripts or anything from another host.
 
 mod access;
 mod annual;
+mod incidents;
 mod records;
 mod register;
 mod session;
@@ -52,6 +53,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("todo.html", include_str!("templates/todo.html")),
     ("stats.html", include_str!("templates/stats.html")),
     ("annual.html", include_str!("templates/annual.html")),
+    ("incidents.html", include_str!("templates/incidents.html")),
 ];
 
 impl Desk {
@@ -131,8 +133,13 @@ impl Desk {
                 minijinja::context! { name => v.name.clone() },
             )
         });
-        let annual = self.s.scripts.annual_review.is_some();
-        let full = minijinja::context! { w => self.words(), me => me, annual => annual, ..ctx };
+        let (annual, incidents) = (
+            self.s.scripts.annual_review.is_some(),
+            self.s.scripts.incidents.is_some(),
+        );
+        let full = minijinja::context! {
+            w => self.words(), me => me, annual => annual, incidents => incidents, ..ctx
+        };
         match self
             .pages
             .get_template(template)
@@ -213,5 +220,6 @@ pub fn router<S: Clone + Send + Sync + 'static>(desk: Arc<Desk>) -> Router<S> {
         .route("/desk/todo", get(todo::page))
         .route("/desk/stats", get(stats::page))
         .route("/desk/annual", get(annual::page))
+        .route("/desk/incidents", get(incidents::page))
         .with_state(desk)
 }

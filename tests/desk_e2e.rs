@@ -25,6 +25,7 @@ on_both_stores!(
     the_desk_is_off_without_its_table,
     the_annual_review_progress_is_drawn_per_unit_in_scope,
     open_incidents_are_listed_to_whoever_may_see_them,
+    a_repost_tasks_coverage_is_shown_per_unit_in_scope,
 );
 
 /// The log of this test binary (every level), to look for secrets in it.
@@ -735,5 +736,41 @@ async fn open_incidents_are_listed_to_whoever_may_see_them(backend: Backend) {
         staff.get("/desk/incidents").await.status,
         StatusCode::FORBIDDEN
     );
+    bot.stop().await;
+}
+
+async fn a_repost_tasks_coverage_is_shown_per_unit_in_scope(backend: Backend) {
+    let Some(bot) = spawn(backend).await else {
+        return;
+    };
+    let djs = register_accounts(&bot, &FOUR_ACCOUNTS[..2]).await;
+    let y = year(&bot);
+    let task = format!("ZF-{y}-0001");
+    let opened = ask(
+        &bot,
+        "chenjing",
+        "转发任务 https://mp.weixin.qq.com/s/post 24小时 全部 请转发年度工作会议报道",
+        "已发布转发任务",
+    )
+    .await;
+    assert!(opened.contains(&task), "{opened}");
+    for user in ["lina", "liuyang", "zhangsan"] {
+        let mut b = Browser::signed_in(&bot, user).await;
+        let page = b.get("/desk/reposts").await;
+        assert_eq!(page.status, StatusCode::OK, "{user}");
+        let text = page.text();
+        for shown in [task.as_str(), "请转发年度工作会议报道", "0/2（0%）", "团委"] {
+            assert!(text.contains(shown), "{user}: {shown} not in {text}");
+        }
+    }
+    let mut sunli = Browser::signed_in(&bot, "sunli").await;
+    let text = sunli.get("/desk/reposts").await.text();
+    assert!(!text.contains(&task) && text.contains("暂无记录"), "{text}");
+    let mut staff = Browser::signed_in(&bot, "zhangwei2").await;
+    assert_eq!(
+        staff.get("/desk/reposts").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(djs.len(), 2);
     bot.stop().await;
 }

@@ -581,6 +581,8 @@ pub const DESK_WORDS: &[&str] = &[
     "what",
     "holder",
     "nobody_yet",
+    "reposts",
+    "reposted",
 ];
 
 /// Every message `[closure_order]` in bot.toml must define (and nothing else), when present.

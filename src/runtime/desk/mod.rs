@@ -1,16 +1,17 @@
 //! The department's desk (issue 13): web pages served next to the callback, opened from the
 //! app in WeCom and signed in with WeCom's OAuth2 ([`signin`]); the register with filters and
 //! paging, an account's and a case's page, the to-do list, the counts (统计), the annual
-//! review's progress, the open incidents and the register's XLSX, each checked on the server
-//! against the records ([`access`]). Only when bot.toml has `[desk]` (its words) and WeCom
-//! credentials are set. Pages are minijinja templates compiled into the binary (`templates/`),
-//! without scripts or anything from another host.
+//! review's progress, the open incidents, the repost tasks' coverage and the register's XLSX,
+//! each checked on the server against the records ([`access`]). Only when bot.toml has `[desk]`
+//! (its words) and WeCom credentials are set. Pages are minijinja templates compiled into the
+//! binary (`templates/`), without scripts or anything from another host.
 
 mod access;
 mod annual;
 mod incidents;
 mod records;
 mod register;
+mod reposts;
 mod session;
 mod signin;
 mod stats;
@@ -54,6 +55,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("stats.html", include_str!("templates/stats.html")),
     ("annual.html", include_str!("templates/annual.html")),
     ("incidents.html", include_str!("templates/incidents.html")),
+    ("reposts.html", include_str!("templates/reposts.html")),
 ];
 
 impl Desk {
@@ -133,12 +135,13 @@ impl Desk {
                 minijinja::context! { name => v.name.clone() },
             )
         });
-        let (annual, incidents) = (
-            self.s.scripts.annual_review.is_some(),
-            self.s.scripts.incidents.is_some(),
-        );
+        let scripts = &self.s.scripts;
         let full = minijinja::context! {
-            w => self.words(), me => me, annual => annual, incidents => incidents, ..ctx
+            w => self.words(), me => me,
+            annual => scripts.annual_review.is_some(),
+            incidents => scripts.incidents.is_some(),
+            reposts => scripts.reposts.is_some(),
+            ..ctx
         };
         match self
             .pages
@@ -221,5 +224,6 @@ pub fn router<S: Clone + Send + Sync + 'static>(desk: Arc<Desk>) -> Router<S> {
         .route("/desk/stats", get(stats::page))
         .route("/desk/annual", get(annual::page))
         .route("/desk/incidents", get(incidents::page))
+        .route("/desk/reposts", get(reposts::page))
         .with_state(desk)
 }

@@ -816,3 +816,46 @@ fn the_delivery_retry_window_is_checked() {
         std::time::Duration::from_secs(24 * 3600)
     );
 }
+
+/// The desk's words (`[desk]`): each one needed, none unknown, errors at their line.
+#[test]
+fn the_desk_words_are_checked() {
+    let tmp = edited_copy(
+        |bot| {
+            bot.replace("\ntitle = \"新媒体工作台\"", "\ntitel = \"新媒体工作台\"")
+                .replace("page_of = \"第 {{ page }}", "page_of = \"第 {{ page ")
+        },
+        |flow| flow,
+    );
+    let text = std::fs::read_to_string(tmp.path().join("bot.toml")).unwrap();
+    let line = |needle: &str| text.lines().position(|l| l.starts_with(needle)).unwrap() + 1;
+    let errs = scripts::check(tmp.path()).expect_err("refused");
+    let all: Vec<String> = errs.iter().map(ToString::to_string).collect();
+    for fragment in [
+        format!("bot.toml:{}", line("titel =")),
+        "unknown desk message `titel`".to_owned(),
+        "[desk] needs the message `title`".to_owned(),
+        format!("bot.toml:{}", line("page_of =")),
+    ] {
+        assert!(
+            all.iter().any(|l| l.contains(&fragment)),
+            "{fragment}: {all:#?}"
+        );
+    }
+    // Without the table the desk is off and nothing is asked for.
+    let off = edited_copy(
+        |bot| {
+            let start = bot.find("[desk]\n").unwrap();
+            let end = start + bot[start..].find("\n\n").unwrap();
+            format!("{}{}", &bot[..start], &bot[end..])
+        },
+        |flow| flow,
+    );
+    let loaded = scripts::Scripts::load(off.path()).expect("valid without [desk]");
+    assert!(!loaded.desk);
+    assert!(
+        scripts::Scripts::load(&root().join("bot-scripts"))
+            .unwrap()
+            .desk
+    );
+}

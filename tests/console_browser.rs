@@ -11,18 +11,19 @@
 //! reminder of the overdue approval next to his card, taps 同意; 党委宣传部 (陈静) taps 同意; the applicant
 //! sees the register number.
 
+#[macro_use]
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use flowbot::runtime::app::Application;
 use flowbot::runtime::config::{Settings, SimulatorSetting};
-use serde_json::{Value, json};
+use serde_json::json;
+use support::browser::{CHROMEDRIVER, CHROMIUM, Driver, connect};
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// How long the bot may take to answer one step (replies go through the outbox and the fake API).
 const STEP_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -87,7 +88,7 @@ async fn a_staff_member_files_a_registration_in_the_console() {
     std::fs::create_dir_all(&shots).expect("screenshot folder");
     let mut driver = Driver::start(&shots).await.expect("chromedriver starts");
     let profile = tempfile::tempdir().expect("profile dir");
-    let client = connect(driver.port, profile.path())
+    let client = connect(driver.port, profile.path(), "1400,900")
         .await
         .expect("a Chromium session");
     let mut story = Story {
@@ -479,80 +480,4 @@ impl Story {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
-}
-
-/// chromedriver on a free port, stopped on drop.
-struct Driver {
-    child: Child,
-    port: u16,
-}
-
-impl Driver {
-    async fn start(logs: &Path) -> anyhow::Result<Driver> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
-        let log = std::fs::File::create(logs.join("chromedriver.log"))?;
-        let child = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .context("spawning chromedriver")?;
-        let driver = Driver { child, port };
-        let status = format!("http://127.0.0.1:{port}/status");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let ready = match reqwest::get(&status).await {
-                Ok(r) => r.json::<Value>().await.ok(),
-                Err(_) => None,
-            };
-            if ready.is_some_and(|v| v["value"]["ready"] == json!(true)) {
-                return Ok(driver);
-            }
-            if Instant::now() > deadline {
-                bail!("chromedriver did not become ready on port {port}");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// A headless Chromium session with a fresh, empty profile.
-async fn connect(port: u16, profile: &Path) -> anyhow::Result<Client> {
-    let args = [
-        "--headless".to_owned(),
-        "--no-sandbox".to_owned(),
-        "--disable-gpu".to_owned(),
-        "--disable-quic".to_owned(),
-        "--no-first-run".to_owned(),
-        "--disable-background-networking".to_owned(),
-        "--disable-component-update".to_owned(),
-        "--disable-sync".to_owned(),
-        "--window-size=1400,900".to_owned(),
-        format!("--user-data-dir={}", profile.display()),
-    ];
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({"binary": CHROMIUM, "args": args}),
-    );
-    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    let client = ClientBuilder::new(connector)
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{port}"))
-        .await
-        .context("connecting to chromedriver")?;
-    Ok(client)
 }

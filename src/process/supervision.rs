@@ -13,6 +13,7 @@
 
 use async_trait::async_trait;
 
+use crate::base::directory::{Directory, DirectoryError};
 use crate::base::normalize;
 use crate::base::scripts::CLOSURE_ORDER;
 use crate::base::scripts::tpl;
@@ -173,11 +174,19 @@ fn refuse(s: &Services, d: &mut Draft) {
 /// Policy 2.1: the propaganda department supervises every unit; a unit's leader their own
 /// units; anyone else nothing (`None`).
 pub(crate) async fn scope_of(s: &Services, user: &str) -> Result<Option<Scope>, DispatchError> {
-    let propaganda = s.directory.role_members("propaganda").await?;
+    Ok(scope_in(&*s.directory, user).await?)
+}
+
+/// [`scope_of`] from the directory alone, for readers outside an event (the web desk).
+pub async fn scope_in(
+    directory: &dyn Directory,
+    user: &str,
+) -> Result<Option<Scope>, DirectoryError> {
+    let propaganda = directory.role_members("propaganda").await?;
     if propaganda.iter().any(|p| p == user) {
         return Ok(Some(Scope::All));
     }
-    let snapshot = s.directory.snapshot().await?;
+    let snapshot = directory.snapshot().await?;
     let led: Vec<(String, String)> = snapshot
         .units
         .iter()

@@ -24,9 +24,10 @@ use crate::base::calendar::Calendar;
 use crate::base::clock::Clock;
 use crate::base::directory::{ContactsDirectory, Directory};
 use crate::base::scripts::Scripts;
-use crate::dispatch::Dispatcher;
+use crate::dispatch::{Dispatcher, Services};
 use crate::runtime::calendar_watch::CalendarWatch;
 use crate::runtime::config::{DirectorySource, Settings};
+use crate::runtime::desk::Desk;
 use crate::runtime::evidence::Keeping;
 use crate::runtime::http::{self, AppState, CallbackSettings};
 use crate::runtime::outbox::{OutboxSender, Pacing};
@@ -225,6 +226,27 @@ impl Application {
             None => (None, None, None),
         };
         let directory = open_directory(&settings, &scripts, client.clone())?;
+        // The department's desk (`[desk]`): it reads like a handler, through `Services`.
+        let desk = match (&client, &settings.wecom, scripts.desk) {
+            (Some(client), Some(wecom), true) => {
+                let services = Services {
+                    store: store.clone(),
+                    scripts: scripts.clone(),
+                    directory: directory.clone(),
+                    clock: clock.clone(),
+                    robots: Arc::default(),
+                    processes: crate::process::all(),
+                };
+                let app = (
+                    wecom.corp_id.as_str(),
+                    wecom.agent_id,
+                    wecom.secret.as_str(),
+                );
+                let desk = Desk::new(services, client.clone(), app, &settings.oauth_base);
+                Some(Arc::new(desk))
+            }
+            _ => None,
+        };
         // Workers wake the sender when they commit outbox items.
         let new_outbox = sender
             .as_ref()
@@ -292,6 +314,7 @@ impl Application {
             callback,
             new_events,
             clock,
+            desk,
         };
         let mut limits = settings.limits.clone();
         limits.max_connections = http::fitting_cap(limits.max_connections);

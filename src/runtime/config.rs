@@ -13,6 +13,8 @@ use crate::runtime::outbox::Pacing;
 
 /// The official API host; tests and the simulator point `WECOM_API_BASE` elsewhere.
 pub const DEFAULT_API_BASE: &str = "https://qyapi.weixin.qq.com";
+/// Where WeCom's web sign-in (OAuth2) pages live.
+pub const DEFAULT_OAUTH_BASE: &str = "https://open.weixin.qq.com";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -109,6 +111,9 @@ pub struct Settings {
     pub wecom: Option<WeComSettings>,
     /// `WECOM_API_BASE`: scheme, host and port only.
     pub api_base: String,
+    /// `WECOM_OAUTH_BASE`: where the desk sends a browser to sign in with WeCom
+    /// (`<base>/connect/oauth2/authorize`); the simulator points it at its own page.
+    pub oauth_base: String,
     /// `FLOWBOT_REPLAY_WINDOW` (seconds): callbacks whose timestamp is further than this from
     /// now are refused.
     pub replay_window: Duration,
@@ -156,6 +161,7 @@ impl Settings {
             redis_prefix: "flowbot".into(),
             wecom: None,
             api_base: DEFAULT_API_BASE.into(),
+            oauth_base: DEFAULT_OAUTH_BASE.into(),
             replay_window: Duration::from_secs(15 * 60),
             dedupe_ttl: Duration::from_secs(2 * 3600),
             workers: 4,
@@ -207,6 +213,9 @@ impl Settings {
         }
         if let Some(v) = get("WECOM_API_BASE") {
             s.api_base = parse_api_base(&v)?;
+        }
+        if let Some(v) = get("WECOM_OAUTH_BASE") {
+            s.oauth_base = parse_oauth_base(&v)?;
         }
         if let Some(v) = get("FLOWBOT_REPLAY_WINDOW") {
             s.replay_window = Duration::from_secs(parse_number("FLOWBOT_REPLAY_WINDOW", &v)?);
@@ -289,6 +298,7 @@ impl std::fmt::Debug for Settings {
             redis_prefix,
             wecom,
             api_base,
+            oauth_base,
             replay_window,
             dedupe_ttl,
             workers,
@@ -316,6 +326,7 @@ impl std::fmt::Debug for Settings {
             .field("redis_prefix", redis_prefix)
             .field("wecom", wecom)
             .field("api_base", api_base)
+            .field("oauth_base", oauth_base)
             .field("replay_window", replay_window)
             .field("dedupe_ttl", dedupe_ttl)
             .field("workers", workers)
@@ -397,6 +408,18 @@ fn read_credentials(
         token,
         aes_key,
     }))
+}
+
+/// `WECOM_OAUTH_BASE`: an http(s) URL (a path is kept: the simulator's page has one).
+fn parse_oauth_base(value: &str) -> Result<String, ConfigError> {
+    let v = value.trim().trim_end_matches('/');
+    if !(v.starts_with("http://") || v.starts_with("https://")) {
+        return Err(ConfigError::Invalid {
+            key: "WECOM_OAUTH_BASE",
+            problem: "must start with http:// or https://".into(),
+        });
+    }
+    Ok(v.to_owned())
 }
 
 /// `WECOM_API_BASE` is scheme, host and port only: the client appends `/cgi-bin/...`.

@@ -249,6 +249,16 @@ pub async fn form(
     number: &str,
     out: &Path,
 ) -> anyhow::Result<()> {
+    let page = form_page(store, scripts, number).await?;
+    std::fs::write(out, page).with_context(|| format!("writing {}", out.display()))
+}
+
+/// The printable HTML page of [`form`] (the desk serves it too).
+pub async fn form_page(
+    store: &dyn Store,
+    scripts: &Scripts,
+    number: &str,
+) -> anyhow::Result<String> {
     let x = texts(scripts)?;
     let entry = number.starts_with(&format!("{REGISTER_PREFIX}-"));
     let case_number = if entry {
@@ -289,8 +299,7 @@ pub async fn form(
     } else if let Some(signed) = case.signed_answers.clone() {
         case.answers = signed;
     }
-    let page = form::render(scripts, x, &case, &changes)?;
-    std::fs::write(out, page).with_context(|| format!("writing {}", out.display()))
+    form::render(scripts, x, &case, &changes)
 }
 
 /// The name of whoever approved the last step of a change report.

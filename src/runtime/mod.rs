@@ -1,4 +1,5 @@
-//! The running bot: settings ([`config`]), wiring ([`app`]), the callback server ([`http`]),
+//! The running bot: settings ([`config`]), wiring ([`app`]), the callback server ([`http`]) and
+//! the department's web [`desk`] beside it,
 //! workers ([`worker`]) and the evidence they keep ([`evidence`]), the timer [`scheduler`], the
 //! calendar reload ([`calendar_watch`]), the [`outbox`] sender, the Prometheus [`metrics`], the built-in fake WeCom
 //! and console ([`sim`]), and the command-line tools ([`exports`], [`loadgen`], [`stored_refs`]).
@@ -6,6 +7,7 @@
 pub mod app;
 pub mod calendar_watch;
 pub mod config;
+pub mod desk;
 pub mod evidence;
 pub mod exports;
 pub mod http;

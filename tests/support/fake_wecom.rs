@@ -1,7 +1,9 @@
 //! A fake of WeCom's API side (gettoken, message/send, update_template_card, appchat/send,
 //! webhook/send, media/upload of files and images (kept, so a test can read a sent file back),
 //! media/get of what a test says a member sent (`put_media`), appchat/create and appchat/update
-//! (the chats' members are kept, see [`FakeWeCom::chat`]), and the contacts calls user/get,
+//! (the chats' members are kept, see [`FakeWeCom::chat`]), auth/getuserinfo of the web sign-in
+//! (a code from [`FakeWeCom::sign_in_code`] names its member once; then 40029), and the
+//! contacts calls user/get,
 //! department/get, department/list,
 //! user/simplelist over a small company) on 127.0.0.1:0 that records every request and answers
 //! like WeCom: tokens are checked (unknown → 40014, missing → 41001, expired → 42001), a wrong
@@ -76,6 +78,8 @@ struct Inner {
     in_flight: Vec<String>,
     max_in_flight: usize,
     overlaps: usize,
+    /// Web sign-in codes not yet used: code → userid.
+    sign_in_codes: HashMap<String, String>,
 }
 
 /// An app group chat the fake keeps (`appchat/create`, `appchat/update`).
@@ -110,6 +114,7 @@ impl FakeWeCom {
             in_flight: Vec::new(),
             max_in_flight: 0,
             overlaps: 0,
+            sign_in_codes: HashMap::new(),
         }));
         let app = Router::new()
             .route("/cgi-bin/gettoken", get(gettoken))
@@ -121,6 +126,7 @@ impl FakeWeCom {
             .route("/cgi-bin/webhook/send", post(api_call))
             .route("/cgi-bin/media/upload", post(media_upload))
             .route("/cgi-bin/media/get", get(media_get))
+            .route("/cgi-bin/auth/getuserinfo", get(getuserinfo))
             .route("/cgi-bin/user/get", get(contacts_call))
             .route("/cgi-bin/department/get", get(contacts_call))
             .route("/cgi-bin/department/list", get(contacts_call))
@@ -196,6 +202,15 @@ impl FakeWeCom {
                 Some((kind.to_owned(), name, bytes))
             })
             .collect()
+    }
+
+    /// A one-time web sign-in code for `userid`, as WeCom hands it to the browser.
+    pub fn sign_in_code(&self, userid: &str) -> String {
+        let mut inner = self.lock();
+        inner.sequence += 1;
+        let code = format!("fake-code-{}-{:08x}", inner.sequence, rand::random::<u32>());
+        inner.sign_in_codes.insert(code.clone(), userid.to_owned());
+        code
     }
 
     /// Makes `media_id` a media a member sent: media/get answers `bytes` as `content_type`,
@@ -796,5 +811,30 @@ async fn contacts_call(
         ok(json!({"userlist": all}))
     };
     inner.record(&path, query, Value::Null, errcode);
+    answer
+}
+
+/// `auth/getuserinfo`: a sign-in code names its member once (then 40029, like WeCom).
+async fn getuserinfo(
+    State(state): State<Shared>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Json<Value> {
+    let mut inner = state.lock().expect("fake WeCom state");
+    let path = "/cgi-bin/auth/getuserinfo";
+    let token = query.get("access_token").cloned().unwrap_or_default();
+    let code = query.get("code").cloned().unwrap_or_default();
+    let (errcode, answer) = if let Some(injected) = inner.injected(path) {
+        injected
+    } else if let Some(rejected) = inner.rejected_token(&token) {
+        rejected
+    } else if let Some(userid) = inner.sign_in_codes.remove(&code) {
+        (
+            0,
+            Json(json!({"errcode": 0, "errmsg": "ok", "userid": userid})),
+        )
+    } else {
+        (40029, error(40029, "invalid code"))
+    };
+    inner.record(path, query, Value::Null, errcode);
     answer
 }

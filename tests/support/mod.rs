@@ -42,6 +42,7 @@ macro_rules! store_properties {
 }
 
 pub mod bot;
+pub mod browser;
 pub mod client;
 pub mod fake_wecom;
 pub mod files;

@@ -99,6 +99,9 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
             tpl::supervision,
         );
     }
+    if let Some(table) = &bot.desk {
+        c.message_table(&bot_src, table, ("desk", super::DESK_WORDS), tpl::desk);
+    }
     if let Some(table) = &bot.closure_order {
         c.message_table(
             &bot_src,
@@ -241,6 +244,7 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
         duties,
         export,
         supervision: bot.supervision.is_some(),
+        desk: bot.desk.is_some(),
         closure_order: bot.closure_order.is_some(),
         evidence,
         delivery,

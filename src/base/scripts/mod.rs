@@ -76,6 +76,8 @@ pub struct Scripts {
     pub export: Option<ExportTexts>,
     /// Whether `[supervision]` is configured (the department's 台账, 查询, 统计, 详情, 导出).
     pub supervision: bool,
+    /// Whether `[desk]` is configured (the web desk at `/desk`, signed in with WeCom).
+    pub desk: bool,
     /// Whether bot.toml has `[closure_order]` (the department may order a closure).
     pub closure_order: bool,
     /// `[evidence]`: images and files kept as evidence, if configured.
@@ -305,6 +307,10 @@ pub mod tpl {
     pub fn supervision(key: &str) -> String {
         format!("s.{key}")
     }
+    /// A `[desk]` word: the web desk's pages.
+    pub fn desk(key: &str) -> String {
+        format!("desk.{key}")
+    }
     /// A `[closure_order]` message: a closure the department orders.
     pub fn closure_order(key: &str) -> String {
         format!("c.{key}")
@@ -525,6 +531,58 @@ pub const SUPERVISION_MESSAGES: &[&str] = &[
     "status_closing",
     "status_closed",
     "history_account_status",
+];
+
+/// Every word `[desk]` in bot.toml must define (and nothing else), when present.
+pub const DESK_WORDS: &[&str] = &[
+    "title",
+    "register",
+    "todo",
+    "signed_in_as",
+    "forbidden",
+    "not_found",
+    "sign_in_failed",
+    "unit",
+    "platform",
+    "status",
+    "register_number",
+    "case_number",
+    "account_name",
+    "account_id",
+    "all",
+    "search",
+    "filter",
+    "sort",
+    "previous",
+    "next",
+    "page_of",
+    "empty",
+    "download",
+    "account",
+    "current_entry",
+    "history",
+    "cases",
+    "case",
+    "answers",
+    "applicant",
+    "submitted",
+    "approvals",
+    "duties",
+    "deadline",
+    "age",
+    "age_value",
+    "overdue",
+    "decide_in_chat",
+    "printable_form",
+    "stats",
+    "registered",
+    "annual",
+    "incidents",
+    "what",
+    "holder",
+    "nobody_yet",
+    "reposts",
+    "reposted",
 ];
 
 /// Every message `[closure_order]` in bot.toml must define (and nothing else), when present.

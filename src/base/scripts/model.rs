@@ -42,6 +42,10 @@ pub struct RawBot {
     /// register in chat (`[supervision]`, optional: without it those commands are not offered).
     #[serde(default)]
     pub supervision: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
+    /// The words of the department's desk, the web pages signed in with WeCom (`[desk]`,
+    /// optional: without it `/desk` is not served).
+    #[serde(default)]
+    pub desk: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
     /// What the bot says about a closure the propaganda department orders (`[closure_order]`,
     /// optional: without it `责令注销` is not offered; its ladder is `[duties.closure_order]`).
     #[serde(default)]

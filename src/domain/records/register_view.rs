@@ -172,7 +172,7 @@ pub fn search(scripts: &Scripts, entries: &[Entry], word: &str) -> String {
 }
 
 /// Counts by a label, most first (ties by label).
-fn counts<'a>(labels: impl Iterator<Item = &'a str>) -> Vec<serde_json::Value> {
+pub fn counts<'a>(labels: impl Iterator<Item = &'a str>) -> Vec<serde_json::Value> {
     let mut by: BTreeMap<&str, usize> = BTreeMap::new();
     for label in labels {
         *by.entry(label).or_default() += 1;
@@ -208,6 +208,23 @@ pub fn stats(
 /// fields the scripts no longer define), with its status and register number.
 pub fn details(scripts: &Scripts, case: &Case) -> String {
     let flow = scripts.flows.get(&case.flow);
+    let ctx = json(serde_json::json!({
+        "title": flow.map_or_else(|| case.flow.clone(), |f| f.title.clone()),
+        "number": case.number,
+        "register_number": case.register_number,
+        "status": status_text(scripts, case),
+        "account_status": case.register_number.as_ref().map(|_| case.account_status.text(scripts)),
+        "applicant": case.applicant_name,
+        "unit": case.unit_name,
+        "rows": rows(scripts, case),
+    }));
+    say(scripts, "details", &ctx)
+}
+
+/// Every non-empty answer of a case as `{label, value}`, in the flow's field order (then any
+/// answers of fields the scripts no longer define): what `详情` and the desk show.
+pub fn rows(scripts: &Scripts, case: &Case) -> Vec<serde_json::Value> {
+    let flow = scripts.flows.get(&case.flow);
     let label = |id: &str| {
         flow.and_then(|f| f.field(id))
             .map_or_else(|| id.to_owned(), |(_, f)| f.label.clone())
@@ -220,24 +237,12 @@ pub fn details(scripts: &Scripts, case: &Case) -> String {
             ids.push(id);
         }
     }
-    let rows: Vec<serde_json::Value> = ids
-        .into_iter()
+    ids.into_iter()
         .filter_map(|id| {
             let value = answer_text(scripts, case.answers.get(id)?);
             (!value.is_empty()).then(|| serde_json::json!({ "label": label(id), "value": value }))
         })
-        .collect();
-    let ctx = json(serde_json::json!({
-        "title": flow.map_or_else(|| case.flow.clone(), |f| f.title.clone()),
-        "number": case.number,
-        "register_number": case.register_number,
-        "status": status_text(scripts, case),
-        "account_status": case.register_number.as_ref().map(|_| case.account_status.text(scripts)),
-        "applicant": case.applicant_name,
-        "unit": case.unit_name,
-        "rows": rows,
-    }));
-    say(scripts, "details", &ctx)
+        .collect()
 }
 
 /// The register numbers a pending change report (a case whose flow updates the register) is

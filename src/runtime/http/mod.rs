@@ -1,5 +1,6 @@
 //! The HTTP edge: `/wecom/callback` (GET URL verification, POST receive), `/healthz`, `/readyz`,
-//! `/metrics` (Prometheus).
+//! `/metrics` (Prometheus), and the department's desk under `/desk` when it is on
+//! ([`crate::runtime::desk`]).
 //! Handlers never wait on WeCom's API: a callback is verified, decrypted, deduped and queued,
 //! then answered at once.
 
@@ -51,6 +52,8 @@ pub struct AppState {
     pub new_events: Arc<Notify>,
     /// The replay window and the enqueue time are judged on it.
     pub clock: Clock,
+    /// The department's desk, when bot.toml has `[desk]` and WeCom credentials are set.
+    pub desk: Option<Arc<crate::runtime::desk::Desk>>,
 }
 
 /// The bot's routes. The callback and `/readyz` share the in-flight cap (beyond it: an
@@ -69,12 +72,16 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             limits.request_timeout,
         ));
-    Router::new()
+    let mut routes = Router::new()
         .route(
             "/wecom/callback",
             get(callback::verify_url).post(callback::receive),
         )
-        .route("/readyz", get(health::readyz))
+        .route("/readyz", get(health::readyz));
+    if let Some(desk) = &state.desk {
+        routes = routes.merge(crate::runtime::desk::router(desk.clone()));
+    }
+    routes
         .route_layer(guarded)
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(scrape::metrics))

@@ -7,6 +7,7 @@
 //! - [`user`] is WeCom's callback side: what a console user types, clicks or taps becomes the XML
 //!   WeCom would send, encrypted and signed with the app's credentials and POSTed to the bot's own
 //!   `/wecom/callback`. Nothing takes a shortcut around the protocol.
+//! - [`oauth`] is WeCom's web sign-in for the desk: pick a person, get a one-time code.
 //! - [`ui`] serves the console page (`/console`) and its JSON endpoints (`/sim/ui/...`), including
 //!   the simulated clock's "jump ahead".
 //!
@@ -17,6 +18,7 @@
 mod api;
 mod contacts;
 mod host;
+mod oauth;
 mod state;
 mod ui;
 mod user;
@@ -68,6 +70,7 @@ pub fn prepare(settings: &mut Settings, addr: SocketAddr) {
         settings.wecom = Some(generate_credentials());
     }
     settings.api_base = format!("{}{API_PREFIX}", local_url(addr));
+    settings.oauth_base = format!("{}{}", local_url(addr), oauth::OAUTH_PREFIX);
 }
 
 /// Random credentials of the shape WeCom hands out (a 43-character EncodingAESKey and all).
@@ -196,8 +199,12 @@ impl Simulator {
     /// The console, its JSON endpoints and the fake WeCom API.
     pub fn router(&self) -> Router {
         Router::new()
-            .nest(API_PREFIX, api::router().merge(contacts::router()))
+            .nest(
+                API_PREFIX,
+                api::router().merge(contacts::router()).merge(oauth::api()),
+            )
             .merge(ui::router())
+            .merge(oauth::pages())
             .with_state(self.shared.clone())
             .layer(axum::middleware::from_fn_with_state(
                 self.shared.bound,

@@ -67,6 +67,8 @@ pub struct World {
     /// Images and files members sent from the console (`media/get` serves them): media id →
     /// file name and bytes.
     pub sent_media: HashMap<String, (String, Vec<u8>)>,
+    /// Sign-in codes handed to the desk's browser (single use): code → userid.
+    pub sign_in_codes: HashMap<String, String>,
     sequence: u64,
 }
 

@@ -305,3 +305,71 @@ async fn only_the_simulators_own_host_names_are_answered() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
 }
+
+/// The desk through the simulator's sign-in page: `/desk` → the people to pick from → back
+/// with a code → the register, as `cargo run` shows it; a code is good once.
+#[tokio::test]
+async fn the_desk_signs_in_through_the_simulated_wecom_page() {
+    let sim = Sim::start().await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let get = |url: String, cookie: String| {
+        let http = http.clone();
+        async move {
+            let r = http.get(url).header("cookie", cookie).send().await.unwrap();
+            let header = |name: &str| -> Vec<String> {
+                r.headers()
+                    .get_all(name)
+                    .iter()
+                    .map(|v| v.to_str().unwrap().to_owned())
+                    .collect()
+            };
+            let (location, cookies) = (header("location").concat(), header("set-cookie"));
+            let cookies: Vec<String> = cookies
+                .iter()
+                .filter(|c| !c.contains("Max-Age=0"))
+                .map(|c| c.split(';').next().unwrap().to_owned())
+                .collect();
+            (
+                r.status().as_u16(),
+                location,
+                cookies.join("; "),
+                r.text().await.unwrap(),
+            )
+        }
+    };
+    let (status, authorize, state_cookie, _) =
+        get(format!("{}/desk", sim.base), String::new()).await;
+    assert_eq!(status, 303);
+    assert!(authorize.starts_with(&format!("{}/sim/oauth/connect/oauth2/authorize?", sim.base)));
+    let (status, _, _, page) = get(authorize, String::new()).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("李娜（lina）"), "{page}");
+    let pick = page
+        .split("href=\"")
+        .find(|s| s.contains("userid=lina"))
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .replace("&amp;", "&");
+    let (status, back, _, _) = get(format!("{}{pick}", sim.base), String::new()).await;
+    assert_eq!(status, 303);
+    assert!(back.contains("/desk/oauth?code="), "{back}");
+    let (status, landing, session, _) = get(back.clone(), state_cookie.clone()).await;
+    assert_eq!((status, landing.as_str()), (303, "/desk/register"));
+    let (status, _, _, register) = get(format!("{}/desk/register", sim.base), session).await;
+    assert_eq!(status, 200);
+    assert!(
+        register.contains("李娜") && register.contains("台账"),
+        "{register}"
+    );
+    let (status, _, _, _) = get(back, state_cookie).await;
+    assert_eq!(status, 403, "the code was used");
+    // A code is handed only to a desk on this machine.
+    let host = sim.base.replace("http://", "").replace(':', "%3A");
+    let elsewhere = pick.replace(&host, "evil.example");
+    assert_ne!(elsewhere, pick);
+    let (status, _, _, _) = get(format!("{}{elsewhere}", sim.base), String::new()).await;
+    assert_eq!(status, 400);
+}

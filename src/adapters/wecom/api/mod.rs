@@ -1,9 +1,9 @@
 //! The one WeCom API client of the bot: access token shared through the store (one refresher at
 //! a time, refreshed once when WeCom rejects it), `message/send`, `message/update_template_card`,
 //! `appchat/send`, `appchat/create` and `appchat/update`, group robot `webhook/send`,
-//! `media/upload` and `media/get` (files, evidence), the contacts calls behind the directory's
-//! [`Contacts`](crate::base::directory::Contacts) trait, and WeCom's errcodes turned into decisions
-//! (refresh, back off, give up).
+//! `media/upload` and `media/get` (files, evidence), `auth/getuserinfo` (the desk's sign-in),
+//! the contacts calls behind the directory's [`Contacts`](crate::base::directory::Contacts)
+//! trait, and WeCom's errcodes turned into decisions (refresh, back off, give up).
 //!
 //! Secrets stay out of logs and errors: paths are logged without their query strings (which
 //! carry the secret, the token or the webhook key), and `reqwest` errors are stripped of URLs.
@@ -12,11 +12,13 @@ mod body;
 mod contacts;
 mod errcode;
 mod media;
+mod oauth;
 mod outbound;
 mod token;
 
 pub use body::MAX_DUPLICATE_CHECK;
 pub use media::Media;
+pub use oauth::INVALID_CODE;
 pub use outbound::{MessageBody, Outbound};
 
 use crate::base::log_safe::log_safe;

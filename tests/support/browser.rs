@@ -1,0 +1,106 @@
+//! Headless Chromium through chromedriver (`fantoccini`, WebDriver) for the browser tests:
+//! the console's and the desk's.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use fantoccini::{Client, ClientBuilder};
+use serde_json::{Value, json};
+
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// chromedriver on a free port, stopped on drop.
+pub struct Driver {
+    child: Child,
+    pub port: u16,
+}
+
+impl Driver {
+    pub async fn start(logs: &Path) -> anyhow::Result<Driver> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let log = std::fs::File::create(logs.join("chromedriver.log"))?;
+        let child = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .context("spawning chromedriver")?;
+        let driver = Driver { child, port };
+        let status = format!("http://127.0.0.1:{port}/status");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let ready = match reqwest::get(&status).await {
+                Ok(r) => r.json::<Value>().await.ok(),
+                Err(_) => None,
+            };
+            if ready.is_some_and(|v| v["value"]["ready"] == json!(true)) {
+                return Ok(driver);
+            }
+            if Instant::now() > deadline {
+                bail!("chromedriver did not become ready on port {port}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A headless Chromium session with a fresh, empty profile and a window `size` (`"W,H"`).
+pub async fn connect(port: u16, profile: &Path, size: &str) -> anyhow::Result<Client> {
+    session(port, profile, size, None).await
+}
+
+/// A headless Chromium session that plays a phone `width` CSS pixels wide (Chromium's own
+/// window is never narrower than 500 px: the phone is emulated, as WeCom's webview would be).
+pub async fn connect_phone(port: u16, profile: &Path, width: u32) -> anyhow::Result<Client> {
+    let metrics = json!({"deviceMetrics": {"width": width, "height": 844, "pixelRatio": 2.0}});
+    session(port, profile, "800,900", Some(metrics)).await
+}
+
+async fn session(
+    port: u16,
+    profile: &Path,
+    size: &str,
+    mobile: Option<Value>,
+) -> anyhow::Result<Client> {
+    let args = [
+        "--headless".to_owned(),
+        "--no-sandbox".to_owned(),
+        "--disable-gpu".to_owned(),
+        "--disable-quic".to_owned(),
+        "--no-first-run".to_owned(),
+        "--disable-background-networking".to_owned(),
+        "--disable-component-update".to_owned(),
+        "--disable-sync".to_owned(),
+        format!("--window-size={size}"),
+        format!("--user-data-dir={}", profile.display()),
+    ];
+    let mut options = json!({"binary": CHROMIUM, "args": args});
+    if let Some(mobile) = mobile {
+        options["mobileEmulation"] = mobile;
+    }
+    let mut caps = serde_json::Map::new();
+    caps.insert("goog:chromeOptions".into(), options);
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let client = ClientBuilder::new(connector)
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .context("connecting to chromedriver")?;
+    Ok(client)
+}

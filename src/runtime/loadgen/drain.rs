@@ -35,10 +35,16 @@ pub struct Drain {
 }
 
 impl Drain {
+    /// The events handled until the queue was empty: those accepted during the run and those
+    /// already queued at its first sample (an earlier run's backlog).
+    pub fn handled(&self) -> u64 {
+        self.accepted + self.samples.first().map_or(0, |s| s.queued)
+    }
+
     /// Events handled per second, end to end.
     pub fn handled_per_second(&self) -> Option<f64> {
         let after = self.drained_after?;
-        Some(self.accepted as f64 / after.as_secs_f64().max(1e-9))
+        Some(self.handled() as f64 / after.as_secs_f64().max(1e-9))
     }
 
     /// The deepest the event queue got.
@@ -60,7 +66,7 @@ impl fmt::Display for Drain {
             (Some(after), Some(rate)) => write!(
                 f,
                 "handled {} events in {:.2}s end to end: {:.0} events/s (peak queue {})",
-                self.accepted,
+                self.handled(),
                 after.as_secs_f64(),
                 rate,
                 self.peak_queue()
@@ -119,9 +125,20 @@ mod tests {
     }
 
     #[test]
+    fn a_backlog_already_queued_counts_as_handled_too() {
+        let drain = Drain {
+            samples: vec![sample(0.0, 500), sample(1.0, 900), sample(3.0, 0)],
+            drained_after: Some(Duration::from_secs(3)),
+            accepted: 1_000,
+        };
+        assert_eq!(drain.handled(), 1_500);
+        assert_eq!(drain.handled_per_second(), Some(500.0));
+    }
+
+    #[test]
     fn the_rate_counts_from_the_first_callback_to_the_empty_queue() {
         let drain = Drain {
-            samples: vec![sample(0.5, 700), sample(1.0, 300), sample(2.0, 0)],
+            samples: vec![sample(0.0, 0), sample(1.0, 700), sample(2.0, 0)],
             drained_after: Some(Duration::from_secs(2)),
             accepted: 1_000,
         };

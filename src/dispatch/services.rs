@@ -14,6 +14,7 @@ use crate::base::directory::Directory;
 use crate::base::scripts::{FlowDef, Scripts, tpl};
 use crate::dispatch::event::{self, TimerJob};
 use crate::domain::approval::chain;
+use crate::domain::engine::CommandInput;
 use crate::domain::records::{self, Case, HistoryEntry};
 use crate::domain::reply::Reply;
 
@@ -43,6 +44,16 @@ pub struct LoadedCase {
 }
 
 impl Services {
+    /// A command of kind `kind` typed at a free-text question of a form, to be asked about
+    /// ("the answer, or the command?") when `[messages.commands]` phrases it; it runs aside,
+    /// the form kept. `None` (the text is taken as the answer) when bot.toml has no phrase.
+    pub fn command_in_form(&self, kind: &str) -> Option<CommandInput> {
+        self.scripts.has(&tpl::command(kind)).then(|| CommandInput {
+            kind: kind.to_owned(),
+            opens_form: false,
+        })
+    }
+
     /// The stored conversation of `user` and its version (a fresh one at version 0).
     pub async fn load_conversation(
         &self,

@@ -51,11 +51,8 @@ impl Process for Assessment {
 
     fn command_in_form(&self, s: &Services, text: &str) -> Option<CommandInput> {
         s.scripts.assessment.as_ref()?;
-        let _asked = parse(text)?;
-        Some(CommandInput {
-            kind: "assessment".to_owned(),
-            opens_form: false,
-        })
+        let _year = parse(text)?;
+        s.command_in_form("assessment")
     }
 
     async fn on_text(&self, s: &Services, d: &mut Draft, text: &str, now_ms: i64) -> Handled {

@@ -109,13 +109,7 @@ impl Process for AnnualReview {
 
     fn command_in_form(&self, s: &Services, text: &str) -> Option<CommandInput> {
         s.scripts.annual_review.as_ref()?;
-        let command = commands::parse(text)?;
-        s.scripts
-            .has(&tpl::command(command.kind()))
-            .then(|| CommandInput {
-                kind: command.kind().to_owned(),
-                opens_form: false,
-            })
+        s.command_in_form(commands::parse(text)?.kind())
     }
 
     async fn on_text(&self, s: &Services, d: &mut Draft, text: &str, now_ms: i64) -> Handled {

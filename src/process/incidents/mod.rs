@@ -160,12 +160,7 @@ impl Process for Incidents {
     fn command_in_form(&self, s: &Services, text: &str) -> Option<CommandInput> {
         let cfg = settings(s)?;
         incidents::parse(text, &cfg.keywords)?;
-        s.scripts
-            .has(&tpl::command("incidents"))
-            .then(|| CommandInput {
-                kind: "incidents".to_owned(),
-                opens_form: false,
-            })
+        s.command_in_form("incidents")
     }
 
     async fn on_text(&self, s: &Services, d: &mut Draft, text: &str, now_ms: i64) -> Handled {

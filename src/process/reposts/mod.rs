@@ -45,12 +45,7 @@ impl Process for Reposts {
     fn command_in_form(&self, s: &Services, text: &str) -> Option<CommandInput> {
         s.scripts.reposts.as_ref()?;
         reposts::parse(text)?;
-        s.scripts
-            .has(&tpl::command("reposts"))
-            .then(|| CommandInput {
-                kind: "reposts".to_owned(),
-                opens_form: false,
-            })
+        s.command_in_form("reposts")
     }
 
     async fn on_text(&self, s: &Services, d: &mut Draft, text: &str, now_ms: i64) -> Handled {

@@ -127,19 +127,7 @@ impl EmbeddedStore {
     /// consistent snapshot per operation. Every write fails. For `flowbot export` and
     /// `flowbot form`.
     pub fn open_read_only(dir: &Path) -> StoreResult<Self> {
-        let path = dir.join(FILE_NAME);
-        if !path.is_file() {
-            return Err(StoreError::Unavailable(format!(
-                "no embedded store at {} (nothing was ever recorded there)",
-                path.display()
-            )));
-        }
-        let conn = Connection::open_with_flags(
-            &path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(map_err)?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(map_err)?;
+        let (conn, path) = open_existing(dir, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         Ok(Self::with_connection(conn, path, None, true))
     }
 
@@ -148,19 +136,7 @@ impl EmbeddedStore {
     /// process's lock, so each operation is one transaction that SQLite's own locking
     /// serialises with the bot's (waiting up to the busy timeout). Creates nothing.
     pub fn open_for_operator(dir: &Path) -> StoreResult<Self> {
-        let path = dir.join(FILE_NAME);
-        if !path.is_file() {
-            return Err(StoreError::Unavailable(format!(
-                "no embedded store at {} (nothing was ever recorded there)",
-                path.display()
-            )));
-        }
-        let conn = Connection::open_with_flags(
-            &path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(map_err)?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(map_err)?;
+        let (conn, path) = open_existing(dir, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(map_err)?;
         Ok(Self::with_connection(conn, path, None, false))
@@ -219,6 +195,22 @@ fn take_lock(path: &Path) -> rusqlite::Result<Connection> {
          COMMIT;",
     )?;
     Ok(lock)
+}
+
+/// A connection to the existing `<dir>/flowbot.sqlite` opened with `flags` (never creating it),
+/// waiting up to [`BUSY_TIMEOUT`] for the writing process; for readers and operators.
+fn open_existing(dir: &Path, flags: OpenFlags) -> StoreResult<(Connection, PathBuf)> {
+    let path = dir.join(FILE_NAME);
+    if !path.is_file() {
+        return Err(StoreError::Unavailable(format!(
+            "no embedded store at {} (nothing was ever recorded there)",
+            path.display()
+        )));
+    }
+    let conn = Connection::open_with_flags(&path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .map_err(map_err)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(map_err)?;
+    Ok((conn, path))
 }
 
 /// Brings a file created by an older flowbot up to [`SCHEMA`] (which only creates what is missing).

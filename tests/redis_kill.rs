@@ -1,5 +1,5 @@
 //! Kill -9 of Redis in the middle of a burst of callbacks: a throw-away `redis-server` (AOF,
-//! `appendfsync everysec`, on a free port in a temp dir, never the shared Redis) is killed
+//! `appendfsync always`, on a free port in a temp dir, never the shared Redis) is killed
 //! while the bot answers a burst and restarted on the same port and folder. While it is down,
 //! callbacks get a non-200 answer at once (none hangs) and `/readyz` fails; once it is back the
 //! same bot process (no restart) accepts and answers again, and every callback acknowledged
@@ -73,7 +73,7 @@ async fn acknowledged_callbacks_survive_kill_9_of_redis_and_the_bot_recovers_wit
     bot.terminate().await;
     let stats = store.queue_stats().await;
     let figures = Figures::count(&fake, &log.acked);
-    figures.print("kill -9 of Redis (AOF everysec)");
+    figures.print("kill -9 of Redis (AOF always)");
     let statuses: std::collections::BTreeSet<u16> = refusals.iter().copied().collect();
     eprintln!(
         "refused while Redis was down: {} with {statuses:?} (slowest answer {slowest:?})",

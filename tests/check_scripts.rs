@@ -842,6 +842,26 @@ fn the_desk_words_are_checked() {
             "{fragment}: {all:#?}"
         );
     }
+    // The link's words go together: a label without its text is refused; neither is valid.
+    let half = edited_copy(
+        |bot| bot.replace("\nlink_text = \"在工作台查看\"", ""),
+        |flow| flow,
+    );
+    let errs = scripts::check(half.path()).expect_err("a label without its text");
+    assert!(
+        errs.iter().any(|e| e
+            .to_string()
+            .contains("link_label and link_text go together")),
+        "{errs:?}"
+    );
+    let none = edited_copy(
+        |bot| {
+            bot.replace("\nlink_text = \"在工作台查看\"", "")
+                .replace("\nlink_label = \"工作台\"", "")
+        },
+        |flow| flow,
+    );
+    scripts::check(none.path()).expect("links are optional");
     // Without the table the desk is off and nothing is asked for.
     let off = edited_copy(
         |bot| {

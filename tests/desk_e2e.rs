@@ -2,7 +2,8 @@
 //! web sign-in (`auth/getuserinfo`), on both stores: the sign-in round trip and its cookies;
 //! forged, absent, expired and tampered sessions; a state that is not the browser's and a code
 //! used twice; who sees which account, case and download; the register's filters and paging;
-//! the XLSX read back; the to-do list.
+//! the XLSX read back; the to-do list; the links to its pages in the cards to approvers and
+//! incident holders.
 
 #[macro_use]
 mod support;
@@ -26,7 +27,11 @@ on_both_stores!(
     the_annual_review_progress_is_drawn_per_unit_in_scope,
     open_incidents_are_listed_to_whoever_may_see_them,
     a_repost_tasks_coverage_is_shown_per_unit_in_scope,
+    an_approvers_card_links_to_the_case_which_opens_after_signing_in,
 );
+
+/// The desk's address as members' phones reach it (`FLOWBOT_DESK_URL`).
+const DESK_URL: &str = "https://desk.example.com/desk";
 
 /// The log of this test binary (every level), to look for secrets in it.
 #[derive(Clone, Default)]
@@ -62,7 +67,23 @@ fn log_text() -> String {
 
 /// The bot; 张三 gets more than WeCom's 30 messages a minute registering accounts.
 async fn spawn(backend: Backend) -> Option<TestBot> {
-    spawn_bot(backend, |s| s.pacing.member_limit = 10_000).await
+    spawn_bot(backend, |s| {
+        s.pacing.member_limit = 10_000;
+        s.desk_url = Some(DESK_URL.to_owned());
+    })
+    .await
+}
+
+/// The desk links (URL rows) on the cards `user` was sent.
+fn card_links(bot: &TestBot, user: &str) -> Vec<String> {
+    let cards = bot.fake.sent_to(user);
+    let rows = cards
+        .iter()
+        .filter_map(|m| m["template_card"]["horizontal_content_list"].as_array())
+        .flatten();
+    rows.filter(|r| r["type"] == 1)
+        .map(|r| r["url"].as_str().unwrap_or_default().to_owned())
+        .collect()
 }
 
 /// A browser: follows nothing by itself, keeps the cookies it is given.
@@ -727,6 +748,11 @@ async fn open_incidents_are_listed_to_whoever_may_see_them(backend: Backend) {
             assert!(text.contains(shown), "{user}: {shown} not in {text}");
         }
     }
+    // The cards to the unit's leader and the department link to the open incidents.
+    let incidents = format!("{DESK_URL}/incidents");
+    for user in ["liuyang", "lina"] {
+        assert!(card_links(&bot, user).contains(&incidents), "{user}");
+    }
     let mut sunli = Browser::signed_in(&bot, "sunli").await;
     let page = sunli.get("/desk/incidents").await;
     assert_eq!(page.status, StatusCode::OK);
@@ -772,5 +798,33 @@ async fn a_repost_tasks_coverage_is_shown_per_unit_in_scope(backend: Backend) {
         StatusCode::FORBIDDEN
     );
     assert_eq!(djs.len(), 2);
+    bot.stop().await;
+}
+
+async fn an_approvers_card_links_to_the_case_which_opens_after_signing_in(backend: Backend) {
+    let Some(bot) = spawn(backend).await else {
+        return;
+    };
+    register_accounts(&bot, &FOUR_ACCOUNTS[..1]).await;
+    let ba = format!("BA-{}-0001", year(&bot));
+    let url = format!("{DESK_URL}/case/{ba}");
+    // The unit's leader and the department each had the card of their step, with the link.
+    for user in ["liuyang", "lina"] {
+        assert_eq!(card_links(&bot, user), vec![url.clone()], "{user}");
+    }
+    // Opened on the leader's phone: WeCom's sign-in, then the case itself.
+    let path = url.strip_prefix("https://desk.example.com").unwrap();
+    let mut phone = Browser::new(&bot);
+    let back = phone.sign_in(&bot, "liuyang", path).await;
+    assert_eq!(back, path);
+    let case = phone.get(path).await;
+    assert_eq!(case.status, StatusCode::OK);
+    assert!(case.text().contains(&ba) && case.text().contains("团委青年之声"));
+    // The applicant's texts carry no desk link.
+    assert!(
+        bot.texts_to("zhangsan")
+            .iter()
+            .all(|t| !t.contains(DESK_URL))
+    );
     bot.stop().await;
 }

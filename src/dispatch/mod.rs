@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use crate::adapters::store::{Commit, OutboxItem, StateWrite, Store, StoreError};
 use crate::adapters::wecom::message::InboundKind;
-use crate::adapters::wecom::render;
+use crate::adapters::wecom::render::{self, DeskLinks};
 use crate::base::clock::Clock;
 use crate::base::directory::{Directory, DirectoryError};
 use crate::base::scripts::{Scripts, tpl};
@@ -105,8 +105,15 @@ impl Dispatcher {
                 clock,
                 robots: Arc::default(),
                 processes,
+                desk_links: None,
             },
         }
+    }
+
+    /// Messages to the department and leaders link to the desk's pages (README "The desk").
+    pub fn with_desk_links(mut self, links: Option<DeskLinks>) -> Self {
+        self.services.desk_links = links.map(Arc::new);
+        self
     }
 
     /// The groups of bot.toml `[groups]` whose robot has a webhook key.
@@ -210,7 +217,8 @@ impl Dispatcher {
 
     fn outbox_item(&self, reply: Reply) -> Option<OutboxItem> {
         let s = &self.services;
-        let message = render::outbound(reply, |group| s.group_route(group))?;
+        let links = s.desk_links.as_deref();
+        let message = render::outbound(reply, |group| s.group_route(group), links)?;
         Some(OutboxItem {
             channel: message.channel(),
             payload: serde_json::to_string(&message).expect("outbound serializes"),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::{Conversation, DispatchError, Draft, Processes};
 use crate::adapters::store::{CaseWrite, Store};
-use crate::adapters::wecom::render::GroupRoute;
+use crate::adapters::wecom::render::{DeskLinks, GroupRoute};
 use crate::base::clock::Clock;
 use crate::base::directory::Directory;
 use crate::base::scripts::{FlowDef, Scripts, tpl};
@@ -34,6 +34,8 @@ pub struct Services {
     pub robots: Arc<HashSet<String>>,
     /// The processes, in routing order (flow hooks are looked up here).
     pub processes: Processes,
+    /// Links from messages to the desk's pages, when the desk is served and linked.
+    pub desk_links: Option<Arc<DeskLinks>>,
 }
 
 /// A case as loaded, with the version its write must expect and its history.

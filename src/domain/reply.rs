@@ -45,7 +45,38 @@ pub enum Reply {
         group: String,
         markdown: String,
         mentions: Vec<String>,
+        /// The desk page the message is about, linked when the desk is served.
+        link: Option<DeskPage>,
     },
+}
+
+/// A page of the department's desk (README "The desk") a message is about. The message carries
+/// a link to it when bot.toml has `[desk]` and the desk's address is known; otherwise nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeskPage {
+    /// A case (an application, a report) by its number.
+    Case(String),
+    /// The annual review's progress of a year.
+    Annual(i32),
+    /// The incidents still open.
+    Incidents,
+    /// The repost tasks and their coverage.
+    Reposts,
+    /// Cases waiting for a decision and open duties.
+    Todo,
+}
+
+impl DeskPage {
+    /// The page's path under the desk's address (`/desk`).
+    pub fn path(&self) -> String {
+        match self {
+            DeskPage::Case(number) => format!("/case/{number}"),
+            DeskPage::Annual(year) => format!("/annual?year={year}"),
+            DeskPage::Incidents => "/incidents".to_owned(),
+            DeskPage::Reposts => "/reposts".to_owned(),
+            DeskPage::Todo => "/todo".to_owned(),
+        }
+    }
 }
 
 impl Reply {
@@ -73,6 +104,8 @@ pub struct Card {
     /// Unique and unguessable; the tap names it.
     pub task_id: String,
     pub buttons: Vec<CardButton>,
+    /// The desk page the card is about, linked as its last row when the desk is served.
+    pub link: Option<DeskPage>,
 }
 
 /// One fact on a card; `member` makes the value a link to that member.

@@ -20,10 +20,11 @@ use crate::adapters::store::embedded::EmbeddedStore;
 use crate::adapters::store::redis::RedisStore;
 use crate::adapters::wecom::api::WeComClient;
 use crate::adapters::wecom::crypto::CallbackCrypto;
+use crate::adapters::wecom::render::DeskLinks;
 use crate::base::calendar::Calendar;
 use crate::base::clock::Clock;
 use crate::base::directory::{ContactsDirectory, Directory};
-use crate::base::scripts::Scripts;
+use crate::base::scripts::{Scripts, tpl};
 use crate::dispatch::{Dispatcher, Services};
 use crate::runtime::calendar_watch::CalendarWatch;
 use crate::runtime::config::{DirectorySource, Settings};
@@ -236,6 +237,7 @@ impl Application {
                     clock: clock.clone(),
                     robots: Arc::default(),
                     processes: crate::process::all(),
+                    desk_links: None,
                 };
                 let app = (
                     wecom.corp_id.as_str(),
@@ -259,7 +261,8 @@ impl Application {
                 clock.clone(),
                 crate::process::all(),
             )
-            .with_robots(robots),
+            .with_robots(robots)
+            .with_desk_links(desk_links(&settings, &scripts, desk.is_some())),
         );
         let dispatcher: Arc<dyn Handle> = match (&scripts.evidence, evidence, client) {
             (Some(rules), Some(store), Some(client)) => Arc::new(Keeping {
@@ -418,4 +421,21 @@ pub async fn shutdown_signal() {
         _ = ctrl_c => {}
         _ = term => {}
     }
+}
+
+/// The links from messages to the desk: when it is served, its address is known
+/// (`FLOWBOT_DESK_URL`, or the simulator's) and bot.toml `[desk]` words them.
+fn desk_links(settings: &Settings, scripts: &Scripts, served: bool) -> Option<DeskLinks> {
+    let base = settings.desk_url.clone().filter(|_| served)?;
+    let word = |key: &str| {
+        let name = tpl::desk(key);
+        scripts
+            .has(&name)
+            .then(|| scripts.render(&name, &minijinja::Value::UNDEFINED))
+    };
+    Some(DeskLinks {
+        base,
+        label: word("link_label")?,
+        text: word("link_text")?,
+    })
 }

@@ -114,6 +114,11 @@ pub struct Settings {
     /// `WECOM_OAUTH_BASE`: where the desk sends a browser to sign in with WeCom
     /// (`<base>/connect/oauth2/authorize`); the simulator points it at its own page.
     pub oauth_base: String,
+    /// `FLOWBOT_DESK_URL`: the desk's address as members' phones reach it (e.g.
+    /// `https://bot.example.com/desk`); messages to the department and leaders link to its
+    /// pages when bot.toml has `[desk]` with `link_label` and `link_text`. The simulator
+    /// uses its own address.
+    pub desk_url: Option<String>,
     /// `FLOWBOT_REPLAY_WINDOW` (seconds): callbacks whose timestamp is further than this from
     /// now are refused.
     pub replay_window: Duration,
@@ -162,6 +167,7 @@ impl Settings {
             wecom: None,
             api_base: DEFAULT_API_BASE.into(),
             oauth_base: DEFAULT_OAUTH_BASE.into(),
+            desk_url: None,
             replay_window: Duration::from_secs(15 * 60),
             dedupe_ttl: Duration::from_secs(2 * 3600),
             workers: 4,
@@ -215,7 +221,10 @@ impl Settings {
             s.api_base = parse_api_base(&v)?;
         }
         if let Some(v) = get("WECOM_OAUTH_BASE") {
-            s.oauth_base = parse_oauth_base(&v)?;
+            s.oauth_base = parse_http_url("WECOM_OAUTH_BASE", &v)?;
+        }
+        if let Some(v) = get("FLOWBOT_DESK_URL") {
+            s.desk_url = Some(parse_http_url("FLOWBOT_DESK_URL", &v)?);
         }
         if let Some(v) = get("FLOWBOT_REPLAY_WINDOW") {
             s.replay_window = Duration::from_secs(parse_number("FLOWBOT_REPLAY_WINDOW", &v)?);
@@ -299,6 +308,7 @@ impl std::fmt::Debug for Settings {
             wecom,
             api_base,
             oauth_base,
+            desk_url,
             replay_window,
             dedupe_ttl,
             workers,
@@ -327,6 +337,7 @@ impl std::fmt::Debug for Settings {
             .field("wecom", wecom)
             .field("api_base", api_base)
             .field("oauth_base", oauth_base)
+            .field("desk_url", desk_url)
             .field("replay_window", replay_window)
             .field("dedupe_ttl", dedupe_ttl)
             .field("workers", workers)
@@ -410,12 +421,13 @@ fn read_credentials(
     }))
 }
 
-/// `WECOM_OAUTH_BASE`: an http(s) URL (a path is kept: the simulator's page has one).
-fn parse_oauth_base(value: &str) -> Result<String, ConfigError> {
+/// `WECOM_OAUTH_BASE`, `FLOWBOT_DESK_URL`: an http(s) URL, its path kept, without a trailing
+/// slash.
+fn parse_http_url(key: &'static str, value: &str) -> Result<String, ConfigError> {
     let v = value.trim().trim_end_matches('/');
     if !(v.starts_with("http://") || v.starts_with("https://")) {
         return Err(ConfigError::Invalid {
-            key: "WECOM_OAUTH_BASE",
+            key,
             problem: "must start with http:// or https://".into(),
         });
     }

@@ -1,6 +1,7 @@
 //! Domain replies to WeCom's wire messages: the one place that knows the `template_card`
 //! layout, WeCom's length limits for card fields, and how a group is reached (an app group
-//! chat or a group robot). Every recipient passes [`userid::is_member`] here: a value that is
+//! chat or a group robot), and how a message links to the desk (a card's last row, a group
+//! message's last line). Every recipient passes [`userid::is_member`] here: a value that is
 //! not exactly one member (`@all`, `a|b`, a control character) is dropped with a log line, and a
 //! message left without a recipient is not sent.
 
@@ -9,7 +10,7 @@ use serde_json::{Value, json};
 use crate::adapters::wecom::api::{MessageBody, Outbound};
 use crate::adapters::wecom::userid;
 use crate::base::log_safe::log_safe;
-use crate::domain::reply::{Card, Reply};
+use crate::domain::reply::{Card, DeskPage, Reply};
 
 /// How a group named in bot.toml `[groups]` is reached.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +24,31 @@ pub enum GroupRoute {
 
 /// WeCom shows at most six rows on a card.
 const MAX_ROWS: usize = 6;
+
+/// Links from messages to the desk's pages: its address as members reach it and the words of
+/// bot.toml `[desk]` (`link_label` names a card's row, `link_text` is the link).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeskLinks {
+    /// The desk's address, e.g. `https://bot.example.com/desk`, without a trailing slash.
+    pub base: String,
+    pub label: String,
+    pub text: String,
+}
+
+impl DeskLinks {
+    fn url(&self, page: &DeskPage) -> String {
+        format!("{}{}", self.base, page.path())
+    }
+}
+
+/// The link of a message about `page`, when links are on.
+fn link<'a>(
+    links: Option<&'a DeskLinks>,
+    page: &Option<DeskPage>,
+) -> Option<(&'a DeskLinks, String)> {
+    let (links, page) = (links?, page.as_ref()?);
+    Some((links, links.url(page)))
+}
 
 /// `to` when it names exactly one member; otherwise `None`, logged.
 fn member(to: String) -> Option<String> {
@@ -40,9 +66,13 @@ fn members(to: Vec<String>) -> Option<Vec<String>> {
     (!kept.is_empty()).then_some(kept)
 }
 
-/// The wire message of `reply`; `None` when a group has no route (logged by the caller) or no
-/// valid recipient is left (logged here).
-pub fn outbound(reply: Reply, route: impl Fn(&str) -> Option<GroupRoute>) -> Option<Outbound> {
+/// The wire message of `reply`, linked to its desk page when `links` is given; `None` when a
+/// group has no route (logged by the caller) or no valid recipient is left (logged here).
+pub fn outbound(
+    reply: Reply,
+    route: impl Fn(&str) -> Option<GroupRoute>,
+    links: Option<&DeskLinks>,
+) -> Option<Outbound> {
     Some(match reply {
         Reply::Text { to, text } => Outbound::Send {
             to_user: member(to)?,
@@ -51,7 +81,7 @@ pub fn outbound(reply: Reply, route: impl Fn(&str) -> Option<GroupRoute>) -> Opt
         Reply::Card { to, card } => Outbound::Send {
             to_user: members(to)?.join("|"),
             body: MessageBody::TemplateCard {
-                card: template_card(&card),
+                card: template_card(&card, link(links, &card.link)),
             },
         },
         Reply::File { to, export } => Outbound::File {
@@ -96,9 +126,13 @@ pub fn outbound(reply: Reply, route: impl Fn(&str) -> Option<GroupRoute>) -> Opt
         },
         Reply::Group {
             group,
-            markdown,
+            mut markdown,
             mentions,
+            link: page,
         } => {
+            if let Some((links, url)) = link(links, &page) {
+                markdown.push_str(&format!("\n[{}]({url})", links.text));
+            }
             match route(&group)? {
                 GroupRoute::AppChat(chat_id) => {
                     // An app chat's markdown mentions members as `<@userid>` in the text.
@@ -128,17 +162,21 @@ fn clip(text: &str, max: usize) -> String {
     text.chars().take(max).collect()
 }
 
-/// A `button_interaction` template card.
-fn template_card(card: &Card) -> Value {
-    let rows: Vec<Value> = card
+/// A `button_interaction` template card; its link, if any, is the last row (a URL row).
+fn template_card(card: &Card, link: Option<(&DeskLinks, String)>) -> Value {
+    let room = MAX_ROWS - usize::from(link.is_some());
+    let mut rows: Vec<Value> = card
         .rows
         .iter()
-        .take(MAX_ROWS)
+        .take(room)
         .map(|row| match &row.member {
             Some(userid) => json!({"keyname": clip(&row.label, 5), "value": clip(&row.value, 30), "type": 3, "userid": userid}),
             None => json!({"keyname": clip(&row.label, 5), "value": clip(&row.value, 30)}),
         })
         .collect();
+    if let Some((links, url)) = link {
+        rows.push(json!({"keyname": clip(&links.label, 5), "value": clip(&links.text, 30), "type": 1, "url": url}));
+    }
     let buttons: Vec<Value> = card
         .buttons
         .iter()
@@ -189,6 +227,7 @@ mod tests {
                     primary: false,
                 },
             ],
+            link: None,
         }
     }
 
@@ -200,6 +239,7 @@ mod tests {
                 card: card(8),
             },
             |_| None,
+            None,
         ) else {
             panic!("a card is an app message");
         };
@@ -232,7 +272,7 @@ mod tests {
                 task: None,
             },
         };
-        let message = outbound(file, |_| None).expect("a file goes to a member");
+        let message = outbound(file, |_| None, None).expect("a file goes to a member");
         assert_eq!(message.channel(), "member:lina");
         assert_eq!(
             serde_json::to_value(&message).unwrap(),
@@ -247,6 +287,7 @@ mod tests {
             group: group.into(),
             markdown: "**待报备**".into(),
             mentions: vec!["liuyang".into()],
+            link: None,
         };
         let route = |group: &str| match group {
             "chat" => Some(GroupRoute::AppChat("wrk123".into())),
@@ -254,21 +295,21 @@ mod tests {
             _ => None,
         };
         assert!(matches!(
-            outbound(digest("chat"), route),
+            outbound(digest("chat"), route, None),
             Some(Outbound::AppChat { chat_id, .. }) if chat_id == "wrk123"
         ));
         assert!(matches!(
-            outbound(digest("robot"), route),
+            outbound(digest("robot"), route, None),
             Some(Outbound::Robot { mentioned, .. }) if mentioned == ["liuyang"]
         ));
-        assert!(outbound(digest("none"), route).is_none());
+        assert!(outbound(digest("none"), route, None).is_none());
     }
 
     #[test]
     fn only_single_members_are_recipients() {
         for bad in ["u01|u02", "@all", "u01\n", &"a".repeat(65)] {
             assert!(
-                outbound(Reply::text(bad, "hi".into()), |_| None).is_none(),
+                outbound(Reply::text(bad, "hi".into()), |_| None, None).is_none(),
                 "{bad:?}"
             );
         }
@@ -278,6 +319,7 @@ mod tests {
                 card: card(1),
             },
             |_| None,
+            None,
         ) else {
             panic!("the valid member keeps the card");
         };
@@ -286,10 +328,75 @@ mod tests {
             group: "robot".into(),
             markdown: "x".into(),
             mentions: vec!["@all".into(), "liuyang".into()],
+            link: None,
         };
         assert!(matches!(
-            outbound(robot, |_| Some(GroupRoute::Robot("robot".into()))),
+            outbound(robot, |_| Some(GroupRoute::Robot("robot".into())), None),
             Some(Outbound::Robot { mentioned, .. }) if mentioned == ["liuyang"]
         ));
+    }
+
+    fn links() -> DeskLinks {
+        DeskLinks {
+            base: "https://bot.example.com/desk".into(),
+            label: "工作台".into(),
+            text: "在工作台查看".into(),
+        }
+    }
+
+    #[test]
+    fn a_card_about_a_case_links_to_its_desk_page_as_its_last_row() {
+        let mut linked = card(8);
+        linked.link = Some(DeskPage::Case("BA-2026-0001".into()));
+        let reply = Reply::Card {
+            to: vec!["liuyang".into()],
+            card: linked,
+        };
+        let Some(Outbound::Send {
+            body: MessageBody::TemplateCard { card },
+            ..
+        }) = outbound(reply.clone(), |_| None, Some(&links()))
+        else {
+            panic!("a card");
+        };
+        let rows = card["horizontal_content_list"].as_array().unwrap();
+        assert_eq!(rows.len(), 6, "five facts and the link");
+        assert_eq!(rows[5]["type"], 1);
+        assert_eq!(rows[5]["keyname"], "工作台");
+        assert_eq!(
+            rows[5]["url"],
+            "https://bot.example.com/desk/case/BA-2026-0001"
+        );
+        // Without the desk, the same card has six facts and no link.
+        let Some(Outbound::Send {
+            body: MessageBody::TemplateCard { card },
+            ..
+        }) = outbound(reply, |_| None, None)
+        else {
+            panic!("a card");
+        };
+        let rows = card["horizontal_content_list"].as_array().unwrap();
+        assert!(rows.iter().all(|r| r.get("url").is_none()));
+    }
+
+    #[test]
+    fn a_group_message_about_a_page_ends_with_its_link() {
+        let reply = Reply::Group {
+            group: "robot".into(),
+            markdown: "**年审已开始**".into(),
+            mentions: Vec::new(),
+            link: Some(DeskPage::Annual(2026)),
+        };
+        let robot = |_: &str| Some(GroupRoute::Robot("robot".into()));
+        let Some(Outbound::Robot { body, .. }) = outbound(reply, robot, Some(&links())) else {
+            panic!("a robot message");
+        };
+        let MessageBody::Markdown { content } = body else {
+            panic!("markdown");
+        };
+        assert_eq!(
+            content,
+            "**年审已开始**\n[在工作台查看](https://bot.example.com/desk/annual?year=2026)"
+        );
     }
 }

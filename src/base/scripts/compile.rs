@@ -100,7 +100,15 @@ pub(super) fn compile(dir: &Path) -> Result<Compiled, Vec<Diagnostic>> {
         );
     }
     if let Some(table) = &bot.desk {
-        c.message_table(&bot_src, table, ("desk", super::DESK_WORDS), tpl::desk);
+        let words = ("desk", super::DESK_WORDS);
+        c.message_table_with(&bot_src, table, words, super::DESK_LINK_WORDS, tpl::desk);
+        let links = super::DESK_LINK_WORDS.iter();
+        if links.filter(|k| table.get_ref().contains_key(**k)).count() == 1 {
+            c.d.error(bot_src.at(
+                table.span(),
+                "[desk] link_label and link_text go together (links in messages need both)",
+            ));
+        }
     }
     if let Some(table) = &bot.closure_order {
         c.message_table(

@@ -585,6 +585,10 @@ pub const DESK_WORDS: &[&str] = &[
     "reposted",
 ];
 
+/// The words of a link to the desk in a message (a card's row name, the link's text): optional;
+/// without them messages carry no link.
+pub const DESK_LINK_WORDS: &[&str] = &["link_label", "link_text"];
+
 /// Every message `[closure_order]` in bot.toml must define (and nothing else), when present.
 pub const CLOSURE_ORDER_MESSAGES: &[&str] = &[
     "refused",

@@ -6,7 +6,7 @@ use super::chain::Verdict;
 use crate::base::scripts::FlowDef;
 use crate::domain::records::Texts;
 use crate::domain::records::{ApprovalStep, Case};
-use crate::domain::reply::{Card, CardButton, CardRow};
+use crate::domain::reply::{Card, CardButton, CardRow, DeskPage};
 
 /// Button key prefixes: `approve:<number>`, `reject:<number>`, `refuse:<number>`.
 pub const APPROVE: &str = "approve";
@@ -49,6 +49,7 @@ pub fn approval_card(texts: &Texts<'_>, flow: &FlowDef, case: &Case, step: &Appr
         rows,
         task_id: step.task_ids.last().cloned().unwrap_or_default(),
         buttons: buttons(texts, flow, &case.number),
+        link: Some(DeskPage::Case(case.number.clone())),
     }
 }
 

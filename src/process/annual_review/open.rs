@@ -245,6 +245,7 @@ fn card(s: &Services, task: &Duty) -> Card {
             key: format!("{FILL}:{}", task.number),
             primary: true,
         }],
+        link: None,
     }
 }
 

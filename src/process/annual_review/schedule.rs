@@ -14,7 +14,7 @@ use crate::base::scripts::Scripts;
 use crate::dispatch::event::{self, TimerJob};
 use crate::dispatch::{DispatchError, Draft, Services};
 use crate::domain::reminders;
-use crate::domain::reply::Reply;
+use crate::domain::reply::{DeskPage, Reply};
 
 /// The id of the opening timer of `year`'s campaign.
 pub fn timer_id(year: i32) -> String {
@@ -71,6 +71,7 @@ pub(super) async fn fired(
                 group: group.clone(),
                 markdown: text,
                 mentions: Vec::new(),
+                link: Some(DeskPage::Annual(year)),
             },
         ),
         None => {

@@ -19,7 +19,7 @@ use crate::domain::records::{self, Case};
 use crate::domain::reminders;
 use crate::domain::reminders::digest::{self, DigestItem};
 use crate::domain::reminders::duty::{self, Duty};
-use crate::domain::reply::Reply;
+use crate::domain::reply::{DeskPage, Reply};
 
 /// The duty kind a departed administrator or leader opens.
 const CHANGE_REPORT: &str = "change_report";
@@ -404,6 +404,7 @@ pub(crate) async fn digest(
                 group: group.to_owned(),
                 markdown: part.content,
                 mentions: part.mention,
+                link: Some(DeskPage::Todo),
             });
         }
     }

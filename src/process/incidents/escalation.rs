@@ -10,7 +10,7 @@ use super::{in_department, load, say, settings, write};
 use crate::adapters::wecom::message::CardEvent;
 use crate::dispatch::{DispatchError, Draft, Services};
 use crate::domain::incidents::{Incident, SentCard, Status};
-use crate::domain::reply::{Card, CardButton, CardRow, Reply};
+use crate::domain::reply::{Card, CardButton, CardRow, DeskPage, Reply};
 
 /// The durable timer of rung `rung` of `number`.
 pub(super) fn timer_id(number: &str, rung: usize) -> String {
@@ -97,6 +97,7 @@ pub(super) fn send_cards(
             button("button_handling", "inc_work", false),
             button("button_disposed", "inc_done", false),
         ],
+        link: Some(DeskPage::Incidents),
     };
     d.send(Reply::Card {
         to: to.to_vec(),
@@ -127,6 +128,7 @@ pub(super) async fn group_message(
         group: group.clone(),
         markdown,
         mentions,
+        link: Some(DeskPage::Incidents),
     });
     Ok(())
 }

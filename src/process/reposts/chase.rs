@@ -7,7 +7,7 @@ use super::{load, load_or_say, save, say};
 use crate::dispatch::{DispatchError, Draft, Services};
 use crate::domain::records::export::{Export, What};
 use crate::domain::reminders::digest::{self, DigestItem};
-use crate::domain::reply::Reply;
+use crate::domain::reply::{DeskPage, Reply};
 use crate::domain::reposts::coverage::{self, Tally};
 use crate::domain::reposts::{Target, Task};
 use crate::process::change_report::duties::ROBOT_MARKDOWN_BYTES;
@@ -103,6 +103,7 @@ fn digests(s: &Services, d: &mut Draft, task: &Task) {
                 group: unit.to_owned(),
                 markdown: part.content,
                 mentions: part.mention,
+                link: Some(DeskPage::Reposts),
             });
         }
     }
@@ -120,6 +121,7 @@ fn digests(s: &Services, d: &mut Draft, task: &Task) {
                 group,
                 markdown: part.content,
                 mentions: part.mention,
+                link: Some(DeskPage::Reposts),
             });
         }
     }

@@ -167,6 +167,7 @@ pub(super) async fn open(
             group: WORK_CIRCLE.to_owned(),
             markdown: say(s, "announcement", ctx.clone()),
             mentions: admins,
+            link: None,
         });
     }
     d.reply(say(s, "created", ctx));
@@ -229,5 +230,6 @@ fn card(s: &Services, task: &Task, target: &Target) -> Card {
                 primary: false,
             },
         ],
+        link: None,
     }
 }

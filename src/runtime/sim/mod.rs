@@ -64,13 +64,17 @@ pub fn enabled(settings: &Settings, addr: SocketAddr) -> anyhow::Result<bool> {
 }
 
 /// Points the settings at the simulator: the configured credentials, or freshly generated ones,
-/// and the API base of the fake WeCom on this server.
+/// the API base of the fake WeCom on this server, its sign-in page, and (unless set) the desk's
+/// address for links in messages.
 pub fn prepare(settings: &mut Settings, addr: SocketAddr) {
     if settings.wecom.is_none() {
         settings.wecom = Some(generate_credentials());
     }
     settings.api_base = format!("{}{API_PREFIX}", local_url(addr));
     settings.oauth_base = format!("{}{}", local_url(addr), oauth::OAUTH_PREFIX);
+    if settings.desk_url.is_none() {
+        settings.desk_url = Some(format!("{}/desk", local_url(addr)));
+    }
 }
 
 /// Random credentials of the shape WeCom hands out (a 43-character EncodingAESKey and all).

@@ -22,7 +22,7 @@ use fantoccini::{Client, Locator};
 use flowbot::runtime::app::Application;
 use flowbot::runtime::config::{Settings, SimulatorSetting};
 use serde_json::json;
-use support::browser::{CHROMEDRIVER, CHROMIUM, Driver, connect};
+use support::browser::{CHROMEDRIVER, CHROMIUM, Driver, connect, screenshot, screenshots};
 
 /// How long the bot may take to answer one step (replies go through the outbox and the fake API).
 const STEP_TIMEOUT: Duration = Duration::from_secs(60);
@@ -81,11 +81,7 @@ async fn a_staff_member_files_a_registration_in_the_console() {
         let _ = stopped.await;
     }));
 
-    let shots = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/target/console-screenshots"
-    ));
-    std::fs::create_dir_all(&shots).expect("screenshot folder");
+    let shots = screenshots("console-screenshots");
     let mut driver = Driver::start(&shots).await.expect("chromedriver starts");
     let profile = tempfile::tempdir().expect("profile dir");
     let client = connect(driver.port, profile.path(), "1400,900")
@@ -386,10 +382,8 @@ struct Story {
 impl Story {
     async fn shot(&mut self, name: &str) -> anyhow::Result<()> {
         self.step += 1;
-        let png = self.client.screenshot().await?;
-        let path = self.shots.join(format!("{:02}-{name}.png", self.step));
-        std::fs::write(&path, png).with_context(|| path.display().to_string())?;
-        Ok(())
+        let name = format!("{:02}-{name}", self.step);
+        screenshot(&self.client, &self.shots, &name).await
     }
 
     async fn text(&self, css: &str) -> anyhow::Result<String> {

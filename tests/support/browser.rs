@@ -1,7 +1,8 @@
 //! Headless Chromium through chromedriver (`fantoccini`, WebDriver) for the browser tests:
-//! the console's and the desk's.
+//! the console's and the desk's. Every session saves downloads in its profile's
+//! [`downloads`] folder without asking; [`screenshot`] saves the window under `target/`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -60,6 +61,27 @@ impl Drop for Driver {
     }
 }
 
+/// Where a session started on `profile` saves the files it downloads.
+pub fn downloads(profile: &Path) -> PathBuf {
+    profile.join("downloads")
+}
+
+/// The folder `target/<name>` for a test's screenshots, created.
+pub fn screenshots(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join(name);
+    std::fs::create_dir_all(&dir).expect("the screenshot folder");
+    dir
+}
+
+/// Saves what the window shows as `<dir>/<name>.png`.
+pub async fn screenshot(client: &Client, dir: &Path, name: &str) -> anyhow::Result<()> {
+    let png = client.screenshot().await?;
+    let path = dir.join(format!("{name}.png"));
+    std::fs::write(&path, png).with_context(|| path.display().to_string())
+}
+
 /// A headless Chromium session with a fresh, empty profile and a window `size` (`"W,H"`).
 pub async fn connect(port: u16, profile: &Path, size: &str) -> anyhow::Result<Client> {
     session(port, profile, size, None).await
@@ -90,7 +112,11 @@ async fn session(
         format!("--window-size={size}"),
         format!("--user-data-dir={}", profile.display()),
     ];
-    let mut options = json!({"binary": CHROMIUM, "args": args});
+    let prefs = json!({
+        "download.default_directory": downloads(profile),
+        "download.prompt_for_download": false,
+    });
+    let mut options = json!({"binary": CHROMIUM, "args": args, "prefs": prefs});
     if let Some(mobile) = mobile {
         options["mobileEmulation"] = mobile;
     }

@@ -8,12 +8,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::Response;
 use minijinja::Value;
 use serde::Deserialize;
 
 use super::Desk;
+use super::access::Viewer;
 use crate::domain::annual::Outcome;
 use crate::domain::annual::results::{AccountResult, outcome_text};
 use crate::process::annual_review::results;
@@ -58,14 +59,9 @@ pub(super) struct Year {
 /// `/desk/annual` (`?year=` for an earlier campaign).
 pub(super) async fn page(
     State(desk): State<Arc<Desk>>,
-    headers: HeaderMap,
-    uri: Uri,
+    viewer: Viewer,
     Query(q): Query<Year>,
 ) -> Response {
-    let viewer = match desk.viewer(&headers, &uri).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
     let scripts = &desk.s.scripts;
     let store = &*desk.s.store;
     if scripts.annual_review.is_none() {

@@ -6,19 +6,16 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::Response;
 use minijinja::Value;
 
 use super::Desk;
+use super::access::Viewer;
 use crate::domain::incidents::{self, Incident};
 
 /// `/desk/incidents`.
-pub(super) async fn page(State(desk): State<Arc<Desk>>, headers: HeaderMap, uri: Uri) -> Response {
-    let viewer = match desk.viewer(&headers, &uri).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+pub(super) async fn page(State(desk): State<Arc<Desk>>, viewer: Viewer) -> Response {
     let s = &desk.s;
     if s.scripts.incidents.is_none() {
         return desk.message(StatusCode::NOT_FOUND, Some(&viewer), "not_found");

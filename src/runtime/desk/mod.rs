@@ -22,7 +22,9 @@ pub use session::{SESSION, STATE, Signer};
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use minijinja::{Environment, Value};
@@ -97,30 +99,6 @@ impl Desk {
         ser(&words)
     }
 
-    /// The signed-in viewer, or the response that sends the browser to sign in first.
-    async fn viewer(&self, headers: &HeaderMap, uri: &Uri) -> Result<Viewer, Response> {
-        let now = self.s.clock.now_ms();
-        let userid =
-            session::cookie(headers, SESSION).and_then(|c| self.signer.verify(SESSION, c, now));
-        let Some(userid) = userid else {
-            let next = uri.path_and_query().map_or("/desk", |p| p.as_str());
-            return Err(signin::redirect(self, headers, next));
-        };
-        let scope = crate::process::supervision::scope_in(&*self.s.directory, &userid)
-            .await
-            .map_err(|e| self.unavailable(&e.to_string()))?;
-        let name = self
-            .s
-            .name_of(&userid)
-            .await
-            .map_err(|e| self.unavailable(&e.to_string()))?;
-        Ok(Viewer {
-            userid,
-            name,
-            scope,
-        })
-    }
-
     /// A page: `template` with `ctx`, the words and the viewer.
     fn page(
         &self,
@@ -176,6 +154,36 @@ impl Desk {
     fn unavailable(&self, error: &str) -> Response {
         tracing::warn!(error = %log_safe(error), "desk page unavailable");
         (StatusCode::SERVICE_UNAVAILABLE, "busy, try again").into_response()
+    }
+}
+
+/// The signed-in viewer as a handler's argument; without a valid session the browser is sent to
+/// sign in first (and brought back to the page it asked for).
+impl FromRequestParts<Arc<Desk>> for Viewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, desk: &Arc<Desk>) -> Result<Viewer, Response> {
+        let now = desk.s.clock.now_ms();
+        let headers = &parts.headers;
+        let userid =
+            session::cookie(headers, SESSION).and_then(|c| desk.signer.verify(SESSION, c, now));
+        let Some(userid) = userid else {
+            let next = parts.uri.path_and_query().map_or("/desk", |p| p.as_str());
+            return Err(signin::redirect(desk, headers, next));
+        };
+        let scope = crate::process::supervision::scope_in(&*desk.s.directory, &userid)
+            .await
+            .map_err(|e| desk.unavailable(&e.to_string()))?;
+        let name = desk
+            .s
+            .name_of(&userid)
+            .await
+            .map_err(|e| desk.unavailable(&e.to_string()))?;
+        Ok(Viewer {
+            userid,
+            name,
+            scope,
+        })
     }
 }
 

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::Response;
 use minijinja::Value;
 
@@ -73,14 +73,9 @@ async fn entry(desk: &Desk, number: &str) -> Result<Option<LoadedCase>, Response
 /// `/desk/account/DJ-…`.
 pub(super) async fn account(
     State(desk): State<Arc<Desk>>,
-    headers: HeaderMap,
-    uri: Uri,
+    viewer: Viewer,
     Path(number): Path<String>,
 ) -> Response {
-    let viewer = match desk.viewer(&headers, &uri).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
     let loaded = match entry(&desk, &number).await {
         Ok(Some(l)) if viewer.sees(&l.case) => l,
         Ok(_) => return missing(&desk, &viewer),
@@ -150,14 +145,9 @@ async fn visible_case(desk: &Desk, viewer: &Viewer, number: &str) -> Result<Load
 /// `/desk/case/<number>` (a register number shows its registration).
 pub(super) async fn case(
     State(desk): State<Arc<Desk>>,
-    headers: HeaderMap,
-    uri: Uri,
+    viewer: Viewer,
     Path(number): Path<String>,
 ) -> Response {
-    let viewer = match desk.viewer(&headers, &uri).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
     let loaded = match visible_case(&desk, &viewer, &number).await {
         Ok(l) => l,
         Err(r) => return r,
@@ -182,14 +172,9 @@ pub(super) async fn case(
 /// account's current entry with its change record; a case number: the filing as signed).
 pub(super) async fn form(
     State(desk): State<Arc<Desk>>,
-    headers: HeaderMap,
-    uri: Uri,
+    viewer: Viewer,
     Path(number): Path<String>,
 ) -> Response {
-    let viewer = match desk.viewer(&headers, &uri).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
     if let Err(r) = visible_case(&desk, &viewer, &number).await {
         return r;
     }

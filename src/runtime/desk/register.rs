@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use minijinja::Value;
 use serde::Deserialize;
@@ -88,14 +88,9 @@ pub(super) async fn visible(
 /// `/desk/register`.
 pub(super) async fn page(
     State(desk): State<Arc<Desk>>,
-    headers: HeaderMap,
-    uri: Uri,
+    viewer: Viewer,
     Query(f): Query<Filters>,
 ) -> Response {
-    let viewer = match desk.viewer(&headers, &uri).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
     let (register, changing) = match visible(&desk, &viewer).await {
         Ok(v) => v,
         Err(e) => return desk.unavailable(&e.to_string()),
@@ -155,15 +150,7 @@ pub(super) async fn page(
 }
 
 /// `/desk/export/register.xlsx`: the register the viewer may see.
-pub(super) async fn download(
-    State(desk): State<Arc<Desk>>,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    let viewer = match desk.viewer(&headers, &uri).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+pub(super) async fn download(State(desk): State<Arc<Desk>>, viewer: Viewer) -> Response {
     let (register, changing) = match visible(&desk, &viewer).await {
         Ok(v) => v,
         Err(e) => return desk.unavailable(&e.to_string()),

@@ -5,11 +5,12 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::Response;
 use minijinja::Value;
 
 use super::Desk;
+use super::access::Viewer;
 use crate::domain::reposts::coverage::{Tally, coverage};
 use crate::process::reposts::all_tasks;
 
@@ -21,11 +22,7 @@ fn tally(t: &Tally) -> Value {
 }
 
 /// `/desk/reposts`.
-pub(super) async fn page(State(desk): State<Arc<Desk>>, headers: HeaderMap, uri: Uri) -> Response {
-    let viewer = match desk.viewer(&headers, &uri).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+pub(super) async fn page(State(desk): State<Arc<Desk>>, viewer: Viewer) -> Response {
     if desk.s.scripts.reposts.is_none() {
         return desk.message(StatusCode::NOT_FOUND, Some(&viewer), "not_found");
     }

@@ -5,11 +5,12 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::Value as Json;
 
 use super::Desk;
+use super::access::Viewer;
 use super::register::visible;
 use crate::domain::records::register_view::{self, Scope};
 use crate::domain::records::{ALL_CASES, CaseStatus};
@@ -34,11 +35,7 @@ fn bars(counts: Vec<Json>) -> Vec<Json> {
 }
 
 /// `/desk/stats`.
-pub(super) async fn page(State(desk): State<Arc<Desk>>, headers: HeaderMap, uri: Uri) -> Response {
-    let viewer = match desk.viewer(&headers, &uri).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+pub(super) async fn page(State(desk): State<Arc<Desk>>, viewer: Viewer) -> Response {
     let (register, changing) = match visible(&desk, &viewer).await {
         Ok(v) => v,
         Err(e) => return desk.unavailable(&e.to_string()),

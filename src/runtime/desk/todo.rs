@@ -5,11 +5,12 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::Response;
 use minijinja::Value;
 
 use super::Desk;
+use super::access::Viewer;
 use crate::base::scripts::CLOSURE_ORDER;
 use crate::domain::records::{ALL_CASES, CaseStatus};
 use crate::domain::reminders::duty::{ALL_DUTIES, Duty};
@@ -36,11 +37,7 @@ fn order(mut lines: Vec<Line>) -> Vec<Value> {
 }
 
 /// `/desk/todo`.
-pub(super) async fn page(State(desk): State<Arc<Desk>>, headers: HeaderMap, uri: Uri) -> Response {
-    let viewer = match desk.viewer(&headers, &uri).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+pub(super) async fn page(State(desk): State<Arc<Desk>>, viewer: Viewer) -> Response {
     let s = &desk.s;
     let now = s.clock.now();
     let age = |since_ms: i64| {

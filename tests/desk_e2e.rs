@@ -753,6 +753,16 @@ async fn open_incidents_are_listed_to_whoever_may_see_them(backend: Backend) {
     for user in ["liuyang", "lina"] {
         assert!(card_links(&bot, user).contains(&incidents), "{user}");
     }
+    // So does the list the department asks for in chat, on its last line.
+    bot.say("lina", &["舆情 列表"]).await;
+    let line = format!("在工作台查看：{incidents}");
+    assert!(bot.wait_for_text("lina", &line, support::wait::WAIT).await);
+    // The reporter's own messages carry none.
+    assert!(
+        bot.texts_to("zhangsan")
+            .iter()
+            .all(|t| !t.contains(DESK_URL))
+    );
     let mut sunli = Browser::signed_in(&bot, "sunli").await;
     let page = sunli.get("/desk/incidents").await;
     assert_eq!(page.status, StatusCode::OK);

@@ -8,7 +8,7 @@ use crate::adapters::store::{CaseWrite, Commit};
 use crate::dispatch::event::{self, TimerJob};
 use crate::domain::engine::ConversationState;
 use crate::domain::incidents::ReportForm;
-use crate::domain::reply::Reply;
+use crate::domain::reply::{DeskPage, Reply};
 
 /// A user's conversation as stored: the form engine's state plus what the approval workflow
 /// is waiting for from this user.
@@ -84,6 +84,14 @@ impl Draft {
     pub fn reply(&mut self, content: String) {
         let to = self.user.clone();
         self.say(&to, content);
+    }
+
+    /// A text to the user of this conversation about a desk page (linked when it is served).
+    pub fn reply_about(&mut self, content: String, page: DeskPage) {
+        if !content.is_empty() {
+            let to = self.user.clone();
+            self.send(Reply::text_about(&to, content, page));
+        }
     }
 
     /// A text to `to` (nothing when the text is empty).

@@ -9,8 +9,13 @@ use crate::domain::records::export::Export;
 /// One message the bot sends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reply {
-    /// A text to one member.
-    Text { to: String, text: String },
+    /// A text to one member; `link` names the desk page it is about (linked when the desk is
+    /// served).
+    Text {
+        to: String,
+        text: String,
+        link: Option<DeskPage>,
+    },
     /// An interactive card to these members.
     Card { to: Vec<String>, card: Card },
     /// A tapped card is spent: show `label` instead of its buttons to `members`; when the card
@@ -85,6 +90,16 @@ impl Reply {
         Reply::Text {
             to: to.to_owned(),
             text,
+            link: None,
+        }
+    }
+
+    /// A text to one member about a desk page (a supervisor's answer: progress, a list).
+    pub fn text_about(to: &str, text: String, page: DeskPage) -> Reply {
+        Reply::Text {
+            to: to.to_owned(),
+            text,
+            link: Some(page),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Domain replies to WeCom's wire messages: the one place that knows the `template_card`
 //! layout, WeCom's length limits for card fields, and how a group is reached (an app group
-//! chat or a group robot), and how a message links to the desk (a card's last row, a group
-//! message's last line). Every recipient passes [`userid::is_member`] here: a value that is
+//! chat or a group robot), and how a message links to the desk (a card's last row, a text's or
+//! a group message's last line). Every recipient passes [`userid::is_member`] here: a value that is
 //! not exactly one member (`@all`, `a|b`, a control character) is dropped with a log line, and a
 //! message left without a recipient is not sent.
 
@@ -74,10 +74,19 @@ pub fn outbound(
     links: Option<&DeskLinks>,
 ) -> Option<Outbound> {
     Some(match reply {
-        Reply::Text { to, text } => Outbound::Send {
-            to_user: member(to)?,
-            body: MessageBody::Text { content: text },
-        },
+        Reply::Text {
+            to,
+            mut text,
+            link: page,
+        } => {
+            if let Some((links, url)) = link(links, &page) {
+                text.push_str(&format!("\n{}：{url}", links.text));
+            }
+            Outbound::Send {
+                to_user: member(to)?,
+                body: MessageBody::Text { content: text },
+            }
+        }
         Reply::Card { to, card } => Outbound::Send {
             to_user: members(to)?.join("|"),
             body: MessageBody::TemplateCard {
@@ -377,6 +386,24 @@ mod tests {
         };
         let rows = card["horizontal_content_list"].as_array().unwrap();
         assert!(rows.iter().all(|r| r.get("url").is_none()));
+    }
+
+    #[test]
+    fn a_text_about_a_page_ends_with_its_link_and_a_plain_text_has_none() {
+        let about = Reply::text_about("lina", "年审进度".into(), DeskPage::Annual(2026));
+        let plain = Reply::text("lina", "年审进度".into());
+        let content = |reply| match outbound(reply, |_| None, Some(&links())) {
+            Some(Outbound::Send {
+                body: MessageBody::Text { content },
+                ..
+            }) => content,
+            other => panic!("a text: {other:?}"),
+        };
+        assert_eq!(
+            content(about),
+            "年审进度\n在工作台查看：https://bot.example.com/desk/annual?year=2026"
+        );
+        assert_eq!(content(plain), "年审进度");
     }
 
     #[test]

@@ -37,7 +37,7 @@ use crate::domain::annual::{self};
 use crate::domain::engine::{Answers, CommandInput, ConversationState};
 use crate::domain::records::Case;
 use crate::domain::reminders::duty::Duty;
-use crate::domain::reply::Reply;
+use crate::domain::reply::{DeskPage, Reply};
 
 /// The annual review process.
 pub struct AnnualReview;
@@ -143,7 +143,9 @@ impl Process for AnnualReview {
                     };
                     // Said first: before the messages to every administrator.
                     let to = d.user.clone();
-                    d.replies.insert(0, Reply::text(&to, say(s, "opened", ctx)));
+                    let opened =
+                        Reply::text_about(&to, say(s, "opened", ctx), DeskPage::Annual(year));
+                    d.replies.insert(0, opened);
                 }
                 return Ok(true);
             }

@@ -11,7 +11,7 @@ use crate::dispatch::{DispatchError, Draft, Services};
 use crate::domain::annual::{self, OPEN_CAMPAIGNS, Verdict};
 use crate::domain::records::export::{Export, What};
 use crate::domain::records::{AccountStatus, register_view::Scope};
-use crate::domain::reply::Reply;
+use crate::domain::reply::{DeskPage, Reply};
 use crate::process::supervision::scope_of;
 
 /// The campaign year a command means, or the user is told there is none.
@@ -69,7 +69,7 @@ pub async fn progress(
         units => minijinja::Value::from(minijinja::value::Serde(&units)),
         total => minijinja::Value::from(minijinja::value::Serde(total.first())),
     };
-    d.reply(say(s, "progress", ctx));
+    d.reply_about(say(s, "progress", ctx), DeskPage::Annual(year));
     Ok(())
 }
 

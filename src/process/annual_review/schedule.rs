@@ -76,7 +76,8 @@ pub(super) async fn fired(
         ),
         None => {
             for member in s.directory.role_members("propaganda").await?.iter().rev() {
-                d.replies.insert(0, Reply::text(member, text.clone()));
+                let notice = Reply::text_about(member, text.clone(), DeskPage::Annual(year));
+                d.replies.insert(0, notice);
             }
         }
     }

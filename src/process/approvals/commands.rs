@@ -11,6 +11,7 @@ use crate::domain::engine::{ConversationState, FormState, Phase};
 use crate::domain::records::Texts;
 use crate::domain::records::register_view;
 use crate::domain::records::{self, Case, CaseStatus};
+use crate::domain::reply::DeskPage;
 use crate::process::incidents;
 
 /// A text command outside a form; `false` when the text is not one.
@@ -356,7 +357,11 @@ pub(crate) async fn todo(
     }
     if !cards || waiting.is_empty() {
         let list: Vec<Case> = waiting.into_iter().map(|(l, _)| l.case).collect();
-        draft.reply(views::todo(&s.scripts, &list));
+        let text = views::todo(&s.scripts, &list);
+        match list.is_empty() {
+            true => draft.reply(text),
+            false => draft.reply_about(text, DeskPage::Todo),
+        }
         return Ok(());
     }
     for (

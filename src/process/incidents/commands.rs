@@ -9,6 +9,7 @@ use super::escalation::{recipients, timer_id};
 use super::{in_department, is_incident_number, load, say, settings, write};
 use crate::dispatch::{DispatchError, Draft, Services};
 use crate::domain::incidents::{self, Command, Incident};
+use crate::domain::reply::DeskPage;
 
 /// Runs an incident command other than the start.
 pub(super) async fn run(
@@ -84,15 +85,13 @@ async fn list(s: &Services, d: &mut Draft, now_ms: i64) -> Result<(), DispatchEr
             },
         ));
     }
-    let text = match items.is_empty() {
-        true => say(s, "list_empty", &context! {}),
-        false => say(
-            s,
-            "list",
-            &context! { count => items.len(), items => items.join("\n") },
-        ),
-    };
-    d.reply(text);
+    match items.is_empty() {
+        true => d.reply(say(s, "list_empty", &context! {})),
+        false => {
+            let ctx = context! { count => items.len(), items => items.join("\n") };
+            d.reply_about(say(s, "list", &ctx), DeskPage::Incidents);
+        }
+    }
     Ok(())
 }
 

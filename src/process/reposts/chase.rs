@@ -142,7 +142,7 @@ pub(super) async fn progress(
         units => c.by_unit.iter().map(tally).collect::<Vec<_>>(),
         platforms => c.by_platform.iter().map(tally).collect::<Vec<_>>(),
     };
-    d.reply(say(s, "progress", ctx));
+    d.reply_about(say(s, "progress", ctx), DeskPage::Reposts);
     Ok(())
 }
 

@@ -68,7 +68,7 @@ fn texts_to(change: &Change, who: &str) -> Vec<String> {
         .messages
         .iter()
         .filter_map(|m| match m {
-            Reply::Text { to, text } if to == who => Some(text.clone()),
+            Reply::Text { to, text, .. } if to == who => Some(text.clone()),
             _ => None,
         })
         .collect()

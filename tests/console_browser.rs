@@ -10,6 +10,11 @@
 //! The story goes on: the clock jumps a week ([`jump_a_week`]) and the unit leader (刘洋) finds a
 //! reminder of the overdue approval next to his card, taps 同意; 党委宣传部 (陈静) taps 同意; the applicant
 //! sees the register number.
+//!
+//! A second test, [`the_console_on_a_phone`], opens the console on an emulated 390 px phone: no
+//! sideways scroll, the chat at least 300 px wide, the member picked from the people menu, a
+//! registration filed and 刘洋's card (within the chat's width) tapped. Its screenshots are the
+//! `phone-*.png` ones.
 
 #[macro_use]
 mod support;
@@ -22,7 +27,9 @@ use fantoccini::{Client, Locator};
 use flowbot::runtime::app::Application;
 use flowbot::runtime::config::{Settings, SimulatorSetting};
 use serde_json::json;
-use support::browser::{CHROMEDRIVER, CHROMIUM, Driver, connect, screenshot, screenshots};
+use support::browser::{
+    CHROMEDRIVER, CHROMIUM, Driver, connect, connect_phone, screenshot, screenshots,
+};
 
 /// How long the bot may take to answer one step (replies go through the outbox and the fake API).
 const STEP_TIMEOUT: Duration = Duration::from_secs(60);
@@ -54,54 +61,164 @@ const DIALOGUE: &[(&str, &str)] = &[
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_staff_member_files_a_registration_in_the_console() {
-    if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
-        if std::env::var_os("BROWSER_REQUIRED").is_some() {
-            panic!("BROWSER_REQUIRED is set but {CHROMIUM} or {CHROMEDRIVER} is missing");
-        }
-        eprintln!(
-            "\n==============================================================\n\
-             SKIPPED console_browser: {CHROMIUM} or {CHROMEDRIVER} is missing.\n\
-             Install them: apt-get install -y chromium chromium-driver\n\
-             ==============================================================\n"
-        );
+    if browser_missing("console_browser") {
         return;
     }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut settings = Settings::defaults();
-    settings.listen = "127.0.0.1:0".into();
-    settings.scripts_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/bot-scripts").into();
-    settings.data_dir = dir.path().join("data");
-    settings.workers = 2;
-    settings.simulator = SimulatorSetting::On;
-    let app = Application::build(settings).await.expect("bot builds");
-    let console = format!("http://{}/console", app.local_addr());
-    let clock = app.clock();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let bot = tokio::spawn(app.run_until_stopped(async move {
-        let _ = stopped.await;
-    }));
-
+    let bot = Bot::start().await;
     let shots = screenshots("console-screenshots");
     let mut driver = Driver::start(&shots).await.expect("chromedriver starts");
     let profile = tempfile::tempdir().expect("profile dir");
     let client = connect(driver.port, profile.path(), "1400,900")
         .await
         .expect("a Chromium session");
-    let mut story = Story {
-        client: client.clone(),
-        shots,
-        step: 0,
-        clock,
-    };
-    let result = run_story(&mut story, &console).await;
+    let mut story = Story::new(client.clone(), shots, &bot, "");
+    let result = run_story(&mut story, &bot.console).await;
     if result.is_err() {
         let _ = story.shot("failure").await;
     }
     let _ = client.close().await;
     driver.stop();
-    let _ = stop.send(());
-    let _ = tokio::time::timeout(Duration::from_secs(10), bot).await;
+    bot.stop().await;
     result.expect("the console story");
+}
+
+/// On a 390 px phone the console fits the screen: no sideways scroll, the chat takes the width,
+/// and a member is picked from the people menu above the chat. 张三 files a registration and
+/// 刘洋 taps 同意 on the card, which fits the width too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_on_a_phone() {
+    if browser_missing("console_browser (phone)") {
+        return;
+    }
+    let bot = Bot::start().await;
+    let shots = screenshots("console-screenshots");
+    let logs = tempfile::tempdir().expect("log dir");
+    let mut driver = Driver::start(logs.path())
+        .await
+        .expect("chromedriver starts");
+    let profile = tempfile::tempdir().expect("profile dir");
+    let client = connect_phone(driver.port, profile.path(), 390)
+        .await
+        .expect("a phone-sized Chromium session");
+    let mut story = Story::new(client.clone(), shots, &bot, "phone-");
+    let result = phone_story(&mut story, &bot.console).await;
+    if result.is_err() {
+        let _ = story.shot("failure").await;
+    }
+    let _ = client.close().await;
+    driver.stop();
+    bot.stop().await;
+    result.expect("the console on a phone");
+}
+
+async fn phone_story(story: &mut Story, console: &str) -> anyhow::Result<()> {
+    story.client.goto(console).await?;
+    story.wait_for_person(APPLICANT).await?;
+    story.fits("the first screen").await?;
+    let chat = story.width(".chat").await?;
+    ensure!(chat >= 300.0, "the chat column is {chat} px wide");
+    story.shot("console").await?;
+    story.choose(APPLICANT).await?;
+    story.say("备案", "请输入账号的创建时间").await?;
+    story.fits("the form's first question").await?;
+    // A long unbroken line (a link) wraps inside its bubble.
+    story
+        .say(
+            "https://mp.weixin.qq.com/s/AbCdEfGhIjKlMnOpQrStUvWxYz0123456789AbCdEfGhIjKlMnOp",
+            "请输入账号的创建时间",
+        )
+        .await?;
+    story.fits("a long line").await?;
+    story.shot("form-started").await?;
+    for (typed, expected) in &DIALOGUE[1..] {
+        story.say(typed, expected).await?;
+    }
+    story.fits("the summary").await?;
+    let answer = story.say("确认", "备案编号").await?;
+    let case = case_number(&answer)?;
+    story.choose("liuyang").await?;
+    let live = format!("button[data-key='approve:{case}']:not([disabled])");
+    wait_for_button(story, &format!("approve:{case}")).await?;
+    story.fits("the leader's card").await?;
+    let (card, box_) = (
+        story.width(".msg.card").await?,
+        story.width("#messages").await?,
+    );
+    ensure!(card <= box_, "a {card} px card in a {box_} px chat");
+    story.shot("leader-card").await?;
+    story
+        .client
+        .find(Locator::Css(&live))
+        .await?
+        .click()
+        .await?;
+    let spent = format!("button[data-key='approve:{case}'][disabled]");
+    story
+        .client
+        .wait()
+        .at_most(STEP_TIMEOUT)
+        .for_element(Locator::Css(&spent))
+        .await
+        .context("the card was not updated after 同意")?;
+    story.shot("leader-approved").await
+}
+
+/// True (after a loud notice) when Chromium or chromedriver is missing and `BROWSER_REQUIRED`
+/// is not set; with it set, a missing browser fails the test.
+fn browser_missing(test: &str) -> bool {
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+        return false;
+    }
+    if std::env::var_os("BROWSER_REQUIRED").is_some() {
+        panic!("BROWSER_REQUIRED is set but {CHROMIUM} or {CHROMEDRIVER} is missing");
+    }
+    eprintln!(
+        "\n==============================================================\n\
+         SKIPPED {test}: {CHROMIUM} or {CHROMEDRIVER} is missing.\n\
+         Install them: apt-get install -y chromium chromium-driver\n\
+         ==============================================================\n"
+    );
+    true
+}
+
+/// The bot in simulator mode, in-process on port 0 with the embedded store in a temp dir.
+struct Bot {
+    console: String,
+    clock: flowbot::base::clock::Clock,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Bot {
+    async fn start() -> Bot {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut settings = Settings::defaults();
+        settings.listen = "127.0.0.1:0".into();
+        settings.scripts_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/bot-scripts").into();
+        settings.data_dir = dir.path().join("data");
+        settings.workers = 2;
+        settings.simulator = SimulatorSetting::On;
+        let app = Application::build(settings).await.expect("bot builds");
+        let console = format!("http://{}/console", app.local_addr());
+        let clock = app.clock();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(app.run_until_stopped(async move {
+            let _ = stopped.await;
+        }));
+        Bot {
+            console,
+            clock,
+            stop,
+            task,
+            _dir: dir,
+        }
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.task).await;
+    }
 }
 
 async fn run_story(story: &mut Story, console: &str) -> anyhow::Result<()> {
@@ -362,12 +479,16 @@ async fn file_registration(story: &mut Story) -> anyhow::Result<String> {
     story.shot("summary").await?;
     let answer = story.say("确认", "备案编号").await?;
     story.shot("filed").await?;
+    case_number(&answer)
+}
+
+/// The case number in the bot's answer to 确认.
+fn case_number(answer: &str) -> anyhow::Result<String> {
     let re = regex::Regex::new(r"备案编号：(BA-\d{4}-\d{4})").expect("regex");
-    let case = re
-        .captures(&answer)
+    Ok(re
+        .captures(answer)
         .with_context(|| format!("no case number in {answer:?}"))?[1]
-        .to_owned();
-    Ok(case)
+        .to_owned())
 }
 
 /// The browser session and the screenshots of each step.
@@ -377,12 +498,24 @@ struct Story {
     step: usize,
     /// The bot's clock, which the console's clock panel moves.
     clock: flowbot::base::clock::Clock,
+    /// Put before each screenshot's name (`phone-`).
+    prefix: &'static str,
 }
 
 impl Story {
+    fn new(client: Client, shots: PathBuf, bot: &Bot, prefix: &'static str) -> Story {
+        Story {
+            client,
+            shots,
+            step: 0,
+            clock: bot.clock.clone(),
+            prefix,
+        }
+    }
+
     async fn shot(&mut self, name: &str) -> anyhow::Result<()> {
         self.step += 1;
-        let name = format!("{:02}-{name}", self.step);
+        let name = format!("{}{:02}-{name}", self.prefix, self.step);
         screenshot(&self.client, &self.shots, &name).await
     }
 
@@ -400,24 +533,65 @@ impl Story {
         Ok(())
     }
 
+    /// No sideways scroll: the page is no wider than the window, and no message is wider than
+    /// the chat (which would scroll inside it).
+    async fn fits(&self, what: &str) -> anyhow::Result<()> {
+        let script = "const m = document.getElementById('messages');\
+                      return [document.documentElement.scrollWidth, window.innerWidth,\
+                              m.scrollWidth, m.clientWidth];";
+        let widths: Vec<i64> = serde_json::from_value(self.client.execute(script, vec![]).await?)?;
+        ensure!(
+            widths[0] <= widths[1],
+            "{what}: the page is {} px wide in a {} px window",
+            widths[0],
+            widths[1]
+        );
+        ensure!(
+            widths[2] <= widths[3],
+            "{what}: the messages are {} px wide in a {} px chat",
+            widths[2],
+            widths[3]
+        );
+        Ok(())
+    }
+
+    /// The width in CSS pixels of the last element matching `css`.
+    async fn width(&self, css: &str) -> anyhow::Result<f64> {
+        let all = self.client.find_all(Locator::Css(css)).await?;
+        let last = all.last().with_context(|| format!("no {css}"))?;
+        Ok(last.rectangle().await?.2)
+    }
+
+    /// Picks `userid` as the console's user: from the people list, or on a phone from the
+    /// people menu (a `<select>`) that takes its place. Retried: the list re-renders as unread
+    /// badges change, so a click can hit a replaced element.
     async fn choose(&self, userid: &str) -> anyhow::Result<()> {
         self.wait_for_person(userid).await?;
         let css = format!(".person[data-userid='{userid}']");
-        // The list re-renders as unread badges change: a click can hit a replaced element.
         let mut tries = 0;
         loop {
-            let clicked = match self.client.find(Locator::Css(&css)).await {
-                Ok(person) => person.click().await.is_ok(),
-                Err(_) => false,
+            let menu = self.client.find(Locator::Id("people-select")).await?;
+            let picked = if menu.is_displayed().await? {
+                menu.select_by_value(userid).await.is_ok()
+            } else {
+                match self.client.find(Locator::Css(&css)).await {
+                    Ok(person) => person.click().await.is_ok(),
+                    Err(_) => false,
+                }
             };
             tries += 1;
-            if clicked || tries == 10 {
+            if picked || tries == 10 {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        // The console keeps whom it plays in its address (`?user=`) and names them in the title.
+        let url = self.client.current_url().await?;
         let title = self.text("#chat-title").await?;
-        ensure!(title.contains("与"), "chat title after choosing: {title}");
+        ensure!(
+            url.query() == Some(&format!("user={userid}")) && title.contains("）与"),
+            "after choosing {userid}: {url}, {title}"
+        );
         Ok(())
     }
 

@@ -2,7 +2,7 @@
 // chats and move the clock. Polls /sim/ui/poll every 500 ms; everything else is a POST.
 "use strict";
 
-const state = { me: null, setup: null, names: {}, seen: {}, lastInbox: "", lastGroups: "" };
+const state = { me: null, setup: null, names: {}, seen: {}, lastInbox: "", lastGroups: "", options: "" };
 const $ = (id) => document.getElementById(id);
 
 function esc(text) {
@@ -81,23 +81,34 @@ function line(msg) {
   return `<div class="msg ${cls}${kind}" data-id="${msg.id}">${stamp}${body}</div>`;
 }
 
+// The people list, and the same people as a menu (`<select>`) that takes its place on a phone.
 function renderPeople(counts) {
   const list = $("people-list");
   const setup = state.setup;
   if (!setup) return;
   let html = "";
+  let options = state.me ? "" : '<option value="" disabled selected>请选择身份</option>';
   for (const g of setup.groups) {
     const members = setup.people.filter((p) => p.group === g.id);
     if (!members.length) continue;
     html += `<div class="group-title">${esc(g.label)}</div>`;
+    options += `<optgroup label="${esc(g.label)}">`;
     for (const p of members) {
       const n = (counts[p.userid.toLowerCase()] || 0) - (state.seen[p.userid] || 0);
-      const badge = n > 0 && p.userid !== state.me ? `<span class="badge">${n}</span>` : "";
+      const unread = n > 0 && p.userid !== state.me;
+      const badge = unread ? `<span class="badge">${n}</span>` : "";
       const units = p.units ? `<span class="units">${esc(p.units)}</span>` : '<span class="units">（无单位）</span>';
-      html += `<button type="button" class="person${p.userid === state.me ? " active" : ""}" data-userid="${esc(p.userid)}"><span>${esc(p.name)} ${units}</span>${badge}</button>`;
+      const me = p.userid === state.me;
+      html += `<button type="button" class="person${me ? " active" : ""}" data-userid="${esc(p.userid)}"><span>${esc(p.name)} ${units}</span>${badge}</button>`;
+      options += `<option value="${esc(p.userid)}"${me ? " selected" : ""}>${esc(p.name)}（${esc(p.units || "无单位")}）${unread ? ` ●${n}` : ""}</option>`;
     }
+    options += "</optgroup>";
   }
   if (list.innerHTML !== html) list.innerHTML = html;
+  if (state.options !== options) {
+    state.options = options;
+    $("people-select").innerHTML = options;
+  }
 }
 
 function render(data) {
@@ -141,7 +152,10 @@ function choose(userid) {
   $("composer-input").placeholder = "输入消息，回车发送";
   document.querySelectorAll("#menu button").forEach((b) => { b.disabled = false; });
   $("leave").disabled = false;
-  $("composer-input").focus();
+  document.body.classList.add("chosen");
+  // On a phone the people menu sits above the chat: bring the chat into view.
+  if ($("people-select").offsetParent) $("chat").scrollIntoView({ block: "start" });
+  else $("composer-input").focus();
   history.replaceState(null, "", `?user=${encodeURIComponent(userid)}`);
   poll();
 }
@@ -154,6 +168,10 @@ async function start() {
   $("people-list").addEventListener("click", (e) => {
     const b = e.target.closest("[data-userid]");
     if (b) choose(b.dataset.userid);
+  });
+  $("people-select").addEventListener("change", (e) => {
+    e.target.blur();
+    choose(e.target.value);
   });
   $("leave").addEventListener("click", () => {
     if (state.me) post("/sim/ui/leave", { user: state.me }).then(poll);

@@ -248,6 +248,7 @@ async fn run_story(story: &mut Story, console: &str) -> anyhow::Result<()> {
         "one live card for the leader"
     );
     story.shot("reminder-card").await?;
+    desk_link_opens_the_case(story, &case, "刘洋").await?;
     approve_as(story, "liuyang", &case).await?;
     approve_as(story, "chenjing", &case).await?;
     story.choose(APPLICANT).await?;
@@ -376,6 +377,47 @@ async fn wait_for_button(story: &Story, prefix: &str) -> anyhow::Result<()> {
         .for_element(Locator::Css(&css))
         .await
         .with_context(|| format!("no card with a {prefix} button"))?;
+    Ok(())
+}
+
+/// The desk link on the card of `case` opens, in a new tab, the simulator's WeCom sign-in; as
+/// `name` it lands on the case's desk page. Then back to the console's tab.
+async fn desk_link_opens_the_case(story: &mut Story, case: &str, name: &str) -> anyhow::Result<()> {
+    let link = format!(".kv a[href$='/desk/case/{case}']");
+    let href = story
+        .client
+        .find(Locator::Css(&link))
+        .await
+        .context("the card links to the case on the desk")?
+        .attr("href")
+        .await?
+        .context("the link's address")?;
+    let console = story.client.window().await?;
+    let tab = story.client.new_window(true).await?;
+    story.client.switch_to_window(tab.handle).await?;
+    story.client.goto(&href).await?;
+    let person = format!("//a[contains(., '{name}')]");
+    story
+        .client
+        .find(Locator::XPath(&person))
+        .await
+        .context("the simulator's sign-in lists the leader")?
+        .click()
+        .await?;
+    let page = format!("/desk/case/{case}");
+    let deadline = Instant::now() + STEP_TIMEOUT;
+    while story.client.current_url().await?.path() != page {
+        ensure!(
+            Instant::now() < deadline,
+            "never reached {page} after signing in"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let body = story.text("body").await?;
+    ensure!(body.contains(case), "the case's page shows it: {body}");
+    story.shot("desk-case-from-card").await?;
+    story.client.close_window().await?;
+    story.client.switch_to_window(console).await?;
     Ok(())
 }
 

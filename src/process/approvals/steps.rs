@@ -14,6 +14,7 @@ use crate::domain::approval::{chain, separation};
 use crate::domain::records::{Case, Texts};
 use crate::domain::reminders;
 use crate::domain::reminders::duty;
+use crate::domain::reply::{DeskPage, Reply};
 
 /// A step that has just opened with a deadline (`deadline_working_days`) is chased once the
 /// deadline passes: the timer goes into the same commit as the opening.
@@ -107,7 +108,9 @@ pub(crate) async fn approval_due(
         .iter()
         .filter(|p| !step.decisions.iter().any(|d| &d.by == *p))
     {
-        draft.say(person, texts.say("chase_to_approver"));
+        let chase = texts.say("chase_to_approver");
+        let page = DeskPage::Case(case.number.clone());
+        draft.send(Reply::text_about(person, chase, page));
     }
     let next_day = calendar.add_working_days(now.today, days as i32).date;
     let next = reminders::after_deadline(calendar, hours, next_day).timestamp_millis();

@@ -21,6 +21,11 @@ async function post(path, body) {
   return r.json().catch(() => ({}));
 }
 
+// An http(s) address in a text becomes a link, as WeCom shows it.
+function links(html) {
+  return html.replace(/https?:\/\/[^\s<]+/g, (url) => `<a href="${url}" target="_blank">${url}</a>`);
+}
+
 // `<@userid>` becomes a highlighted @name.
 function mentions(html) {
   return html.replace(/&lt;@([^&\s]+)&gt;/g, (_, u) =>
@@ -54,7 +59,10 @@ function card(msg) {
   if (c.quote_area && c.quote_area.quote_text) html += `<div class="quote">${esc(c.quote_area.quote_text)}</div>`;
   if (c.sub_title_text) html += `<div class="sub">${esc(c.sub_title_text)}</div>`;
   for (const kv of c.horizontal_content_list || []) {
-    html += `<div class="kv"><span class="k">${esc(kv.keyname || "")}</span><span>${esc(kv.value || "")}</span></div>`;
+    const value = kv.type === 1 && /^https?:/.test(kv.url || "")
+      ? `<a href="${esc(kv.url)}" target="_blank">${esc(kv.value || "")}</a>`
+      : esc(kv.value || "");
+    html += `<div class="kv"><span class="k">${esc(kv.keyname || "")}</span><span>${value}</span></div>`;
   }
   const done = msg.replaced != null;
   html += '<div class="buttons">';
@@ -72,7 +80,7 @@ function line(msg) {
   if (msg.msgtype === "template_card") body = card(msg);
   else if (msg.msgtype === "markdown") body = markdown(msg.content);
   else if (msg.msgtype === "image" || msg.msgtype === "file") body = `📎 ${esc(msg.content)}`;
-  else body = mentions(esc(msg.content));
+  else body = links(mentions(esc(msg.content)));
   // A robot's mentioned_list is not in the text: shown after it, as WeCom does.
   const extra = (msg.mentions || []).filter((u) => !(msg.content || "").includes(`<@${u}>`));
   if (extra.length) body += " " + mentions(extra.map((u) => esc(`<@${u}>`)).join(" "));

@@ -19,7 +19,7 @@
 #[macro_use]
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
@@ -27,9 +27,7 @@ use fantoccini::{Client, Locator};
 use flowbot::runtime::app::Application;
 use flowbot::runtime::config::{Settings, SimulatorSetting};
 use serde_json::json;
-use support::browser::{
-    CHROMEDRIVER, CHROMIUM, Driver, connect, connect_phone, screenshot, screenshots,
-};
+use support::browser::{Driver, connect, connect_phone, screenshot, screenshots};
 
 /// How long the bot may take to answer one step (replies go through the outbox and the fake API).
 const STEP_TIMEOUT: Duration = Duration::from_secs(60);
@@ -61,7 +59,7 @@ const DIALOGUE: &[(&str, &str)] = &[
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_staff_member_files_a_registration_in_the_console() {
-    if browser_missing("console_browser") {
+    if support::browser::missing("console_browser") {
         return;
     }
     let bot = Bot::start().await;
@@ -87,7 +85,7 @@ async fn a_staff_member_files_a_registration_in_the_console() {
 /// 刘洋 taps 同意 on the card, which fits the width too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_on_a_phone() {
-    if browser_missing("console_browser (phone)") {
+    if support::browser::missing("console_browser (phone)") {
         return;
     }
     let bot = Bot::start().await;
@@ -137,7 +135,6 @@ async fn phone_story(story: &mut Story, console: &str) -> anyhow::Result<()> {
     let answer = story.say("确认", "备案编号").await?;
     let case = case_number(&answer)?;
     story.choose("liuyang").await?;
-    let live = format!("button[data-key='approve:{case}']:not([disabled])");
     wait_for_button(story, &format!("approve:{case}")).await?;
     story.fits("the leader's card").await?;
     let (card, box_) = (
@@ -145,40 +142,7 @@ async fn phone_story(story: &mut Story, console: &str) -> anyhow::Result<()> {
         story.width("#messages").await?,
     );
     ensure!(card <= box_, "a {card} px card in a {box_} px chat");
-    story.shot("leader-card").await?;
-    story
-        .client
-        .find(Locator::Css(&live))
-        .await?
-        .click()
-        .await?;
-    let spent = format!("button[data-key='approve:{case}'][disabled]");
-    story
-        .client
-        .wait()
-        .at_most(STEP_TIMEOUT)
-        .for_element(Locator::Css(&spent))
-        .await
-        .context("the card was not updated after 同意")?;
-    story.shot("leader-approved").await
-}
-
-/// True (after a loud notice) when Chromium or chromedriver is missing and `BROWSER_REQUIRED`
-/// is not set; with it set, a missing browser fails the test.
-fn browser_missing(test: &str) -> bool {
-    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
-        return false;
-    }
-    if std::env::var_os("BROWSER_REQUIRED").is_some() {
-        panic!("BROWSER_REQUIRED is set but {CHROMIUM} or {CHROMEDRIVER} is missing");
-    }
-    eprintln!(
-        "\n==============================================================\n\
-         SKIPPED {test}: {CHROMIUM} or {CHROMEDRIVER} is missing.\n\
-         Install them: apt-get install -y chromium chromium-driver\n\
-         ==============================================================\n"
-    );
-    true
+    tap_approve(story, "liuyang", &case).await
 }
 
 /// The bot in simulator mode, in-process on port 0 with the embedded store in a temp dir.
@@ -425,6 +389,11 @@ async fn desk_link_opens_the_case(story: &mut Story, case: &str, name: &str) -> 
 /// buttons then turn grey with the decision.
 async fn approve_as(story: &mut Story, userid: &str, case: &str) -> anyhow::Result<()> {
     story.choose(userid).await?;
+    tap_approve(story, userid, case).await
+}
+
+/// In `userid`'s open chat, taps 同意 on the card of `case` and waits for its buttons to grey.
+async fn tap_approve(story: &mut Story, userid: &str, case: &str) -> anyhow::Result<()> {
     let live = format!("button[data-key='approve:{case}']:not([disabled])");
     story
         .client

@@ -19,9 +19,7 @@ use fantoccini::{Client, Locator};
 use flowbot::runtime::app::Application;
 use flowbot::runtime::config::{Settings, SimulatorSetting};
 use serde_json::{Value, json};
-use support::browser::{
-    CHROMEDRIVER, CHROMIUM, Driver, connect, connect_phone, downloads, screenshot, screenshots,
-};
+use support::browser::{Driver, connect, connect_phone, downloads, screenshot, screenshots};
 use support::files::xlsx_rows;
 use support::wait::until;
 
@@ -229,11 +227,7 @@ async fn download_register(client: &Client, downloads: &Path) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_desk_in_a_phone_sized_browser() {
-    if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
-        if std::env::var_os("BROWSER_REQUIRED").is_some() {
-            panic!("BROWSER_REQUIRED is set but {CHROMIUM} or {CHROMEDRIVER} is missing");
-        }
-        eprintln!("\n*** SKIPPED desk_browser: {CHROMIUM} or {CHROMEDRIVER} is missing ***\n");
+    if support::browser::missing("desk_browser") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

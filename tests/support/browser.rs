@@ -13,6 +13,24 @@ use serde_json::{Value, json};
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
+/// True (after a loud notice) when Chromium or chromedriver is missing and `BROWSER_REQUIRED`
+/// is not set (the test `test` is then skipped); with it set, a missing browser fails the test.
+pub fn missing(test: &str) -> bool {
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+        return false;
+    }
+    if std::env::var_os("BROWSER_REQUIRED").is_some() {
+        panic!("BROWSER_REQUIRED is set but {CHROMIUM} or {CHROMEDRIVER} is missing");
+    }
+    eprintln!(
+        "\n==============================================================\n\
+         SKIPPED {test}: {CHROMIUM} or {CHROMEDRIVER} is missing.\n\
+         Install them: apt-get install -y chromium chromium-driver\n\
+         ==============================================================\n"
+    );
+    true
+}
+
 /// chromedriver on a free port, stopped on drop.
 pub struct Driver {
     child: Child,

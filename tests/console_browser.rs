@@ -25,7 +25,6 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail, ensure};
 use fantoccini::{Client, Locator};
 use flowbot::runtime::app::Application;
-use flowbot::runtime::config::{Settings, SimulatorSetting};
 use serde_json::json;
 use support::browser::{Driver, connect, connect_phone, screenshot, screenshots};
 
@@ -157,12 +156,7 @@ struct Bot {
 impl Bot {
     async fn start() -> Bot {
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut settings = Settings::defaults();
-        settings.listen = "127.0.0.1:0".into();
-        settings.scripts_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/bot-scripts").into();
-        settings.data_dir = dir.path().join("data");
-        settings.workers = 2;
-        settings.simulator = SimulatorSetting::On;
+        let settings = support::browser::simulator(dir.path());
         let app = Application::build(settings).await.expect("bot builds");
         let console = format!("http://{}/console", app.local_addr());
         let clock = app.clock();

@@ -17,7 +17,6 @@ use std::time::Duration;
 
 use fantoccini::{Client, Locator};
 use flowbot::runtime::app::Application;
-use flowbot::runtime::config::{Settings, SimulatorSetting};
 use serde_json::{Value, json};
 use support::browser::{Driver, connect, connect_phone, downloads, screenshot, screenshots};
 use support::files::xlsx_rows;
@@ -231,12 +230,7 @@ async fn the_desk_in_a_phone_sized_browser() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let mut settings = Settings::defaults();
-    settings.listen = "127.0.0.1:0".into();
-    settings.scripts_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/bot-scripts").into();
-    settings.data_dir = dir.path().join("data");
-    settings.workers = 2;
-    settings.simulator = SimulatorSetting::On;
+    let mut settings = support::browser::simulator(dir.path());
     // 张三 gets more than WeCom's 30 messages a minute registering three accounts.
     settings.pacing.member_limit = 10_000;
     let app = Application::build(settings).await.unwrap();

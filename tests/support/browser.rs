@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use fantoccini::{Client, ClientBuilder};
+use flowbot::runtime::config::{Settings, SimulatorSetting};
 use serde_json::{Value, json};
 
 pub const CHROMIUM: &str = "/usr/bin/chromium";
@@ -29,6 +30,18 @@ pub fn missing(test: &str) -> bool {
          ==============================================================\n"
     );
     true
+}
+
+/// The bot in simulator mode on a free port with the shipped bot-scripts, its embedded store
+/// under `dir`, two workers.
+pub fn simulator(dir: &Path) -> Settings {
+    let mut settings = Settings::defaults();
+    settings.listen = "127.0.0.1:0".into();
+    settings.scripts_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/bot-scripts").into();
+    settings.data_dir = dir.join("data");
+    settings.workers = 2;
+    settings.simulator = SimulatorSetting::On;
+    settings
 }
 
 /// chromedriver on a free port, stopped on drop.

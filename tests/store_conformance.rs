@@ -116,6 +116,7 @@ store_properties!(
     claim_events_heads_of_distinct_conversations_with_state,
     complete_events_each_all_or_nothing,
     concurrent_batch_claimers_never_share_a_conversation,
+    complete_outboxes_removes_only_those,
 );
 
 // ---------------------------------------------------------------------------------------------

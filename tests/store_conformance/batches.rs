@@ -1,7 +1,7 @@
 //! Conformance of the worker's batched operations: `claim_events` (the heads of distinct
 //! conversations, each leased, with its conversation's state) and `complete_events` (one store
-//! operation, each event's commit all or nothing with its own version checks). Properties run on
-//! both backends through the parent's `properties!`.
+//! operation, each event's commit all or nothing with its own version checks), and the sender's
+//! `complete_outboxes`. Properties run on both backends through the parent's `properties!`.
 
 use super::*;
 use flowbot::adapters::store::CommitOutcome::Conflict;
@@ -190,4 +190,32 @@ fn state_commit(expected_version: u64, state: &str) -> Commit {
         state: set_state(expected_version, state),
         ..Default::default()
     }
+}
+
+/// Property B4: delivered outbox items are removed together, unknown ids ignored; the others
+/// stay claimed and come back after their lease.
+pub(super) async fn complete_outboxes_removes_only_those(store: Arc<dyn Store>) {
+    enqueue(&store, "A", ev("A", "A"), T0).await;
+    let e = claim(&store, T0).await.unwrap();
+    let items = [
+        item("member:a", "o1"),
+        item("member:b", "o2"),
+        item("member:c", "o3"),
+    ];
+    assert_eq!(complete(&store, &e, &items, T0).await, Committed);
+    let claimed = store.claim_outbox(T0, secs(20), 10).await.unwrap();
+    let ids: Vec<u64> = claimed.iter().map(|o| o.id).collect();
+    assert_eq!(ids.len(), 3);
+    store.complete_outboxes(&[]).await.unwrap();
+    store
+        .complete_outboxes(&[ids[0], ids[2], ids[2] + 1000])
+        .await
+        .unwrap();
+    assert_eq!(store.queue_stats().await.unwrap().outbox, 1);
+    let again = store
+        .claim_outbox(T0 + 21 * SEC, secs(20), 10)
+        .await
+        .unwrap();
+    let payloads: Vec<_> = again.iter().map(|o| o.payload.as_str()).collect();
+    assert_eq!(payloads, ["o2"], "only the one not completed comes back");
 }

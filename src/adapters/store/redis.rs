@@ -279,14 +279,17 @@ impl Store for RedisStore {
             .collect()
     }
 
-    async fn complete_outbox(&self, id: u64) -> StoreResult<()> {
+    async fn complete_outboxes(&self, ids: &[u64]) -> StoreResult<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
         let k = &self.keys;
-        let _: i64 = SCRIPTS
-            .outbox_done
-            .key(k.outbox_due())
-            .key(k.outbox_inflight())
-            .key(k.outbox_item(id))
-            .arg(outbox_member(id))
+        let mut script = SCRIPTS.outbox_done.key(k.outbox_due());
+        script.key(k.outbox_inflight()).arg(k.outbox_item_prefix());
+        for id in ids {
+            script.arg(outbox_member(*id));
+        }
+        let _: i64 = script
             .invoke_async(&mut self.con.clone())
             .await
             .map_err(map_err)?;

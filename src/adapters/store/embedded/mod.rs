@@ -446,9 +446,15 @@ impl Store for EmbeddedStore {
             .await
     }
 
-    async fn complete_outbox(&self, id: u64) -> StoreResult<()> {
-        self.tx(move |tx| exec(tx, "DELETE FROM outbox WHERE id = ?1", [id as i64]).map(drop))
-            .await
+    async fn complete_outboxes(&self, ids: &[u64]) -> StoreResult<()> {
+        let ids = ids.to_vec();
+        self.tx(move |tx| {
+            for id in ids {
+                exec(tx, "DELETE FROM outbox WHERE id = ?1", [id as i64])?;
+            }
+            Ok(())
+        })
+        .await
     }
 
     async fn defer_outbox(&self, id: u64, due_ms: i64) -> StoreResult<()> {

@@ -150,19 +150,12 @@ impl Worker {
         Ok(true)
     }
 
-    /// The kind of a claimed event (the metrics' label).
-    fn kind(claimed: &ClaimedEvent) -> &'static str {
-        Self::parse(claimed)
-            .as_ref()
-            .map_or("unreadable", metrics::event_kind)
-    }
-
-    /// Handles a claimed event with the state its claim read: its commit, or what came of it
-    /// when there is nothing to commit with it.
+    /// Handles a claimed event (`parsed`: its payload read, `None` when unreadable) with the
+    /// state its claim read: its commit, or what came of it when there is nothing to commit.
     async fn prepare(
         &self,
         claim: &Claim,
-        kind: &'static str,
+        parsed: Option<Event>,
         now_ms: i64,
     ) -> Result<Prepared, DispatchError> {
         let claimed = &claim.event;
@@ -173,7 +166,6 @@ impl Worker {
                 event_id = claimed.event_id,
                 conversation = %claimed.conversation,
                 attempts = claimed.attempt,
-                kind,
                 "event set aside after repeated failures"
             );
             let reason = format!("failed {MAX_ATTEMPTS} attempts (see the log for its event_id)");
@@ -182,7 +174,7 @@ impl Worker {
                 .await?;
             return Ok(Prepared::Done("set_aside"));
         }
-        let Some(event) = Self::parse(claimed) else {
+        let Some(event) = parsed else {
             self.store
                 .complete_event(claimed, &Commit::default(), self.clock.now_ms())
                 .await?;

@@ -43,10 +43,11 @@ impl Worker {
         let started = Instant::now();
         let handled = join_all(claims.into_iter().map(|claim| {
             let span = tracing::info_span!("event", event_id = claim.event.event_id);
-            let kind = Self::kind(&claim.event);
             let in_span = span.clone();
             async move {
-                let prepared = self.prepare(&claim, kind, now_ms).await;
+                let parsed = Self::parse(&claim.event);
+                let kind = parsed.as_ref().map_or("unreadable", metrics::event_kind);
+                let prepared = self.prepare(&claim, parsed, now_ms).await;
                 (claim.event, span, kind, prepared)
             }
             .instrument(in_span)

@@ -52,7 +52,7 @@ use crate::base::scripts::Scripts;
 const DEFAULT_LEASE: Duration = Duration::from_secs(20);
 /// How long WeCom accepts a sent card's response code (72 hours), less a margin.
 const CARD_CODE_LIFETIME: Duration = Duration::from_secs(71 * 3600);
-const DEFAULT_BATCH: usize = 32;
+const DEFAULT_BATCH: usize = 128;
 /// Sleep between ticks while nothing is due (a [`Notify`] cuts it short).
 const DEFAULT_IDLE: Duration = Duration::from_millis(75);
 

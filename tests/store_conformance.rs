@@ -32,6 +32,9 @@ use case_versions::*;
 #[path = "store_conformance/backlog.rs"]
 mod backlog;
 use backlog::*;
+#[path = "store_conformance/batches.rs"]
+mod batches;
+use batches::*;
 
 /// A realistic epoch, so server-side safety TTLs derived from timestamps stay sane.
 const T0: i64 = 1_800_000_000_000;
@@ -110,6 +113,10 @@ store_properties!(
     case_conflict_applies_nothing,
     case_expected_version_zero_and_none,
     backlog_oldest_event_and_overdue_timers,
+    claim_events_heads_of_distinct_conversations_with_state,
+    complete_events_each_all_or_nothing,
+    concurrent_batch_claimers_never_share_a_conversation,
+    complete_outboxes_removes_only_those,
 );
 
 // ---------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use flowbot::adapters::store::{
-    Commit, CommitOutcome, Enqueue, NewEvent, OutboxItem, Store, StoreError,
+    Commit, CommitOutcome, Enqueue, NewEvent, OutboxItem, Store, StoreError, VersionedState,
 };
 use flowbot::base::clock::Clock;
 use flowbot::base::directory::{Roles, StaticDirectory};
@@ -311,6 +311,7 @@ impl Handle for Script {
     async fn handle(
         &self,
         _conversation: &str,
+        _state: Option<VersionedState>,
         event: &Event,
         _now_ms: i64,
     ) -> Result<Commit, DispatchError> {

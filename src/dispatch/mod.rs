@@ -23,7 +23,7 @@ use crate::base::log_safe::log_safe;
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use crate::adapters::store::{Commit, OutboxItem, StateWrite, Store, StoreError};
+use crate::adapters::store::{Commit, OutboxItem, StateWrite, Store, StoreError, VersionedState};
 use crate::adapters::wecom::message::InboundKind;
 use crate::adapters::wecom::render::{self, DeskLinks};
 use crate::base::clock::Clock;
@@ -122,16 +122,18 @@ impl Dispatcher {
         self
     }
 
-    /// What handling `event` of `conversation` changes. The caller commits it atomically with
-    /// the event's completion, and re-runs this on a version conflict.
+    /// What handling `event` of `conversation`, whose stored state is `state` (as its claim
+    /// read it), changes. The caller commits it atomically with the event's completion, and
+    /// re-runs this with the state read again on a version conflict.
     pub async fn handle(
         &self,
         conversation: &str,
+        state: Option<VersionedState>,
         event: &Event,
         now_ms: i64,
     ) -> Result<Commit, DispatchError> {
         let s = &self.services;
-        let (version, stored) = s.load_conversation(conversation).await?;
+        let (version, stored) = s.conversation(conversation, state);
         let before = stored.clone();
         let mut draft = Draft::new(conversation.to_owned(), stored, version);
         let d = &mut draft;

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use super::{Conversation, DispatchError, Draft, Processes};
-use crate::adapters::store::{CaseWrite, Store};
+use crate::adapters::store::{CaseWrite, Store, VersionedState};
 use crate::adapters::wecom::render::{DeskLinks, GroupRoute};
 use crate::base::clock::Clock;
 use crate::base::directory::Directory;
@@ -56,19 +56,17 @@ impl Services {
         })
     }
 
-    /// The stored conversation of `user` and its version (a fresh one at version 0).
-    pub async fn load_conversation(
-        &self,
-        user: &str,
-    ) -> Result<(u64, Conversation), DispatchError> {
-        let Some(stored) = self.store.load_conversation(user).await? else {
-            return Ok((0, Conversation::default()));
+    /// The conversation of `user` as stored (`state`, read with the event's claim) and its
+    /// version (a fresh one at version 0).
+    pub fn conversation(&self, user: &str, state: Option<VersionedState>) -> (u64, Conversation) {
+        let Some(stored) = state else {
+            return (0, Conversation::default());
         };
         let conversation = serde_json::from_str(&stored.state).unwrap_or_else(|e| {
             tracing::error!(conversation = %log_safe(user), error = %e, "unreadable conversation state, starting over");
             Conversation::default()
         });
-        Ok((stored.version, conversation))
+        (stored.version, conversation)
     }
 
     /// A case with its version and history; `None` when there is no such case (an incident

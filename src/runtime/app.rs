@@ -284,6 +284,7 @@ impl Application {
                     clock.clone(),
                 )
                 .with_delay_notice(settings.delay_notice)
+                .with_batch(settings.worker_batch)
             })
             .collect();
         let simulator = match simulated {

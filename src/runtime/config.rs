@@ -15,6 +15,10 @@ use crate::runtime::outbox::Pacing;
 pub const DEFAULT_API_BASE: &str = "https://qyapi.weixin.qq.com";
 /// Where WeCom's web sign-in (OAuth2) pages live.
 pub const DEFAULT_OAUTH_BASE: &str = "https://open.weixin.qq.com";
+/// Event workers per replica by default (README "Performance": measured, not guessed).
+pub const DEFAULT_WORKERS: usize = 4;
+/// Events a worker claims and commits at once by default.
+pub const DEFAULT_WORKER_BATCH: usize = 32;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -126,6 +130,9 @@ pub struct Settings {
     pub dedupe_ttl: Duration,
     /// `FLOWBOT_WORKERS`: concurrent event workers in this replica (0: accept callbacks only).
     pub workers: usize,
+    /// `FLOWBOT_WORKER_BATCH`: how many events (of distinct conversations) a worker claims,
+    /// handles concurrently and commits at once.
+    pub worker_batch: usize,
     /// How long a worker may hold a conversation before another replica takes the event over.
     pub event_lease: Duration,
     /// Outbound pacing and retries.
@@ -170,7 +177,8 @@ impl Settings {
             desk_url: None,
             replay_window: Duration::from_secs(15 * 60),
             dedupe_ttl: Duration::from_secs(2 * 3600),
-            workers: 4,
+            workers: DEFAULT_WORKERS,
+            worker_batch: DEFAULT_WORKER_BATCH,
             event_lease: Duration::from_secs(30),
             pacing: Pacing::default(),
             directory: DirectorySource::Static,
@@ -237,6 +245,9 @@ impl Settings {
         }
         if let Some(v) = get("FLOWBOT_WORKERS") {
             s.workers = parse_number("FLOWBOT_WORKERS", &v)? as usize;
+        }
+        if let Some(v) = get("FLOWBOT_WORKER_BATCH") {
+            s.worker_batch = (parse_number("FLOWBOT_WORKER_BATCH", &v)? as usize).max(1);
         }
         read_limits(&get, &mut s.limits)?;
         s.wecom = read_credentials(&get)?;
@@ -312,6 +323,7 @@ impl std::fmt::Debug for Settings {
             replay_window,
             dedupe_ttl,
             workers,
+            worker_batch,
             event_lease,
             pacing,
             directory,
@@ -341,6 +353,7 @@ impl std::fmt::Debug for Settings {
             .field("replay_window", replay_window)
             .field("dedupe_ttl", dedupe_ttl)
             .field("workers", workers)
+            .field("worker_batch", worker_batch)
             .field("event_lease", event_lease)
             .field("pacing", pacing)
             .field("directory", directory)

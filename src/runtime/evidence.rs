@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use std::sync::Arc;
 
 use crate::adapters::evidence::EvidenceStore;
-use crate::adapters::store::{Commit, OutboxItem};
+use crate::adapters::store::{Commit, OutboxItem, VersionedState};
 use crate::adapters::wecom::api::WeComClient;
 use crate::adapters::wecom::message::{InboundKind, MediaMessage};
 use crate::base::scripts::EvidenceSettings;
@@ -30,17 +30,18 @@ impl Handle for Keeping {
     async fn handle(
         &self,
         conversation: &str,
+        state: Option<VersionedState>,
         event: &Event,
         now_ms: i64,
     ) -> Result<Commit, DispatchError> {
         let Event::WeCom(inbound) = event else {
-            return self.inner.handle(conversation, event, now_ms).await;
+            return self.inner.handle(conversation, state, event, now_ms).await;
         };
         let InboundKind::Media(media) = &inbound.kind else {
-            return self.inner.handle(conversation, event, now_ms).await;
+            return self.inner.handle(conversation, state, event, now_ms).await;
         };
         if media.fetched.is_some() {
-            return self.inner.handle(conversation, event, now_ms).await;
+            return self.inner.handle(conversation, state, event, now_ms).await;
         }
         let fetched = self.keep(media).await?;
         let mut inbound = inbound.clone();
@@ -49,7 +50,7 @@ impl Handle for Keeping {
             ..media.clone()
         });
         let event = Event::WeCom(inbound);
-        self.inner.handle(conversation, &event, now_ms).await
+        self.inner.handle(conversation, state, &event, now_ms).await
     }
 
     fn delay_notice(&self, event: &Event) -> Vec<OutboxItem> {

@@ -17,6 +17,10 @@
 //! come back in queueing order (the [`Store::claim_outbox`] contract) and in one batch, so they
 //! keep their order; staggered due times would not, as the limiter can reopen between them.
 //! Limits: order holds per process and while a channel's held items fit in one batch.
+//!
+//! The items a tick delivered are removed from the store together when the tick ends
+//! ([`Store::complete_outboxes`], one round trip), still leased until then: a sender killed in
+//! between leaves them to be sent again as items whose outcome is unknown ([`once`]).
 
 mod channels;
 mod media;
@@ -48,7 +52,7 @@ use crate::base::scripts::Scripts;
 const DEFAULT_LEASE: Duration = Duration::from_secs(20);
 /// How long WeCom accepts a sent card's response code (72 hours), less a margin.
 const CARD_CODE_LIFETIME: Duration = Duration::from_secs(71 * 3600);
-const DEFAULT_BATCH: usize = 32;
+const DEFAULT_BATCH: usize = 128;
 /// Sleep between ticks while nothing is due (a [`Notify`] cuts it short).
 const DEFAULT_IDLE: Duration = Duration::from_millis(75);
 
@@ -168,8 +172,9 @@ impl OutboxSender {
         }
         let started = Instant::now();
         let leased: Mutex<HashSet<u64>> = Mutex::new(items.iter().map(|i| i.id).collect());
+        let delivered = Mutex::new(Vec::new());
         let work = futures_util::stream::iter(by_channel(items))
-            .map(|items| self.deliver_channel(items, now_ms, started, &leased))
+            .map(|items| self.deliver_channel(items, now_ms, started, &leased, &delivered))
             .buffer_unordered(self.pacing.concurrency.max(1))
             .fold(TickReport::default(), |mut sum, one| async move {
                 sum += one;
@@ -179,18 +184,38 @@ impl OutboxSender {
             done = work => report += done,
             () = self.renew_leases(&leased, now_ms, started) => {}
         }
+        self.complete(&delivered.into_inner().unwrap_or_default(), &mut report)
+            .await;
         let now = now_ms + started.elapsed().as_millis() as i64;
         lock(&self.held).retain(|_, until| *until > now);
         report
     }
 
-    /// One channel's items of a batch, one at a time in id order.
+    /// The batch's delivered items, removed in one store operation at the end of the tick (their
+    /// leases renewed until then).
+    async fn complete(&self, delivered: &[u64], report: &mut TickReport) {
+        if delivered.is_empty() {
+            return;
+        }
+        match self.store.complete_outboxes(delivered).await {
+            Ok(()) => report.delivered += delivered.len(),
+            Err(e) => {
+                // Delivered but still leased: they go out again when the lease expires.
+                tracing::error!(items = delivered.len(), error = %e, "delivered, but could not complete the outbox items");
+                report.store_errors += 1;
+            }
+        }
+    }
+
+    /// One channel's items of a batch, one at a time in id order; the delivered ones are added
+    /// to `delivered`.
     async fn deliver_channel(
         &self,
         items: Vec<ClaimedOutbox>,
         now_ms: i64,
         started: Instant,
         leased: &Mutex<HashSet<u64>>,
+        delivered: &Mutex<Vec<u64>>,
     ) -> TickReport {
         let mut report = TickReport::default();
         let mut held_in_batch = HashSet::new();
@@ -206,8 +231,14 @@ impl OutboxSender {
                     .unwrap_or(now);
                 self.defer(&item, due, &mut report).await;
             } else {
-                self.handle(item, now, &mut held_in_batch, &mut report)
+                let sent = self
+                    .handle(item, now, &mut held_in_batch, &mut report)
                     .await;
+                if sent {
+                    // Still leased (and renewed) until the tick completes it.
+                    lock(delivered).push(id);
+                    continue;
+                }
             }
             lock(leased).remove(&id);
         }
@@ -270,28 +301,32 @@ impl OutboxSender {
         }
     }
 
+    /// Delivers, defers or fails one item; whether it was delivered (completed with the tick's
+    /// other delivered items).
     async fn handle(
         &self,
         item: ClaimedOutbox,
         now: i64,
         held_in_batch: &mut HashSet<String>,
         report: &mut TickReport,
-    ) {
+    ) -> bool {
         let message: Outbound = match serde_json::from_str(&item.payload) {
             Ok(message) => message,
             Err(e) => {
                 let error = format!("unparsable outbox payload: {e}");
                 tracing::error!(id = item.id, channel = %item.channel, %error, "dead-lettering outbox item");
                 self.fail(&item, &error, (None, None), now, report).await;
-                return;
+                return false;
             }
         };
         if let Some(due) = self.held_until(&item.channel, now, held_in_batch) {
-            return self.defer(&item, due, report).await;
+            self.defer(&item, due, report).await;
+            return false;
         }
         if let Some(due) = self.penalty.until(now) {
             self.hold(&item.channel, due, held_in_batch);
-            return self.defer(&item, due, report).await;
+            self.defer(&item, due, report).await;
+            return false;
         }
         let (limit, window) = self.pacing.limit_for(&item.channel);
         match self
@@ -303,12 +338,13 @@ impl OutboxSender {
             Ok(RateDecision::RetryAfter(wait)) => {
                 let due = now + wait.as_millis() as i64;
                 self.hold(&item.channel, due, held_in_batch);
-                return self.defer(&item, due, report).await;
+                self.defer(&item, due, report).await;
+                return false;
             }
             Err(e) => {
                 tracing::warn!(id = item.id, error = %e, "rate limiter unavailable");
                 report.store_errors += 1;
-                return;
+                return false;
             }
         }
         let check = once::duplicate_check(&message, item.unknown_since_ms, now);
@@ -382,14 +418,7 @@ impl OutboxSender {
             Ok(_) => self.penalty.lift(),
         }
         match result {
-            Ok(_) => match self.store.complete_outbox(item.id).await {
-                Ok(()) => report.delivered += 1,
-                Err(e) => {
-                    // Delivered but still leased: it will go out again when the lease expires.
-                    tracing::error!(id = item.id, error = %e, "delivered, but could not complete the outbox item");
-                    report.store_errors += 1;
-                }
-            },
+            Ok(_) => true,
             Err(error) => {
                 let failures = item.failures + 1;
                 let first_failed = item.first_failed_ms.unwrap_or(now);
@@ -410,6 +439,7 @@ impl OutboxSender {
                 }
                 self.fail(&item, &error_text(&error), (retry_at, unknown), now, report)
                     .await;
+                false
             }
         }
     }

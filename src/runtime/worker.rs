@@ -10,30 +10,39 @@
 //! media API) is not such a failure: the event waits and is retried with back-off for as long as
 //! it takes, its conversation paused and the others going on; once it has waited
 //! [`Worker::with_delay_notice`] the member who wrote is told, once, that the answer is delayed.
-//! On shutdown the event in hand is finished and committed; shutdown is checked between events.
+//! A worker claims up to its batch of events at once, of distinct conversations, each with its
+//! conversation's state, and commits them in one store operation ([`batch`]).
+//! On shutdown the events in hand are finished and committed; shutdown is checked between batches.
 
 use crate::base::log_safe::log_safe;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::sync::Notify;
 use tracing::Instrument;
 
-use crate::adapters::store::{ClaimedEvent, Commit, CommitOutcome, OutboxItem, Store};
+use crate::adapters::store::{
+    Claim, ClaimedEvent, Commit, CommitOutcome, OutboxItem, Store, VersionedState,
+};
 use crate::base::clock::Clock;
 use crate::dispatch::event::Event;
 use crate::dispatch::{DispatchError, Dispatcher};
 use crate::runtime::metrics;
+use batch::Prepared;
+
+mod batch;
 
 /// What the worker runs for one event: what it changes, committed by the worker with the
 /// event's completion. The [`Dispatcher`] in the bot; a test may pass a stand-in.
 #[async_trait]
 pub trait Handle: Send + Sync + 'static {
+    /// `state` is the conversation's stored state as the claim read it (`None`: absent).
     async fn handle(
         &self,
         conversation: &str,
+        state: Option<VersionedState>,
         event: &Event,
         now_ms: i64,
     ) -> Result<Commit, DispatchError>;
@@ -49,10 +58,11 @@ impl Handle for Dispatcher {
     async fn handle(
         &self,
         conversation: &str,
+        state: Option<VersionedState>,
         event: &Event,
         now_ms: i64,
     ) -> Result<Commit, DispatchError> {
-        Dispatcher::handle(self, conversation, event, now_ms).await
+        Dispatcher::handle(self, conversation, state, event, now_ms).await
     }
 
     fn delay_notice(&self, event: &Event) -> Vec<OutboxItem> {
@@ -70,6 +80,7 @@ pub struct Worker {
     new_outbox: Arc<Notify>,
     clock: Clock,
     delay_notice: Duration,
+    batch: usize,
 }
 
 /// How long an idle worker sleeps when nobody wakes it (events of other replicas, expired leases).
@@ -106,7 +117,15 @@ impl Worker {
             new_outbox,
             clock,
             delay_notice: DEFAULT_DELAY_NOTICE,
+            batch: 1,
         }
+    }
+
+    /// Claims (and commits) up to `events` events at once, of distinct conversations, handled
+    /// concurrently (one at a time by default).
+    pub fn with_batch(mut self, events: usize) -> Self {
+        self.batch = events.max(1);
+        self
     }
 
     /// Tells a member whose message has waited this long on an unavailable dependency that the
@@ -116,30 +135,30 @@ impl Worker {
         self
     }
 
-    /// Handles at most one event; returns whether there was one. Every log line of its
-    /// handling (the handler's too) is in a span `event` carrying its `event_id`.
+    /// Handles the events of one claim (at most the batch size, each of its own conversation);
+    /// returns whether there was one. Every log line of an event's handling (the handler's too)
+    /// is in a span `event` carrying its `event_id`.
     pub async fn tick(&self, now_ms: i64) -> Result<bool, DispatchError> {
-        let Some(claimed) = self.store.claim_event(now_ms, self.lease).await? else {
-            return Ok(false);
-        };
-        let span = tracing::info_span!("event", event_id = claimed.event_id);
-        let started = Instant::now();
-        let (kind, result) = self
-            .handle_claimed(&claimed, now_ms)
-            .instrument(span)
+        let claims = self
+            .store
+            .claim_events(now_ms, self.lease, self.batch)
             .await?;
-        metrics::event(kind, result, started.elapsed());
+        if claims.is_empty() {
+            return Ok(false);
+        }
+        self.handle_batch(claims, now_ms).await?;
         Ok(true)
     }
 
-    /// Handles a claimed event; says its kind and what came of it (the metrics' labels).
-    async fn handle_claimed(
+    /// Handles a claimed event (`parsed`: its payload read, `None` when unreadable) with the
+    /// state its claim read: its commit, or what came of it when there is nothing to commit.
+    async fn prepare(
         &self,
-        claimed: &ClaimedEvent,
+        claim: &Claim,
+        parsed: Option<Event>,
         now_ms: i64,
-    ) -> Result<(&'static str, &'static str), DispatchError> {
-        let parsed = Self::parse(claimed);
-        let kind = parsed.as_ref().map_or("unreadable", metrics::event_kind);
+    ) -> Result<Prepared, DispatchError> {
+        let claimed = &claim.event;
         if claimed.attempt > MAX_ATTEMPTS {
             // Its workers kept dying (or the handling kept failing on its own): set it aside so
             // the rest of the conversation can go on; an operator can re-run it.
@@ -153,57 +172,98 @@ impl Worker {
             self.store
                 .set_aside_event(claimed, &reason, self.clock.now_ms())
                 .await?;
-            return Ok((kind, "set_aside"));
+            return Ok(Prepared::Done("set_aside"));
         }
         let Some(event) = parsed else {
             self.store
                 .complete_event(claimed, &Commit::default(), self.clock.now_ms())
                 .await?;
-            return Ok((kind, "unreadable"));
+            return Ok(Prepared::Done("unreadable"));
         };
-        for _ in 0..MAX_CONFLICTS {
-            let commit = match self.handle_caught(claimed, &event, now_ms).await {
-                Ok(Some(commit)) => commit,
-                Ok(None) => return Ok((kind, "panicked")),
-                Err(e) if e.is_unavailable() => {
-                    self.wait(claimed, &event, &e, now_ms).await?;
-                    return Ok((kind, "waiting"));
-                }
-                Err(e) => return Err(e),
+        match self
+            .attempt(claimed, &event, claim.state.clone(), now_ms)
+            .await?
+        {
+            Ok(commit) => Ok(Prepared::Ready(event, commit)),
+            Err(result) => Ok(Prepared::Done(result)),
+        }
+    }
+
+    /// Runs the handler once: the commit, or what came of the event when there is none (it
+    /// panicked, or waits on an unavailable dependency).
+    async fn attempt(
+        &self,
+        claimed: &ClaimedEvent,
+        event: &Event,
+        state: Option<VersionedState>,
+        now_ms: i64,
+    ) -> Result<Result<Commit, &'static str>, DispatchError> {
+        match self.handle_caught(claimed, event, state, now_ms).await {
+            Ok(Some(commit)) => Ok(Ok(commit)),
+            Ok(None) => Ok(Err("panicked")),
+            Err(e) => self.failed(claimed, event, e, now_ms).await.map(Err),
+        }
+    }
+
+    /// A handling that failed: an unavailable dependency makes the event wait, anything else is
+    /// the caller's error (the event is retried after its lease).
+    async fn failed(
+        &self,
+        claimed: &ClaimedEvent,
+        event: &Event,
+        error: DispatchError,
+        now_ms: i64,
+    ) -> Result<&'static str, DispatchError> {
+        if !error.is_unavailable() {
+            return Err(error);
+        }
+        self.wait(claimed, event, &error, now_ms).await?;
+        Ok("waiting")
+    }
+
+    /// Re-runs an event whose commit conflicted, alone: the conversation read again, handled,
+    /// committed; up to [`MAX_CONFLICTS`] tries in all.
+    async fn rerun(
+        &self,
+        claimed: &ClaimedEvent,
+        event: &Event,
+        now_ms: i64,
+    ) -> Result<&'static str, DispatchError> {
+        for _ in 1..MAX_CONFLICTS {
+            let state = match self.store.load_conversation(&claimed.conversation).await {
+                Ok(state) => state,
+                Err(e) => return self.failed(claimed, event, e.into(), now_ms).await,
             };
-            match self
+            let commit = match self.attempt(claimed, event, state, now_ms).await? {
+                Ok(commit) => commit,
+                Err(result) => return Ok(result),
+            };
+            let outcome = self
                 .store
                 .complete_event(claimed, &commit, self.clock.now_ms())
-                .await?
-            {
-                CommitOutcome::Committed => {
-                    if !commit.outbox.is_empty() {
-                        self.new_outbox.notify_one();
-                    }
-                    metrics::committed(&event, &commit, now_ms);
-                    tracing::debug!(kind, "event handled");
-                    return Ok((kind, "ok"));
-                }
-                CommitOutcome::AlreadyDone => {
-                    tracing::info!(
-                        event_id = claimed.event_id,
-                        "event was already completed by another worker"
-                    );
-                    return Ok((kind, "already_done"));
-                }
-                CommitOutcome::Conflict => {
-                    tracing::info!(
-                        event_id = claimed.event_id,
-                        "conversation changed meanwhile, stepping again"
-                    );
-                }
+                .await?;
+            if outcome != CommitOutcome::Conflict {
+                return Box::pin(self.settle(claimed, event, &commit, outcome, now_ms)).await;
             }
+            tracing::info!(
+                event_id = claimed.event_id,
+                "conversation changed meanwhile, stepping again"
+            );
         }
         tracing::warn!(
             event_id = claimed.event_id,
             "gave up after repeated conflicts; retried after the lease"
         );
-        Ok((kind, "conflicts"))
+        Ok("conflicts")
+    }
+
+    /// A commit went through: the sender is woken for its messages.
+    fn committed(&self, event: &Event, commit: &Commit, now_ms: i64) {
+        if !commit.outbox.is_empty() {
+            self.new_outbox.notify_one();
+        }
+        metrics::committed(event, commit, now_ms);
+        tracing::debug!("event handled");
     }
 
     /// A dependency was unavailable: the event goes back to wait, not counted as an attempt,
@@ -256,13 +316,14 @@ impl Worker {
         &self,
         claimed: &ClaimedEvent,
         event: &Event,
+        state: Option<VersionedState>,
         now_ms: i64,
     ) -> Result<Option<Commit>, DispatchError> {
         let handler = self.handler.clone();
         let (conversation, event) = (claimed.conversation.clone(), event.clone());
         // The handler's own log lines stay in the event's span.
         let task = tokio::spawn(
-            async move { handler.handle(&conversation, &event, now_ms).await }
+            async move { handler.handle(&conversation, state, &event, now_ms).await }
                 .instrument(tracing::Span::current()),
         );
         match task.await {

@@ -154,8 +154,12 @@ impl Keys {
     pub fn pipe_prefix(&self) -> &str {
         &self.pipe
     }
+    /// Prefix of conversation state hashes (`…st:<conversation>`), for scripts.
+    pub fn state_prefix(&self) -> String {
+        self.pipe("st:")
+    }
     pub fn state(&self, conversation: &str) -> String {
-        self.pipe(&format!("st:{conversation}"))
+        format!("{}{conversation}", self.state_prefix())
     }
     pub fn case(&self, number: &str) -> String {
         self.pipe(&format!("case:{number}"))

@@ -74,6 +74,15 @@ pub struct ClaimedEvent {
     pub attempt: u32,
 }
 
+/// A claimed event with what handling it needs: its conversation's stored state, read in the
+/// same atomic step as the claim (so the worker makes no second round trip for it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub event: ClaimedEvent,
+    /// The conversation's state and version when claimed (`None`: absent, version 0).
+    pub state: Option<VersionedState>,
+}
+
 /// A message waiting to be delivered to WeCom.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxItem {
@@ -279,10 +288,36 @@ pub trait Store: Send + Sync + 'static {
         now_ms: i64,
     ) -> StoreResult<Enqueue>;
 
-    /// Claims the oldest event of a conversation that is not leased, leasing that conversation
-    /// until `now_ms + lease`. Expired leases are released first, so a dead worker's event is
-    /// handed out again.
-    async fn claim_event(&self, now_ms: i64, lease: Duration) -> StoreResult<Option<ClaimedEvent>>;
+    /// Claims up to `max` events in one atomic step: the head (oldest event) of each ready
+    /// conversation that is not leased, oldest head first, leasing each conversation until
+    /// `now_ms + lease`, each with its conversation's state read in that step. Expired leases
+    /// are released first, so a dead worker's event is handed out again. A conversation is never
+    /// handed out twice at once (concurrent callers included); its next event only after this
+    /// one completes or its lease expires.
+    async fn claim_events(
+        &self,
+        now_ms: i64,
+        lease: Duration,
+        max: usize,
+    ) -> StoreResult<Vec<Claim>>;
+
+    /// [`Store::claim_events`] of one event, without its state.
+    async fn claim_event(&self, now_ms: i64, lease: Duration) -> StoreResult<Option<ClaimedEvent>> {
+        Ok(self
+            .claim_events(now_ms, lease, 1)
+            .await?
+            .pop()
+            .map(|claim| claim.event))
+    }
+
+    /// Applies each event's commit and completes it, in one store operation, in the order
+    /// given; each event on its own exactly as [`Store::complete_event`] (a later event's checks
+    /// see an earlier one's writes). One outcome per event.
+    async fn complete_events(
+        &self,
+        batch: &[(ClaimedEvent, Commit)],
+        now_ms: i64,
+    ) -> StoreResult<Vec<CommitOutcome>>;
 
     /// Applies `commit` and completes the event in one atomic step. In order:
     /// - the event was already completed, or is unknown: [`CommitOutcome::AlreadyDone`], nothing
@@ -300,7 +335,13 @@ pub trait Store: Send + Sync + 'static {
         event: &ClaimedEvent,
         commit: &Commit,
         now_ms: i64,
-    ) -> StoreResult<CommitOutcome>;
+    ) -> StoreResult<CommitOutcome> {
+        let batch = [(event.clone(), commit.clone())];
+        let outcomes = self.complete_events(&batch, now_ms).await?;
+        outcomes.into_iter().next().ok_or_else(|| {
+            StoreError::Corrupt("the store answered no outcome for the commit".into())
+        })
+    }
 
     /// Hands a claimed event back untouched because a dependency (WeCom, the contacts API, the
     /// evidence store) is unavailable: its conversation stays leased until `until_ms` (the other
@@ -354,8 +395,13 @@ pub trait Store: Send + Sync + 'static {
         max: usize,
     ) -> StoreResult<Vec<ClaimedOutbox>>;
 
+    /// Removes delivered items, in one store operation (ids no longer queued are ignored).
+    async fn complete_outboxes(&self, ids: &[u64]) -> StoreResult<()>;
+
     /// Removes a delivered item.
-    async fn complete_outbox(&self, id: u64) -> StoreResult<()>;
+    async fn complete_outbox(&self, id: u64) -> StoreResult<()> {
+        self.complete_outboxes(&[id]).await
+    }
 
     /// Puts an item back, due at `due_ms`, without counting a failure (pacing).
     async fn defer_outbox(&self, id: u64, due_ms: i64) -> StoreResult<()>;

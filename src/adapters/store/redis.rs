@@ -6,7 +6,7 @@
 //! tokens, leases, rate-limit log) are stored as timestamps and compared in the scripts. Redis
 //! TTLs (PX) are only a cleanup safety net on top. The exception is the conversation state, whose
 //! 30-day sliding TTL is the expiry itself. Conversation state, cases and number series:
-//! [`records`]; durable timers: [`timers`].
+//! [`records`]; durable timers: [`timers`]; the worker's batched claim and commit: [`events`].
 
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use super::keys::{Keys, outbox_member};
 use super::{
-    Backlog, CachedToken, CaseRecord, ClaimedEvent, ClaimedOutbox, Commit, CommitOutcome,
+    Backlog, CachedToken, CaseRecord, Claim, ClaimedEvent, ClaimedOutbox, Commit, CommitOutcome,
     DEAD_LETTER_CAP, DeadLetter, Enqueue, FailOutcome, LockToken, NewEvent, OutboxItem, QueueStats,
     RateDecision, SetAsideEvent, Store, StoreError, StoreResult, Timer, VersionedState,
     random_token,
@@ -28,6 +28,7 @@ pub use connection::{RedisConnection, delete_matching};
 mod aside;
 mod backlog;
 mod connection;
+mod events;
 mod records;
 mod timers;
 
@@ -36,8 +37,8 @@ const TOKEN_MIN_TTL_MS: i64 = 60_000;
 
 struct Scripts {
     enqueue: Script,
-    claim_event: Script,
-    complete_event: Script,
+    claim_events: Script,
+    complete_events: Script,
     claim_outbox: Script,
     outbox_done: Script,
     outbox_defer: Script,
@@ -54,8 +55,8 @@ struct Scripts {
 
 static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     enqueue: Script::new(include_str!("lua/enqueue.lua")),
-    claim_event: Script::new(include_str!("lua/claim_event.lua")),
-    complete_event: Script::new(include_str!("lua/complete_event.lua")),
+    claim_events: Script::new(include_str!("lua/claim_events.lua")),
+    complete_events: Script::new(include_str!("lua/complete_events.lua")),
     claim_outbox: Script::new(include_str!("lua/claim_outbox.lua")),
     outbox_done: Script::new(include_str!("lua/outbox_done.lua")),
     outbox_defer: Script::new(include_str!("lua/outbox_defer.lua")),
@@ -182,36 +183,21 @@ impl Store for RedisStore {
         })
     }
 
-    async fn claim_event(&self, now_ms: i64, lease: Duration) -> StoreResult<Option<ClaimedEvent>> {
-        let k = &self.keys;
-        let got: Option<(u64, String, String, u32)> = SCRIPTS
-            .claim_event
-            .key(k.ready())
-            .key(k.leased())
-            .arg(now_ms)
-            .arg(now_ms.saturating_add(ms(lease)))
-            .arg(k.conversation_prefix())
-            .arg(k.event_prefix())
-            .invoke_async(&mut self.con.clone())
-            .await
-            .map_err(map_err)?;
-        Ok(
-            got.map(|(event_id, conversation, payload, attempt)| ClaimedEvent {
-                event_id,
-                conversation,
-                payload,
-                attempt,
-            }),
-        )
+    async fn claim_events(
+        &self,
+        now_ms: i64,
+        lease: Duration,
+        max: usize,
+    ) -> StoreResult<Vec<Claim>> {
+        events::claim_events(&self.con, &self.keys, now_ms, lease, max).await
     }
 
-    async fn complete_event(
+    async fn complete_events(
         &self,
-        event: &ClaimedEvent,
-        commit: &Commit,
+        batch: &[(ClaimedEvent, Commit)],
         now_ms: i64,
-    ) -> StoreResult<CommitOutcome> {
-        records::complete_event(&self.con, &self.keys, event, commit, now_ms).await
+    ) -> StoreResult<Vec<CommitOutcome>> {
+        events::complete_events(&self.con, &self.keys, batch, now_ms).await
     }
 
     async fn defer_event(
@@ -293,14 +279,17 @@ impl Store for RedisStore {
             .collect()
     }
 
-    async fn complete_outbox(&self, id: u64) -> StoreResult<()> {
+    async fn complete_outboxes(&self, ids: &[u64]) -> StoreResult<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
         let k = &self.keys;
-        let _: i64 = SCRIPTS
-            .outbox_done
-            .key(k.outbox_due())
-            .key(k.outbox_inflight())
-            .key(k.outbox_item(id))
-            .arg(outbox_member(id))
+        let mut script = SCRIPTS.outbox_done.key(k.outbox_due());
+        script.key(k.outbox_inflight()).arg(k.outbox_item_prefix());
+        for id in ids {
+            script.arg(outbox_member(*id));
+        }
+        let _: i64 = script
             .invoke_async(&mut self.con.clone())
             .await
             .map_err(map_err)?;

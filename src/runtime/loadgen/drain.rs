@@ -9,19 +9,21 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use super::replies::Replies;
 use crate::adapters::store::Store;
 
 /// How often the store is sampled.
 const SAMPLE_EVERY: Duration = Duration::from_millis(500);
 
 /// One sample: seconds since the start, callbacks accepted so far, events still queued (or
-/// being handled), outbox items waiting.
+/// being handled), outbox items waiting, messages the stand-in WeCom received so far.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Sample {
     pub at_s: f64,
     pub accepted: u64,
     pub queued: u64,
     pub outbox: u64,
+    pub replied: u64,
 }
 
 /// What the watcher saw.
@@ -58,8 +60,8 @@ impl fmt::Display for Drain {
         for s in &self.samples {
             writeln!(
                 f,
-                "  t={:6.1}s accepted {:7} queued {:7} outbox {:7}",
-                s.at_s, s.accepted, s.queued, s.outbox
+                "  t={:6.1}s accepted {:7} queued {:7} outbox {:7} replied {:7}",
+                s.at_s, s.accepted, s.queued, s.outbox, s.replied
             )?;
         }
         match (self.drained_after, self.handled_per_second()) {
@@ -82,11 +84,13 @@ impl fmt::Display for Drain {
 }
 
 /// Samples `store` from `started` until `done_sending` is set and the queue is empty, or
-/// `limit` passes. `accepted` counts the callbacks answered 200 so far.
+/// `limit` passes. `accepted` counts the callbacks answered 200 so far, `replies` the messages
+/// that reached the stand-in WeCom.
 pub async fn watch(
     store: Arc<dyn Store>,
     started: Instant,
     accepted: Arc<AtomicU64>,
+    replies: Arc<Replies>,
     done_sending: Arc<AtomicBool>,
     limit: Duration,
 ) -> anyhow::Result<Drain> {
@@ -98,6 +102,7 @@ pub async fn watch(
             accepted: accepted.load(Ordering::Relaxed),
             queued: stats.events,
             outbox: stats.outbox,
+            replied: replies.received(),
         });
         let drained = done_sending.load(Ordering::Relaxed) && stats.events == 0;
         if drained || started.elapsed() > limit {
@@ -121,6 +126,7 @@ mod tests {
             accepted: 1_000,
             queued,
             outbox: 0,
+            replied: 0,
         }
     }
 

@@ -3,9 +3,11 @@
 //! latency percentiles of the POST. It can also serve a stand-in WeCom API (`--api-sink`) that
 //! accepts every call, so the bot under test delivers its replies somewhere. With
 //! `--watch-store` it also samples the bot's store until every accepted callback is handled
-//! ([`drain`]): events handled per second end to end and the queue depth over time.
+//! ([`drain`]): events handled per second end to end and the queue depth over time. The
+//! stand-in times each callback to its reply ([`replies`]).
 
 pub mod drain;
+pub mod replies;
 
 use std::fmt;
 use std::sync::Arc;
@@ -83,6 +85,8 @@ pub struct LoadReport {
     pub max: Duration,
     /// End to end, with `--watch-store`.
     pub drain: Option<drain::Drain>,
+    /// Callback to reply, with `--api-sink` (once a reply arrived).
+    pub reply_latency: Option<replies::ReplyLatency>,
 }
 
 impl LoadReport {
@@ -108,6 +112,16 @@ impl fmt::Display for LoadReport {
         )?;
         if let Some(drain) = &self.drain {
             write!(f, "\n{drain}")?;
+        }
+        if let Some(r) = &self.reply_latency {
+            write!(
+                f,
+                "\ncallback to reply (from the callback's scheduled start to the reply reaching the stand-in WeCom), {} replies: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+                r.replies,
+                ms(r.p50),
+                ms(r.p99),
+                ms(r.max)
+            )?;
         }
         Ok(())
     }
@@ -159,8 +173,9 @@ pub async fn run(
     config: LoadConfig,
     store: Option<Arc<dyn crate::adapters::store::Store>>,
 ) -> anyhow::Result<LoadReport> {
+    let replies = Arc::new(replies::Replies::default());
     if let Some(addr) = &config.args.api_sink {
-        serve_api_sink(addr).await?;
+        replies::serve(addr, replies.clone()).await?;
     }
     let args = &config.args;
     let http = reqwest::Client::builder()
@@ -179,13 +194,14 @@ pub async fn run(
             store,
             started,
             accepted.clone(),
+            replies.clone(),
             done_sending.clone(),
             limit,
         ))
     });
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..args.concurrency.max(1) {
-        let (http, endpoint, next, crypto, args, clock, accepted) = (
+        let (http, endpoint, next, crypto, args, clock, accepted, replies) = (
             http.clone(),
             endpoint.clone(),
             next.clone(),
@@ -193,6 +209,7 @@ pub async fn run(
             args.clone(),
             config.clock.clone(),
             accepted.clone(),
+            replies.clone(),
         );
         tasks.spawn(async move {
             let mut hist =
@@ -214,6 +231,7 @@ pub async fn run(
                 let now_s = clock.now_ms() / 1000;
                 let user = format!("user{:05}", i % args.users.max(1));
                 let (query, body) = signed_callback(&crypto, &user, base_id + i, "你好", now_s);
+                replies.expect(&user, scheduled);
                 let response = http
                     .post(format!("{endpoint}?{query}"))
                     .body(body)
@@ -256,23 +274,6 @@ pub async fn run(
         p99: micros(0.99),
         max: Duration::from_micros(hist.max()),
         drain,
+        reply_latency: replies.latency(),
     })
-}
-
-/// A WeCom API that says yes to everything: a token for `gettoken`, `errcode 0` otherwise.
-async fn serve_api_sink(addr: &str) -> anyhow::Result<()> {
-    use axum::routing::{any, get};
-    let app = axum::Router::new()
-        .route(
-            "/cgi-bin/gettoken",
-            get(|| async { axum::Json(serde_json::json!({"errcode":0,"errmsg":"ok","access_token":"bench-token","expires_in":7200})) }),
-        )
-        .fallback(any(|| async { axum::Json(serde_json::json!({"errcode":0,"errmsg":"ok","msgid":"bench"})) }));
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("api sink on {addr}"))?;
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    Ok(())
 }

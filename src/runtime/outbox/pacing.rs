@@ -34,7 +34,7 @@ impl Default for Pacing {
             other_limit: 200,
             window: Duration::from_secs(60),
             retry_for: Duration::from_secs(24 * 3600),
-            concurrency: 8,
+            concurrency: 32,
             base_backoff: Duration::from_secs(2),
             max_backoff: Duration::from_secs(600),
         }

@@ -4,7 +4,7 @@
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::records;
+use super::{exec, records};
 use crate::adapters::store::{ClaimedEvent, Commit, CommitOutcome, OutboxItem, SetAsideEvent};
 
 pub(super) fn defer_event(
@@ -15,14 +15,16 @@ pub(super) fn defer_event(
     now_ms: i64,
 ) -> rusqlite::Result<bool> {
     let id = event.event_id as i64;
-    let moved = tx.execute(
+    let moved = exec(
+        tx,
         "UPDATE leases SET lease_until = ?3 WHERE conversation = ?1 AND event_id = ?2",
         params![event.conversation, id, until_ms],
     )?;
     if moved == 0 {
         return Ok(false);
     }
-    tx.execute(
+    exec(
+        tx,
         "UPDATE events SET attempts = MAX(attempts - 1, 0) WHERE id = ?1",
         [id],
     )?;
@@ -55,7 +57,8 @@ pub(super) fn set_aside_event(
     if records::complete_event(tx, event, &Commit::default(), now_ms)? != CommitOutcome::Committed {
         return Ok(false);
     }
-    tx.execute(
+    exec(
+        tx,
         "INSERT OR REPLACE INTO set_aside (event_id, conversation, payload, attempts, reason, at_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![id, event.conversation, payload, attempts, reason, now_ms],
@@ -95,12 +98,14 @@ pub(super) fn rerun_set_aside(
     let Some((conversation, payload)) = row else {
         return Ok(None);
     };
-    tx.execute(
+    exec(
+        tx,
         "INSERT INTO events (conversation, payload) VALUES (?1, ?2)",
         params![conversation, payload],
     )?;
     let id = tx.last_insert_rowid();
-    tx.execute(
+    exec(
+        tx,
         "DELETE FROM set_aside WHERE event_id = ?1",
         [event_id as i64],
     )?;

@@ -22,13 +22,14 @@ use async_trait::async_trait;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction, params};
 
 use super::{
-    Backlog, CachedToken, CaseRecord, ClaimedEvent, ClaimedOutbox, Commit, CommitOutcome,
+    Backlog, CachedToken, CaseRecord, Claim, ClaimedEvent, ClaimedOutbox, Commit, CommitOutcome,
     DeadLetter, Enqueue, FailOutcome, LockToken, NewEvent, OutboxItem, QueueStats, RateDecision,
     SetAsideEvent, Store, StoreError, StoreResult, Timer, VersionedState, random_token,
 };
 use crate::base::clock::Clock;
 
 mod aside;
+mod events;
 mod outbox;
 mod records;
 mod timers;
@@ -76,6 +77,33 @@ fn map_err(e: rusqlite::Error) -> StoreError {
         _ => StoreError::Unavailable(e.to_string()),
     }
 }
+
+/// `execute` through the connection's statement cache: parsing each statement anew took about a
+/// fifth of the writer thread's time under load (measured with `perf`).
+pub(super) fn exec<P: rusqlite::Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute(params)
+}
+
+/// `query_row` through the connection's statement cache (see [`exec`]).
+pub(super) fn query_row<T, P, F>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+    f: F,
+) -> rusqlite::Result<T>
+where
+    P: rusqlite::Params,
+    F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+{
+    conn.prepare_cached(sql)?.query_row(params, f)
+}
+
+/// Statements kept prepared per connection (every statement of the store fits).
+const STATEMENT_CACHE: usize = 256;
 
 fn is_busy(e: &rusqlite::Error) -> bool {
     matches!(
@@ -148,6 +176,7 @@ impl EmbeddedStore {
         lock: Option<Connection>,
         read_only: bool,
     ) -> Self {
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Self {
             inner: Arc::new(Inner {
                 writer: Writer::start(conn, read_only),
@@ -243,17 +272,20 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 fn sweep(tx: &Transaction<'_>, now_ms: i64) -> rusqlite::Result<()> {
-    tx.execute(
+    exec(
+        tx,
         "DELETE FROM dedupe WHERE key IN
            (SELECT key FROM dedupe WHERE expires_at <= ?1 LIMIT ?2)",
         params![now_ms, SWEEP_BATCH],
     )?;
-    tx.execute(
+    exec(
+        tx,
         "DELETE FROM done WHERE event_id IN
            (SELECT event_id FROM done WHERE expires_at <= ?1 LIMIT ?2)",
         params![now_ms, SWEEP_BATCH],
     )?;
-    tx.execute(
+    exec(
+        tx,
         "DELETE FROM conversation_state WHERE conversation IN
            (SELECT conversation FROM conversation_state WHERE expires_at <= ?1 LIMIT ?2)",
         params![now_ms, SWEEP_BATCH],
@@ -282,12 +314,14 @@ fn enqueue_in(
             event_id: id as u64,
         });
     }
-    tx.execute(
+    exec(
+        tx,
         "INSERT INTO events (conversation, payload, enqueued_at) VALUES (?1, ?2, ?3)",
         params![event.conversation, event.payload, now_ms],
     )?;
     let id = tx.last_insert_rowid();
-    tx.execute(
+    exec(
+        tx,
         "INSERT OR REPLACE INTO dedupe (key, event_id, expires_at) VALUES (?1, ?2, ?3)",
         params![key, id, now_ms.saturating_add(ttl_ms)],
     )?;
@@ -320,55 +354,30 @@ impl Store for EmbeddedStore {
         .await
     }
 
-    async fn claim_event(&self, now_ms: i64, lease: Duration) -> StoreResult<Option<ClaimedEvent>> {
-        self.tx(move |tx| {
-            tx.execute("DELETE FROM leases WHERE lease_until <= ?1", [now_ms])?;
-            // The oldest event of an unleased conversation is necessarily that conversation's head.
-            let head = tx
-                .query_row(
-                    "SELECT id, conversation, payload, attempts FROM events
-                     WHERE conversation NOT IN (SELECT conversation FROM leases)
-                     ORDER BY id LIMIT 1",
-                    [],
-                    |r| {
-                        Ok((
-                            r.get::<_, i64>(0)?,
-                            r.get(1)?,
-                            r.get(2)?,
-                            r.get::<_, i64>(3)?,
-                        ))
-                    },
-                )
-                .optional()?;
-            let Some((id, conversation, payload, attempts)) = head else {
-                return Ok(None);
-            };
-            tx.execute(
-                "UPDATE events SET attempts = attempts + 1 WHERE id = ?1",
-                [id],
-            )?;
-            tx.execute(
-                "INSERT INTO leases (conversation, event_id, lease_until) VALUES (?1, ?2, ?3)",
-                params![conversation, id, now_ms.saturating_add(ms(lease))],
-            )?;
-            Ok(Some(ClaimedEvent {
-                event_id: id as u64,
-                conversation,
-                payload,
-                attempt: u32::try_from(attempts + 1).unwrap_or(u32::MAX),
-            }))
-        })
-        .await
+    async fn claim_events(
+        &self,
+        now_ms: i64,
+        lease: Duration,
+        max: usize,
+    ) -> StoreResult<Vec<Claim>> {
+        if max == 0 {
+            return Ok(Vec::new());
+        }
+        let until = now_ms.saturating_add(ms(lease));
+        self.tx(move |tx| events::claim_events(tx, now_ms, until, max))
+            .await
     }
 
-    async fn complete_event(
+    async fn complete_events(
         &self,
-        event: &ClaimedEvent,
-        commit: &Commit,
+        batch: &[(ClaimedEvent, Commit)],
         now_ms: i64,
-    ) -> StoreResult<CommitOutcome> {
-        let (event, commit) = (event.clone(), commit.clone());
-        self.tx(move |tx| records::complete_event(tx, &event, &commit, now_ms))
+    ) -> StoreResult<Vec<CommitOutcome>> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let batch = batch.to_vec();
+        self.tx(move |tx| events::complete_events(tx, &batch, now_ms))
             .await
     }
 
@@ -437,17 +446,21 @@ impl Store for EmbeddedStore {
             .await
     }
 
-    async fn complete_outbox(&self, id: u64) -> StoreResult<()> {
+    async fn complete_outboxes(&self, ids: &[u64]) -> StoreResult<()> {
+        let ids = ids.to_vec();
         self.tx(move |tx| {
-            tx.execute("DELETE FROM outbox WHERE id = ?1", [id as i64])
-                .map(drop)
+            for id in ids {
+                exec(tx, "DELETE FROM outbox WHERE id = ?1", [id as i64])?;
+            }
+            Ok(())
         })
         .await
     }
 
     async fn defer_outbox(&self, id: u64, due_ms: i64) -> StoreResult<()> {
         self.tx(move |tx| {
-            tx.execute(
+            exec(
+                tx,
                 "UPDATE outbox SET due_at = ?2, lease_until = NULL WHERE id = ?1",
                 params![id as i64, due_ms],
             )
@@ -493,7 +506,7 @@ impl Store for EmbeddedStore {
     async fn queue_stats(&self) -> StoreResult<QueueStats> {
         self.tx(|tx| {
             let count = |table: &str| -> rusqlite::Result<u64> {
-                tx.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| {
+                query_row(tx, &format!("SELECT COUNT(*) FROM {table}"), [], |r| {
                     r.get::<_, i64>(0)
                 })
                 .map(|n| n as u64)
@@ -510,7 +523,8 @@ impl Store for EmbeddedStore {
     async fn get_token(&self, app: &str, now_ms: i64) -> StoreResult<Option<CachedToken>> {
         let app = app.to_owned();
         self.tx(move |tx| {
-            tx.query_row(
+            query_row(
+                tx,
                 "SELECT token, expires_at FROM tokens WHERE app = ?1 AND expires_at > ?2",
                 params![app, now_ms],
                 |r| {
@@ -528,7 +542,8 @@ impl Store for EmbeddedStore {
     async fn put_token(&self, app: &str, token: &CachedToken) -> StoreResult<()> {
         let (app, token) = (app.to_owned(), token.clone());
         self.tx(move |tx| {
-            tx.execute(
+            exec(
+                tx,
                 "INSERT OR REPLACE INTO tokens (app, token, expires_at) VALUES (?1, ?2, ?3)",
                 params![app, token.token, token.expires_at_ms],
             )
@@ -546,11 +561,13 @@ impl Store for EmbeddedStore {
         let (task_id, code) = (task_id.to_owned(), code.to_owned());
         let now_ms = self.clock.now_ms();
         self.tx(move |tx| {
-            tx.execute(
+            exec(
+                tx,
                 "DELETE FROM card_codes WHERE expires_at <= ?1",
                 params![now_ms],
             )?;
-            tx.execute(
+            exec(
+                tx,
                 "INSERT OR REPLACE INTO card_codes (task_id, code, expires_at) VALUES (?1, ?2, ?3)",
                 params![task_id, code, expires_at_ms],
             )
@@ -586,7 +603,8 @@ impl Store for EmbeddedStore {
     async fn invalidate_token(&self, app: &str, failed: &str) -> StoreResult<()> {
         let (app, failed) = (app.to_owned(), failed.to_owned());
         self.tx(move |tx| {
-            tx.execute(
+            exec(
+                tx,
                 "DELETE FROM tokens WHERE app = ?1 AND token = ?2",
                 params![app, failed],
             )
@@ -615,7 +633,8 @@ impl Store for EmbeddedStore {
                 return Ok(None);
             }
             let token = random_token();
-            tx.execute(
+            exec(
+                tx,
                 "INSERT OR REPLACE INTO locks (name, token, expires_at) VALUES (?1, ?2, ?3)",
                 params![name, token, now_ms.saturating_add(ms(ttl))],
             )?;
@@ -627,7 +646,8 @@ impl Store for EmbeddedStore {
     async fn unlock(&self, lock: &LockToken) -> StoreResult<()> {
         let lock = lock.clone();
         self.tx(move |tx| {
-            tx.execute(
+            exec(
+                tx,
                 "DELETE FROM locks WHERE name = ?1 AND token = ?2",
                 params![lock.name, lock.token],
             )
@@ -647,17 +667,20 @@ impl Store for EmbeddedStore {
         let window = ms(window);
         self.tx(move |tx| {
             // The window is (now - window, now]: a call at t stops counting at t + window.
-            tx.execute(
+            exec(
+                tx,
                 "DELETE FROM rate_log WHERE key = ?1 AND at <= ?2",
                 params![key, now_ms.saturating_sub(window)],
             )?;
-            let (count, oldest): (i64, Option<i64>) = tx.query_row(
+            let (count, oldest): (i64, Option<i64>) = query_row(
+                tx,
                 "SELECT COUNT(*), MIN(at) FROM rate_log WHERE key = ?1",
                 [&key],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
             if count < i64::from(limit) {
-                tx.execute(
+                exec(
+                    tx,
                     "INSERT INTO rate_log (key, at) VALUES (?1, ?2)",
                     params![key, now_ms],
                 )?;
@@ -672,12 +695,14 @@ impl Store for EmbeddedStore {
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        self.tx(|tx| tx.query_row("SELECT 1", [], |_| Ok(()))).await
+        self.tx(|tx| query_row(tx, "SELECT 1", [], |_| Ok(())))
+            .await
     }
 
     async fn ping_write(&self, now_ms: i64) -> StoreResult<()> {
         self.tx(move |tx| {
-            tx.execute(
+            exec(
+                tx,
                 "INSERT OR REPLACE INTO readiness (id, written_at) VALUES (1, ?1)",
                 [now_ms],
             )

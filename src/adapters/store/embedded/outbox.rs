@@ -4,6 +4,8 @@
 
 use rusqlite::{Transaction, params};
 
+use super::exec;
+
 use crate::adapters::store::{ClaimedOutbox, DEAD_LETTER_CAP, DeadLetter, FailOutcome};
 
 /// Returns expired leases to waiting, then leases up to `max` due items until `now + lease_ms`.
@@ -15,7 +17,8 @@ pub(super) fn claim(
 ) -> rusqlite::Result<Vec<ClaimedOutbox>> {
     // Expired leases go back to waiting, due when their lease ran out; the dead or stalled
     // sender may have sent them: their outcome is unknown from its claim on.
-    tx.execute(
+    exec(
+        tx,
         "UPDATE outbox SET due_at = lease_until, lease_until = NULL,
                 unknown_since = COALESCE(unknown_since, claimed_at)
          WHERE lease_until IS NOT NULL AND lease_until <= ?1",
@@ -80,7 +83,8 @@ pub(super) fn resend(tx: &Transaction<'_>, ids: &[u64], now_ms: i64) -> rusqlite
         if !ids.is_empty() && !ids.contains(&(id as u64)) {
             continue;
         }
-        let inserted = tx.execute(
+        let inserted = exec(
+            tx,
             "INSERT OR IGNORE INTO outbox (id, channel, payload, failures, due_at)
              VALUES (?1, ?2, ?3, 0, ?4)",
             params![id, channel, payload, now_ms],
@@ -88,7 +92,7 @@ pub(super) fn resend(tx: &Transaction<'_>, ids: &[u64], now_ms: i64) -> rusqlite
         if inserted > 0 {
             queued.push(id as u64);
         }
-        tx.execute("DELETE FROM dead_letters WHERE seq = ?1", [seq])?;
+        exec(tx, "DELETE FROM dead_letters WHERE seq = ?1", [seq])?;
     }
     Ok(queued)
 }
@@ -111,7 +115,8 @@ pub(super) fn fail(
 ) -> rusqlite::Result<FailOutcome> {
     let now_ms = retry.now_ms;
     if let Some(at) = retry.at_ms {
-        tx.execute(
+        exec(
+            tx,
             "UPDATE outbox SET failures = failures + 1, due_at = ?2, lease_until = NULL,
                     first_failed = COALESCE(first_failed, ?3),
                     unknown_since = COALESCE(unknown_since, ?4)
@@ -120,14 +125,16 @@ pub(super) fn fail(
         )?;
         return Ok(FailOutcome::Rescheduled);
     }
-    let moved = tx.execute(
+    let moved = exec(
+        tx,
         "INSERT INTO dead_letters (id, channel, payload, failures, last_error, failed_at)
          SELECT id, channel, payload, failures + 1, ?2, ?3 FROM outbox WHERE id = ?1",
         params![id, error, now_ms],
     )?;
     if moved > 0 {
-        tx.execute("DELETE FROM outbox WHERE id = ?1", [id])?;
-        tx.execute(
+        exec(tx, "DELETE FROM outbox WHERE id = ?1", [id])?;
+        exec(
+            tx,
             "DELETE FROM dead_letters WHERE seq <= (SELECT MAX(seq) FROM dead_letters) - ?1",
             [DEAD_LETTER_CAP as i64],
         )?;

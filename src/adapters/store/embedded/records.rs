@@ -3,7 +3,7 @@
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::ms;
+use super::{exec, ms, query_row};
 use crate::adapters::store::{
     CONVERSATION_STATE_TTL, CaseRecord, CaseWrite, ClaimedEvent, Commit, CommitOutcome,
     DONE_MARKER_TTL, VersionedState,
@@ -15,7 +15,8 @@ pub(super) fn load_state(
     conversation: &str,
     now_ms: i64,
 ) -> rusqlite::Result<Option<VersionedState>> {
-    tx.query_row(
+    query_row(
+        tx,
         "SELECT version, state FROM conversation_state
          WHERE conversation = ?1 AND expires_at > ?2",
         params![conversation, now_ms],
@@ -67,7 +68,8 @@ pub(super) fn complete_event(
     if let Some(write) = &commit.state {
         match &write.state {
             Some(state) => {
-                tx.execute(
+                exec(
+                    tx,
                     "INSERT OR REPLACE INTO conversation_state
                        (conversation, version, state, expires_at) VALUES (?1, ?2, ?3, ?4)",
                     params![
@@ -79,7 +81,8 @@ pub(super) fn complete_event(
                 )?;
             }
             None => {
-                tx.execute(
+                exec(
+                    tx,
                     "DELETE FROM conversation_state WHERE conversation = ?1",
                     [&event.conversation],
                 )?;
@@ -96,12 +99,14 @@ pub(super) fn complete_event(
         insert.execute(params![item.channel, item.payload, now_ms])?;
     }
     super::timers::apply_commit(tx, &commit.cancel_timers, &commit.timers)?;
-    tx.execute("DELETE FROM events WHERE id = ?1", [id])?;
-    tx.execute(
+    exec(tx, "DELETE FROM events WHERE id = ?1", [id])?;
+    exec(
+        tx,
         "INSERT OR REPLACE INTO done (event_id, expires_at) VALUES (?1, ?2)",
         params![id, now_ms.saturating_add(ms(DONE_MARKER_TTL))],
     )?;
-    tx.execute(
+    exec(
+        tx,
         "DELETE FROM leases WHERE conversation = ?1",
         [&event.conversation],
     )?;
@@ -122,7 +127,8 @@ fn case_version(tx: &Transaction<'_>, number: &str) -> rusqlite::Result<u64> {
 
 fn write_case(tx: &Transaction<'_>, case: &CaseWrite) -> rusqlite::Result<()> {
     if let Some(body) = &case.body {
-        tx.execute(
+        exec(
+            tx,
             "INSERT INTO cases (number, body, version) VALUES (?1, ?2, 1)
              ON CONFLICT (number) DO UPDATE SET body = excluded.body, version = version + 1",
             params![case.number, body],
@@ -177,7 +183,8 @@ pub(super) fn cases_in(tx: &Transaction<'_>, index: &str) -> rusqlite::Result<Ve
 }
 
 pub(super) fn next_number(tx: &Transaction<'_>, series: &str) -> rusqlite::Result<u64> {
-    tx.query_row(
+    query_row(
+        tx,
         "INSERT INTO number_series (series, last) VALUES (?1, 1)
          ON CONFLICT (series) DO UPDATE SET last = last + 1
          RETURNING last",

@@ -3,7 +3,7 @@
 
 use rusqlite::{Transaction, params};
 
-use super::enqueue_in;
+use super::{enqueue_in, query_row};
 use crate::adapters::store::{NewEvent, Timer, timer_dedupe_key};
 
 pub(super) fn schedule(tx: &Transaction<'_>, timer: &Timer) -> rusqlite::Result<()> {
@@ -77,7 +77,8 @@ pub(super) fn fire_due(
 }
 
 pub(super) fn overdue(tx: &Transaction<'_>, now_ms: i64) -> rusqlite::Result<u64> {
-    tx.query_row(
+    query_row(
+        tx,
         "SELECT COUNT(*) FROM timers WHERE due_at <= ?1",
         [now_ms],
         |r| r.get::<_, i64>(0),
@@ -86,6 +87,8 @@ pub(super) fn overdue(tx: &Transaction<'_>, now_ms: i64) -> rusqlite::Result<u64
 }
 
 pub(super) fn pending(tx: &Transaction<'_>) -> rusqlite::Result<u64> {
-    tx.query_row("SELECT COUNT(*) FROM timers", [], |r| r.get::<_, i64>(0))
-        .map(|n| n as u64)
+    query_row(tx, "SELECT COUNT(*) FROM timers", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map(|n| n as u64)
 }

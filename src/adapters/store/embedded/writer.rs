@@ -15,7 +15,7 @@ use std::thread::JoinHandle;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
-use super::map_err;
+use super::{exec, map_err};
 use crate::adapters::store::{StoreError, StoreResult};
 use crate::base::locks::lock;
 
@@ -117,13 +117,13 @@ fn in_savepoint<T, F>(tx: &Transaction<'_>, f: F) -> StoreResult<T>
 where
     F: FnOnce(&Transaction<'_>) -> rusqlite::Result<T>,
 {
-    tx.execute_batch("SAVEPOINT op").map_err(map_err)?;
+    exec(tx, "SAVEPOINT op", []).map_err(map_err)?;
     let undo = || {
         let _ = tx.execute_batch("ROLLBACK TO op; RELEASE op");
     };
     match catch_unwind(AssertUnwindSafe(|| f(tx))) {
         Ok(Ok(value)) => {
-            tx.execute_batch("RELEASE op").map_err(map_err)?;
+            exec(tx, "RELEASE op", []).map_err(map_err)?;
             Ok(value)
         }
         Ok(Err(e)) => {

@@ -4,15 +4,12 @@
 use super::RedisConnection;
 use redis::ScriptInvocation;
 
-use super::{SCRIPTS, map_err, ms};
+use super::map_err;
 use crate::adapters::store::keys::Keys;
-use crate::adapters::store::{
-    CONVERSATION_STATE_TTL, CaseRecord, ClaimedEvent, Commit, CommitOutcome, DONE_MARKER_TTL,
-    StoreError, StoreResult, VersionedState,
-};
+use crate::adapters::store::{CaseRecord, Commit, StoreError, StoreResult, VersionedState};
 
-/// Appends `commit` to the script's ARGV as the flat record `complete_event.lua` reads.
-fn push_commit(inv: &mut ScriptInvocation<'_>, commit: &Commit) {
+/// Appends `commit` to the script's ARGV as the flat record `complete_events.lua` reads.
+pub(super) fn push_commit(inv: &mut ScriptInvocation<'_>, commit: &Commit) {
     match &commit.state {
         None => {
             inv.arg("0");
@@ -55,45 +52,6 @@ fn push_commit(inv: &mut ScriptInvocation<'_>, commit: &Commit) {
     }
 }
 
-pub(super) async fn complete_event(
-    con: &RedisConnection,
-    k: &Keys,
-    event: &ClaimedEvent,
-    commit: &Commit,
-    now_ms: i64,
-) -> StoreResult<CommitOutcome> {
-    let mut inv = SCRIPTS.complete_event.key(k.done(event.event_id));
-    inv.key(k.event(event.event_id))
-        .key(k.conversation(&event.conversation))
-        .key(k.ready())
-        .key(k.leased())
-        .key(k.event_count())
-        .key(k.outbox_seq())
-        .key(k.outbox_due())
-        .key(k.state(&event.conversation))
-        .key(k.case_index_seq())
-        .key(k.timer_due())
-        .key(k.timer_data())
-        .arg(event.event_id)
-        .arg(&event.conversation)
-        .arg(now_ms)
-        .arg(ms(DONE_MARKER_TTL))
-        .arg(k.outbox_item_prefix())
-        .arg(k.pipe_prefix())
-        .arg(ms(CONVERSATION_STATE_TTL));
-    push_commit(&mut inv, commit);
-    super::timers::push_commit_timers(&mut inv, &commit.cancel_timers, &commit.timers);
-    let outcome: i64 = inv.invoke_async(&mut con.clone()).await.map_err(map_err)?;
-    match outcome {
-        1 => Ok(CommitOutcome::Committed),
-        0 => Ok(CommitOutcome::AlreadyDone),
-        -1 => Ok(CommitOutcome::Conflict),
-        other => Err(StoreError::Corrupt(format!(
-            "complete_event script answered {other}"
-        ))),
-    }
-}
-
 pub(super) async fn load_conversation(
     con: &RedisConnection,
     k: &Keys,
@@ -106,6 +64,14 @@ pub(super) async fn load_conversation(
         .query_async(&mut con.clone())
         .await
         .map_err(map_err)?;
+    versioned(version, state)
+}
+
+/// A state hash's version and body as read (both or neither).
+pub(super) fn versioned(
+    version: Option<String>,
+    state: Option<String>,
+) -> StoreResult<Option<VersionedState>> {
     let (Some(version), Some(state)) = (version, state) else {
         return Ok(None);
     };

@@ -139,6 +139,23 @@ async fn a_campaign_runs_from_opening_to_the_exported_results(backend: Backend) 
         let report = format!("NB-{y}-{n:04}");
         approve_card(&bot, "liuyang", &report, &format!("rc-nl{n}")).await;
     }
+    // A tap is acknowledged before it is handled: the three are handled once the department
+    // has the three next cards.
+    let reports: Vec<String> = (1..=3).map(|n| format!("NB-{y}-{n:04}")).collect();
+    assert!(
+        bot.fake
+            .wait_until(
+                move |f| {
+                    let cards = f.sent_to("chenjing");
+                    reports
+                        .iter()
+                        .all(|r| cards.iter().any(|m| m.to_string().contains(r.as_str())))
+                },
+                WAIT,
+            )
+            .await,
+        "the department has the three reports' cards"
+    );
     let progress = ask(&bot, "lina", "年审 进度", "年审进度").await;
     assert!(
         progress.contains("团委：账号 4，已报 3，负责人已审批 3，合格 0"),

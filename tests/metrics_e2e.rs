@@ -15,12 +15,11 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use std::io::BufRead;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 
 use flowbot::adapters::store::redis::RedisStore;
 use flowbot::adapters::store::{Store, Timer};
-use flowbot::adapters::wecom::crypto::{AesKey, CallbackCrypto};
 use flowbot::runtime::loadgen::{signed_callback, signed_xml};
 use support::bot::{Backend, CORP_ID, SECRET, TestBot, delete_redis_keys, redis_url, spawn_bot};
 use support::fake_wecom::FakeWeCom;
@@ -300,9 +299,6 @@ async fn a_waiting_event_shows_in_the_queue_gauges(backend: Backend) {
     bot.stop().await;
 }
 
-const TOKEN: &str = "jsonlogtesttoken";
-const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
-
 /// The bot binary with JSON logs; its stdout lines are collected as they come.
 struct JsonBot {
     child: std::process::Child,
@@ -343,26 +339,11 @@ fn start_json_bot(data: &std::path::Path, api_base: &str, redis_prefix: Option<S
         .local_addr()
         .unwrap()
         .port();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_flowbot"));
+    let mut command = support::process::serve_command(port, api_base);
     command
-        .arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("FLOWBOT_LOG_FORMAT", "json")
         .env("RUST_LOG", "flowbot=debug")
-        .env("FLOWBOT_LISTEN", format!("127.0.0.1:{port}"))
         .env("FLOWBOT_DATA", data)
-        .env(
-            "FLOWBOT_SCRIPTS",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/bot-scripts"),
-        )
-        .env("FLOWBOT_DIRECTORY", "static")
-        .env("WECOM_CORP_ID", CORP_ID)
-        .env("WECOM_AGENT_ID", "1000002")
-        .env("WECOM_SECRET", SECRET)
-        .env("WECOM_TOKEN", TOKEN)
-        .env("WECOM_AES_KEY", AES_KEY)
-        .env("WECOM_API_BASE", api_base)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
     if let Some(prefix) = &redis_prefix {
@@ -417,11 +398,7 @@ async fn json_log_lines_carry_the_event_id(backend: Backend) {
         answer.is_ok_and(|r| r.status().is_success())
     })
     .await;
-    let crypto = CallbackCrypto::new(
-        TOKEN,
-        AesKey::from_encoding_aes_key(AES_KEY).unwrap(),
-        CORP_ID,
-    );
+    let crypto = support::process::crypto();
     // The bot runs in another process: stamp callbacks with the wall clock, as WeCom does.
     let now = flowbot::base::clock::Clock::default().now_ms() / 1000;
     // A text (answered), then a tap on a card the bot never sent: the dispatcher's own warning.

@@ -123,29 +123,38 @@ pub struct BotProcess {
     pub url: String,
 }
 
-/// Starts the built binary on a free port with `workers` event workers, against the fake WeCom
-/// at `api_base` and the store `store`.
-pub fn start_bot(store: &StoreAt, api_base: &str, workers: u32) -> BotProcess {
-    let port = free_port();
+/// `flowbot serve` of the built binary on `port` with the shipped bot-scripts, the static
+/// directory and the test credentials, against the fake WeCom at `api_base`; nothing else from
+/// this process's environment.
+pub fn serve_command(port: u16, api_base: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_flowbot"));
     command
         .arg("serve")
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("RUST_LOG", "error")
         .env("FLOWBOT_LISTEN", format!("127.0.0.1:{port}"))
         .env(
             "FLOWBOT_SCRIPTS",
             concat!(env!("CARGO_MANIFEST_DIR"), "/bot-scripts"),
         )
-        .env("FLOWBOT_WORKERS", workers.to_string())
         .env("FLOWBOT_DIRECTORY", "static")
         .env("WECOM_CORP_ID", CORP_ID)
         .env("WECOM_AGENT_ID", "1000002")
         .env("WECOM_SECRET", SECRET)
         .env("WECOM_TOKEN", TOKEN)
         .env("WECOM_AES_KEY", AES_KEY)
-        .env("WECOM_API_BASE", api_base)
+        .env("WECOM_API_BASE", api_base);
+    command
+}
+
+/// Starts the built binary on a free port with `workers` event workers, against the fake WeCom
+/// at `api_base` and the store `store`.
+pub fn start_bot(store: &StoreAt, api_base: &str, workers: u32) -> BotProcess {
+    let port = free_port();
+    let mut command = serve_command(port, api_base);
+    command
+        .env("RUST_LOG", "error")
+        .env("FLOWBOT_WORKERS", workers.to_string())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     match store {

@@ -104,6 +104,11 @@ pub(super) async fn complete_events_each_all_or_nothing(store: Arc<dyn Store>) {
     let payloads: Vec<_> = sent.iter().map(|o| o.payload.as_str()).collect();
     assert_eq!(payloads, ["oa"], "only the committed event's message");
     assert_eq!(store.queue_stats().await.unwrap().events, 2, "B and C stay");
+    assert_eq!(
+        store.queued_events().await.unwrap(),
+        2,
+        "the cheap count agrees"
+    );
     assert!(
         claim_batch(&store, T0 + 2, 10).await.is_empty(),
         "still leased"
@@ -115,6 +120,7 @@ pub(super) async fn complete_events_each_all_or_nothing(store: Arc<dyn Store>) {
     let outcomes = store.complete_events(&retry, T0 + 2).await.unwrap();
     assert_eq!(outcomes, [Committed, Committed]);
     assert_eq!(store.queue_stats().await.unwrap().events, 0);
+    assert_eq!(store.queued_events().await.unwrap(), 0);
     assert!(store.complete_events(&[], T0 + 3).await.unwrap().is_empty());
 }
 

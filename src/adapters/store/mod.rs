@@ -430,7 +430,14 @@ pub trait Store: Send + Sync + 'static {
     /// The most recent dead letters, newest first.
     async fn dead_letters(&self, limit: usize) -> StoreResult<Vec<DeadLetter>>;
 
+    /// The queued events, the outbox items waiting or in flight and the dead letters. On the
+    /// embedded store counting a large outbox takes a while; [`Store::queued_events`] is cheap.
     async fn queue_stats(&self) -> StoreResult<QueueStats>;
+
+    /// The events queued or being handled (what [`Store::queue_stats`] counts as `events`).
+    async fn queued_events(&self) -> StoreResult<u64> {
+        Ok(self.queue_stats().await?.events)
+    }
 
     /// The cached token of `app`, if any and not expired at `now_ms`.
     async fn get_token(&self, app: &str, now_ms: i64) -> StoreResult<Option<CachedToken>>;

@@ -1,10 +1,11 @@
-//! The load generator behind `flowbot bench`: signed, encrypted text callbacks with unique MsgIds
-//! at a chosen concurrency (and optionally a fixed arrival rate), reporting throughput and
-//! latency percentiles of the POST. It can also serve a stand-in WeCom API (`--api-sink`) that
-//! accepts every call, so the bot under test delivers its replies somewhere. With
-//! `--watch-store` it also samples the bot's store until every accepted callback is handled
-//! ([`drain`]): events handled per second end to end and the queue depth over time. The
-//! stand-in times each callback to its reply ([`replies`]).
+//! The load generator behind `flowbot bench`: signed, encrypted text callbacks with unique
+//! MsgIds, all prepared before the run's clock starts ([`prepare`]), sent at a chosen concurrency
+//! (and optionally a fixed arrival rate), reporting throughput and latency percentiles of the
+//! POST. It can also serve a stand-in WeCom API (`--api-sink`) that accepts every call, so the
+//! bot under test delivers its replies somewhere. With `--watch-store` it also samples the bot's
+//! store until every accepted callback is handled ([`drain`]): events handled per second end to
+//! end and the queue depth over time. The stand-in times each callback to its reply
+//! ([`replies`]).
 
 pub mod drain;
 pub mod replies;
@@ -15,6 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use axum::body::Bytes;
 use hdrhistogram::Histogram;
 
 use crate::adapters::wecom::crypto::CallbackCrypto;
@@ -166,6 +168,49 @@ pub fn signed_xml(
     (query, body)
 }
 
+/// One callback, signed and encrypted before the run starts.
+struct Prepared {
+    user: String,
+    url: reqwest::Url,
+    body: Bytes,
+}
+
+/// Signs and encrypts every callback of the run before its clock starts, on every core: WeCom
+/// does this work on its own machines, so the generator should not take the bot's CPU for it
+/// while measuring. Stamped now, the callbacks stay within the bot's replay window for runs
+/// shorter than it (`FLOWBOT_REPLAY_WINDOW`, 15 minutes by default).
+fn prepare(config: &LoadConfig, endpoint: &str) -> anyhow::Result<Vec<Prepared>> {
+    let args = &config.args;
+    let base_id = rand::random::<u32>() as u64 * 1_000_000_000;
+    let now_s = config.clock.now_ms() / 1000;
+    let endpoint = reqwest::Url::parse(endpoint).context("the bot's URL")?;
+    let total = args.requests;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+    let chunk = total.div_ceil(threads).max(1);
+    let one = |i: u64| {
+        let user = format!("user{:05}", i % args.users.max(1));
+        let (query, body) = signed_callback(&config.crypto, &user, base_id + i, "你好", now_s);
+        let mut url = endpoint.clone();
+        url.set_query(Some(&query));
+        Prepared {
+            user,
+            url,
+            body: Bytes::from(body),
+        }
+    };
+    let parts: Vec<Vec<Prepared>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..total)
+            .step_by(chunk as usize)
+            .map(|from| scope.spawn(move || (from..(from + chunk).min(total)).map(one).collect()))
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("signing thread"))
+            .collect()
+    });
+    Ok(parts.into_iter().flatten().collect())
+}
+
 /// Runs the load and reports. Latency is measured from each request's scheduled start, so a
 /// slow server cannot hide its queueing (no coordinated omission).
 /// With `store` (`--watch-store`), also samples it until every accepted callback is handled.
@@ -183,8 +228,8 @@ pub async fn run(
         .timeout(Duration::from_secs(10))
         .build()?;
     let endpoint = format!("{}/wecom/callback", args.url.trim_end_matches('/'));
+    let callbacks = Arc::new(prepare(&config, &endpoint)?);
     let next = Arc::new(AtomicU64::new(0));
-    let base_id = rand::random::<u32>() as u64 * 1_000_000_000;
     let started = Instant::now();
     let accepted = Arc::new(AtomicU64::new(0));
     let done_sending = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -201,13 +246,11 @@ pub async fn run(
     });
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..args.concurrency.max(1) {
-        let (http, endpoint, next, crypto, args, clock, accepted, replies) = (
+        let (http, callbacks, next, rate, accepted, replies) = (
             http.clone(),
-            endpoint.clone(),
+            callbacks.clone(),
             next.clone(),
-            config.crypto.clone(),
-            args.clone(),
-            config.clock.clone(),
+            args.rate,
             accepted.clone(),
             replies.clone(),
         );
@@ -217,10 +260,10 @@ pub async fn run(
             let (mut ok, mut failed) = (0u64, 0u64);
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= args.requests {
+                let Some(callback) = callbacks.get(i as usize) else {
                     break;
-                }
-                let scheduled = match args.rate {
+                };
+                let scheduled = match rate {
                     Some(rate) => {
                         let at = started + Duration::from_secs_f64(i as f64 / rate.max(1) as f64);
                         tokio::time::sleep_until(at.into()).await;
@@ -228,13 +271,10 @@ pub async fn run(
                     }
                     None => Instant::now(),
                 };
-                let now_s = clock.now_ms() / 1000;
-                let user = format!("user{:05}", i % args.users.max(1));
-                let (query, body) = signed_callback(&crypto, &user, base_id + i, "你好", now_s);
-                replies.expect(&user, scheduled);
+                replies.expect(&callback.user, scheduled);
                 let response = http
-                    .post(format!("{endpoint}?{query}"))
-                    .body(body)
+                    .post(callback.url.clone())
+                    .body(callback.body.clone())
                     .send()
                     .await;
                 match response {

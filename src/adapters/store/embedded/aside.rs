@@ -4,7 +4,7 @@
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::{exec, records};
+use super::{exec, query_row, records};
 use crate::adapters::store::{ClaimedEvent, Commit, CommitOutcome, OutboxItem, SetAsideEvent};
 
 pub(super) fn defer_event(
@@ -44,13 +44,13 @@ pub(super) fn set_aside_event(
     now_ms: i64,
 ) -> rusqlite::Result<bool> {
     let id = event.event_id as i64;
-    let row: Option<(String, i64)> = tx
-        .query_row(
-            "SELECT payload, attempts FROM events WHERE id = ?1 AND conversation = ?2",
-            params![id, event.conversation],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
+    let row: Option<(String, i64)> = query_row(
+        tx,
+        "SELECT payload, attempts FROM events WHERE id = ?1 AND conversation = ?2",
+        params![id, event.conversation],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()?;
     let Some((payload, attempts)) = row else {
         return Ok(false);
     };
@@ -88,13 +88,13 @@ pub(super) fn rerun_set_aside(
     tx: &Transaction<'_>,
     event_id: u64,
 ) -> rusqlite::Result<Option<u64>> {
-    let row: Option<(String, String)> = tx
-        .query_row(
-            "SELECT conversation, payload FROM set_aside WHERE event_id = ?1",
-            [event_id as i64],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
+    let row: Option<(String, String)> = query_row(
+        tx,
+        "SELECT conversation, payload FROM set_aside WHERE event_id = ?1",
+        [event_id as i64],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()?;
     let Some((conversation, payload)) = row else {
         return Ok(None);
     };

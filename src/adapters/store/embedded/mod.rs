@@ -302,13 +302,13 @@ fn enqueue_in(
     event: &NewEvent,
     now_ms: i64,
 ) -> rusqlite::Result<Enqueue> {
-    let seen: Option<i64> = tx
-        .query_row(
-            "SELECT event_id FROM dedupe WHERE key = ?1 AND expires_at > ?2",
-            params![key, now_ms],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let seen: Option<i64> = query_row(
+        tx,
+        "SELECT event_id FROM dedupe WHERE key = ?1 AND expires_at > ?2",
+        params![key, now_ms],
+        |r| r.get(0),
+    )
+    .optional()?;
     if let Some(id) = seen {
         return Ok(Enqueue::Duplicate {
             event_id: id as u64,
@@ -503,6 +503,16 @@ impl Store for EmbeddedStore {
         self.tx(move |tx| outbox::dead_letters(tx, limit)).await
     }
 
+    async fn queued_events(&self) -> StoreResult<u64> {
+        self.tx(|tx| {
+            query_row(tx, "SELECT COUNT(*) FROM events", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|n| n as u64)
+        })
+        .await
+    }
+
     async fn queue_stats(&self) -> StoreResult<QueueStats> {
         self.tx(|tx| {
             let count = |table: &str| -> rusqlite::Result<u64> {
@@ -621,14 +631,14 @@ impl Store for EmbeddedStore {
     ) -> StoreResult<Option<LockToken>> {
         let name = name.to_owned();
         self.tx(move |tx| {
-            let held = tx
-                .query_row(
-                    "SELECT 1 FROM locks WHERE name = ?1 AND expires_at > ?2",
-                    params![name, now_ms],
-                    |_| Ok(()),
-                )
-                .optional()?
-                .is_some();
+            let held = query_row(
+                tx,
+                "SELECT 1 FROM locks WHERE name = ?1 AND expires_at > ?2",
+                params![name, now_ms],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
             if held {
                 return Ok(None);
             }
@@ -741,13 +751,13 @@ impl Store for EmbeddedStore {
 
     async fn backlog(&self, now_ms: i64) -> StoreResult<Backlog> {
         self.tx(move |tx| {
-            let oldest: Option<i64> = tx
-                .query_row(
-                    "SELECT enqueued_at FROM events ORDER BY id LIMIT 1",
-                    [],
-                    |r| r.get(0),
-                )
-                .optional()?;
+            let oldest: Option<i64> = query_row(
+                tx,
+                "SELECT enqueued_at FROM events ORDER BY id LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
             Ok(Backlog {
                 oldest_event_ms: oldest.filter(|at| *at > 0),
                 overdue_timers: timers::overdue(tx, now_ms)?,

@@ -38,15 +38,18 @@ pub(super) fn complete_event(
     now_ms: i64,
 ) -> rusqlite::Result<CommitOutcome> {
     let id = event.event_id as i64;
-    let done = tx
-        .query_row("SELECT 1 FROM done WHERE event_id = ?1", [id], |_| Ok(()))
-        .optional()?
-        .is_some();
-    let conversation: Option<String> = tx
-        .query_row("SELECT conversation FROM events WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })
-        .optional()?;
+    let done = query_row(tx, "SELECT 1 FROM done WHERE event_id = ?1", [id], |_| {
+        Ok(())
+    })
+    .optional()?
+    .is_some();
+    let conversation: Option<String> = query_row(
+        tx,
+        "SELECT conversation FROM events WHERE id = ?1",
+        [id],
+        |r| r.get(0),
+    )
+    .optional()?;
     if done || conversation.as_deref() != Some(event.conversation.as_str()) {
         return Ok(CommitOutcome::AlreadyDone);
     }
@@ -115,13 +118,13 @@ pub(super) fn complete_event(
 
 /// The case's version: 0 while no body was ever written.
 fn case_version(tx: &Transaction<'_>, number: &str) -> rusqlite::Result<u64> {
-    let version: Option<i64> = tx
-        .query_row(
-            "SELECT version FROM cases WHERE number = ?1",
-            [number],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let version: Option<i64> = query_row(
+        tx,
+        "SELECT version FROM cases WHERE number = ?1",
+        [number],
+        |r| r.get(0),
+    )
+    .optional()?;
     Ok(version.map_or(0, |v| v as u64))
 }
 
@@ -152,13 +155,13 @@ fn write_case(tx: &Transaction<'_>, case: &CaseWrite) -> rusqlite::Result<()> {
 }
 
 pub(super) fn get_case(tx: &Transaction<'_>, number: &str) -> rusqlite::Result<Option<CaseRecord>> {
-    let row: Option<(String, i64)> = tx
-        .query_row(
-            "SELECT body, version FROM cases WHERE number = ?1",
-            [number],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
+    let row: Option<(String, i64)> = query_row(
+        tx,
+        "SELECT body, version FROM cases WHERE number = ?1",
+        [number],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()?;
     let history = {
         let mut q =
             tx.prepare_cached("SELECT entry FROM case_history WHERE number = ?1 ORDER BY seq")?;

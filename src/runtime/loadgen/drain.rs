@@ -53,6 +53,14 @@ impl Drain {
         Some(self.handled() as f64 / after.as_secs_f64().max(1e-9))
     }
 
+    /// At the last sample that counted the outbox: its time, the replies queued so far (those
+    /// waiting in the outbox and those the stand-in WeCom received) and the backlog.
+    pub fn replies(&self) -> Option<(f64, u64, u64)> {
+        let last = self.samples.iter().rev().find(|s| s.outbox.is_some())?;
+        let backlog = last.outbox?;
+        Some((last.at_s, backlog + last.replied, backlog))
+    }
+
     /// The deepest the event queue got.
     pub fn peak_queue(&self) -> u64 {
         self.samples.iter().map(|s| s.queued).max().unwrap_or(0)
@@ -84,7 +92,17 @@ impl fmt::Display for Drain {
                 self.accepted,
                 self.peak_queue()
             ),
+        }?;
+        if let Some((at_s, queued, backlog)) = self.replies().filter(|r| r.0 > 0.0) {
+            let delivered = queued - backlog;
+            write!(
+                f,
+                "\nreplies queued {queued} in {at_s:.2}s: {:.0}/s; delivered to the stand-in WeCom {delivered}: {:.0}/s; outbox backlog {backlog}",
+                queued as f64 / at_s,
+                delivered as f64 / at_s
+            )?;
         }
+        Ok(())
     }
 }
 
@@ -116,6 +134,9 @@ pub async fn watch(
         });
         let drained = done_sending.load(Ordering::Relaxed) && queued == 0;
         if drained || started.elapsed() > limit {
+            if let Some(last) = samples.last_mut().filter(|s| s.outbox.is_none()) {
+                last.outbox = Some(store.queue_stats().await?.outbox);
+            }
             return Ok(Drain {
                 samples,
                 drained_after: drained.then(|| started.elapsed()),
@@ -166,6 +187,24 @@ mod tests {
                 "handled 1000 events in 2.00s end to end: 500 events/s (peak queue 700)"
             ),
             "{shown}"
+        );
+    }
+
+    #[test]
+    fn replies_queued_are_those_waiting_and_those_delivered() {
+        let mut last = sample(2.0, 0);
+        (last.outbox, last.replied) = (Some(300), 500);
+        let drain = Drain {
+            samples: vec![sample(0.0, 0), sample(1.0, 700), last],
+            drained_after: Some(Duration::from_secs(2)),
+            accepted: 1_000,
+        };
+        assert_eq!(drain.replies(), Some((2.0, 800, 300)));
+        assert!(
+            drain.to_string().ends_with(
+                "replies queued 800 in 2.00s: 400/s; delivered to the stand-in WeCom 500: 250/s; outbox backlog 300"
+            ),
+            "{drain}"
         );
     }
 

@@ -54,7 +54,8 @@ impl Drain {
     }
 
     /// At the last sample that counted the outbox: its time, the replies queued so far (those
-    /// waiting in the outbox and those the stand-in WeCom received) and the backlog.
+    /// waiting in the outbox and those the stand-in WeCom received; an item delivered but not yet
+    /// marked done counts in both, hence "~") and the backlog.
     pub fn replies(&self) -> Option<(f64, u64, u64)> {
         let last = self.samples.iter().rev().find(|s| s.outbox.is_some())?;
         let backlog = last.outbox?;
@@ -97,7 +98,7 @@ impl fmt::Display for Drain {
             let delivered = queued - backlog;
             write!(
                 f,
-                "\nreplies queued {queued} in {at_s:.2}s: {:.0}/s; delivered to the stand-in WeCom {delivered}: {:.0}/s; outbox backlog {backlog}",
+                "\nreplies queued ~{queued} in {at_s:.2}s: {:.0}/s; delivered to the stand-in WeCom {delivered}: {:.0}/s; outbox backlog {backlog}",
                 queued as f64 / at_s,
                 delivered as f64 / at_s
             )?;
@@ -202,7 +203,7 @@ mod tests {
         assert_eq!(drain.replies(), Some((2.0, 800, 300)));
         assert!(
             drain.to_string().ends_with(
-                "replies queued 800 in 2.00s: 400/s; delivered to the stand-in WeCom 500: 250/s; outbox backlog 300"
+                "replies queued ~800 in 2.00s: 400/s; delivered to the stand-in WeCom 500: 250/s; outbox backlog 300"
             ),
             "{drain}"
         );

@@ -47,10 +47,9 @@ pub trait Handle: Send + Sync + 'static {
         now_ms: i64,
     ) -> Result<Commit, DispatchError>;
 
-    /// What tells the member waiting on `event` that the answer is delayed (none by default).
-    fn delay_notice(&self, _event: &Event) -> Vec<OutboxItem> {
-        Vec::new()
-    }
+    /// What tells the member waiting on `event` that the answer is delayed. Required, so that a
+    /// wrapping `Handle` (like the evidence keeper) cannot forget to pass it on.
+    fn delay_notice(&self, event: &Event) -> Vec<OutboxItem>;
 }
 
 #[async_trait]

@@ -56,7 +56,10 @@ struct Scripts {
 static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     enqueue: Script::new(include_str!("lua/enqueue.lua")),
     claim_events: Script::new(include_str!("lua/claim_events.lua")),
-    complete_events: Script::new(include_str!("lua/complete_events.lua")),
+    complete_events: Script::new(concat!(
+        include_str!("lua/finish_event.lua"),
+        include_str!("lua/complete_events.lua")
+    )),
     claim_outbox: Script::new(include_str!("lua/claim_outbox.lua")),
     outbox_done: Script::new(include_str!("lua/outbox_done.lua")),
     outbox_defer: Script::new(include_str!("lua/outbox_defer.lua")),

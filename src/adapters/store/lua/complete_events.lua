@@ -1,7 +1,8 @@
 -- Complete a batch of events, each with everything its handling changed, in one script. Each
 -- event is all or nothing on its own: state CAS, cases, outbox items, timers, done marker, pop
 -- it, release and re-ready its conversation. Events are applied in the order given, so a later
--- one's version checks see an earlier one's writes.
+-- one's version checks see an earlier one's writes. `still_claimed` and `finish_event` come
+-- from finish_event.lua.
 -- KEYS[1] ready zset, KEYS[2] leased zset, KEYS[3] event count, KEYS[4] outbox id counter,
 -- KEYS[5] outbox due zset, KEYS[6] case index position counter, KEYS[7] timer due zset,
 -- KEYS[8] timer data hash; then 4 keys per event: done marker, event hash, conversation list,
@@ -80,10 +81,7 @@ local function case_version(number)
 end
 
 local function complete(c, done, ev, list, state_key)
-  if redis.call('EXISTS', done) == 1 then
-    return 0
-  end
-  if redis.call('HGET', ev, 'c') ~= c.conv then
+  if not still_claimed(done, ev, c.conv) then
     return 0
   end
   if c.state_op ~= '0' then
@@ -142,19 +140,7 @@ local function complete(c, done, ev, list, state_key)
     redis.call('HSET', KEYS[8], timer[1], timer[3])
   end
 
-  if redis.call('LINDEX', list, 0) == c.id then
-    redis.call('LPOP', list)
-  else
-    redis.call('LREM', list, 1, c.id)
-  end
-  redis.call('DEL', ev)
-  redis.call('SET', done, 1, 'PX', ARGV[2])
-  redis.call('DECR', KEYS[3])
-  redis.call('ZREM', KEYS[2], c.conv)
-  local next_head = redis.call('LINDEX', list, 0)
-  if next_head then
-    redis.call('ZADD', KEYS[1], next_head, c.conv)
-  end
+  finish_event(c.id, c.conv, done, ev, list, KEYS[1], KEYS[2], KEYS[3], ARGV[2])
   return 1
 end
 

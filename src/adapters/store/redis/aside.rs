@@ -15,8 +15,12 @@ use crate::adapters::store::{
 
 static DEFER: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("../lua/defer_event.lua")));
-static SET_ASIDE: LazyLock<Script> =
-    LazyLock::new(|| Script::new(include_str!("../lua/set_aside.lua")));
+static SET_ASIDE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(concat!(
+        include_str!("../lua/finish_event.lua"),
+        include_str!("../lua/set_aside.lua")
+    ))
+});
 static RERUN: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("../lua/rerun_set_aside.lua")));
 

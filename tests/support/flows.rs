@@ -112,7 +112,10 @@ pub async fn case_json(bot: &TestBot, number: &str) -> serde_json::Value {
     serde_json::from_str(&record.body).unwrap()
 }
 
-/// `user` taps 同意 on their approval card for a case whose number starts with `number`.
+/// `user` taps 同意 on their approval card for a case whose number starts with `number`, and
+/// waits until the tap is handled: WeCom answers a tap before the bot handles it, so the fact
+/// waited on is the tapped card's update (its response code used), which is committed with the
+/// decision.
 pub async fn approve_card(bot: &TestBot, user: &str, number: &str, response_code: &str) {
     let (u, key) = (user.to_owned(), format!("approve:{number}"));
     let card_for = move |f: &super::fake_wecom::FakeWeCom| {
@@ -134,11 +137,25 @@ pub async fn approve_card(bot: &TestBot, user: &str, number: &str, response_code
         card["task_id"].as_str().unwrap(),
         card["button_list"][0]["key"].as_str().unwrap(),
     );
+    let code = response_code.to_owned();
+    let updates = move |f: &super::fake_wecom::FakeWeCom| {
+        f.accepted_bodies("/update_template_card")
+            .iter()
+            .filter(|b| b["response_code"] == code.as_str())
+            .count()
+    };
+    let before = updates(&bot.fake);
     assert_eq!(
         bot.post(&bot.tap(user, approve, task, response_code))
             .await
             .0,
         200
+    );
+    assert!(
+        bot.fake
+            .wait_until(move |f| updates(f) > before, WAIT)
+            .await,
+        "{user}'s tap on {number} was handled (the tapped card is updated)"
     );
 }
 

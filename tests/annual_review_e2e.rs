@@ -139,8 +139,7 @@ async fn a_campaign_runs_from_opening_to_the_exported_results(backend: Backend) 
         let report = format!("NB-{y}-{n:04}");
         approve_card(&bot, "liuyang", &report, &format!("rc-nl{n}")).await;
     }
-    // A tap is acknowledged before it is handled: the three are handled once the department
-    // has the three next cards.
+    // Each report approved by the leader goes on to the department, with a card of its own.
     let reports: Vec<String> = (1..=3).map(|n| format!("NB-{y}-{n:04}")).collect();
     assert!(
         bot.fake

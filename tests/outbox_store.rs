@@ -163,7 +163,7 @@ async fn a_renewed_lease_is_not_taken_over(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(got.len(), 2);
     // The sender still works on `a` and renews it; `b` is done.
-    store.complete_outbox(ids[1]).await.unwrap();
+    store.complete_outboxes(&[ids[1]]).await.unwrap();
     store.renew_outbox(&ids, T0 + 60 * SEC).await.unwrap();
     assert!(
         store

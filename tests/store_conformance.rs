@@ -365,7 +365,7 @@ async fn outbox_claim_defer_fail_dead_letter(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(fo, FailOutcome::Rescheduled);
-    store.complete_outbox(c).await.unwrap();
+    store.complete_outboxes(&[c]).await.unwrap();
     assert_eq!(store.queue_stats().await.unwrap().outbox, 2);
 
     assert!(

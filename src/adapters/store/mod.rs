@@ -398,11 +398,6 @@ pub trait Store: Send + Sync + 'static {
     /// Removes delivered items, in one store operation (ids no longer queued are ignored).
     async fn complete_outboxes(&self, ids: &[u64]) -> StoreResult<()>;
 
-    /// Removes a delivered item.
-    async fn complete_outbox(&self, id: u64) -> StoreResult<()> {
-        self.complete_outboxes(&[id]).await
-    }
-
     /// Puts an item back, due at `due_ms`, without counting a failure (pacing).
     async fn defer_outbox(&self, id: u64, due_ms: i64) -> StoreResult<()>;
 

@@ -293,6 +293,14 @@ fn sweep(tx: &Transaction<'_>, now_ms: i64) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// The rows of `table` (one of the store's own table names).
+fn count_rows(tx: &Transaction<'_>, table: &str) -> rusqlite::Result<u64> {
+    query_row(tx, &format!("SELECT COUNT(*) FROM {table}"), [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map(|n| n as u64)
+}
+
 /// Queues `event` unless `key` was seen within its window (the body of
 /// [`Store::dedupe_and_enqueue`], shared with firing timers).
 fn enqueue_in(
@@ -504,27 +512,15 @@ impl Store for EmbeddedStore {
     }
 
     async fn queued_events(&self) -> StoreResult<u64> {
-        self.tx(|tx| {
-            query_row(tx, "SELECT COUNT(*) FROM events", [], |r| {
-                r.get::<_, i64>(0)
-            })
-            .map(|n| n as u64)
-        })
-        .await
+        self.tx(|tx| count_rows(tx, "events")).await
     }
 
     async fn queue_stats(&self) -> StoreResult<QueueStats> {
         self.tx(|tx| {
-            let count = |table: &str| -> rusqlite::Result<u64> {
-                query_row(tx, &format!("SELECT COUNT(*) FROM {table}"), [], |r| {
-                    r.get::<_, i64>(0)
-                })
-                .map(|n| n as u64)
-            };
             Ok(QueueStats {
-                events: count("events")?,
-                outbox: count("outbox")?,
-                dead_letters: count("dead_letters")?,
+                events: count_rows(tx, "events")?,
+                outbox: count_rows(tx, "outbox")?,
+                dead_letters: count_rows(tx, "dead_letters")?,
             })
         })
         .await
